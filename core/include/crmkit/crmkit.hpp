@@ -1,0 +1,11 @@
+// crmkit/crmkit.hpp: includes the whole public API of crmkit.
+#pragma once
+
+#include "crmkit/customer.hpp"
+#include "crmkit/error.hpp"
+#include "crmkit/event.hpp"
+#include "crmkit/json.hpp"
+#include "crmkit/money.hpp"
+#include "crmkit/store.hpp"
+#include "crmkit/time.hpp"
+#include "crmkit/version.hpp"

@@ -1,0 +1,135 @@
+// crmkit/event.hpp: the events of the append-only ledger.
+//
+// An Event is what happened with one customer at one time: a purchase, a refund of a purchase, an
+// interaction (call, visit, gift, ...), a referral, a survey response or taking part in an event.
+// The ledger never edits an event: corrections are new events (a Refund corrects a Purchase).
+//
+// Validation rules (checked by validate_event and by the Store on every append):
+//  - Purchase.amount: not negative (0 is a free order), in the store's
+//    currency, no more decimals than it has; item_count 1..100000.
+//  - Refund.amount: positive, same currency, and never more than what is left of the purchase
+//    after earlier refunds (the Store checks that part).
+//  - SurveyResponse: at least one of nps (0..10) and csat (1..5).
+//  - Referral.referred: a stored customer other than the referrer.
+//  - text fields: valid UTF-8; order_id, category, source, idempotency_key up to 256 bytes,
+//    note/comment up to 4096 bytes.
+//
+// Thread-safety: plain values.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include <nlohmann/json.hpp>
+
+#include "crmkit/customer.hpp"
+#include "crmkit/money.hpp"
+#include "crmkit/time.hpp"
+
+namespace crmkit {
+inline namespace v0 {
+
+enum class InteractionKind {
+  call, visit, email, message, gift, hospitality, site_visit, event, meeting, other
+};
+
+// The five functions of a contact (DOMAIN.md s.3).
+enum class ContactPurpose { care, information, deal, service, intelligence };
+
+enum class EventType {
+  purchase, refund, interaction, referral, survey_response, event_participation
+};
+
+const char* to_string(InteractionKind v) noexcept;
+const char* to_string(ContactPurpose v) noexcept;
+const char* to_string(EventType v) noexcept;
+InteractionKind parse_interaction_kind(std::string_view s, std::string_view field = "kind");
+ContactPurpose parse_contact_purpose(std::string_view s, std::string_view field = "purpose");
+EventType parse_event_type(std::string_view s, std::string_view field = "type");
+
+struct Purchase {
+  std::string order_id;        // the host's order number, optional
+  Money amount;                // total paid, >= 0
+  std::string category;        // product category, optional
+  bool essential = true;       // false for non-essential goods (DOMAIN.md s.4)
+  std::int32_t item_count = 1;
+
+  friend bool operator==(const Purchase&, const Purchase&) = default;
+};
+
+struct Refund {
+  EventId purchase = 0;        // the purchase event refunded (same customer)
+  Money amount;                // > 0 and <= what is left of the purchase
+  std::string reason;
+
+  friend bool operator==(const Refund&, const Refund&) = default;
+};
+
+struct Interaction {
+  InteractionKind kind = InteractionKind::other;
+  ContactPurpose purpose = ContactPurpose::care;
+  std::string commitment_asked;     // the commitment objective set for the contact, if any
+  bool commitment_obtained = false; // only meaningful when commitment_asked is set
+  std::string note;                 // free text; personal data, removed by erasure
+
+  friend bool operator==(const Interaction&, const Interaction&) = default;
+};
+
+struct Referral {
+  CustomerId referred = 0;          // the customer brought in by the event's customer
+
+  friend bool operator==(const Referral&, const Referral&) = default;
+};
+
+struct SurveyResponse {
+  std::string survey;               // which survey, optional
+  std::optional<int> nps;           // 0..10
+  std::optional<int> csat;          // 1..5
+  std::string comment;              // free text; personal data, removed by erasure
+
+  friend bool operator==(const SurveyResponse&, const SurveyResponse&) = default;
+};
+
+struct EventParticipation {
+  std::string event_name;           // required
+  std::string role;                 // "attendee", "speaker", ... optional
+
+  friend bool operator==(const EventParticipation&, const EventParticipation&) = default;
+};
+
+using EventPayload =
+    std::variant<Purchase, Refund, Interaction, Referral, SurveyResponse, EventParticipation>;
+
+struct Event {
+  EventId id = 0;                   // set by the Store; ignored on append
+  CustomerId customer = 0;          // required: a stored, not erased customer
+  Timestamp at;                     // when it happened
+  std::string source;               // where the record came from: "pos", "import", ... optional
+  std::string idempotency_key;      // optional; a repeat returns the first event, adds nothing
+  EventPayload payload;
+  // Kept by the Store; ignored on append.
+  Timestamp recorded_at;
+  std::string actor;
+
+  EventType type() const noexcept { return static_cast<EventType>(payload.index()); }
+
+  friend bool operator==(const Event&, const Event&) = default;
+};
+
+// Checks the parts of an event that need no store (amount signs, decimals, ranges, text).
+// `currency` is the store's currency. Throws Error{invalid_argument} naming the field
+// ("purchase.amount: ...").
+void validate_event(const Event& event, const Currency& currency);
+
+// JSON forms: {"id":..,"customer":..,"at":"..","source":"..","idempotency_key":"..",
+// "type":"purchase","purchase":{...},"recorded_at":"..","actor":".."}. from_json is strict in
+// the same way as customer_from_json.
+nlohmann::json to_json(const Event& event);
+Event event_from_json(const nlohmann::json& j);
+Event event_from_json_text(std::string_view text);
+
+}  // namespace v0
+}  // namespace crmkit

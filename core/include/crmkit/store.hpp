@@ -1,0 +1,276 @@
+// crmkit/store.hpp: the embedded store. Open a store here; start here.
+//
+// A Store is one SQLite database file (or ":memory:") holding customers, the append-only event
+// ledger, the custom-field schema, an audit log and the suppression list of erased customers.
+//
+// Guarantees:
+//  - Every write is one transaction (BEGIN IMMEDIATE). A call that throws has changed nothing;
+//    a batch lands whole or not at all.
+//  - Durability: WAL journal with synchronous=FULL by default: a call that returned has reached
+//    the disk. StoreOptions::synchronous trades that for speed.
+//  - The ledger is append-only. Events are never edited; erasure blanks their personal text only.
+//  - Every change to a customer record (create, update, consent, delete, restore, erase), every
+//    field declaration and every batch import is written to the audit log with actor, source, time,
+//    field, old and new value. Appended events carry actor, source and recording time themselves.
+//  - Erasure (erase_customer) removes a customer's personal data from every table, from freed
+//    pages (secure_delete) and from the WAL (checkpoint TRUNCATE), keeps the anonymous events
+//    (amounts, times, categories) so aggregates are unchanged, and stores keyed one-way hashes
+//    (HMAC-SHA-256 with a per-store random key) of its external id, e-mails and phones, so that
+//    re-creating the same person throws Error{suppressed} instead of silently succeeding.
+//
+// Thread-safety: a Store is safe to use from many threads at once. Writes are serialised on one
+// writer connection; reads run on a small pool of reader connections (WAL lets them proceed
+// during a write). Several processes may open the same file; a writer waits up to busy_timeout_ms
+// for another process's write and then throws Error{storage}.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crmkit/customer.hpp"
+#include "crmkit/event.hpp"
+#include "crmkit/money.hpp"
+#include "crmkit/time.hpp"
+
+namespace crmkit {
+inline namespace v0 {
+
+// SQLite's synchronous setting for the store's connection.
+enum class SyncMode {
+  full,    // fsync on every commit: nothing committed is lost on power failure (the default)
+  normal,  // fsync at checkpoints only: a power failure may lose the last commits, never corrupts
+  off,     // no fsync: for scratch stores and tests only
+};
+
+struct StoreOptions {
+  // The store's currency (ISO 4217). Required when the file is created; when opening an existing
+  // store it may be left empty, and otherwise must equal the stored one (else Error{conflict}).
+  std::string currency;
+  // Durability of commits; see SyncMode.
+  SyncMode synchronous = SyncMode::full;
+  // How long a write waits for another process's write lock before throwing Error{storage}.
+  int busy_timeout_ms = 5000;
+  // Create the file if it does not exist; if false, opening a missing file throws Error{not_found}.
+  bool create_if_missing = true;
+  // Open for reading only; every write then throws Error{storage}.
+  bool read_only = false;
+  // The actor recorded for writes whose WriteContext names none.
+  std::string actor = "system";
+  // Reader connections kept for concurrent reads (file stores only; ":memory:" uses one).
+  std::size_t max_readers = 4;
+};
+
+// Who makes a write and through what; recorded in the audit log and on events.
+struct WriteContext {
+  std::string actor;   // empty: StoreOptions::actor
+  std::string source;  // empty: "api"
+};
+
+// One row of the audit log.
+struct AuditEntry {
+  std::int64_t id = 0;
+  Timestamp at;
+  std::string actor;
+  std::string source;
+  std::string entity;        // "customer", "field", "import", "store"
+  std::int64_t entity_id = 0;  // the customer id, or 0
+  std::string action;        // "create", "update", "delete", "restore", "consent", "erase", ...
+  std::string field;         // the top-level field changed, or empty
+  std::string old_value;     // JSON text of the old value, or empty
+  std::string new_value;     // JSON text of the new value, or empty
+};
+
+// Columns of every purchase in the ledger, in event-id order, for analytics. All vectors have the
+// same length. Amounts are integer minor units of `currency`.
+struct PurchaseColumns {
+  Currency currency;
+  std::vector<EventId> event_id;
+  std::vector<CustomerId> customer_id;
+  std::vector<std::int64_t> at_micros;        // Timestamp::micros()
+  std::vector<std::int64_t> amount_minor;     // the purchase amount
+  std::vector<std::int64_t> refunded_minor;   // sum of its refunds so far (net = amount - refunded)
+  std::vector<std::int32_t> item_count;
+  std::vector<std::uint8_t> essential;        // 1 or 0
+};
+
+// Column-wise purchases to import in one transaction (the bulk path for CSV files and
+// DataFrames). `customer_external_id`, `at` and `amount` are required and of equal length; every
+// other vector is either empty (not given) or of that length too.
+struct PurchaseImport {
+  std::string currency;                          // ISO code; must be the store's currency
+  std::vector<std::string> customer_external_id;
+  std::vector<Timestamp> at;
+  std::vector<std::string> amount;               // decimal strings in major units ("12.34")
+  std::vector<std::string> order_id;
+  std::vector<std::string> category;
+  std::vector<std::int32_t> item_count;
+  std::vector<std::string> idempotency_key;      // a repeated key skips the row
+  std::string source = "import";
+  // Create a customer (kind person, name = external id) for each unknown external id; if false,
+  // an unknown external id throws Error{not_found}.
+  bool create_missing_customers = true;
+};
+
+struct ImportReport {
+  std::size_t rows = 0;                // rows read
+  std::size_t purchases_added = 0;     // new events
+  std::size_t duplicates_skipped = 0;  // rows whose idempotency key was already in the ledger
+  std::size_t customers_created = 0;
+};
+
+// Counts and money totals of the whole store.
+struct StoreSummary {
+  std::size_t customers = 0;         // not soft-deleted (erased ones included: they still count)
+  std::size_t deleted_customers = 0;
+  std::size_t events = 0;
+  std::size_t purchases = 0;
+  std::size_t refunds = 0;
+  Money revenue;                     // sum of purchase amounts
+  Money refunded;                    // sum of refund amounts
+  Money net_revenue;                 // revenue - refunded
+};
+
+struct EraseReport {
+  CustomerId customer = 0;
+  std::size_t events_scrubbed = 0;   // events whose personal text was blanked
+  std::size_t audit_entries_scrubbed = 0;
+  std::size_t suppression_hashes = 0;
+  bool wal_truncated = false;        // false if a reader kept the WAL from being truncated
+};
+
+class Store {
+ public:
+  // Opens (and if needed creates) the store at `path`; ":memory:" gives a private in-memory store.
+  // Creates or migrates the schema to the current version.
+  // Throws Error{invalid_argument} for a missing or unknown currency on creation,
+  // Error{conflict} if options.currency differs from an existing store's, Error{not_found} if the
+  // file is missing and create_if_missing is false, Error{corrupt} if the file is not a crmkit
+  // store or is from a newer schema, Error{storage} on I/O failure.
+  static Store open(const std::string& path, const StoreOptions& options = {});
+
+  Store(Store&&) noexcept;
+  Store& operator=(Store&&) noexcept;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+  ~Store();
+
+  const std::string& path() const noexcept;
+  const Currency& currency() const noexcept;
+  // The schema version in the file (PRAGMA user_version).
+  int schema_version() const;
+  // The schema version this library writes.
+  static int current_schema_version() noexcept;
+
+  // ---- custom-field schema ----
+  // Declares a custom field. Throws Error{invalid_argument} for a bad declaration,
+  // Error{conflict} if a field of that name exists.
+  void declare_field(const FieldDef& def, const WriteContext& ctx = {});
+  std::vector<FieldDef> fields() const;
+
+  // ---- customers ----
+  // Validates (validate_customer), normalises and stores a new customer; returns it as stored
+  // (id, created_at, normalised contacts). Throws Error{invalid_argument} for invalid data or an
+  // unknown organisation in a membership, Error{conflict} for a duplicate external_id,
+  // Error{suppressed} if its external id, an e-mail or a phone belongs to an erased customer.
+  Customer create_customer(const Customer& customer, const WriteContext& ctx = {});
+  // The customer with this id, soft-deleted or erased ones included (see the flags).
+  // Throws Error{not_found}.
+  Customer get_customer(CustomerId id) const;
+  // Look-ups among customers that are neither soft-deleted nor erased. Email and phone are
+  // normalised first. Throws Error{not_found} if none matches, Error{invalid_argument} for a
+  // malformed e-mail or phone, Error{conflict} if several customers share that e-mail or phone.
+  Customer get_customer_by_external_id(std::string_view external_id) const;
+  Customer get_customer_by_email(std::string_view email) const;
+  Customer get_customer_by_phone(std::string_view phone) const;
+  // Like get_customer_by_external_id, but returns nothing instead of throwing not_found.
+  std::optional<Customer> find_customer_by_external_id(std::string_view external_id) const;
+  // Customers in id order; soft-deleted ones only if asked.
+  std::vector<Customer> list_customers(bool include_deleted = false) const;
+  std::size_t count_customers(bool include_deleted = false) const;
+  // Replaces the stored record with `customer` (matched by customer.id) and audits each changed
+  // top-level field. Same throws as create_customer, plus Error{not_found} for an unknown id and
+  // Error{conflict} for an erased or soft-deleted customer (restore it first).
+  Customer update_customer(const Customer& customer, const WriteContext& ctx = {});
+  // Sets the consent record for (consent.channel, consent.purpose), replacing an older one.
+  // Throws Error{not_found}, Error{invalid_argument}, Error{conflict} if erased.
+  Customer set_consent(CustomerId id, const Consent& consent, const WriteContext& ctx = {});
+  // Soft-delete and restore. Deleting a deleted customer or restoring a live one throws
+  // Error{conflict}; an erased customer cannot be restored. Throws Error{not_found}.
+  void delete_customer(CustomerId id, const WriteContext& ctx = {});
+  void restore_customer(CustomerId id, const WriteContext& ctx = {});
+
+  // ---- events ----
+  // Appends one event and returns it as stored (id, recorded_at, actor). If its idempotency key
+  // is already in the ledger, returns that earlier event and adds nothing (Error{conflict} if the
+  // earlier event belongs to another customer or is of another type).
+  // Throws Error{invalid_argument} (validate_event; refund above what is left; referral to
+  // itself), Error{not_found} for an unknown customer, purchase or referred customer,
+  // Error{conflict} for an erased or deleted customer.
+  Event append_event(const Event& event, const WriteContext& ctx = {});
+  // Appends many events in one transaction: all land or none does. Returns their ids in input
+  // order (an idempotent repeat gives the earlier event's id). Errors name the index:
+  // "events[17].purchase.amount: ...".
+  std::vector<EventId> append_events(std::span<const Event> events, const WriteContext& ctx = {});
+  // Throws Error{not_found}.
+  Event get_event(EventId id) const;
+  // The customer's events ordered by (at, id). Throws Error{not_found} for an unknown customer.
+  std::vector<Event> events_of(CustomerId customer) const;
+  std::size_t count_events() const;
+  // What is left of a purchase to refund. Throws Error{not_found} unless `purchase` is a
+  // purchase event.
+  Money refundable_amount(EventId purchase) const;
+
+  // ---- bulk and analytics ----
+  // Imports purchases column-wise in one transaction (all or nothing); see PurchaseImport.
+  // Errors name the row: "rows[41].amount: 12.345 has more decimals than USD allows (2)".
+  ImportReport import_purchases(const PurchaseImport& rows, const WriteContext& ctx = {});
+  PurchaseColumns purchase_columns() const;
+  StoreSummary summary() const;
+
+  // ---- audit, erasure, suppression ----
+  // The audit log in id order, for one customer or (customer = 0) for the whole store.
+  std::vector<AuditEntry> audit_log(CustomerId customer = 0) const;
+  // Erases the customer's personal data; see the guarantees above. Idempotent on an erased
+  // customer (returns a report of zeros). Throws Error{not_found}.
+  EraseReport erase_customer(CustomerId id, const WriteContext& ctx = {});
+  // Whether an external id, e-mail or phone belongs to an erased customer.
+  bool is_suppressed(std::string_view external_id, std::string_view email = {},
+                     std::string_view phone = {}) const;
+
+  // ---- whole-store export and import ----
+  // Writes the whole store as JSON Lines: a header line, then fields, customers, events, audit
+  // entries and suppression hashes, each in id order. The output is deterministic: exporting,
+  // importing into an empty store and exporting again gives identical bytes.
+  // Throws Error{storage} if the file cannot be written (nothing is left at `path` then).
+  void export_jsonl(const std::string& path) const;
+  void export_jsonl(std::ostream& out) const;
+  // Loads an export into this store, which must be empty (no customers, events or fields), in
+  // one transaction. Ids, times, the audit log, the suppression list and its key are kept as
+  // exported, and the import itself adds no audit entry (so a re-export is byte-identical).
+  // Throws Error{conflict} if the store is not empty or the currencies differ, Error{corrupt} or
+  // Error{invalid_argument} (naming the line) for a damaged file, Error{storage} on I/O failure.
+  void import_jsonl(const std::string& path);
+  void import_jsonl(std::istream& in);
+
+  // Runs a WAL checkpoint (TRUNCATE). Returns false if a reader prevented the full truncate.
+  bool checkpoint();
+  // Closes the connections. Later calls throw Error{storage} ("store is closed"); closing twice
+  // is harmless. The destructor closes too.
+  void close() noexcept;
+  bool is_closed() const noexcept;
+
+ private:
+  struct Impl;
+  explicit Store(std::unique_ptr<Impl> impl) noexcept;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace v0
+}  // namespace crmkit
