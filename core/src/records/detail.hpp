@@ -25,7 +25,7 @@ std::size_t find_invalid_utf8(std::string_view text) noexcept;
 
 // `text` in single quotes for an error message: at most 64 bytes, bytes outside printable ASCII
 // written as \xNN, so a hostile value cannot garble the message.
-std::string quoted(std::string_view text);
+std::string quote_text(std::string_view text);
 
 // `text` without leading and trailing ASCII white space.
 std::string_view trim(std::string_view text) noexcept;
@@ -49,7 +49,7 @@ E parse_enum(std::string_view text, std::string_view field, const char* noun,
   std::string problem = "unknown ";
   problem += noun;
   problem += ' ';
-  problem += quoted(text);
+  problem += quote_text(text);
   problem += " (expected one of: ";
   problem += join_names(names.data(), N);
   problem += ')';
