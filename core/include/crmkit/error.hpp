@@ -24,7 +24,7 @@ enum class ErrorCode {
   suppressed,          // the input matches an erased customer's suppression hash; SuppressedError
   invalid_transition,  // a lifecycle move the state machine does not allow; InvalidTransitionError
   consent_required,    // a contact without the customer's consent; ConsentRequiredError
-  overflow,            // an amount outside the exact range (about +-1.7e38 minor units); OverflowError
+  overflow,            // an amount outside the exact range (+-(2^128-1) minor units); MoneyOverflowError
   storage,             // SQLite or the file system failed (I/O, busy, full disk); StorageError (OSError)
   corrupt,             // the store file or an import is damaged or from an unknown schema; CorruptError
 };

@@ -121,8 +121,9 @@ class Money {
   // Zero in `currency`.
   explicit Money(Currency currency) noexcept : currency_(currency) {}
 
-  // Parses a decimal string ("12.34", "-0.5", "1000"). At most currency.minor_units() digits may
-  // follow the point: "12.345 USD" is refused, never rounded. Throws Error{invalid_argument}
+  // Parses a decimal string ("12.34", "-0.5", "1000"). Digits beyond currency.minor_units() are
+  // accepted only when they are zeros ("12.340" is 12.34 USD); "12.345" USD is refused, never
+  // rounded. Throws Error{invalid_argument}
   // naming `field` for malformed text or too many decimals, Error{overflow} if out of range.
   static Money parse(std::string_view text, Currency currency, std::string_view field = "amount");
   // Parses "12.34 USD" (amount, one space, code), the form Money::to_string() writes.

@@ -91,7 +91,7 @@ const CurrencyRow* find_row(std::string_view code) noexcept {
   return it;
 }
 
-std::string quoted(std::string_view text) {
+std::string quote_text(std::string_view text) {
   constexpr std::size_t kMax = 16;
   std::string out = "'";
   out.append(text.substr(0, kMax));
@@ -107,12 +107,12 @@ Currency::Currency(const char* code, int numeric, int minor_units) noexcept
 
 Currency Currency::of(std::string_view code) {
   if (!is_three_upper(code)) {
-    throw_invalid("currency", quoted(code) + " is not three upper-case letters");
+    throw_invalid("currency", quote_text(code) + " is not three upper-case letters");
   }
   const CurrencyRow* row = find_row(code);
   if (row == nullptr) {
     throw_error(ErrorCode::not_found, "currency",
-                quoted(code) + " is not an ISO 4217 currency code");
+                quote_text(code) + " is not an ISO 4217 currency code");
   }
   return Currency(row->code, row->numeric, row->minor_units);
 }

@@ -1,0 +1,82 @@
+// Tests for crmkit/error.hpp: the one exception type, its codes and message format.
+#include <catch2/catch.hpp>
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "crmkit/error.hpp"
+
+using crmkit::Error;
+using crmkit::ErrorCode;
+
+TEST_CASE("to_string names every ErrorCode with its stable lower-case name") {
+  const std::vector<std::pair<ErrorCode, std::string>> codes = {
+      {ErrorCode::invalid_argument, "invalid_argument"},
+      {ErrorCode::not_found, "not_found"},
+      {ErrorCode::conflict, "conflict"},
+      {ErrorCode::suppressed, "suppressed"},
+      {ErrorCode::invalid_transition, "invalid_transition"},
+      {ErrorCode::consent_required, "consent_required"},
+      {ErrorCode::overflow, "overflow"},
+      {ErrorCode::storage, "storage"},
+      {ErrorCode::corrupt, "corrupt"},
+  };
+  for (const auto& [code, name] : codes) {
+    CHECK(crmkit::to_string(code) == name);
+  }
+  // The list above is complete: the enumerators are 0..8 and the next value is unnamed.
+  CHECK(static_cast<int>(ErrorCode::corrupt) == 8);
+  CHECK(std::string(crmkit::to_string(static_cast<ErrorCode>(9))) == "unknown");
+}
+
+TEST_CASE("Error keeps its code and message and is a std::runtime_error") {
+  const Error e(ErrorCode::conflict, "customer.email: already used by customer 7");
+  CHECK(e.code() == ErrorCode::conflict);
+  CHECK(std::string(e.what()) == "customer.email: already used by customer 7");
+  const std::runtime_error& base = e;
+  CHECK(std::string(base.what()) == "customer.email: already used by customer 7");
+  const Error copy = e;
+  CHECK(copy.code() == ErrorCode::conflict);
+  CHECK(std::string(copy.what()) == e.what());
+}
+
+TEST_CASE("throw_invalid writes '<field>: <problem>' with invalid_argument") {
+  try {
+    crmkit::throw_invalid("purchase.amount", "12.345 has more decimals than CNY allows (2)");
+    FAIL("throw_invalid returned");
+  } catch (const Error& e) {
+    CHECK(e.code() == ErrorCode::invalid_argument);
+    CHECK(std::string(e.what()) == "purchase.amount: 12.345 has more decimals than CNY allows (2)");
+  }
+}
+
+TEST_CASE("throw_error carries the given code and omits the separator without a field") {
+  try {
+    crmkit::throw_error(ErrorCode::not_found, "customer", "no customer with id 42");
+    FAIL("throw_error returned");
+  } catch (const Error& e) {
+    CHECK(e.code() == ErrorCode::not_found);
+    CHECK(std::string(e.what()) == "customer: no customer with id 42");
+  }
+  try {
+    crmkit::throw_error(ErrorCode::storage, "", "disk full");
+    FAIL("throw_error returned");
+  } catch (const Error& e) {
+    CHECK(e.code() == ErrorCode::storage);
+    CHECK(std::string(e.what()) == "disk full");
+  }
+}
+
+TEST_CASE("A host catching std::exception sees crmkit errors") {
+  try {
+    crmkit::throw_error(ErrorCode::overflow, "amount", "sum is outside the exact range");
+    FAIL("throw_error returned");
+  } catch (const std::exception& e) {
+    CHECK(std::string(e.what()) == "amount: sum is outside the exact range");
+    const auto* err = dynamic_cast<const Error*>(&e);
+    REQUIRE(err != nullptr);
+    CHECK(err->code() == ErrorCode::overflow);
+  }
+}
