@@ -1,0 +1,194 @@
+// Private to the binding: conversions between Python values and crmkit values.
+//
+// Every binding file includes this header first, so that the type_caster specialisations below
+// are seen by every translation unit (they must be, or the program breaks the ODR).
+//
+// What the casters accept where a crmkit value is expected:
+//  - Timestamp: a crmkit.Timestamp, a datetime.datetime (aware: converted to UTC; naive: taken as
+//    UTC), a pandas.Timestamp (a datetime subclass), a numpy.datetime64 (taken as UTC), or an
+//    ISO 8601 string (Timestamp::parse). Plain ints are refused: use Timestamp.from_micros.
+//  - Date: a crmkit.Date, a datetime.date (not a datetime.datetime), or "YYYY-MM-DD".
+//  - Currency: a crmkit.Currency or an ISO code string ("USD").
+//  - FieldValue: bool, int, str, decimal.Decimal, crmkit.Money, datetime.date. A float is refused
+//    with Error{invalid_argument}: C++ has no binary floating-point field value.
+// Text members of the bound structs are converted with the "surrogateescape" error handler in
+// both directions, so bytes that are not UTF-8 reach the core (which refuses them with a message
+// naming the field) instead of failing inside the binding.
+#pragma once
+
+#include <pybind11/numpy.h>
+#include <pybind11/operators.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+#include <pybind11/stl/filesystem.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "crmkit/crmkit.hpp"
+
+namespace crmkit_py {
+
+namespace py = pybind11;
+
+// ---- text ----
+
+// A Python str to bytes, keeping undecodable bytes that arrived through surrogateescape.
+std::string text_from_py(py::handle obj, std::string_view field);
+// Bytes to a Python str; bytes that are not UTF-8 come back as surrogate escapes.
+py::str text_to_py(std::string_view text);
+std::vector<std::string> texts_from_py(py::handle obj, std::string_view field);
+py::list texts_to_py(const std::vector<std::string>& texts);
+
+// ---- numbers ----
+
+// Throws Error{invalid_argument} "<field>: binary floating-point numbers are not accepted ..."
+// if `obj` is a Python or numpy float; returns normally otherwise.
+void refuse_float(py::handle obj, std::string_view field, std::string_view hint);
+bool is_float(py::handle obj);
+bool is_decimal(py::handle obj);
+// Python int <-> Int128 (through the decimal string). Throws Error{overflow} out of range.
+crmkit::Int128 int128_from_py(py::handle obj, std::string_view field);
+py::int_ int128_to_py(const crmkit::Int128& value);
+// decimal.Decimal or str (and, where `allow_int`, int) to a crmkit::Decimal; floats refused.
+crmkit::Decimal decimal_from_py(py::handle obj, std::string_view field, bool allow_int);
+py::object decimal_to_py(const crmkit::Decimal& value);
+// The plain (non-exponent) text of a decimal.Decimal: format(value, "f").
+std::string decimal_text(py::handle decimal_value);
+
+// ---- time ----
+
+crmkit::Timestamp timestamp_from_py(py::handle obj);  // throws py::type_error if unsupported
+std::optional<crmkit::Timestamp> try_timestamp_from_py(py::handle obj);
+py::object timestamp_to_datetime(crmkit::Timestamp ts);
+std::optional<crmkit::Date> try_date_from_py(py::handle obj);
+py::object date_to_py(const crmkit::Date& date);
+
+// ---- custom field values ----
+
+crmkit::FieldValue field_value_from_py(py::handle obj, std::string_view field);
+py::object field_value_to_py(const crmkit::FieldValue& value);
+
+// ---- bound structs ----
+
+// Adds to a bound class: a __repr__ listing every field, __eq__ comparing every field, and
+// _fields (a tuple of the names).
+void add_struct_protocol(py::handle cls, const std::vector<const char*>& fields);
+// Sets each keyword argument as an attribute of `self` (through the bound setters, so every
+// conversion applies); a name outside `fields` raises TypeError.
+void set_fields_from_kwargs(py::handle self, const py::kwargs& kwargs,
+                            const std::vector<std::string>& fields, const std::string& type_name);
+
+// Gives a bound struct __init__(**kwargs) taking any of its fields (each optional, with the C++
+// default), plus add_struct_protocol.
+template <typename T>
+void finish_struct(py::class_<T>& cls, const std::vector<const char*>& fields) {
+  add_struct_protocol(cls, fields);
+  std::vector<std::string> names(fields.begin(), fields.end());
+  std::string type_name = py::str(cls.attr("__name__"));
+  cls.def(py::init([names, type_name](const py::kwargs& kwargs) {
+    py::object obj = py::cast(T{});
+    set_fields_from_kwargs(obj, kwargs, names, type_name);
+    return obj.cast<T>();
+  }));
+}
+
+// Binds a data member: text with surrogateescape, lists of text likewise, the custom-field map
+// with the field name in errors, and everything else with def_readwrite.
+template <typename Class, typename T, typename M>
+void def_field(py::class_<T>& cls, const char* name, M Class::*member) {
+  if constexpr (std::is_same_v<M, std::string>) {
+    std::string field = name;
+    cls.def_property(
+        name, [member](const T& self) { return text_to_py(self.*member); },
+        [member, field](T& self, py::handle value) { self.*member = text_from_py(value, field); });
+  } else if constexpr (std::is_same_v<M, std::vector<std::string>>) {
+    std::string field = name;
+    cls.def_property(
+        name, [member](const T& self) { return texts_to_py(self.*member); },
+        [member, field](T& self, py::handle value) { self.*member = texts_from_py(value, field); });
+  } else {
+    cls.def_readwrite(name, member);
+  }
+}
+
+}  // namespace crmkit_py
+
+namespace pybind11::detail {
+
+// A caster for a bound class that also accepts other Python values: first the bound class
+// itself, then (when conversion is allowed) Derived::convert, which returns nothing for a type it
+// does not take and throws crmkit::Error for a value of the right type that is malformed.
+template <typename T, typename Derived>
+struct widened_caster : type_caster_base<T> {
+  T converted_{};
+  bool load(handle src, bool convert) {
+    if (type_caster_base<T>::load(src, convert)) return true;
+    if (!convert || src.is_none()) return false;
+    std::optional<T> value = Derived::convert(src);
+    if (!value) return false;
+    converted_ = *value;
+    this->value = &converted_;
+    return true;
+  }
+};
+
+template <>
+struct type_caster<crmkit::Timestamp>
+    : widened_caster<crmkit::Timestamp, type_caster<crmkit::Timestamp>> {
+  static std::optional<crmkit::Timestamp> convert(handle src) {
+    return crmkit_py::try_timestamp_from_py(src);
+  }
+};
+
+template <>
+struct type_caster<crmkit::Date> : widened_caster<crmkit::Date, type_caster<crmkit::Date>> {
+  static std::optional<crmkit::Date> convert(handle src) { return crmkit_py::try_date_from_py(src); }
+};
+
+template <>
+struct type_caster<crmkit::Currency>
+    : widened_caster<crmkit::Currency, type_caster<crmkit::Currency>> {
+  static std::optional<crmkit::Currency> convert(handle src) {
+    if (!isinstance<str>(src)) return std::nullopt;
+    return crmkit::Currency::of(crmkit_py::text_from_py(src, "currency"));
+  }
+};
+
+// The custom-field map: keys are field names, values FieldValue (no floats).
+template <>
+struct type_caster<std::map<std::string, crmkit::FieldValue>> {
+  using Map = std::map<std::string, crmkit::FieldValue>;
+  PYBIND11_TYPE_CASTER(Map, const_name("dict[str, bool | int | str | decimal.Decimal | Money | datetime.date]"));
+  bool load(handle src, bool) {
+    if (!isinstance<dict>(src)) return false;
+    Map out;
+    for (auto item : reinterpret_borrow<dict>(src)) {
+      std::string key = crmkit_py::text_from_py(item.first, "custom");
+      crmkit::FieldValue v = crmkit_py::field_value_from_py(item.second, "custom." + key);
+      out.emplace(std::move(key), std::move(v));
+    }
+    value = std::move(out);
+    return true;
+  }
+  static handle cast(const Map& src, return_value_policy, handle) {
+    dict d;
+    for (const auto& [k, v] : src) d[crmkit_py::text_to_py(k)] = crmkit_py::field_value_to_py(v);
+    return d.release();
+  }
+};
+
+}  // namespace pybind11::detail
+
+namespace crmkit_py {
+void bind_errors(py::module_& m);
+void bind_money(py::module_& m);
+void bind_time(py::module_& m);
+void bind_records(py::module_& m);
+void bind_events(py::module_& m);
+void bind_store(py::module_& m);
+}  // namespace crmkit_py

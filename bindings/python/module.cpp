@@ -1,0 +1,14 @@
+// crmkit._core: the compiled part of the crmkit Python package. Conversions only: every function
+// turns Python values into crmkit values, makes one crmkit call and converts the result back.
+#include "conversions.hpp"
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "crmkit._core: the compiled binding of the crmkit C++ core (use the crmkit package)";
+  m.attr("__version__") = CRMKIT_VERSION_INFO;
+  crmkit_py::bind_errors(m);
+  crmkit_py::bind_money(m);
+  crmkit_py::bind_time(m);
+  crmkit_py::bind_records(m);
+  crmkit_py::bind_events(m);
+  crmkit_py::bind_store(m);
+}

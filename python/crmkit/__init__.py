@@ -1,0 +1,140 @@
+"""crmkit: an embeddable customer-relationship engine (customer records, an event ledger, exact
+money). The names below mirror the C++ API in core/include/crmkit/; see docs/ for the guide.
+
+Conventions of the Python binding:
+  - Money amounts are str or decimal.Decimal; floats (and ints, which are ambiguous between major
+    and minor units) are refused with crmkit.ValidationError. Use Money.from_minor for ints.
+  - Wherever a Timestamp is taken, a datetime.datetime (aware: converted to UTC; naive: taken as
+    UTC), a pandas.Timestamp, a numpy.datetime64 or an ISO 8601 string is accepted too. Wherever a
+    Date is taken, a datetime.date or "YYYY-MM-DD" is accepted.
+  - List members of records (Customer.tags, Customer.contacts, ...) are returned as copies:
+    ``c.tags.append("x")`` does not change ``c``; assign a new list instead.
+  - Errors are subclasses of crmkit.CrmkitError (see crmkit.errors).
+"""
+
+from __future__ import annotations
+
+from . import _core
+from ._core import (
+    AuditEntry,
+    BuyingRole,
+    Channel,
+    Consent,
+    ConsentStatus,
+    ContactKind,
+    ContactPoint,
+    ContactPurpose,
+    Currency,
+    Customer,
+    CustomerKind,
+    Date,
+    Demographics,
+    EraseReport,
+    Event,
+    EventParticipation,
+    EventType,
+    FieldDef,
+    FieldType,
+    ImportReport,
+    Interaction,
+    InteractionKind,
+    LegalBasis,
+    Membership,
+    Money,
+    Purchase,
+    PurchaseColumns,
+    PurchaseImport,
+    Referral,
+    Refund,
+    RelationshipLevel,
+    RoundingMode,
+    StoreOptions,
+    StoreSummary,
+    SurveyResponse,
+    SyncMode,
+    Timestamp,
+    WriteContext,
+    normalize_email,
+    normalize_phone,
+    validate_customer,
+    validate_event,
+    validate_field_def,
+)
+from .errors import (
+    ConflictError,
+    ConsentRequiredError,
+    CorruptError,
+    CrmkitError,
+    InvalidTransitionError,
+    MoneyOverflowError,
+    NotFoundError,
+    StorageError,
+    SuppressedError,
+    ValidationError,
+)
+from .store import Store
+
+__version__: str = _core.__version__
+
+__all__ = [
+    "__version__",
+    # errors
+    "CrmkitError",
+    "ValidationError",
+    "NotFoundError",
+    "ConflictError",
+    "SuppressedError",
+    "InvalidTransitionError",
+    "ConsentRequiredError",
+    "MoneyOverflowError",
+    "StorageError",
+    "CorruptError",
+    # money and time
+    "RoundingMode",
+    "Currency",
+    "Money",
+    "Timestamp",
+    "Date",
+    # records
+    "CustomerKind",
+    "ContactKind",
+    "Channel",
+    "ConsentStatus",
+    "LegalBasis",
+    "BuyingRole",
+    "RelationshipLevel",
+    "FieldType",
+    "ContactPoint",
+    "Consent",
+    "Demographics",
+    "Membership",
+    "FieldDef",
+    "Customer",
+    "validate_customer",
+    "validate_field_def",
+    "normalize_email",
+    "normalize_phone",
+    # events
+    "InteractionKind",
+    "ContactPurpose",
+    "EventType",
+    "Purchase",
+    "Refund",
+    "Interaction",
+    "Referral",
+    "SurveyResponse",
+    "EventParticipation",
+    "Event",
+    "validate_event",
+    # store
+    "SyncMode",
+    "StoreOptions",
+    "WriteContext",
+    "AuditEntry",
+    "PurchaseColumns",
+    "PurchaseImport",
+    "ImportReport",
+    "StoreSummary",
+    "EraseReport",
+    "Store",
+]

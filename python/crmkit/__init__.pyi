@@ -1,0 +1,642 @@
+# Type stub of the crmkit package (the compiled crmkit._core plus the Python modules).
+import datetime
+import decimal
+import enum
+import os
+from typing import Any, ClassVar, Iterable, Sequence, SupportsIndex
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from .errors import (
+    ConflictError as ConflictError,
+    ConsentRequiredError as ConsentRequiredError,
+    CorruptError as CorruptError,
+    CrmkitError as CrmkitError,
+    InvalidTransitionError as InvalidTransitionError,
+    MoneyOverflowError as MoneyOverflowError,
+    NotFoundError as NotFoundError,
+    StorageError as StorageError,
+    SuppressedError as SuppressedError,
+    ValidationError as ValidationError,
+)
+
+__version__: str
+__all__: list[str]
+
+# Anything accepted where a Timestamp is expected: naive datetimes are taken as UTC.
+TimestampLike = Timestamp | datetime.datetime | pd.Timestamp | np.datetime64 | str
+DateLike = Date | datetime.date | str
+CurrencyLike = Currency | str
+DecimalLike = decimal.Decimal | str
+FieldValueLike = bool | int | str | decimal.Decimal | Money | datetime.date
+PathLike = str | os.PathLike[str]
+
+class _Enum(enum.IntEnum): ...
+
+# ---- money ----
+
+class RoundingMode(_Enum):
+    half_even: ClassVar[RoundingMode]
+    half_up: ClassVar[RoundingMode]
+    half_down: ClassVar[RoundingMode]
+    down: ClassVar[RoundingMode]
+    up: ClassVar[RoundingMode]
+    floor: ClassVar[RoundingMode]
+    ceiling: ClassVar[RoundingMode]
+
+class Currency:
+    def __init__(self, code: str) -> None: ...
+    @staticmethod
+    def of(code: str) -> Currency: ...
+    @staticmethod
+    def is_known(code: str) -> bool: ...
+    @staticmethod
+    def all() -> list[Currency]: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def numeric_code(self) -> int: ...
+    @property
+    def minor_units(self) -> int: ...
+    def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+
+class Money:
+    def __init__(self, amount: DecimalLike, currency: CurrencyLike) -> None: ...
+    @staticmethod
+    def parse(text: str, currency: CurrencyLike, field: str = "amount") -> Money: ...
+    @staticmethod
+    def parse_with_currency(text: str, field: str = "amount") -> Money: ...
+    @staticmethod
+    def from_minor(minor_units: int, currency: CurrencyLike) -> Money: ...
+    @staticmethod
+    def from_model_value(
+        value: float, currency: CurrencyLike, rounding: RoundingMode = ...
+    ) -> Money: ...
+    @property
+    def amount(self) -> decimal.Decimal: ...
+    @property
+    def minor_units(self) -> int: ...
+    @property
+    def currency(self) -> Currency: ...
+    def is_zero(self) -> bool: ...
+    def is_negative(self) -> bool: ...
+    def is_positive(self) -> bool: ...
+    def amount_string(self) -> str: ...
+    def to_string(self) -> str: ...
+    def to_double(self) -> float: ...
+    def multiply(self, rate: DecimalLike | int, rounding: RoundingMode = ...) -> Money: ...
+    def allocate(self, ratios: Sequence[int] | int) -> list[Money]: ...
+    def __add__(self, other: Money) -> Money: ...
+    def __sub__(self, other: Money) -> Money: ...
+    def __neg__(self) -> Money: ...
+    def __pos__(self) -> Money: ...
+    def __abs__(self) -> Money: ...
+    def __mul__(self, factor: int) -> Money: ...
+    def __rmul__(self, factor: int) -> Money: ...
+    def __eq__(self, other: object) -> bool: ...
+    def __ne__(self, other: object) -> bool: ...
+    def __lt__(self, other: Money) -> bool: ...
+    def __le__(self, other: Money) -> bool: ...
+    def __gt__(self, other: Money) -> bool: ...
+    def __ge__(self, other: Money) -> bool: ...
+    def __bool__(self) -> bool: ...
+    def __hash__(self) -> int: ...
+
+# ---- time ----
+
+class Timestamp:
+    def __init__(self, value: TimestampLike) -> None: ...
+    @staticmethod
+    def parse(text: str, field: str = "time") -> Timestamp: ...
+    @staticmethod
+    def from_micros(micros: int) -> Timestamp: ...
+    @staticmethod
+    def from_seconds(seconds: int) -> Timestamp: ...
+    @staticmethod
+    def now() -> Timestamp: ...
+    @property
+    def micros(self) -> int: ...
+    def to_string(self) -> str: ...
+    def to_datetime(self) -> datetime.datetime: ...
+    def date(self) -> Date: ...
+    def __lt__(self, other: TimestampLike) -> bool: ...
+    def __le__(self, other: TimestampLike) -> bool: ...
+    def __gt__(self, other: TimestampLike) -> bool: ...
+    def __ge__(self, other: TimestampLike) -> bool: ...
+    def __hash__(self) -> int: ...
+
+class Date:
+    def __init__(self, *args: Any) -> None:
+        """Date(datetime.date | "YYYY-MM-DD") or Date(year, month, day)."""
+    @staticmethod
+    def parse(text: str, field: str = "date") -> Date: ...
+    @staticmethod
+    def from_days_since_epoch(days: int) -> Date: ...
+    def days_since_epoch(self) -> int: ...
+    @property
+    def year(self) -> int: ...
+    @property
+    def month(self) -> int: ...
+    @property
+    def day(self) -> int: ...
+    def start(self) -> Timestamp: ...
+    def to_string(self) -> str: ...
+    def to_date(self) -> datetime.date: ...
+    def __lt__(self, other: DateLike) -> bool: ...
+    def __le__(self, other: DateLike) -> bool: ...
+    def __gt__(self, other: DateLike) -> bool: ...
+    def __ge__(self, other: DateLike) -> bool: ...
+    def __hash__(self) -> int: ...
+
+# ---- records ----
+
+class CustomerKind(_Enum):
+    person: ClassVar[CustomerKind]
+    organisation: ClassVar[CustomerKind]
+
+class ContactKind(_Enum):
+    email: ClassVar[ContactKind]
+    phone: ClassVar[ContactKind]
+    im: ClassVar[ContactKind]
+    postal: ClassVar[ContactKind]
+
+class Channel(_Enum):
+    email: ClassVar[Channel]
+    phone: ClassVar[Channel]
+    sms: ClassVar[Channel]
+    im: ClassVar[Channel]
+    post: ClassVar[Channel]
+    visit: ClassVar[Channel]
+
+class ConsentStatus(_Enum):
+    granted: ClassVar[ConsentStatus]
+    withdrawn: ClassVar[ConsentStatus]
+
+class LegalBasis(_Enum):
+    consent: ClassVar[LegalBasis]
+    contract: ClassVar[LegalBasis]
+    legal_obligation: ClassVar[LegalBasis]
+    vital_interests: ClassVar[LegalBasis]
+    public_task: ClassVar[LegalBasis]
+    legitimate_interests: ClassVar[LegalBasis]
+
+class BuyingRole(_Enum):
+    acceptor: ClassVar[BuyingRole]
+    dissatisfied: ClassVar[BuyingRole]
+    power_holder: ClassVar[BuyingRole]
+
+class RelationshipLevel(_Enum):
+    acquaintance: ClassVar[RelationshipLevel]
+    dating: ClassVar[RelationshipLevel]
+    partner: ClassVar[RelationshipLevel]
+    ally: ClassVar[RelationshipLevel]
+
+class FieldType(_Enum):
+    text: ClassVar[FieldType]
+    integer: ClassVar[FieldType]
+    decimal: ClassVar[FieldType]
+    money: ClassVar[FieldType]
+    date: ClassVar[FieldType]
+    boolean: ClassVar[FieldType]
+    enumeration: ClassVar[FieldType]
+
+class _Struct:
+    _fields: ClassVar[tuple[str, ...]]
+    def __eq__(self, other: object) -> bool: ...
+
+class ContactPoint(_Struct):
+    kind: ContactKind
+    value: str
+    label: str
+    primary: bool
+    def __init__(
+        self, *, kind: ContactKind = ..., value: str = "", label: str = "", primary: bool = False
+    ) -> None: ...
+
+class Consent(_Struct):
+    channel: Channel
+    purpose: str
+    status: ConsentStatus
+    @property
+    def at(self) -> Timestamp: ...
+    @at.setter
+    def at(self, value: TimestampLike) -> None: ...
+    source: str
+    legal_basis: LegalBasis
+    def __init__(
+        self,
+        *,
+        channel: Channel = ...,
+        purpose: str = "",
+        status: ConsentStatus = ...,
+        at: TimestampLike = ...,
+        source: str = "",
+        legal_basis: LegalBasis = ...,
+    ) -> None: ...
+
+class Demographics(_Struct):
+    region: str
+    gender: str
+    @property
+    def birth_date(self) -> Date | None: ...
+    @birth_date.setter
+    def birth_date(self, value: DateLike | None) -> None: ...
+    occupation: str
+    interests: list[str]
+    marital_status: str
+    household_size: int | None
+    def __init__(
+        self,
+        *,
+        region: str = "",
+        gender: str = "",
+        birth_date: DateLike | None = None,
+        occupation: str = "",
+        interests: list[str] = ...,
+        marital_status: str = "",
+        household_size: int | None = None,
+    ) -> None: ...
+
+class Membership(_Struct):
+    organisation: int
+    roles: list[BuyingRole]
+    level: RelationshipLevel
+    title: str
+    def __init__(
+        self,
+        *,
+        organisation: int = 0,
+        roles: list[BuyingRole] = ...,
+        level: RelationshipLevel = ...,
+        title: str = "",
+    ) -> None: ...
+
+class FieldDef(_Struct):
+    name: str
+    type: FieldType
+    enum_values: list[str]
+    currency: str
+    required: bool
+    personal: bool
+    description: str
+    def __init__(
+        self,
+        *,
+        name: str = "",
+        type: FieldType = ...,
+        enum_values: list[str] = ...,
+        currency: str = "",
+        required: bool = False,
+        personal: bool = False,
+        description: str = "",
+    ) -> None: ...
+    @staticmethod
+    def from_json(text: str) -> FieldDef: ...
+    def to_json(self) -> str: ...
+
+class Customer(_Struct):
+    """List members are copies: assign a new list instead of mutating one in place."""
+
+    id: int
+    external_id: str
+    kind: CustomerKind
+    name: str
+    demographics: Demographics
+    contacts: list[ContactPoint]
+    consents: list[Consent]
+    preferred_channel: Channel | None
+    max_contacts_per_30_days: int | None
+    tags: list[str]
+    owner: str
+    acquisition_source: str
+    custom: dict[str, Any]
+    memberships: list[Membership]
+    created_at: Timestamp
+    updated_at: Timestamp
+    deleted: bool
+    erased: bool
+    def __init__(
+        self,
+        *,
+        id: int = 0,
+        external_id: str = "",
+        kind: CustomerKind = ...,
+        name: str = "",
+        demographics: Demographics = ...,
+        contacts: list[ContactPoint] = ...,
+        consents: list[Consent] = ...,
+        preferred_channel: Channel | None = None,
+        max_contacts_per_30_days: int | None = None,
+        tags: list[str] = ...,
+        owner: str = "",
+        acquisition_source: str = "",
+        custom: dict[str, FieldValueLike] = ...,
+        memberships: list[Membership] = ...,
+        created_at: TimestampLike = ...,
+        updated_at: TimestampLike = ...,
+        deleted: bool = False,
+        erased: bool = False,
+    ) -> None: ...
+    def has_consent(self, channel: Channel, purpose: str) -> bool: ...
+    def primary_contact(self, kind: ContactKind) -> ContactPoint | None: ...
+    @staticmethod
+    def from_json(text: str) -> Customer: ...
+    def to_json(self) -> str: ...
+
+def validate_customer(
+    customer: Customer, fields: list[FieldDef], store_currency: CurrencyLike
+) -> Customer: ...
+def validate_field_def(definition: FieldDef) -> None: ...
+def normalize_email(email: str, field: str = "email") -> str: ...
+def normalize_phone(phone: str, field: str = "phone") -> str: ...
+
+# ---- events ----
+
+class InteractionKind(_Enum):
+    call: ClassVar[InteractionKind]
+    visit: ClassVar[InteractionKind]
+    email: ClassVar[InteractionKind]
+    message: ClassVar[InteractionKind]
+    gift: ClassVar[InteractionKind]
+    hospitality: ClassVar[InteractionKind]
+    site_visit: ClassVar[InteractionKind]
+    event: ClassVar[InteractionKind]
+    meeting: ClassVar[InteractionKind]
+    other: ClassVar[InteractionKind]
+
+class ContactPurpose(_Enum):
+    care: ClassVar[ContactPurpose]
+    information: ClassVar[ContactPurpose]
+    deal: ClassVar[ContactPurpose]
+    service: ClassVar[ContactPurpose]
+    intelligence: ClassVar[ContactPurpose]
+
+class EventType(_Enum):
+    purchase: ClassVar[EventType]
+    refund: ClassVar[EventType]
+    interaction: ClassVar[EventType]
+    referral: ClassVar[EventType]
+    survey_response: ClassVar[EventType]
+    event_participation: ClassVar[EventType]
+
+class Purchase(_Struct):
+    order_id: str
+    amount: Money
+    category: str
+    essential: bool
+    item_count: int
+    def __init__(
+        self,
+        *,
+        order_id: str = "",
+        amount: Money = ...,
+        category: str = "",
+        essential: bool = True,
+        item_count: int = 1,
+    ) -> None: ...
+
+class Refund(_Struct):
+    purchase: int
+    amount: Money
+    reason: str
+    def __init__(self, *, purchase: int = 0, amount: Money = ..., reason: str = "") -> None: ...
+
+class Interaction(_Struct):
+    kind: InteractionKind
+    purpose: ContactPurpose
+    commitment_asked: str
+    commitment_obtained: bool
+    note: str
+    def __init__(
+        self,
+        *,
+        kind: InteractionKind = ...,
+        purpose: ContactPurpose = ...,
+        commitment_asked: str = "",
+        commitment_obtained: bool = False,
+        note: str = "",
+    ) -> None: ...
+
+class Referral(_Struct):
+    referred: int
+    def __init__(self, *, referred: int = 0) -> None: ...
+
+class SurveyResponse(_Struct):
+    survey: str
+    nps: int | None
+    csat: int | None
+    comment: str
+    def __init__(
+        self, *, survey: str = "", nps: int | None = None, csat: int | None = None, comment: str = ""
+    ) -> None: ...
+
+class EventParticipation(_Struct):
+    event_name: str
+    role: str
+    def __init__(self, *, event_name: str = "", role: str = "") -> None: ...
+
+EventPayload = Purchase | Refund | Interaction | Referral | SurveyResponse | EventParticipation
+
+class Event(_Struct):
+    id: int
+    customer: int
+    at: Timestamp
+    source: str
+    idempotency_key: str
+    payload: EventPayload
+    recorded_at: Timestamp
+    actor: str
+    def __init__(
+        self,
+        *,
+        id: int = 0,
+        customer: int = 0,
+        at: TimestampLike = ...,
+        source: str = "",
+        idempotency_key: str = "",
+        payload: EventPayload = ...,
+        recorded_at: TimestampLike = ...,
+        actor: str = "",
+    ) -> None: ...
+    @property
+    def type(self) -> EventType: ...
+    @staticmethod
+    def from_json(text: str) -> Event: ...
+    def to_json(self) -> str: ...
+
+def validate_event(event: Event, currency: CurrencyLike) -> None: ...
+
+# ---- store ----
+
+class SyncMode(_Enum):
+    full: ClassVar[SyncMode]
+    normal: ClassVar[SyncMode]
+    off: ClassVar[SyncMode]
+
+class StoreOptions(_Struct):
+    currency: str
+    synchronous: SyncMode
+    busy_timeout_ms: int
+    create_if_missing: bool
+    read_only: bool
+    actor: str
+    max_readers: int
+    def __init__(self, **fields: Any) -> None: ...
+
+class WriteContext(_Struct):
+    actor: str
+    source: str
+    def __init__(self, *, actor: str = "", source: str = "") -> None: ...
+
+class AuditEntry(_Struct):
+    id: int
+    at: Timestamp
+    actor: str
+    source: str
+    entity: str
+    entity_id: int
+    action: str
+    field: str
+    old_value: str
+    new_value: str
+    def __init__(self, **fields: Any) -> None: ...
+
+class PurchaseColumns:
+    """Read-only numpy views of the C++ columns (no copy)."""
+
+    @property
+    def currency(self) -> Currency: ...
+    @property
+    def event_id(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def customer_id(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def at_micros(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def amount_minor(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def refunded_minor(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def item_count(self) -> npt.NDArray[np.int32]: ...
+    @property
+    def essential(self) -> npt.NDArray[np.bool_]: ...
+    def __len__(self) -> int: ...
+
+class PurchaseImport(_Struct):
+    currency: str
+    customer_external_id: list[str]
+    at: list[Timestamp]
+    amount: list[str]
+    order_id: list[str]
+    category: list[str]
+    item_count: list[int]
+    idempotency_key: list[str]
+    source: str
+    create_missing_customers: bool
+    def __init__(self, **fields: Any) -> None: ...
+    def _set_at_micros(self, micros: npt.ArrayLike) -> None: ...
+
+class ImportReport(_Struct):
+    rows: int
+    purchases_added: int
+    duplicates_skipped: int
+    customers_created: int
+    def __init__(self, **fields: Any) -> None: ...
+
+class StoreSummary(_Struct):
+    customers: int
+    deleted_customers: int
+    events: int
+    purchases: int
+    refunds: int
+    revenue: Money
+    refunded: Money
+    net_revenue: Money
+    def __init__(self, **fields: Any) -> None: ...
+
+class EraseReport(_Struct):
+    customer: int
+    events_scrubbed: int
+    audit_entries_scrubbed: int
+    suppression_hashes: int
+    wal_truncated: bool
+    def __init__(self, **fields: Any) -> None: ...
+
+class Store:
+    def __init__(
+        self,
+        path: PathLike,
+        currency: CurrencyLike | None = None,
+        *,
+        synchronous: SyncMode | str = ...,
+        busy_timeout_ms: int = 5000,
+        create_if_missing: bool = True,
+        read_only: bool = False,
+        actor: str = "system",
+        max_readers: int = 4,
+    ) -> None: ...
+    @classmethod
+    def open(cls, path: PathLike, currency: CurrencyLike | None = None, **options: Any) -> Store: ...
+    def __enter__(self) -> Store: ...
+    def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> bool: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def currency(self) -> Currency: ...
+    def schema_version(self) -> int: ...
+    @staticmethod
+    def current_schema_version() -> int: ...
+    def declare_field(self, definition: FieldDef, *, actor: str = "", source: str = "") -> None: ...
+    def fields(self) -> list[FieldDef]: ...
+    def create_customer(self, customer: Customer, *, actor: str = "", source: str = "") -> Customer: ...
+    def get_customer(self, id: int) -> Customer: ...
+    def get_customer_by_external_id(self, external_id: str) -> Customer: ...
+    def get_customer_by_email(self, email: str) -> Customer: ...
+    def get_customer_by_phone(self, phone: str) -> Customer: ...
+    def find_customer_by_external_id(self, external_id: str) -> Customer | None: ...
+    def list_customers(self, include_deleted: bool = False) -> list[Customer]: ...
+    def count_customers(self, include_deleted: bool = False) -> int: ...
+    def update_customer(self, customer: Customer, *, actor: str = "", source: str = "") -> Customer: ...
+    def set_consent(
+        self, id: int, consent: Consent, *, actor: str = "", source: str = ""
+    ) -> Customer: ...
+    def delete_customer(self, id: int, *, actor: str = "", source: str = "") -> None: ...
+    def restore_customer(self, id: int, *, actor: str = "", source: str = "") -> None: ...
+    def append_event(self, event: Event, *, actor: str = "", source: str = "") -> Event: ...
+    def append_events(
+        self, events: Iterable[Event], *, actor: str = "", source: str = ""
+    ) -> list[int]: ...
+    def get_event(self, id: int) -> Event: ...
+    def events_of(self, customer: int) -> list[Event]: ...
+    def count_events(self) -> int: ...
+    def refundable_amount(self, purchase: int) -> Money: ...
+    def import_purchases(
+        self,
+        rows: pd.DataFrame | PurchaseImport,
+        customer: str = "customer",
+        at: str = "at",
+        amount: str = "amount",
+        currency: str | None = None,
+        order_id: str | None = None,
+        category: str | None = None,
+        item_count: str | None = None,
+        idempotency_key: str | None = None,
+        source: str = "import",
+        create_missing_customers: bool = True,
+        *,
+        actor: str = "",
+    ) -> ImportReport: ...
+    def purchase_columns(self) -> PurchaseColumns: ...
+    def purchases_frame(self) -> pd.DataFrame: ...
+    def summary(self) -> StoreSummary: ...
+    def audit_log(self, customer: int = 0) -> list[AuditEntry]: ...
+    def erase_customer(self, id: int, *, actor: str = "", source: str = "") -> EraseReport: ...
+    def is_suppressed(self, external_id: str, email: str = "", phone: str = "") -> bool: ...
+    def export_jsonl(self, path: PathLike) -> None: ...
+    def import_jsonl(self, path: PathLike) -> None: ...
+    def checkpoint(self) -> bool: ...
+    def close(self) -> None: ...
+    def is_closed(self) -> bool: ...

@@ -1,0 +1,102 @@
+"""The exceptions crmkit raises: one class per ``crmkit::ErrorCode``, all under :class:`CrmkitError`.
+
+The compiled module translates every ``crmkit::Error`` into the class registered for its code in
+``_BY_CODE`` (one translator, keyed by the code's name). Each class also derives from the builtin
+exception it resembles, so ``except ValueError`` and ``except KeyError`` keep working.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CrmkitError",
+    "ValidationError",
+    "NotFoundError",
+    "ConflictError",
+    "SuppressedError",
+    "InvalidTransitionError",
+    "ConsentRequiredError",
+    "MoneyOverflowError",
+    "StorageError",
+    "CorruptError",
+]
+
+
+class CrmkitError(Exception):
+    """Base class of every error crmkit raises. ``code`` is the ErrorCode's name."""
+
+    code: str = ""
+
+
+class ValidationError(CrmkitError, ValueError):
+    """The input is malformed or breaks a rule (``invalid_argument``)."""
+
+    code = "invalid_argument"
+
+
+class NotFoundError(CrmkitError, KeyError):
+    """A customer, event, field or currency that does not exist (``not_found``)."""
+
+    code = "not_found"
+
+    def __str__(self) -> str:
+        # KeyError quotes its argument; show the plain message instead.
+        return str(self.args[0]) if self.args else ""
+
+
+class ConflictError(CrmkitError):
+    """A duplicate key or a write that contradicts stored state (``conflict``)."""
+
+    code = "conflict"
+
+
+class SuppressedError(ConflictError):
+    """The input matches an erased customer's suppression hash (``suppressed``)."""
+
+    code = "suppressed"
+
+
+class InvalidTransitionError(CrmkitError):
+    """A lifecycle move the state machine does not allow (``invalid_transition``)."""
+
+    code = "invalid_transition"
+
+
+class ConsentRequiredError(CrmkitError):
+    """A contact without the customer's consent (``consent_required``)."""
+
+    code = "consent_required"
+
+
+class MoneyOverflowError(CrmkitError, OverflowError):
+    """An amount outside the exact 128-bit range (``overflow``)."""
+
+    code = "overflow"
+
+
+class StorageError(CrmkitError, OSError):
+    """SQLite or the file system failed (``storage``)."""
+
+    code = "storage"
+
+
+class CorruptError(StorageError):
+    """The store file or an import is damaged or from an unknown schema (``corrupt``)."""
+
+    code = "corrupt"
+
+
+# ErrorCode name -> class; read by the translator in bindings/python/errors.cpp.
+_BY_CODE: dict[str, type[CrmkitError]] = {
+    cls.code: cls
+    for cls in (
+        ValidationError,
+        NotFoundError,
+        ConflictError,
+        SuppressedError,
+        InvalidTransitionError,
+        ConsentRequiredError,
+        MoneyOverflowError,
+        StorageError,
+        CorruptError,
+    )
+}
