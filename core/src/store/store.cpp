@@ -1,0 +1,477 @@
+// Store: open, schema and migrations, the reader pool, fields, summary, audit log, close.
+#include <sqlite3.h>
+
+#include <openssl/rand.h>
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <utility>
+
+#include "crmkit/error.hpp"
+#include "store/store_impl.hpp"
+
+namespace crmkit {
+inline namespace v0 {
+
+namespace {
+
+constexpr int kSchemaVersion = 1;
+constexpr const char* kFormat = "crmkit";
+
+// Schema v1. The `events` table (with its indexes) is what bench/ compares the bulk import
+// against: the benchmark copies these CREATE TABLE / CREATE INDEX statements from sqlite_master at
+// run time and inserts the same rows with plain prepared statements.
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE meta(
+  key TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+);
+CREATE TABLE fields(
+  id INTEGER PRIMARY KEY,
+  name TEXT UNIQUE NOT NULL,
+  data TEXT NOT NULL
+);
+CREATE TABLE customers(
+  id INTEGER PRIMARY KEY,
+  external_id TEXT UNIQUE NOT NULL,
+  kind INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  data TEXT NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  erased INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE contact_index(
+  customer_id INTEGER NOT NULL REFERENCES customers(id),
+  kind INTEGER NOT NULL,
+  value TEXT NOT NULL
+);
+CREATE INDEX contact_index_value ON contact_index(kind, value);
+CREATE INDEX contact_index_customer ON contact_index(customer_id);
+CREATE TABLE events(
+  id INTEGER PRIMARY KEY,
+  customer_id INTEGER NOT NULL REFERENCES customers(id),
+  type INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  source TEXT,
+  actor TEXT,
+  idempotency_key TEXT UNIQUE,
+  amount_minor INTEGER,
+  ref_id INTEGER,
+  item_count INTEGER,
+  essential INTEGER,
+  order_id TEXT,
+  category TEXT,
+  data TEXT
+);
+CREATE INDEX events_customer_at ON events(customer_id, at);
+CREATE INDEX events_ref ON events(ref_id) WHERE ref_id IS NOT NULL;
+CREATE TABLE audit(
+  id INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  source TEXT NOT NULL,
+  entity TEXT NOT NULL,
+  entity_id INTEGER NOT NULL,
+  action TEXT NOT NULL,
+  field TEXT NOT NULL,
+  old_value TEXT NOT NULL,
+  new_value TEXT NOT NULL
+);
+CREATE INDEX audit_entity ON audit(entity, entity_id);
+CREATE TABLE suppression(
+  hash BLOB PRIMARY KEY,
+  kind TEXT NOT NULL
+) WITHOUT ROWID;
+)sql";
+
+// Forward migrations: migrations[i] takes a store from version i to version i + 1, inside the
+// open transaction. Version 0 is an empty file; the first step creates schema v1.
+using Migration = std::function<void(sql::Db&, const std::string& currency)>;
+
+const std::vector<Migration>& migrations() {
+  static const std::vector<Migration> list = {
+      [](sql::Db& db, const std::string& currency) {
+        db.exec(kSchemaV1);
+        unsigned char key[32];
+        if (RAND_bytes(key, sizeof key) != 1)
+          throw Error(ErrorCode::storage, "store: cannot generate the suppression key");
+        auto ins = db.prepare("INSERT INTO meta(key, value) VALUES(?, ?)");
+        ins.bind(1, std::string_view("format")).bind(2, std::string_view(kFormat)).run();
+        ins.reset();
+        ins.bind(1, std::string_view("currency")).bind(2, std::string_view(currency)).run();
+        ins.reset();
+        ins.bind(1, std::string_view("suppression_key")).bind_blob(2, key, sizeof key).run();
+      },
+  };
+  return list;
+}
+
+const char* sync_pragma(SyncMode m) {
+  switch (m) {
+    case SyncMode::full: return "PRAGMA synchronous=FULL";
+    case SyncMode::normal: return "PRAGMA synchronous=NORMAL";
+    case SyncMode::off: return "PRAGMA synchronous=OFF";
+  }
+  return "PRAGMA synchronous=FULL";
+}
+
+std::string meta_value(sql::Db& db, std::string_view key) {
+  auto s = db.prepare("SELECT value FROM meta WHERE key = ?");
+  s.bind(1, key);
+  if (!s.step()) throw Error(ErrorCode::corrupt, "store: not a crmkit store (no " +
+                                                     std::string(key) + " in meta)");
+  return s.blob(0);
+}
+
+}  // namespace
+
+void rethrow_prefixed(const Error& e, std::string_view prefix) {
+  std::string msg(prefix);
+  msg += e.what();
+  throw Error(e.code(), msg);
+}
+
+std::string to_hex(std::string_view bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(digits[c >> 4]);
+    out.push_back(digits[c & 15]);
+  }
+  return out;
+}
+
+std::string from_hex(std::string_view hex, std::string_view field) {
+  auto val = [&](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    throw_invalid(field, "is not lower-case hexadecimal");
+  };
+  if (hex.size() % 2 != 0) throw_invalid(field, "is not lower-case hexadecimal");
+  std::string out;
+  out.reserve(hex.size() / 2);
+  for (std::size_t i = 0; i < hex.size(); i += 2)
+    out.push_back(static_cast<char>(val(hex[i]) * 16 + val(hex[i + 1])));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Impl: locks and pool
+
+std::unique_ptr<sql::Db> Store::Impl::open_reader() {
+  const int flags = (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+                    SQLITE_OPEN_NOMUTEX;
+  auto db = std::make_unique<sql::Db>(path, flags);
+  sqlite3_busy_timeout(db->raw(), options.busy_timeout_ms);
+  db->exec("PRAGMA query_only=ON");
+  return db;
+}
+
+Store::Impl::ReadLease::ReadLease(Impl& impl) : impl_(impl) {
+  impl_.check_open();
+  if (impl_.memory) {
+    lock_ = std::unique_lock<std::mutex>(impl_.write_mu);
+    impl_.check_open();
+    db_ = impl_.writer.get();
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> g(impl_.pool_mu);
+    if (!impl_.idle_readers.empty()) {
+      owned_ = std::move(impl_.idle_readers.back());
+      impl_.idle_readers.pop_back();
+    }
+  }
+  if (!owned_) owned_ = impl_.open_reader();
+  db_ = owned_.get();
+}
+
+Store::Impl::ReadLease::~ReadLease() {
+  if (!owned_) return;
+  std::lock_guard<std::mutex> g(impl_.pool_mu);
+  if (!impl_.closed.load() && impl_.idle_readers.size() < impl_.options.max_readers)
+    impl_.idle_readers.push_back(std::move(owned_));
+}
+
+void Store::Impl::check_open() const {
+  if (closed.load()) throw Error(ErrorCode::storage, "store: store is closed");
+}
+
+std::unique_lock<std::mutex> Store::Impl::lock_write() {
+  check_open();
+  std::unique_lock<std::mutex> lock(write_mu);
+  check_open();
+  if (options.read_only) throw Error(ErrorCode::storage, "store: store is read-only");
+  return lock;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Impl: audit and fields
+
+void Store::Impl::add_audit(sql::Db& db, Timestamp at, const WriteContext& ctx,
+                            std::string_view entity, std::int64_t entity_id,
+                            std::string_view action, std::string_view field,
+                            std::string_view old_value, std::string_view new_value) {
+  AuditEntry e;
+  e.at = at;
+  e.actor = actor_of(ctx);
+  e.source = source_of(ctx);
+  e.entity = entity;
+  e.entity_id = entity_id;
+  e.action = action;
+  e.field = field;
+  e.old_value = old_value;
+  e.new_value = new_value;
+  insert_audit_row(db, e);
+}
+
+void Store::Impl::insert_audit_row(sql::Db& db, const AuditEntry& e) {
+  auto s = db.cached(
+      "INSERT INTO audit(id, at, actor, source, entity, entity_id, action, field, old_value, "
+      "new_value) VALUES(?,?,?,?,?,?,?,?,?,?)");
+  if (e.id > 0) s.bind(1, e.id); else s.bind_null(1);
+  s.bind(2, e.at.micros())
+      .bind_static(3, e.actor)
+      .bind_static(4, e.source)
+      .bind_static(5, e.entity)
+      .bind(6, e.entity_id)
+      .bind_static(7, e.action)
+      .bind_static(8, e.field)
+      .bind_static(9, e.old_value)
+      .bind_static(10, e.new_value)
+      .run();
+}
+
+std::vector<FieldDef> Store::Impl::load_fields(sql::Db& db) const {
+  std::vector<FieldDef> out;
+  auto s = db.cached("SELECT data FROM fields ORDER BY id");
+  while (s.step()) out.push_back(field_def_from_json(nlohmann::json::parse(s.text(0))));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Store
+
+Store::Store(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
+Store::Store(Store&&) noexcept = default;
+Store& Store::operator=(Store&& other) noexcept {
+  if (this != &other) {
+    close();
+    impl_ = std::move(other.impl_);
+  }
+  return *this;
+}
+Store::~Store() { close(); }
+
+int Store::current_schema_version() noexcept { return kSchemaVersion; }
+
+Store Store::open(const std::string& path, const StoreOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  impl->options = options;
+  impl->memory = path == ":memory:" || path.empty();
+  if (path.empty()) impl->path = ":memory:";
+  if (!options.currency.empty() && !Currency::is_known(options.currency))
+    throw_invalid("currency", "unknown currency '" + options.currency + "'");
+
+  bool exists = impl->memory || std::filesystem::exists(path);
+  if (!exists && !options.create_if_missing)
+    throw_error(ErrorCode::not_found, "path", "no store file at '" + path + "'");
+  if (!exists && options.read_only)
+    throw_error(ErrorCode::not_found, "path", "no store file at '" + path + "'");
+
+  int flags = SQLITE_OPEN_NOMUTEX;
+  if (options.read_only) flags |= SQLITE_OPEN_READONLY;
+  else flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  impl->writer = std::make_unique<sql::Db>(impl->path, flags);
+  sql::Db& db = *impl->writer;
+  sqlite3_busy_timeout(db.raw(), options.busy_timeout_ms);
+
+  int version = 0;
+  try {
+    // Reading the header fails here with SQLITE_NOTADB for a file that is not a database.
+    version = static_cast<int>(db.query_int("PRAGMA user_version"));
+    db.query_int("SELECT count(*) FROM sqlite_master");
+  } catch (const Error& e) {
+    throw Error(ErrorCode::corrupt, std::string("store: not a crmkit store: ") + e.what());
+  }
+  if (version > kSchemaVersion)
+    throw Error(ErrorCode::corrupt, "store: schema version " + std::to_string(version) +
+                                        " is newer than this library's (" +
+                                        std::to_string(kSchemaVersion) + ")");
+  if (version < 0) throw Error(ErrorCode::corrupt, "store: not a crmkit store");
+  if (version == 0 && db.query_int("SELECT count(*) FROM sqlite_master") != 0)
+    throw Error(ErrorCode::corrupt, "store: not a crmkit store (foreign tables, no version)");
+
+  db.exec("PRAGMA foreign_keys=ON");
+  if (!options.read_only) {
+    db.exec("PRAGMA secure_delete=ON");
+    if (!impl->memory) {
+      auto s = db.prepare("PRAGMA journal_mode=WAL");
+      if (!s.step() || s.text(0) != "wal")
+        throw Error(ErrorCode::storage, "store: cannot switch '" + path + "' to WAL");
+    }
+    db.exec(sync_pragma(options.synchronous));
+    // A 64 MiB page cache for the writer keeps a large batch from spilling pages into the WAL
+    // mid-transaction and reading them back (the bulk import is several times faster with it).
+    db.exec("PRAGMA cache_size=-65536");
+  }
+
+  if (version < kSchemaVersion) {
+    if (options.read_only)
+      throw Error(ErrorCode::storage, "store: read-only store needs a schema migration");
+    if (version == 0) {
+      if (options.currency.empty())
+        throw_invalid("currency", "required to create a store");
+      if (options.currency == "XXX") throw_invalid("currency", "XXX is not a store currency");
+    }
+    sql::WriteTxn txn(db);
+    // Re-read inside the write lock: another process may have migrated meanwhile.
+    int v = static_cast<int>(db.query_int("PRAGMA user_version"));
+    if (v == 0 && db.query_int("SELECT count(*) FROM sqlite_master") != 0)
+      throw Error(ErrorCode::corrupt, "store: not a crmkit store (foreign tables, no version)");
+    const auto& steps = migrations();
+    for (; v < kSchemaVersion; ++v) steps[static_cast<std::size_t>(v)](db, options.currency);
+    db.exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+    txn.commit();
+  }
+
+  std::string stored_currency;
+  try {
+    if (meta_value(db, "format") != kFormat)
+      throw Error(ErrorCode::corrupt, "store: not a crmkit store (wrong format in meta)");
+    stored_currency = meta_value(db, "currency");
+    impl->suppression_key = meta_value(db, "suppression_key");
+    impl->fields = impl->load_fields(db);
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::corrupt) throw;
+    throw Error(ErrorCode::corrupt, std::string("store: not a crmkit store: ") + e.what());
+  } catch (const std::exception& e) {
+    throw Error(ErrorCode::corrupt, std::string("store: damaged store: ") + e.what());
+  }
+  if (!Currency::is_known(stored_currency))
+    throw Error(ErrorCode::corrupt, "store: unknown currency '" + stored_currency + "' in meta");
+  if (!options.currency.empty() && options.currency != stored_currency)
+    throw_error(ErrorCode::conflict, "currency",
+                "the store's currency is " + stored_currency + ", not " + options.currency);
+  impl->currency = Currency::of(stored_currency);
+  return Store(std::move(impl));
+}
+
+const std::string& Store::path() const noexcept { return impl_->path; }
+const Currency& Store::currency() const noexcept { return impl_->currency; }
+
+int Store::schema_version() const {
+  Impl::ReadLease lease(*impl_);
+  return static_cast<int>(lease.db().query_int("PRAGMA user_version"));
+}
+
+void Store::declare_field(const FieldDef& def, const WriteContext& ctx) {
+  validate_field_def(def);
+  if (def.type == FieldType::money && !def.currency.empty() && !Currency::is_known(def.currency))
+    throw_invalid("field.currency", "unknown currency '" + def.currency + "'");
+  auto lock = impl_->lock_write();
+  for (const auto& f : impl_->fields)
+    if (f.name == def.name)
+      throw_error(ErrorCode::conflict, "field.name", "'" + def.name + "' already exists");
+  sql::Db& db = *impl_->writer;
+  sql::WriteTxn txn(db);
+  const std::string json = to_json(def).dump();
+  auto s = db.cached("INSERT INTO fields(name, data) VALUES(?, ?)");
+  s.bind_static(1, def.name).bind_static(2, json).run();
+  const std::int64_t id = db.last_insert_rowid();
+  impl_->add_audit(db, Timestamp::now(), ctx, "field", id, "declare_field", def.name, "", json);
+  txn.commit();
+  impl_->fields.push_back(def);
+}
+
+std::vector<FieldDef> Store::fields() const {
+  Impl::ReadLease lease(*impl_);
+  return impl_->load_fields(lease.db());
+}
+
+StoreSummary Store::summary() const {
+  Impl::ReadLease lease(*impl_);
+  sql::Db& db = lease.db();
+  sql::ReadTxn rt(db);
+  StoreSummary out;
+  {
+    auto s = db.cached(
+        "SELECT coalesce(sum(deleted = 0), 0), coalesce(sum(deleted <> 0), 0) FROM customers");
+    s.step();
+    out.customers = static_cast<std::size_t>(s.i64(0));
+    out.deleted_customers = static_cast<std::size_t>(s.i64(1));
+  }
+  {
+    auto s = db.cached(
+        "SELECT count(*), coalesce(sum(type = 0), 0), coalesce(sum(type = 1), 0), "
+        "coalesce(sum(CASE WHEN type = 0 THEN amount_minor END), 0), "
+        "coalesce(sum(CASE WHEN type = 1 THEN amount_minor END), 0) FROM events");
+    s.step();
+    out.events = static_cast<std::size_t>(s.i64(0));
+    out.purchases = static_cast<std::size_t>(s.i64(1));
+    out.refunds = static_cast<std::size_t>(s.i64(2));
+    out.revenue = Money::from_minor(s.i64(3), impl_->currency);
+    out.refunded = Money::from_minor(s.i64(4), impl_->currency);
+    out.net_revenue = out.revenue - out.refunded;
+  }
+  return out;
+}
+
+std::vector<AuditEntry> Store::audit_log(CustomerId customer) const {
+  Impl::ReadLease lease(*impl_);
+  sql::Db& db = lease.db();
+  std::vector<AuditEntry> out;
+  auto s = customer == 0
+               ? db.cached("SELECT id, at, actor, source, entity, entity_id, action, field, "
+                           "old_value, new_value FROM audit ORDER BY id")
+               : db.cached("SELECT id, at, actor, source, entity, entity_id, action, field, "
+                           "old_value, new_value FROM audit WHERE entity = 'customer' AND "
+                           "entity_id = ? ORDER BY id");
+  if (customer != 0) s.bind(1, customer);
+  while (s.step()) {
+    AuditEntry e;
+    e.id = s.i64(0);
+    e.at = Timestamp(s.i64(1));
+    e.actor = s.str(2);
+    e.source = s.str(3);
+    e.entity = s.str(4);
+    e.entity_id = s.i64(5);
+    e.action = s.str(6);
+    e.field = s.str(7);
+    e.old_value = s.str(8);
+    e.new_value = s.str(9);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+bool Store::checkpoint() {
+  auto lock = impl_->lock_write();
+  if (impl_->memory) return true;
+  int log = 0, done = 0;
+  const int rc = sqlite3_wal_checkpoint_v2(impl_->writer->raw(), nullptr,
+                                           SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+  if (rc == SQLITE_BUSY) return false;
+  if (rc != SQLITE_OK) sql::throw_sqlite(rc, impl_->writer->raw(), "store");
+  return true;
+}
+
+void Store::close() noexcept {
+  if (!impl_) return;
+  if (impl_->closed.exchange(true)) return;
+  std::lock_guard<std::mutex> w(impl_->write_mu);
+  std::lock_guard<std::mutex> p(impl_->pool_mu);
+  impl_->idle_readers.clear();
+  impl_->writer.reset();
+}
+
+bool Store::is_closed() const noexcept { return !impl_ || impl_->closed.load(); }
+
+}  // namespace v0
+}  // namespace crmkit

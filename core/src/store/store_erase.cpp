@@ -1,0 +1,158 @@
+// Store: erasure of a customer's personal data and the suppression list.
+#include <sqlite3.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <string>
+#include <utility>
+
+#include "crmkit/error.hpp"
+#include "store/store_impl.hpp"
+
+namespace crmkit {
+inline namespace v0 {
+
+std::string Store::Impl::suppression_hash(std::string_view kind, std::string_view value) const {
+  std::string key;
+  {
+    std::lock_guard<std::mutex> g(key_mu);
+    key = suppression_key;
+  }
+  std::string msg;
+  msg.reserve(kind.size() + 1 + value.size());
+  msg.append(kind);
+  msg.push_back(':');
+  msg.append(value);
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+            reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), out, &len))
+    throw Error(ErrorCode::storage, "store: HMAC-SHA-256 failed");
+  return std::string(reinterpret_cast<const char*>(out), len);
+}
+
+bool Store::Impl::hash_suppressed(sql::Db& db, const std::string& hash) const {
+  auto s = db.cached("SELECT 1 FROM suppression WHERE hash = ?");
+  s.bind_blob(1, hash.data(), hash.size());
+  return s.step();
+}
+
+EraseReport Store::erase_customer(CustomerId id, const WriteContext& ctx) {
+  EraseReport report;
+  report.customer = id;
+  {
+    auto lock = impl_->lock_write();
+    sql::Db& db = *impl_->writer;
+    sql::WriteTxn txn(db);
+    Customer c = impl_->read_customer(db, id);
+    if (c.erased) return report;
+    const Timestamp now = Timestamp::now();
+
+    // One-way hashes first, from the record as it is.
+    std::vector<std::pair<std::string, const char*>> hashes;
+    hashes.emplace_back(impl_->suppression_hash("external_id", c.external_id), "external_id");
+    for (const auto& cp : c.contacts) {
+      if (cp.kind == ContactKind::email)
+        hashes.emplace_back(impl_->suppression_hash("email", cp.value), "email");
+      else if (cp.kind == ContactKind::phone)
+        hashes.emplace_back(impl_->suppression_hash("phone", cp.value), "phone");
+    }
+
+    // The record keeps its id, kind, dates, tags, owner and non-personal custom fields.
+    Customer b = c;
+    b.external_id = "erased:" + std::to_string(id);
+    b.name = "[erased]";
+    b.demographics = Demographics{};
+    b.contacts.clear();
+    b.consents.clear();
+    for (const auto& f : impl_->fields)
+      if (f.personal) b.custom.erase(f.name);
+    for (auto& m : b.memberships) m.title.clear();
+    b.erased = true;
+    b.updated_at = now;
+    impl_->write_customer_row(db, b, false);
+    Impl::write_contact_index(db, b);
+
+    // Events: blank personal text, keep amounts, times and categories.
+    std::vector<std::pair<EventId, std::string>> rewrites;
+    {
+      auto s = db.cached(
+          "SELECT id, type, data FROM events WHERE customer_id = ? AND data IS NOT NULL AND "
+          "type IN (1, 2, 4)");
+      s.bind(1, id);
+      while (s.step()) {
+        const auto type = static_cast<EventType>(s.i64(1));
+        nlohmann::json j = nlohmann::json::parse(s.text(2));
+        bool changed = false;
+        auto blank = [&](const char* key) {
+          auto it = j.find(key);
+          if (it != j.end() && it->is_string() && !it->get_ref<const std::string&>().empty()) {
+            *it = "";
+            changed = true;
+          }
+        };
+        if (type == EventType::refund) blank("reason");
+        if (type == EventType::interaction) {
+          blank("note");
+          blank("commitment_asked");
+        }
+        if (type == EventType::survey_response) blank("comment");
+        if (changed)
+          rewrites.emplace_back(s.i64(0), type == EventType::refund ? std::string() : j.dump());
+      }
+    }
+    for (const auto& [eid, data] : rewrites) {
+      auto u = db.cached("UPDATE events SET data = ? WHERE id = ?");
+      if (data.empty()) u.bind_null(1); else u.bind_static(1, data);
+      u.bind(2, eid).run();
+    }
+    report.events_scrubbed = rewrites.size();
+
+    {
+      auto u = db.cached(
+          "UPDATE audit SET old_value = '', new_value = '' WHERE entity = 'customer' AND "
+          "entity_id = ? AND (old_value <> '' OR new_value <> '')");
+      u.bind(1, id).run();
+      report.audit_entries_scrubbed = static_cast<std::size_t>(db.changes());
+    }
+    {
+      auto ins = db.cached("INSERT OR IGNORE INTO suppression(hash, kind) VALUES(?, ?)");
+      for (const auto& [hash, kind] : hashes) {
+        ins.bind_blob(1, hash.data(), hash.size()).bind_static(2, kind).run();
+        report.suppression_hashes += static_cast<std::size_t>(db.changes());
+        ins.reset();
+      }
+    }
+    impl_->add_audit(db, now, ctx, "customer", id, "erase", "", "", "");
+    txn.commit();
+
+    // Old page images of the erased rows live in the WAL until it is checkpointed and truncated.
+    if (impl_->memory) {
+      report.wal_truncated = true;
+    } else {
+      int log = 0, done = 0;
+      const int rc = sqlite3_wal_checkpoint_v2(db.raw(), nullptr, SQLITE_CHECKPOINT_TRUNCATE,
+                                               &log, &done);
+      report.wal_truncated = rc == SQLITE_OK;
+    }
+  }
+  return report;
+}
+
+bool Store::is_suppressed(std::string_view external_id, std::string_view email,
+                          std::string_view phone) const {
+  std::vector<std::string> hashes;
+  if (!external_id.empty()) hashes.push_back(impl_->suppression_hash("external_id", external_id));
+  if (!email.empty())
+    hashes.push_back(impl_->suppression_hash("email", normalize_email(email, "email")));
+  if (!phone.empty())
+    hashes.push_back(impl_->suppression_hash("phone", normalize_phone(phone, "phone")));
+  Impl::ReadLease lease(*impl_);
+  for (const auto& h : hashes)
+    if (impl_->hash_suppressed(lease.db(), h)) return true;
+  return false;
+}
+
+}  // namespace v0
+}  // namespace crmkit

@@ -1,0 +1,115 @@
+// Private: the state behind crmkit::Store and helpers shared by the store_*.cpp files.
+//
+// Locking: `write_mu` guards the writer connection, `fields` and `suppression_key`; every write
+// holds it for its whole transaction. Reads of a file store lease a reader connection from the
+// pool (guarded by `pool_mu`); reads of a ":memory:" store use the writer under `write_mu`.
+#pragma once
+
+#include <atomic>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "crmkit/store.hpp"
+#include "store/sqlite.hpp"
+
+namespace crmkit {
+inline namespace v0 {
+
+struct Store::Impl {
+  std::string path;
+  StoreOptions options;
+  Currency currency;
+  bool memory = false;
+
+  std::mutex write_mu;
+  std::unique_ptr<sql::Db> writer;
+  std::vector<FieldDef> fields;      // the declared custom fields, in declaration order
+  std::string suppression_key;       // 32 random bytes (HMAC key); also guarded by key_mu
+  mutable std::mutex key_mu;         // lets readers hash while holding no write lock
+
+  std::mutex pool_mu;
+  std::vector<std::unique_ptr<sql::Db>> idle_readers;
+  std::atomic<bool> closed{false};
+
+  // A read connection held for the duration of one call.
+  class ReadLease {
+   public:
+    explicit ReadLease(Impl& impl);
+    ReadLease(const ReadLease&) = delete;
+    ReadLease& operator=(const ReadLease&) = delete;
+    ~ReadLease();
+    sql::Db& db() { return *db_; }
+
+   private:
+    Impl& impl_;
+    std::unique_lock<std::mutex> lock_;   // memory stores: the writer lock
+    std::unique_ptr<sql::Db> owned_;      // file stores: a pooled reader
+    sql::Db* db_ = nullptr;
+  };
+
+  // Takes the write lock; throws Error{storage} if closed or read-only.
+  std::unique_lock<std::mutex> lock_write();
+  void check_open() const;
+  std::unique_ptr<sql::Db> open_reader();
+
+  std::string actor_of(const WriteContext& ctx) const {
+    return ctx.actor.empty() ? options.actor : ctx.actor;
+  }
+  static std::string source_of(const WriteContext& ctx) {
+    return ctx.source.empty() ? std::string("api") : ctx.source;
+  }
+
+  // ---- helpers used inside a transaction (or a read) on `db` ----
+  void add_audit(sql::Db& db, Timestamp at, const WriteContext& ctx, std::string_view entity,
+                 std::int64_t entity_id, std::string_view action, std::string_view field,
+                 std::string_view old_value, std::string_view new_value);
+  static void insert_audit_row(sql::Db& db, const AuditEntry& e);
+  std::vector<FieldDef> load_fields(sql::Db& db) const;
+
+  Customer read_customer(sql::Db& db, CustomerId id) const;          // throws not_found
+  std::optional<Customer> try_read_customer(sql::Db& db, CustomerId id) const;
+  Customer customer_from_row(sql::Stmt& s) const;                     // columns of kCustomerCols
+  // Inserts or replaces the customer row and its contact index (c.id set for replace).
+  void write_customer_row(sql::Db& db, const Customer& c, bool insert);
+  static void write_contact_index(sql::Db& db, const Customer& c);
+  Customer by_contact(sql::Db& db, ContactKind kind, const std::string& value,
+                      const char* field, const char* what) const;
+  void check_memberships(sql::Db& db, const Customer& c) const;
+  void check_not_suppressed(sql::Db& db, const Customer& c) const;
+
+  Event event_from_row(sql::Stmt& s) const;                           // columns of kEventCols
+  std::optional<Event> try_read_event(sql::Db& db, EventId id) const;
+  void insert_event_row(sql::Db& db, const Event& e, bool with_id);
+  EventId append_one(sql::Db& db, const Event& event, Timestamp now, const std::string& actor,
+                     const std::string& source, Event* stored);
+  std::int64_t refunded_minor(sql::Db& db, EventId purchase) const;
+
+  // HMAC-SHA-256 of "<kind>:<value>" under the suppression key (32 raw bytes).
+  std::string suppression_hash(std::string_view kind, std::string_view value) const;
+  bool hash_suppressed(sql::Db& db, const std::string& hash) const;
+
+  void write_jsonl(sql::Db& db, std::ostream& out) const;
+};
+
+// Column lists shared by the SELECTs that feed customer_from_row / event_from_row.
+#define CRMKIT_CUSTOMER_COLS \
+  "id, external_id, kind, name, data, deleted, erased, created_at, updated_at"
+#define CRMKIT_EVENT_COLS                                                                    \
+  "id, customer_id, type, at, recorded_at, source, actor, idempotency_key, amount_minor, " \
+  "ref_id, item_count, essential, order_id, category, data"
+
+// Rethrows an Error with `prefix` put before its message ("events[3]." + "purchase.amount: ...").
+[[noreturn]] void rethrow_prefixed(const Error& e, std::string_view prefix);
+
+std::string to_hex(std::string_view bytes);
+std::string from_hex(std::string_view hex, std::string_view field);
+
+}  // namespace v0
+}  // namespace crmkit

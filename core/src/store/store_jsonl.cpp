@@ -1,0 +1,237 @@
+// Store: whole-store export and import as JSON Lines.
+//
+// Format "crmkit-jsonl" version 1, one JSON object per line, keys sorted (nlohmann's default):
+//   {"currency":"USD","format":"crmkit-jsonl","schema_version":1,"suppression_key":"<hex>","version":1}
+//   {"field":{...}}        per declared field, in id order (to_json(FieldDef))
+//   {"customer":{...}}     per customer, in id order (to_json(Customer))
+//   {"event":{...}}        per event, in id order (to_json(Event))
+//   {"audit":{...}}        per audit entry, in id order
+//   {"suppression":{"hash":"<hex>","kind":"email"}}   per hash, in hash order
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <istream>
+#include <ostream>
+#include <string>
+
+#include "crmkit/error.hpp"
+#include "crmkit/json.hpp"
+#include "store/store_impl.hpp"
+
+namespace crmkit {
+inline namespace v0 {
+
+namespace {
+
+constexpr const char* kJsonlFormat = "crmkit-jsonl";
+constexpr int kJsonlVersion = 1;
+
+void write_line(std::ostream& out, const nlohmann::json& j) {
+  out << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict) << '\n';
+}
+
+const std::string& get_string(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) throw_invalid(key, "must be a string");
+  return it->get_ref<const std::string&>();
+}
+
+std::int64_t get_int(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number_integer()) throw_invalid(key, "must be an integer");
+  return it->get<std::int64_t>();
+}
+
+}  // namespace
+
+void Store::Impl::write_jsonl(sql::Db& db, std::ostream& out) const {
+  sql::ReadTxn rt(db);
+  std::string key;
+  {
+    std::lock_guard<std::mutex> g(key_mu);
+    key = suppression_key;
+  }
+  write_line(out, {{"format", kJsonlFormat},
+                   {"version", kJsonlVersion},
+                   {"schema_version", Store::current_schema_version()},
+                   {"currency", std::string(currency.code())},
+                   {"suppression_key", to_hex(key)}});
+  for (const auto& f : load_fields(db)) write_line(out, {{"field", to_json(f)}});
+  {
+    auto s = db.cached("SELECT " CRMKIT_CUSTOMER_COLS " FROM customers ORDER BY id");
+    while (s.step()) write_line(out, {{"customer", to_json(customer_from_row(s))}});
+  }
+  {
+    auto s = db.cached("SELECT " CRMKIT_EVENT_COLS " FROM events ORDER BY id");
+    while (s.step()) write_line(out, {{"event", to_json(event_from_row(s))}});
+  }
+  {
+    auto s = db.cached(
+        "SELECT id, at, actor, source, entity, entity_id, action, field, old_value, new_value "
+        "FROM audit ORDER BY id");
+    while (s.step()) {
+      nlohmann::json a = {{"id", s.i64(0)},
+                          {"at", Timestamp(s.i64(1)).to_string()},
+                          {"actor", s.str(2)},
+                          {"source", s.str(3)},
+                          {"entity", s.str(4)},
+                          {"entity_id", s.i64(5)},
+                          {"action", s.str(6)},
+                          {"field", s.str(7)},
+                          {"old_value", s.str(8)},
+                          {"new_value", s.str(9)}};
+      write_line(out, {{"audit", std::move(a)}});
+    }
+  }
+  {
+    auto s = db.cached("SELECT hash, kind FROM suppression ORDER BY hash");
+    while (s.step())
+      write_line(out, {{"suppression", {{"hash", to_hex(s.blob(0))}, {"kind", s.str(1)}}}});
+  }
+}
+
+void Store::export_jsonl(std::ostream& out) const {
+  Impl::ReadLease lease(*impl_);
+  impl_->write_jsonl(lease.db(), out);
+  out.flush();
+  if (!out) throw Error(ErrorCode::storage, "export: cannot write the output stream");
+}
+
+void Store::export_jsonl(const std::string& path) const {
+  const std::string tmp = path + ".tmp";
+  try {
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      if (!out) throw Error(ErrorCode::storage, "export: cannot open '" + tmp + "'");
+      export_jsonl(out);
+      out.close();
+      if (!out) throw Error(ErrorCode::storage, "export: cannot write '" + tmp + "'");
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec)
+      throw Error(ErrorCode::storage,
+                  "export: cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
+  } catch (...) {
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    throw;
+  }
+}
+
+void Store::import_jsonl(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(ErrorCode::storage, "import: cannot open '" + path + "'");
+  import_jsonl(in);
+}
+
+void Store::import_jsonl(std::istream& in) {
+  auto lock = impl_->lock_write();
+  sql::Db& db = *impl_->writer;
+  {
+    const auto customers = db.query_int("SELECT count(*) FROM customers");
+    const auto events = db.query_int("SELECT count(*) FROM events");
+    const auto fields = db.query_int("SELECT count(*) FROM fields");
+    if (customers + events + fields != 0)
+      throw_error(ErrorCode::conflict, "store",
+                  "import_jsonl needs an empty store (it has " + std::to_string(customers) +
+                      " customers, " + std::to_string(events) + " events, " +
+                      std::to_string(fields) + " fields)");
+  }
+  sql::WriteTxn txn(db);
+  std::vector<FieldDef> fields;
+  std::string key;
+  std::string line;
+  std::size_t line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    const std::string where = "line " + std::to_string(line_no);
+    nlohmann::json j;
+    try {
+      j = parse_json_strict(line, where);
+    } catch (const Error& e) {
+      throw Error(ErrorCode::corrupt, std::string("import: ") + e.what());
+    }
+    try {
+      if (line_no == 1) {
+        if (!j.is_object() || !j.contains("format") || j["format"] != kJsonlFormat)
+          throw Error(ErrorCode::corrupt, "format: not a crmkit-jsonl export");
+        if (get_int(j, "version") != kJsonlVersion)
+          throw Error(ErrorCode::corrupt,
+                      "version: unknown export version " + std::to_string(get_int(j, "version")));
+        const std::string& cur = get_string(j, "currency");
+        if (cur != impl_->currency.code())
+          throw_error(ErrorCode::conflict, "currency",
+                      "the export's currency is " + cur + ", not the store's " +
+                          std::string(impl_->currency.code()));
+        key = from_hex(get_string(j, "suppression_key"), "suppression_key");
+        if (key.size() != 32) throw_invalid("suppression_key", "must be 32 bytes");
+        continue;
+      }
+      if (!j.is_object() || j.size() != 1)
+        throw Error(ErrorCode::corrupt, "expected one object with one key");
+      const std::string kind = j.begin().key();
+      const nlohmann::json& v = j.begin().value();
+      if (kind == "field") {
+        FieldDef def = field_def_from_json(v);
+        validate_field_def(def);
+        auto s = db.cached("INSERT INTO fields(name, data) VALUES(?, ?)");
+        const std::string data = to_json(def).dump();
+        s.bind_static(1, def.name).bind_static(2, data).run();
+        fields.push_back(std::move(def));
+      } else if (kind == "customer") {
+        Customer c = customer_from_json(v);
+        if (c.id <= 0) throw_invalid("customer.id", "must be positive");
+        if (!c.erased) {
+          Customer copy = c;
+          validate_customer(copy, fields, impl_->currency);
+        }
+        impl_->write_customer_row(db, c, true);
+        Impl::write_contact_index(db, c);
+      } else if (kind == "event") {
+        Event e = event_from_json(v);
+        if (e.id <= 0) throw_invalid("event.id", "must be positive");
+        validate_event(e, impl_->currency);
+        impl_->insert_event_row(db, e, true);
+      } else if (kind == "audit") {
+        AuditEntry a;
+        a.id = get_int(v, "id");
+        a.at = Timestamp::parse(get_string(v, "at"), "audit.at");
+        a.actor = get_string(v, "actor");
+        a.source = get_string(v, "source");
+        a.entity = get_string(v, "entity");
+        a.entity_id = get_int(v, "entity_id");
+        a.action = get_string(v, "action");
+        a.field = get_string(v, "field");
+        a.old_value = get_string(v, "old_value");
+        a.new_value = get_string(v, "new_value");
+        if (v.size() != 10) throw_invalid("audit", "unexpected keys");
+        Impl::insert_audit_row(db, a);
+      } else if (kind == "suppression") {
+        const std::string hash = from_hex(get_string(v, "hash"), "suppression.hash");
+        const std::string& k = get_string(v, "kind");
+        auto s = db.cached("INSERT INTO suppression(hash, kind) VALUES(?, ?)");
+        s.bind_blob(1, hash.data(), hash.size()).bind_static(2, k).run();
+      } else {
+        throw Error(ErrorCode::corrupt, "unknown record '" + kind + "'");
+      }
+    } catch (const Error& e) {
+      rethrow_prefixed(e, "import: " + where + ": ");
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(ErrorCode::corrupt, "import: " + where + ": " + e.what());
+    }
+  }
+  if (in.bad()) throw Error(ErrorCode::storage, "import: read error");
+  if (line_no == 0) throw Error(ErrorCode::corrupt, "import: empty input");
+  {
+    auto s = db.cached("UPDATE meta SET value = ? WHERE key = 'suppression_key'");
+    s.bind_blob(1, key.data(), key.size()).run();
+  }
+  txn.commit();
+  impl_->fields = std::move(fields);
+  std::lock_guard<std::mutex> g(impl_->key_mu);
+  impl_->suppression_key = std::move(key);
+}
+
+}  // namespace v0
+}  // namespace crmkit

@@ -1,0 +1,455 @@
+// Tests for crmkit/store.hpp: opening, customers, look-ups, audit, soft delete, reopen.
+#include <catch2/catch.hpp>
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "crmkit/error.hpp"
+#include "crmkit/store.hpp"
+
+using namespace crmkit;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path dir;
+  TempDir() {
+    static std::atomic<int> counter{0};
+    dir = fs::temp_directory_path() /
+          ("crmkit_test_store_" + std::to_string(::getpid()) + "_" +
+           std::to_string(counter++) + "_" +
+           std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+    fs::create_directories(dir);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  std::string file(const std::string& name) const { return (dir / name).string(); }
+};
+
+StoreOptions usd() {
+  StoreOptions o;
+  o.currency = "USD";
+  return o;
+}
+
+Customer person(const std::string& ext, const std::string& name, const std::string& email = "",
+                const std::string& phone = "") {
+  Customer c;
+  c.external_id = ext;
+  c.name = name;
+  if (!email.empty()) c.contacts.push_back({ContactKind::email, email, "", false});
+  if (!phone.empty()) c.contacts.push_back({ContactKind::phone, phone, "", false});
+  return c;
+}
+
+std::string dump(const Store& s) {
+  std::ostringstream out;
+  s.export_jsonl(out);
+  return out.str();
+}
+
+template <typename F>
+Error catch_error(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e;
+  }
+  FAIL("expected crmkit::Error");
+  return Error(ErrorCode::storage, "unreachable");
+}
+
+void set_user_version(const std::string& path, int version) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  const std::string sql = "PRAGMA user_version=" + std::to_string(version);
+  REQUIRE(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+}
+
+}  // namespace
+
+TEST_CASE("a new store has the current schema and the given currency", "[store]") {
+  Store s = Store::open(":memory:", usd());
+  CHECK(s.schema_version() == 1);
+  CHECK(Store::current_schema_version() == 1);
+  CHECK(s.currency().code() == "USD");
+  CHECK(s.count_customers() == 0);
+  CHECK(s.count_events() == 0);
+  CHECK(s.audit_log().empty());
+  CHECK(s.path() == ":memory:");
+}
+
+TEST_CASE("opening refuses a missing or unknown currency on creation", "[store]") {
+  auto e1 = catch_error([] { Store::open(":memory:"); });
+  CHECK(e1.code() == ErrorCode::invalid_argument);
+  CHECK(std::string(e1.what()) == "currency: required to create a store");
+  StoreOptions o;
+  o.currency = "ABC";
+  auto e2 = catch_error([&] { Store::open(":memory:", o); });
+  CHECK(e2.code() == ErrorCode::invalid_argument);
+  CHECK(std::string(e2.what()) == "currency: unknown currency 'ABC'");
+}
+
+TEST_CASE("creates customers and finds them by id, external id, e-mail and phone", "[store]") {
+  Store s = Store::open(":memory:", usd());
+  Customer in = person("c-1", "Ann Lee", "  Ann.Lee@Example.COM ", "+86 138-0013-8000");
+  Customer c = s.create_customer(in);
+  CHECK(c.id == 1);
+  REQUIRE(c.contacts.size() == 2);
+  CHECK(c.contacts[0].value == "ann.lee@example.com");
+  CHECK(c.contacts[1].value == "+8613800138000");
+  CHECK(c.created_at == c.updated_at);
+  CHECK(c.created_at.micros() > 0);
+  CHECK_FALSE(c.deleted);
+  CHECK_FALSE(c.erased);
+
+  CHECK(s.get_customer(1) == c);
+  CHECK(s.get_customer_by_external_id("c-1") == c);
+  CHECK(s.get_customer_by_email("ANN.LEE@example.com") == c);
+  CHECK(s.get_customer_by_phone("0086 13800138000") == c);
+  CHECK(s.find_customer_by_external_id("c-1").has_value());
+  CHECK_FALSE(s.find_customer_by_external_id("c-2").has_value());
+
+  Customer d = s.create_customer(person("c-2", "Bo Chen", "bo@example.com"));
+  CHECK(d.id == 2);
+  auto all = s.list_customers();
+  REQUIRE(all.size() == 2);
+  CHECK(all[0].external_id == "c-1");
+  CHECK(all[1].external_id == "c-2");
+  CHECK(s.count_customers() == 2);
+
+  auto nf = catch_error([&] { s.get_customer_by_email("nobody@example.com"); });
+  CHECK(nf.code() == ErrorCode::not_found);
+  CHECK(std::string(nf.what()) == "customer.email: no customer with e-mail 'nobody@example.com'");
+  auto bad = catch_error([&] { s.get_customer_by_email("not-an-email"); });
+  CHECK(bad.code() == ErrorCode::invalid_argument);
+  CHECK(std::string(bad.what()).rfind("email", 0) == 0);
+  auto nx = catch_error([&] { s.get_customer_by_external_id("zz"); });
+  CHECK(nx.code() == ErrorCode::not_found);
+  CHECK(std::string(nx.what()) == "customer.external_id: no customer with external id 'zz'");
+}
+
+TEST_CASE("two customers sharing an e-mail make the look-up a conflict", "[store]") {
+  Store s = Store::open(":memory:", usd());
+  s.create_customer(person("a", "A", "same@example.com"));
+  s.create_customer(person("b", "B", "same@example.com"));
+  auto e = catch_error([&] { s.get_customer_by_email("same@example.com"); });
+  CHECK(e.code() == ErrorCode::conflict);
+  CHECK(std::string(e.what()) == "customer.email: 2 customers share e-mail 'same@example.com'");
+}
+
+TEST_CASE("a duplicate external id is a conflict and changes nothing", "[store]") {
+  Store s = Store::open(":memory:", usd());
+  s.create_customer(person("c-1", "Ann"));
+  const std::string before = dump(s);
+  auto e = catch_error([&] { s.create_customer(person("c-1", "Other")); });
+  CHECK(e.code() == ErrorCode::conflict);
+  CHECK(std::string(e.what()) == "customer.external_id: 'c-1' already exists");
+  CHECK(dump(s) == before);
+  CHECK(s.count_customers() == 1);
+}
+
+TEST_CASE("an invalid customer is refused and nothing is written", "[store]") {
+  Store s = Store::open(":memory:", usd());
+  const std::string before = dump(s);
+  auto e = catch_error([&] { s.create_customer(person("c-1", "")); });
+  CHECK(e.code() == ErrorCode::invalid_argument);
+  CHECK(std::string(e.what()).find("name") != std::string::npos);
+  auto e2 = catch_error([&] { s.create_customer(person("c-1", "Ann", "no-at-sign")); });
+  CHECK(e2.code() == ErrorCode::invalid_argument);
+  CHECK(std::string(e2.what()).find("contacts[0]") != std::string::npos);
+  CHECK(dump(s) == before);
+  CHECK(s.audit_log().empty());
+}
+
+TEST_CASE("an unknown customer id is not_found", "[store]") {
+  Store s = Store::open(":memory:", usd());
+  auto e = catch_error([&] { s.get_customer(99); });
+  CHECK(e.code() == ErrorCode::not_found);
+  CHECK(std::string(e.what()) == "customer: no customer with id 99");
+  Customer c = person("c-9", "Nine");
+  c.id = 99;
+  auto u = catch_error([&] { s.update_customer(c); });
+  CHECK(u.code() == ErrorCode::not_found);
+  CHECK(std::string(u.what()) == "customer: no customer with id 99");
+  CHECK(catch_error([&] { s.delete_customer(99); }).code() == ErrorCode::not_found);
+  CHECK(catch_error([&] { s.restore_customer(99); }).code() == ErrorCode::not_found);
+  CHECK(catch_error([&] { s.erase_customer(99); }).code() == ErrorCode::not_found);
+  CHECK(s.count_customers(true) == 0);
+}
+
+TEST_CASE("SQL-looking text is stored verbatim", "[store]") {
+  Store s = Store::open(":memory:", usd());
+  const std::string ext = "x' OR '1'='1";
+  const std::string name = "Robert'); DROP TABLE customers;--";
+  Customer c = s.create_customer(person(ext, name));
+  CHECK(s.get_customer_by_external_id(ext).name == name);
+  CHECK(s.get_customer(c.id).external_id == ext);
+  CHECK(s.count_customers() == 1);
+  CHECK_FALSE(s.find_customer_by_external_id("anything' OR 1=1 --").has_value());
+}
+
+TEST_CASE("updates are audited one entry per changed top-level field", "[store]") {
+  Store s = Store::open(":memory:", usd());
+  Customer c = s.create_customer(person("c-1", "Ann"), {"alice", "crm-ui"});
+  Customer u = c;
+  u.name = "Anne";
+  u.tags = {"vip"};
+  Customer stored = s.update_customer(u, {"bob", "batch"});
+  CHECK(stored.name == "Anne");
+  CHECK(stored.tags == std::vector<std::string>{"vip"});
+  CHECK(stored.created_at == c.created_at);
+  CHECK(s.get_customer(c.id) == stored);
+
+  auto log = s.audit_log(c.id);
+  REQUIRE(log.size() == 3);
+  CHECK(log[0].action == "create");
+  CHECK(log[0].actor == "alice");
+  CHECK(log[0].source == "crm-ui");
+  CHECK(log[0].entity == "customer");
+  CHECK(log[0].entity_id == c.id);
+  CHECK(log[0].new_value.find("\"Ann\"") != std::string::npos);
+  CHECK(log[1].action == "update");
+  CHECK(log[1].field == "name");
+  CHECK(log[1].old_value == "\"Ann\"");
+  CHECK(log[1].new_value == "\"Anne\"");
+  CHECK(log[1].actor == "bob");
+  CHECK(log[1].source == "batch");
+  CHECK(log[2].field == "tags");
+  CHECK(log[2].old_value == "[]");
+  CHECK(log[2].new_value == "[\"vip\"]");
+
+  // An update that changes nothing writes nothing.
+  s.update_customer(stored);
+  CHECK(s.audit_log(c.id).size() == 3);
+  CHECK(s.audit_log().size() == 3);
+}
+
+TEST_CASE("an update to an existing external id is a conflict and changes nothing", "[store]") {
+  Store s = Store::open(":memory:", usd());
+  s.create_customer(person("a", "A"));
+  Customer b = s.create_customer(person("b", "B"));
+  const std::string before = dump(s);
+  b.external_id = "a";
+  auto e = catch_error([&] { s.update_customer(b); });
+  CHECK(e.code() == ErrorCode::conflict);
+  CHECK(std::string(e.what()) == "customer.external_id: 'a' already exists");
+  CHECK(dump(s) == before);
+}
+
+TEST_CASE("soft delete and restore", "[store]") {
+  Store s = Store::open(":memory:", usd());
+  Customer c = s.create_customer(person("c-1", "Ann", "ann@example.com"));
+  s.delete_customer(c.id);
+  CHECK(s.get_customer(c.id).deleted);
+  CHECK_FALSE(s.find_customer_by_external_id("c-1").has_value());
+  CHECK(catch_error([&] { s.get_customer_by_email("ann@example.com"); }).code() ==
+        ErrorCode::not_found);
+  CHECK(s.list_customers().empty());
+  CHECK(s.list_customers(true).size() == 1);
+  CHECK(s.count_customers() == 0);
+  CHECK(s.count_customers(true) == 1);
+  CHECK(s.summary().deleted_customers == 1);
+
+  auto again = catch_error([&] { s.delete_customer(c.id); });
+  CHECK(again.code() == ErrorCode::conflict);
+  CHECK(std::string(again.what()) == "customer: customer 1 is already deleted");
+  Customer upd = s.get_customer(c.id);
+  upd.name = "X";
+  auto eu = catch_error([&] { s.update_customer(upd); });
+  CHECK(eu.code() == ErrorCode::conflict);
+  CHECK(std::string(eu.what()) == "customer: customer 1 is deleted (restore it first)");
+
+  s.restore_customer(c.id);
+  CHECK_FALSE(s.get_customer(c.id).deleted);
+  CHECK(s.get_customer_by_email("ann@example.com").id == c.id);
+  auto er = catch_error([&] { s.restore_customer(c.id); });
+  CHECK(er.code() == ErrorCode::conflict);
+  CHECK(std::string(er.what()) == "customer: customer 1 is not deleted");
+
+  auto log = s.audit_log(c.id);
+  REQUIRE(log.size() == 3);
+  CHECK(log[1].action == "delete");
+  CHECK(log[1].old_value == "false");
+  CHECK(log[1].new_value == "true");
+  CHECK(log[2].action == "restore");
+}
+
+TEST_CASE("memberships must name a stored organisation", "[store]") {
+  Store s = Store::open(":memory:", usd());
+  Customer org;
+  org.external_id = "org-1";
+  org.name = "Acme";
+  org.kind = CustomerKind::organisation;
+  org = s.create_customer(org);
+  Customer other = s.create_customer(person("p-0", "Someone"));
+
+  Customer p = person("p-1", "Pat");
+  p.memberships.push_back({org.id, {BuyingRole::acceptor}, RelationshipLevel::partner, "CTO"});
+  Customer stored = s.create_customer(p);
+  REQUIRE(stored.memberships.size() == 1);
+  CHECK(stored.memberships[0].organisation == org.id);
+  CHECK(stored.memberships[0].title == "CTO");
+
+  const std::string before = dump(s);
+  Customer bad = person("p-2", "Pam");
+  bad.memberships.push_back({77, {}, RelationshipLevel::acquaintance, ""});
+  auto e = catch_error([&] { s.create_customer(bad); });
+  CHECK(e.code() == ErrorCode::invalid_argument);
+  CHECK(std::string(e.what()) == "customer.memberships[0].organisation: no organisation with id 77");
+  bad.memberships[0].organisation = other.id;
+  auto e2 = catch_error([&] { s.create_customer(bad); });
+  CHECK(e2.code() == ErrorCode::invalid_argument);
+  CHECK(std::string(e2.what()) ==
+        "customer.memberships[0].organisation: customer 2 is not an organisation");
+  CHECK(dump(s) == before);
+}
+
+TEST_CASE("consent records are set, replaced and audited", "[store]") {
+  Store s = Store::open(":memory:", usd());
+  Customer c = s.create_customer(person("c-1", "Ann", "ann@example.com"));
+  Consent k;
+  k.channel = Channel::email;
+  k.purpose = "marketing";
+  k.status = ConsentStatus::granted;
+  k.at = Timestamp::from_seconds(1700000000);
+  k.source = "web-form";
+  Customer a = s.set_consent(c.id, k);
+  CHECK(a.has_consent(Channel::email, "marketing"));
+  k.status = ConsentStatus::withdrawn;
+  Customer b = s.set_consent(c.id, k);
+  CHECK_FALSE(b.has_consent(Channel::email, "marketing"));
+  REQUIRE(b.consents.size() == 1);
+  CHECK(s.get_customer(c.id).consents == b.consents);
+  auto log = s.audit_log(c.id);
+  REQUIRE(log.size() == 3);
+  CHECK(log[1].action == "consent");
+  CHECK(log[1].field == "consents");
+  CHECK(log[1].old_value == "[]");
+  CHECK(log[2].old_value.find("granted") != std::string::npos);
+  CHECK(log[2].new_value.find("withdrawn") != std::string::npos);
+
+  const std::string before = dump(s);
+  Consent bad = k;
+  bad.source = "";
+  CHECK(catch_error([&] { s.set_consent(c.id, bad); }).code() == ErrorCode::invalid_argument);
+  CHECK(dump(s) == before);
+}
+
+TEST_CASE("custom fields are declared once and validated", "[store]") {
+  Store s = Store::open(":memory:", usd());
+  FieldDef tier;
+  tier.name = "tier";
+  tier.type = FieldType::enumeration;
+  tier.enum_values = {"gold", "silver"};
+  s.declare_field(tier);
+  auto dup = catch_error([&] { s.declare_field(tier); });
+  CHECK(dup.code() == ErrorCode::conflict);
+  CHECK(std::string(dup.what()) == "field.name: 'tier' already exists");
+  REQUIRE(s.fields().size() == 1);
+  CHECK(s.fields()[0] == tier);
+
+  Customer c = person("c-1", "Ann");
+  c.custom["tier"] = std::string("gold");
+  CHECK(std::get<std::string>(s.create_customer(c).custom.at("tier")) == "gold");
+  Customer bad = person("c-2", "Bo");
+  bad.custom["tier"] = std::string("bronze");
+  CHECK(catch_error([&] { s.create_customer(bad); }).code() == ErrorCode::invalid_argument);
+  Customer undeclared = person("c-3", "Cy");
+  undeclared.custom["shoe_size"] = std::int64_t{42};
+  CHECK(catch_error([&] { s.create_customer(undeclared); }).code() ==
+        ErrorCode::invalid_argument);
+  CHECK(s.count_customers() == 1);
+  auto log = s.audit_log();
+  REQUIRE(log.size() == 2);
+  CHECK(log[0].entity == "field");
+  CHECK(log[0].action == "declare_field");
+  CHECK(log[0].field == "tier");
+}
+
+TEST_CASE("a file store keeps its data across reopening", "[store]") {
+  TempDir tmp;
+  const std::string path = tmp.file("crm.db");
+  CustomerId id = 0;
+  {
+    Store s = Store::open(path, usd());
+    id = s.create_customer(person("c-1", "Ann", "ann@example.com")).id;
+    CHECK(fs::exists(path));
+  }
+  {
+    Store s = Store::open(path);  // currency may be left empty
+    CHECK(s.currency().code() == "USD");
+    CHECK(s.get_customer_by_email("ann@example.com").id == id);
+    CHECK(s.schema_version() == 1);
+    s.close();
+    CHECK(s.is_closed());
+    auto e = catch_error([&] { s.count_customers(); });
+    CHECK(e.code() == ErrorCode::storage);
+    CHECK(std::string(e.what()) == "store: store is closed");
+    s.close();  // harmless
+  }
+  StoreOptions eur;
+  eur.currency = "EUR";
+  auto c = catch_error([&] { Store::open(path, eur); });
+  CHECK(c.code() == ErrorCode::conflict);
+  CHECK(std::string(c.what()) == "currency: the store's currency is USD, not EUR");
+
+  StoreOptions ro;
+  ro.read_only = true;
+  Store r = Store::open(path, ro);
+  CHECK(r.count_customers() == 1);
+  auto w = catch_error([&] { r.create_customer(person("c-2", "Bo")); });
+  CHECK(w.code() == ErrorCode::storage);
+  CHECK(std::string(w.what()) == "store: store is read-only");
+}
+
+TEST_CASE("a missing file with create_if_missing=false is not_found", "[store]") {
+  TempDir tmp;
+  StoreOptions o = usd();
+  o.create_if_missing = false;
+  auto e = catch_error([&] { Store::open(tmp.file("none.db"), o); });
+  CHECK(e.code() == ErrorCode::not_found);
+  CHECK_FALSE(fs::exists(tmp.file("none.db")));
+}
+
+TEST_CASE("a file from a newer schema is corrupt", "[store]") {
+  TempDir tmp;
+  const std::string path = tmp.file("new.db");
+  { Store s = Store::open(path, usd()); }
+  set_user_version(path, 2);
+  auto e = catch_error([&] { Store::open(path, usd()); });
+  CHECK(e.code() == ErrorCode::corrupt);
+  CHECK(std::string(e.what()) == "store: schema version 2 is newer than this library's (1)");
+}
+
+TEST_CASE("a file that is not a crmkit store is corrupt", "[store]") {
+  TempDir tmp;
+  const std::string text = tmp.file("notes.txt");
+  {
+    std::ofstream out(text);
+    for (int i = 0; i < 200; ++i) out << "this is not a database at all\n";
+  }
+  CHECK(catch_error([&] { Store::open(text, usd()); }).code() == ErrorCode::corrupt);
+
+  const std::string other = tmp.file("other.db");
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(other.c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, "CREATE TABLE t(x)", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  CHECK(catch_error([&] { Store::open(other, usd()); }).code() == ErrorCode::corrupt);
+  set_user_version(other, 1);
+  CHECK(catch_error([&] { Store::open(other, usd()); }).code() == ErrorCode::corrupt);
+}
