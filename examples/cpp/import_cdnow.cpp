@@ -1,8 +1,8 @@
-// Imports the CDNOW sample (data/CDNOW_sample.txt) into a crmkit store as purchases, in one batch,
-// and prints the store's totals. Running it again on the same store adds nothing (idempotency keys).
+// Imports the CDNOW sample (data/CDNOW_sample.txt) into a crmkit store as purchases in one batch
+// and prints the store's totals; a second run on the same store adds nothing (idempotency keys).
 //
 // Usage: example_import_cdnow [STORE_PATH] [--data PATH]
-//   STORE_PATH  the store file to open or create (default: cdnow.db in the current directory)
+//   STORE_PATH  the store file to open or create (default: cdnow.crmkit in the current directory)
 //   --data      the CDNOW sample file (default: <repo>/data/CDNOW_sample.txt)
 //
 // The file is whitespace separated with CRLF line ends and no header:
@@ -19,6 +19,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include <crmkit/crmkit.hpp>
@@ -91,7 +92,7 @@ crmkit::PurchaseImport read_cdnow_sample(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string store_path = "cdnow.db";
+  std::string store_path = "cdnow.crmkit";
   std::string data_path = std::string(CRMKIT_DATA_DIR) + "/CDNOW_sample.txt";
   bool have_store_path = false;
   for (int i = 1; i < argc; ++i) {
@@ -116,7 +117,8 @@ int main(int argc, char** argv) {
     crmkit::StoreOptions options;
     options.currency = "USD";
     crmkit::Store store = crmkit::Store::open(store_path, options);
-    const crmkit::ImportReport report = store.import_purchases(rows, {"example", "cdnow-sample"});
+    const crmkit::ImportReport report =
+        store.import_purchases(rows, {.actor = "", .source = "cdnow-sample"});
     const crmkit::StoreSummary summary = store.summary();
 
     std::cout << "store:      " << std::filesystem::absolute(store_path).string() << "\n"

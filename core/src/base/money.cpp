@@ -55,6 +55,14 @@ Int128 narrow(const Wide& value, std::string_view field, std::string_view what) 
   return static_cast<Int128>(value);
 }
 
+// As above, but the description is only built when the value does not fit (the bulk-import path
+// calls this once per row).
+template <class Describe>
+Int128 narrow_lazy(const Wide& value, std::string_view field, Describe&& describe) {
+  if (!fits_int128(value)) narrow(value, field, describe());
+  return static_cast<Int128>(value);
+}
+
 std::string quote_text(std::string_view text) {
   constexpr std::size_t kMax = 48;
   std::string out = "'";
@@ -267,7 +275,7 @@ Money Money::from_decimal(const Decimal& value, Currency currency, std::string_v
   const int mu = currency.minor_units();
   if (value.scale() <= mu) {
     Wide minor = Wide(value.coefficient()) * pow10(mu - value.scale());
-    return Money(narrow(minor, field, quote_text(value.to_string())), currency);
+    return Money(narrow_lazy(minor, field, [&] { return quote_text(value.to_string()); }), currency);
   }
   const Wide& divisor = pow10(value.scale() - mu);
   const Wide coefficient = Wide(value.coefficient());
@@ -276,7 +284,8 @@ Money Money::from_decimal(const Decimal& value, Currency currency, std::string_v
                              std::string(currency.code()) + " allows (" + std::to_string(mu) +
                              ")");
   }
-  return Money(narrow(coefficient / divisor, field, quote_text(value.to_string())), currency);
+  return Money(narrow_lazy(coefficient / divisor, field, [&] { return quote_text(value.to_string()); }),
+               currency);
 }
 
 Money Money::from_minor(Int128 minor_units, Currency currency) noexcept {
@@ -345,7 +354,7 @@ Money Money::from_model_value(double value, Currency currency, RoundingMode mode
     // |value| < 10^-19 minor units (to_chars gives at most 17 significant digits): below half.
     minor = apply_rounding(0, -1, negative, mode);
   }
-  return Money(narrow(minor, "amount", std::string(text)), currency);
+  return Money(narrow_lazy(minor, "amount", [&] { return std::string(text); }), currency);
 }
 
 std::int64_t Money::minor_units_i64() const {
