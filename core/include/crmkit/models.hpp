@@ -1,0 +1,347 @@
+// crmkit/models.hpp: the buy-till-you-die models of the value layer, as pure functions over columns.
+//
+// Models: BG/NBD (Fader, Hardie, Lee 2005), MBG/NBD (Batislam et al. 2007, as lifetimes'
+// ModifiedBetaGeoFitter), Pareto/NBD (Schmittlein et al. 1987; Fader-Hardie 2005 note), BG/BB
+// (Fader, Hardie, Shang 2010, discrete time) and the Gamma-Gamma spend model (Fader, Hardie, Lee
+// 2005, "RFM and CLV"). Names follow the Python library lifetimes so the binding is mechanical.
+//
+// Data. Continuous-time models take one row per customer: `frequency` x (repeat purchases, a
+// non-negative integer), `recency` t_x (time of the last repeat purchase since the first purchase)
+// and `T` (age: time since the first purchase). recency and T are in one time unit of the caller's
+// choosing (days, weeks, ...); every `t` passed to a prediction is in that same unit, and the
+// parameters alpha/beta (and their inverse rates) are in that unit too. BG/BB is discrete: recency
+// and `n_periods` count transaction opportunities (integers). Gamma-Gamma takes frequency and the
+// mean spend per repeat purchase.
+//
+// Fitting is maximum likelihood over log-parameters with NLopt (L-BFGS with analytic gradients;
+// a derivative-free Subplex run plus an L-BFGS polish if L-BFGS fails). Identical rows are
+// compressed into weighted unique rows first, so only the number of distinct rows matters.
+// The objective minimised is lifetimes' convention:
+//     -(sum_i w_i * ll_i) / (sum_i w_i) + penalizer * sum_k theta_k^2
+// where theta are the natural (positive) parameters and w_i the row weights (1 when omitted).
+// Standard errors come from the delta method: the Hessian of the penalised total log-likelihood
+// with respect to log-parameters (central differences of the analytic gradient) is inverted, and
+// se(theta_k) = theta_k * sqrt(cov_log[k][k]). They are NaN when that Hessian is not negative
+// definite (the report's message then says so).
+//
+// Errors: every function validates its input and throws Error{invalid_argument} with a message
+// "<field>: <problem>" (for columns "<name>[<row>]: <problem>"); nothing is modified on error.
+// Predictions are computed element by element in log space and are finite for valid input and
+// valid (positive, finite) parameters, except where a function documents otherwise.
+//
+// Thread-safety: models are immutable values after construction; const methods may be called from
+// any number of threads at once. fit() functions are re-entrant.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace crmkit {
+inline namespace v0 {
+
+// Options shared by every fit().
+struct FitOptions {
+  // L2 penalty coefficient c >= 0: adds c * sum(theta^2) to the mean negative log-likelihood
+  // (lifetimes' penalizer_coef). Shrinks parameters toward 0; 0 is plain maximum likelihood.
+  double penalizer = 0.0;
+  // Starting parameters in natural scale (all > 0), in the model's parameter order. Empty: every
+  // parameter starts at 1. A poor start costs iterations, rarely the optimum.
+  std::vector<double> initial;
+  // Maximum number of objective+gradient evaluations per optimiser run.
+  int max_iterations = 1000;
+  // Relative tolerance on the objective and on log-parameters. Smaller is more exact and slower.
+  double tolerance = 1e-10;
+};
+
+// How a fit ended. A fit never fails silently: read `converged` and `message`.
+struct FitReport {
+  bool converged = false;       // the optimiser stopped on a tolerance with a small gradient
+  int iterations = 0;           // objective+gradient evaluations, over all optimiser runs
+  double log_likelihood = 0.0;  // sum_i w_i * ll_i at the returned parameters (no penalty)
+  double gradient_norm = 0.0;   // Euclidean norm of the objective's gradient in log-parameters
+  std::string message;          // algorithm(s) used and NLopt's stop reason
+};
+
+// Units for customer_lifetime_value (lifetimes' `freq` letter): how many time units of the data
+// make one month. D = 30, W = 4.345, M = 1, H = 720, exactly as lifetimes.
+// Throws Error{invalid_argument} for any other letter.
+double periods_per_month(std::string_view freq);
+
+// Options of customer_lifetime_value (lifetimes' method).
+struct ClvOptions {
+  int months = 12;                 // horizon in months (lifetimes' `time`), >= 1
+  double discount_rate = 0.01;     // monthly discount rate (>= 0); month i is divided by (1+d)^i
+  double periods_per_month = 30;   // data time units per month: 30 for days, 4.345 for weeks
+};
+
+// A model that predicts repeat purchases; customer_lifetime_value works with any of them.
+class TransactionModel {
+ public:
+  virtual ~TransactionModel() = default;
+  // Expected number of repeat purchases in (T, T + t] for customers with history (x, t_x, T).
+  // For BG/BB, t and T are numbers of periods (integers). See each model for throws.
+  virtual std::vector<double> conditional_expected_number_of_purchases_up_to_time(
+      double t, std::span<const double> frequency, std::span<const double> recency,
+      std::span<const double> T) const = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// BG/NBD: purchases Poisson(lambda) while alive, lambda ~ Gamma(r, alpha); after each purchase the
+// customer drops out with probability p ~ Beta(a, b).
+struct BetaGeoParams {
+  double r = 1, alpha = 1, a = 1, b = 1;
+};
+
+class BetaGeoModel : public TransactionModel {
+ public:
+  // A model with known parameters (no fit; report() is empty, standard errors NaN).
+  // Throws Error{invalid_argument} unless every parameter is finite and > 0.
+  explicit BetaGeoModel(const BetaGeoParams& params);
+
+  // Fits by maximum likelihood. frequency, recency and T have equal lengths n >= 1; weights is
+  // empty or of length n (row i counts weights[i] times). Throws Error{invalid_argument} if a
+  // column is malformed (lengths differ, non-finite, frequency not a non-negative integer,
+  // recency < 0 or > T, frequency 0 with recency != 0, weights < 0 or all 0) or the options are
+  // (penalizer < 0, initial of the wrong size or not > 0, max_iterations < 1, tolerance <= 0).
+  // Does not throw when the optimiser fails: see report().
+  static BetaGeoModel fit(std::span<const double> frequency, std::span<const double> recency,
+                          std::span<const double> T, std::span<const double> weights = {},
+                          const FitOptions& options = {});
+
+  const BetaGeoParams& params() const noexcept { return params_; }
+  const BetaGeoParams& standard_errors() const noexcept { return se_; }
+  const FitReport& report() const noexcept { return report_; }
+
+  // Total (weighted) log-likelihood of the given rows under params(). Same validation as fit().
+  double log_likelihood(std::span<const double> frequency, std::span<const double> recency,
+                        std::span<const double> T, std::span<const double> weights = {}) const;
+  // Gradient of log_likelihood() with respect to the natural parameters, in params() order.
+  std::vector<double> log_likelihood_gradient(std::span<const double> frequency,
+                                              std::span<const double> recency,
+                                              std::span<const double> T,
+                                              std::span<const double> weights = {}) const;
+  // Per-row log-likelihood, same validation.
+  std::vector<double> individual_log_likelihood(std::span<const double> frequency,
+                                                std::span<const double> recency,
+                                                std::span<const double> T) const;
+
+  // The prediction methods below validate (frequency, recency, T) like fit() and t >= 0 finite,
+  // and throw Error{invalid_argument} otherwise. Results are in [0, 1] for probabilities.
+
+  // P(alive at T | x, t_x, T).
+  std::vector<double> conditional_probability_alive(std::span<const double> frequency,
+                                                    std::span<const double> recency,
+                                                    std::span<const double> T) const;
+  // E[X(T, T+t) | x, t_x, T]: expected repeat purchases in the next t time units.
+  std::vector<double> conditional_expected_number_of_purchases_up_to_time(
+      double t, std::span<const double> frequency, std::span<const double> recency,
+      std::span<const double> T) const override;
+  // E[X(t)] for a new customer, for each t in `t` (each >= 0).
+  std::vector<double> expected_number_of_purchases_up_to_time(std::span<const double> t) const;
+  // P(X(t) = n) for a new customer; n >= 0 integer-valued, t >= 0.
+  double probability_of_n_purchases_up_to_time(double t, double n) const;
+
+ private:
+  BetaGeoParams params_, se_;
+  FitReport report_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// MBG/NBD: as BG/NBD, but a customer may also drop out at time 0 (right after the first purchase),
+// lifetimes' ModifiedBetaGeoFitter. Same contracts as BetaGeoModel.
+struct ModifiedBetaGeoParams {
+  double r = 1, alpha = 1, a = 1, b = 1;
+};
+
+class ModifiedBetaGeoModel : public TransactionModel {
+ public:
+  explicit ModifiedBetaGeoModel(const ModifiedBetaGeoParams& params);
+  static ModifiedBetaGeoModel fit(std::span<const double> frequency,
+                                  std::span<const double> recency, std::span<const double> T,
+                                  std::span<const double> weights = {},
+                                  const FitOptions& options = {});
+
+  const ModifiedBetaGeoParams& params() const noexcept { return params_; }
+  const ModifiedBetaGeoParams& standard_errors() const noexcept { return se_; }
+  const FitReport& report() const noexcept { return report_; }
+
+  double log_likelihood(std::span<const double> frequency, std::span<const double> recency,
+                        std::span<const double> T, std::span<const double> weights = {}) const;
+  // Gradient of log_likelihood() with respect to the natural parameters, in params() order.
+  std::vector<double> log_likelihood_gradient(std::span<const double> frequency,
+                                              std::span<const double> recency,
+                                              std::span<const double> T,
+                                              std::span<const double> weights = {}) const;
+  std::vector<double> individual_log_likelihood(std::span<const double> frequency,
+                                                std::span<const double> recency,
+                                                std::span<const double> T) const;
+  std::vector<double> conditional_probability_alive(std::span<const double> frequency,
+                                                    std::span<const double> recency,
+                                                    std::span<const double> T) const;
+  std::vector<double> conditional_expected_number_of_purchases_up_to_time(
+      double t, std::span<const double> frequency, std::span<const double> recency,
+      std::span<const double> T) const override;
+  std::vector<double> expected_number_of_purchases_up_to_time(std::span<const double> t) const;
+
+ private:
+  ModifiedBetaGeoParams params_, se_;
+  FitReport report_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Pareto/NBD: purchases Poisson(lambda), lambda ~ Gamma(r, alpha); exponential lifetime with rate
+// mu ~ Gamma(s, beta). The likelihood's A0 term is evaluated as the integral
+// s * int_{t_x}^{T} (alpha+y)^-(r+x) (beta+y)^-(s+1) dy (equal to the 2F1 form of the Fader-Hardie
+// note) by log-concave Gauss-Legendre panels, which stays exact where the hypergeometric
+// difference cancels (t_x close to T) or sits near |z| = 1. Same contracts as BetaGeoModel.
+struct ParetoNBDParams {
+  double r = 1, alpha = 1, s = 1, beta = 1;
+};
+
+class ParetoNBDModel : public TransactionModel {
+ public:
+  explicit ParetoNBDModel(const ParetoNBDParams& params);
+  static ParetoNBDModel fit(std::span<const double> frequency, std::span<const double> recency,
+                            std::span<const double> T, std::span<const double> weights = {},
+                            const FitOptions& options = {});
+
+  const ParetoNBDParams& params() const noexcept { return params_; }
+  const ParetoNBDParams& standard_errors() const noexcept { return se_; }
+  const FitReport& report() const noexcept { return report_; }
+
+  double log_likelihood(std::span<const double> frequency, std::span<const double> recency,
+                        std::span<const double> T, std::span<const double> weights = {}) const;
+  // Gradient of log_likelihood() with respect to the natural parameters, in params() order.
+  std::vector<double> log_likelihood_gradient(std::span<const double> frequency,
+                                              std::span<const double> recency,
+                                              std::span<const double> T,
+                                              std::span<const double> weights = {}) const;
+  std::vector<double> individual_log_likelihood(std::span<const double> frequency,
+                                                std::span<const double> recency,
+                                                std::span<const double> T) const;
+  std::vector<double> conditional_probability_alive(std::span<const double> frequency,
+                                                    std::span<const double> recency,
+                                                    std::span<const double> T) const;
+  // At s = 1 the (s-1) factors are replaced by their limit (a logarithm).
+  std::vector<double> conditional_expected_number_of_purchases_up_to_time(
+      double t, std::span<const double> frequency, std::span<const double> recency,
+      std::span<const double> T) const override;
+  std::vector<double> expected_number_of_purchases_up_to_time(std::span<const double> t) const;
+  // P(X(t) = n) for a new customer; n >= 0 integer-valued, t >= 0. Computed by integrating the
+  // Poisson-Gamma count over the (Gamma-mixed exponential) lifetime.
+  double probability_of_n_purchases_up_to_time(double t, double n) const;
+
+ private:
+  ParetoNBDParams params_, se_;
+  FitReport report_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// BG/BB (discrete time): in each of n_periods transaction opportunities an alive customer buys with
+// probability p ~ Beta(alpha, beta) and, at the end of each period, dies with probability
+// theta ~ Beta(gamma, delta). Data: frequency x, recency t_x (the period of the last purchase,
+// 0 if none) and n_periods n, all integers with 0 <= x <= t_x <= n, n >= 1, x = 0 iff t_x = 0.
+struct BetaGeoBetaBinomParams {
+  double alpha = 1, beta = 1, gamma = 1, delta = 1;
+};
+
+class BetaGeoBetaBinomModel : public TransactionModel {
+ public:
+  explicit BetaGeoBetaBinomModel(const BetaGeoBetaBinomParams& params);
+  static BetaGeoBetaBinomModel fit(std::span<const double> frequency,
+                                   std::span<const double> recency,
+                                   std::span<const double> n_periods,
+                                   std::span<const double> weights = {},
+                                   const FitOptions& options = {});
+
+  const BetaGeoBetaBinomParams& params() const noexcept { return params_; }
+  const BetaGeoBetaBinomParams& standard_errors() const noexcept { return se_; }
+  const FitReport& report() const noexcept { return report_; }
+
+  double log_likelihood(std::span<const double> frequency, std::span<const double> recency,
+                        std::span<const double> n_periods,
+                        std::span<const double> weights = {}) const;
+  std::vector<double> log_likelihood_gradient(std::span<const double> frequency,
+                                              std::span<const double> recency,
+                                              std::span<const double> n_periods,
+                                              std::span<const double> weights = {}) const;
+  std::vector<double> individual_log_likelihood(std::span<const double> frequency,
+                                                std::span<const double> recency,
+                                                std::span<const double> n_periods) const;
+  // P(alive at period n + m_periods_in_future | x, t_x, n); m_periods_in_future >= 0 integer.
+  std::vector<double> conditional_probability_alive(std::span<const double> frequency,
+                                                    std::span<const double> recency,
+                                                    std::span<const double> n_periods,
+                                                    double m_periods_in_future = 0) const;
+  // Expected purchases in periods n+1 .. n+m given history; m = t must be integer-valued.
+  std::vector<double> conditional_expected_number_of_purchases_up_to_time(
+      double m_periods_in_future, std::span<const double> frequency,
+      std::span<const double> recency, std::span<const double> n_periods) const override;
+  // E[X(n)] for a new customer over n periods, for each n (integer-valued, >= 0).
+  std::vector<double> expected_number_of_transactions_in_first_n_periods(
+      std::span<const double> n) const;
+  // P(X(n) = x) for a new customer: integers 0 <= x <= n.
+  double probability_of_n_purchases_up_to_time(double n, double x) const;
+
+ private:
+  BetaGeoBetaBinomParams params_, se_;
+  FitReport report_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Gamma-Gamma spend: a customer's transaction values are Gamma(p, nu), nu ~ Gamma(q, v) (lifetimes
+// names the scale v; the paper calls it gamma). Data: frequency x (repeat purchases) and the mean
+// value m of those purchases. Assumes spend is independent of the purchase process.
+struct GammaGammaParams {
+  double p = 1, q = 1, v = 1;
+};
+
+class GammaGammaModel {
+ public:
+  explicit GammaGammaModel(const GammaGammaParams& params);
+  // Fits on rows with frequency >= 1 (integer-valued) and monetary_value > 0, both finite, equal
+  // lengths; weights as for BetaGeoModel::fit. Throws Error{invalid_argument} otherwise (rows with
+  // frequency 0 must be filtered out by the caller, as in lifetimes).
+  static GammaGammaModel fit(std::span<const double> frequency,
+                             std::span<const double> monetary_value,
+                             std::span<const double> weights = {}, const FitOptions& options = {});
+
+  const GammaGammaParams& params() const noexcept { return params_; }
+  const GammaGammaParams& standard_errors() const noexcept { return se_; }
+  const FitReport& report() const noexcept { return report_; }
+
+  double log_likelihood(std::span<const double> frequency, std::span<const double> monetary_value,
+                        std::span<const double> weights = {}) const;
+  std::vector<double> log_likelihood_gradient(std::span<const double> frequency,
+                                              std::span<const double> monetary_value,
+                                              std::span<const double> weights = {}) const;
+
+  // E[Z | x, m] = p (v + x m) / (p x + q - 1): the expected mean spend per transaction. Rows with
+  // frequency 0 get the population mean p v / (q - 1) (monetary_value ignored, may be 0).
+  // Throws Error{invalid_argument} for malformed columns (frequency not a non-negative integer,
+  // monetary_value < 0 or non-finite) and where the expectation does not exist (p x + q <= 1).
+  std::vector<double> conditional_expected_average_profit(
+      std::span<const double> frequency, std::span<const double> monetary_value) const;
+
+  // lifetimes' customer_lifetime_value: for months i = 1..months,
+  //   clv += spend * (E[X(T, T + i*k)] - E[X(T, T + (i-1)*k)]) / (1 + discount_rate)^i
+  // with k = options.periods_per_month (data time units per month), spend the conditional
+  // expected average profit, and E[...] transaction_model's conditional expectation (so recency
+  // and T are in the transaction model's time unit). Throws as the two predictions it uses, and
+  // Error{invalid_argument} for months < 1, discount_rate < 0 or periods_per_month <= 0.
+  std::vector<double> customer_lifetime_value(const TransactionModel& transaction_model,
+                                              std::span<const double> frequency,
+                                              std::span<const double> recency,
+                                              std::span<const double> T,
+                                              std::span<const double> monetary_value,
+                                              const ClvOptions& options = {}) const;
+
+ private:
+  GammaGammaParams params_, se_;
+  FitReport report_;
+};
+
+}  // namespace v0
+}  // namespace crmkit

@@ -1,0 +1,384 @@
+// BG/NBD and MBG/NBD. The two differ only in where dropout may happen (after each repeat purchase,
+// or also at time 0), so they share the likelihood code with a `modified` switch.
+#include <boost/math/special_functions/beta.hpp>
+#include <algorithm>
+#include <cmath>
+
+#include "crmkit/error.hpp"
+#include "internal.hpp"
+
+namespace crmkit {
+inline namespace v0 {
+
+namespace {
+
+using detail::digamma;
+using detail::lgamma_;
+
+constexpr const char* kNames[4] = {"params.r", "params.alpha", "params.a", "params.b"};
+
+// Total weighted log-likelihood over compressed rows and its gradient in log-parameters. Terms that
+// depend only on the frequency are evaluated once per distinct frequency.
+double grouped_loglik(const detail::Compressed& d, bool modified, const double* u, double* grad) {
+  const double r = std::exp(u[0]), alpha = std::exp(u[1]), a = std::exp(u[2]), b = std::exp(u[3]);
+  const double shift = modified ? 1.0 : 0.0;
+  const double la = std::log(alpha), lga = std::log(a);
+  const double lg_r = lgamma_(r), lg_ab = lgamma_(a + b), lg_b = lgamma_(b);
+  const double dg_r = digamma(r), dg_ab = digamma(a + b), dg_b = digamma(b);
+  double G[4] = {0, 0, 0, 0};
+  double total = 0;
+  for (std::size_t j = 0; j < d.xs.size(); ++j) {
+    const double x = d.xs[j], W = d.xw[j], bx = b + x + shift;
+    total += W * (lgamma_(r + x) - lg_r + r * la + lg_ab - lg_b + lgamma_(bx) - lgamma_(a + bx));
+    const double dg_abx = digamma(a + bx);
+    G[0] += W * (digamma(r + x) - dg_r + la);
+    G[1] += W * r / alpha;
+    G[2] += W * (dg_ab - dg_abx);
+    G[3] += W * (dg_ab - dg_b + digamma(bx) - dg_abx);
+  }
+  // Per distinct recency / age: log(alpha + .) and 1 / (alpha + .); per distinct frequency:
+  // log(b + x - 1 + shift).
+  thread_local std::vector<double> ltx, itx, lT, iT, lbx;
+  ltx.resize(d.u1.size());
+  itx.resize(d.u1.size());
+  lT.resize(d.u2.size());
+  iT.resize(d.u2.size());
+  lbx.resize(d.xs.size());
+  for (std::size_t k = 0; k < d.u1.size(); ++k) {
+    ltx[k] = std::log(alpha + d.u1[k]);
+    itx[k] = 1.0 / (alpha + d.u1[k]);
+  }
+  for (std::size_t k = 0; k < d.u2.size(); ++k) {
+    lT[k] = std::log(alpha + d.u2[k]);
+    iT[k] = 1.0 / (alpha + d.u2[k]);
+  }
+  for (std::size_t k = 0; k < d.xs.size(); ++k) lbx[k] = std::log(b + d.xs[k] - 1 + shift);
+  double g0 = 0, g1 = 0, g2 = 0, g3 = 0;
+  const std::size_t rows = d.w.size();
+  for (std::size_t i = 0; i < rows; ++i) {
+    const double x = d.c0[i], w = d.w[i];
+    const std::size_t jt = d.i2[i];
+    const double rx = r + x, A3 = -rx * lT[jt];
+    if (x > 0 || modified) {
+      const std::size_t jx = d.i1[i], jb = d.xi[i];
+      const double A4 = lga - lbx[jb] - rx * ltx[jx];
+      // ll = logaddexp(A3, A4); w4 = exp(A4 - ll) = sigmoid(A4 - A3).
+      const double dd = A4 - A3;
+      double ll, w4;
+      if (dd > 0) {
+        const double e = std::exp(-dd);
+        ll = A4 + std::log1p(e);
+        w4 = 1.0 / (1.0 + e);
+      } else {
+        const double e = std::exp(dd);
+        ll = A3 + std::log1p(e);
+        w4 = e / (1.0 + e);
+      }
+      const double w3 = 1.0 - w4;
+      total += w * ll;
+      g0 -= w * (w3 * lT[jt] + w4 * ltx[jx]);
+      g1 -= w * rx * (w3 * iT[jt] + w4 * itx[jx]);
+      g2 += w * w4;
+      g3 -= w * w4 * std::exp(-lbx[jb]);
+    } else {
+      total += w * A3;
+      g0 -= w * lT[jt];
+      g1 -= w * rx * iT[jt];
+    }
+  }
+  G[0] += g0;
+  G[1] += g1;
+  G[2] += g2 / a;
+  G[3] += g3;
+  if (grad) {
+    const double th[4] = {r, alpha, a, b};
+    for (int k = 0; k < 4; ++k) grad[k] = G[k] * th[k];
+  }
+  return total;
+}
+
+double row_loglik(const double p[4], bool modified, double x, double tx, double T) {
+  const double r = p[0], alpha = p[1], a = p[2], b = p[3];
+  const double shift = modified ? 1.0 : 0.0, bx = b + x + shift;
+  const double c = lgamma_(r + x) - lgamma_(r) + r * std::log(alpha) + lgamma_(a + b) - lgamma_(b) +
+                   lgamma_(bx) - lgamma_(a + bx);
+  const double A3 = -(r + x) * std::log(alpha + T);
+  if (x > 0 || modified) {
+    const double A4 = std::log(a) - std::log(b + x - 1 + shift) - (r + x) * std::log(alpha + tx);
+    return c + detail::logaddexp(A3, A4);
+  }
+  return c + A3;
+}
+
+struct Fitted {
+  double params[4];
+  double se[4];
+  FitReport report;
+};
+
+Fitted fit_impl(bool modified, std::span<const double> x, std::span<const double> tx,
+                std::span<const double> T, std::span<const double> w, const FitOptions& o) {
+  detail::check_rfm(x, tx, T, w);
+  detail::check_options(o, 4);
+  if (x.empty()) throw_invalid("frequency", "must not be empty");
+  const detail::Compressed d = detail::compress(x, tx, T, w);
+  const detail::LogLik ll = [&](const double* u, double* g) {
+    return grouped_loglik(d, modified, u, g);
+  };
+  const detail::FitResult res = detail::maximize(ll, 4, d.total, o);
+  Fitted f;
+  for (int k = 0; k < 4; ++k) {
+    f.params[k] = res.params[k];
+    f.se[k] = res.se[k];
+  }
+  f.report = res.report;
+  return f;
+}
+
+double total_loglik(const double p[4], bool modified, std::span<const double> x,
+                    std::span<const double> tx, std::span<const double> T,
+                    std::span<const double> w) {
+  detail::check_rfm(x, tx, T, w);
+  if (x.empty()) return 0.0;
+  const detail::Compressed d = detail::compress(x, tx, T, w);
+  const double u[4] = {std::log(p[0]), std::log(p[1]), std::log(p[2]), std::log(p[3])};
+  return grouped_loglik(d, modified, u, nullptr);
+}
+
+std::vector<double> total_gradient(const double p[4], bool modified, std::span<const double> x,
+                                   std::span<const double> tx, std::span<const double> T,
+                                   std::span<const double> w) {
+  detail::check_rfm(x, tx, T, w);
+  std::vector<double> g(4, 0.0);
+  if (x.empty()) return g;
+  const detail::Compressed d = detail::compress(x, tx, T, w);
+  const double u[4] = {std::log(p[0]), std::log(p[1]), std::log(p[2]), std::log(p[3])};
+  grouped_loglik(d, modified, u, g.data());
+  for (int k = 0; k < 4; ++k) g[k] /= p[k];
+  return g;
+}
+
+std::vector<double> individual(const double p[4], bool modified, std::span<const double> x,
+                               std::span<const double> tx, std::span<const double> T) {
+  detail::check_rfm(x, tx, T, {});
+  std::vector<double> out(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) out[i] = row_loglik(p, modified, x[i], tx[i], T[i]);
+  return out;
+}
+
+// P(alive) = 1 / (1 + odds), odds = a/(b+x-1+shift) ((alpha+T)/(alpha+t_x))^(r+x); log(b + x - 1 + shift) is tabulated for small x, and
+// log((alpha+T)/(alpha+t_x)) is one log1p.
+void alive_into(const double p[4], bool modified, std::span<const double> x,
+                std::span<const double> tx, std::span<const double> T, std::vector<double>& out) {
+  const double r = p[0], alpha = p[1], a = p[2], b = p[3], shift = modified ? 1.0 : 0.0;
+  const double la = std::log(a);
+  constexpr int kTable = 256;
+  double lb[kTable];
+  for (int k = 0; k < kTable; ++k) lb[k] = (k == 0 && !modified) ? 0.0 : std::log(b + k - 1 + shift);
+  out.resize(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double xi = x[i];
+    if (xi == 0 && !modified) {
+      out[i] = 1.0;
+      continue;
+    }
+    const double lbx = xi < kTable ? lb[static_cast<int>(xi)] : std::log(b + xi - 1 + shift);
+    const double z = la - lbx + (r + xi) * std::log1p((T[i] - tx[i]) / (alpha + tx[i]));
+    out[i] = detail::inv_one_plus_exp(z);
+  }
+}
+
+std::vector<double> alive(const double p[4], bool modified, std::span<const double> x,
+                          std::span<const double> tx, std::span<const double> T) {
+  detail::check_rfm(x, tx, T, {});
+  std::vector<double> out;
+  alive_into(p, modified, x, tx, T, out);
+  return out;
+}
+
+std::vector<double> conditional_expected(const double p[4], bool modified, double t,
+                                         std::span<const double> x, std::span<const double> tx,
+                                         std::span<const double> T) {
+  detail::check_t(t, "t");
+  detail::check_rfm(x, tx, T, {});
+  std::vector<double> out;
+  alive_into(p, modified, x, tx, T, out);
+  const double r = p[0], alpha = p[1], a = p[2], b = p[3], shift = modified ? 1.0 : 0.0;
+  // The expectation given alive depends on (x, T) only; customers share few distinct pairs, so
+  // each pair is evaluated once.
+  detail::KeyIndex index(std::min<std::size_t>(x.size(), 4096));
+  std::vector<double> cache;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    bool inserted = false;
+    const std::size_t k = index.find_or_insert(x[i], T[i], 0.0, inserted);
+    if (inserted) cache.push_back(detail::bg_kc(r + x[i], alpha + T[i], a, b + x[i] + shift, t));
+    out[i] *= cache[k];
+  }
+  return out;
+}
+
+std::vector<double> unconditional_expected(const double p[4], bool modified,
+                                           std::span<const double> t) {
+  std::vector<double> out(t.size());
+  const double r = p[0], alpha = p[1], a = p[2], b = p[3];
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    detail::check_t(t[i], "t");
+    out[i] = modified ? b / (a + b) * detail::bg_kc(r, alpha, a, b + 1, t[i])
+                      : detail::bg_kc(r, alpha, a, b, t[i]);
+  }
+  return out;
+}
+
+}  // namespace
+
+// ---- BetaGeoModel ---------------------------------------------------------------------------
+
+BetaGeoModel::BetaGeoModel(const BetaGeoParams& params) : params_(params) {
+  const double v[4] = {params.r, params.alpha, params.a, params.b};
+  detail::check_params(v, kNames);
+  se_ = {NAN, NAN, NAN, NAN};
+}
+
+BetaGeoModel BetaGeoModel::fit(std::span<const double> frequency, std::span<const double> recency,
+                               std::span<const double> T, std::span<const double> weights,
+                               const FitOptions& options) {
+  const Fitted f = fit_impl(false, frequency, recency, T, weights, options);
+  BetaGeoModel m({f.params[0], f.params[1], f.params[2], f.params[3]});
+  m.se_ = {f.se[0], f.se[1], f.se[2], f.se[3]};
+  m.report_ = f.report;
+  return m;
+}
+
+double BetaGeoModel::log_likelihood(std::span<const double> frequency,
+                                    std::span<const double> recency, std::span<const double> T,
+                                    std::span<const double> weights) const {
+  const double p[4] = {params_.r, params_.alpha, params_.a, params_.b};
+  return total_loglik(p, false, frequency, recency, T, weights);
+}
+
+std::vector<double> BetaGeoModel::log_likelihood_gradient(std::span<const double> frequency,
+                                                       std::span<const double> recency,
+                                                       std::span<const double> T,
+                                                       std::span<const double> weights) const {
+  const double p[4] = {params_.r, params_.alpha, params_.a, params_.b};
+  return total_gradient(p, false, frequency, recency, T, weights);
+}
+
+std::vector<double> BetaGeoModel::individual_log_likelihood(std::span<const double> frequency,
+                                                            std::span<const double> recency,
+                                                            std::span<const double> T) const {
+  const double p[4] = {params_.r, params_.alpha, params_.a, params_.b};
+  return individual(p, false, frequency, recency, T);
+}
+
+std::vector<double> BetaGeoModel::conditional_probability_alive(
+    std::span<const double> frequency, std::span<const double> recency,
+    std::span<const double> T) const {
+  const double p[4] = {params_.r, params_.alpha, params_.a, params_.b};
+  return alive(p, false, frequency, recency, T);
+}
+
+std::vector<double> BetaGeoModel::conditional_expected_number_of_purchases_up_to_time(
+    double t, std::span<const double> frequency, std::span<const double> recency,
+    std::span<const double> T) const {
+  const double p[4] = {params_.r, params_.alpha, params_.a, params_.b};
+  return conditional_expected(p, false, t, frequency, recency, T);
+}
+
+std::vector<double> BetaGeoModel::expected_number_of_purchases_up_to_time(
+    std::span<const double> t) const {
+  const double p[4] = {params_.r, params_.alpha, params_.a, params_.b};
+  return unconditional_expected(p, false, t);
+}
+
+double BetaGeoModel::probability_of_n_purchases_up_to_time(double t, double n) const {
+  detail::check_t(t, "t");
+  if (!detail::is_integer(n) || n < 0)
+    throw_invalid("n", "must be a non-negative integer");
+  const double r = params_.r, alpha = params_.alpha, a = params_.a, b = params_.b;
+  const double lz0 = -std::log1p(t / alpha);  // log(alpha / (alpha + t))
+  const double lab = detail::lbeta(a, b);
+  double first;
+  if (n == 0) {
+    first = std::exp(r * lz0);
+  } else if (t == 0) {
+    first = 0;
+  } else {
+    const double lz = std::log(t) - std::log(alpha + t);
+    first = std::exp(detail::lbeta(a, b + n) - lab + lgamma_(r + n) - lgamma_(r) -
+                     lgamma_(n + 1) + r * lz0 + n * lz);
+  }
+  double second = 0;
+  if (n > 0 && t > 0) {
+    const double z = t / (alpha + t);
+    second = std::exp(detail::lbeta(a + 1, b + n - 1) - lab) * boost::math::ibeta(n, r, z);
+  }
+  const double out = first + second;
+  return std::isfinite(out) ? std::min(1.0, std::max(0.0, out)) : 0.0;
+}
+
+// ---- ModifiedBetaGeoModel -------------------------------------------------------------------
+
+ModifiedBetaGeoModel::ModifiedBetaGeoModel(const ModifiedBetaGeoParams& params) : params_(params) {
+  const double v[4] = {params.r, params.alpha, params.a, params.b};
+  detail::check_params(v, kNames);
+  se_ = {NAN, NAN, NAN, NAN};
+}
+
+ModifiedBetaGeoModel ModifiedBetaGeoModel::fit(std::span<const double> frequency,
+                                               std::span<const double> recency,
+                                               std::span<const double> T,
+                                               std::span<const double> weights,
+                                               const FitOptions& options) {
+  const Fitted f = fit_impl(true, frequency, recency, T, weights, options);
+  ModifiedBetaGeoModel m({f.params[0], f.params[1], f.params[2], f.params[3]});
+  m.se_ = {f.se[0], f.se[1], f.se[2], f.se[3]};
+  m.report_ = f.report;
+  return m;
+}
+
+double ModifiedBetaGeoModel::log_likelihood(std::span<const double> frequency,
+                                            std::span<const double> recency,
+                                            std::span<const double> T,
+                                            std::span<const double> weights) const {
+  const double p[4] = {params_.r, params_.alpha, params_.a, params_.b};
+  return total_loglik(p, true, frequency, recency, T, weights);
+}
+
+std::vector<double> ModifiedBetaGeoModel::log_likelihood_gradient(std::span<const double> frequency,
+                                                       std::span<const double> recency,
+                                                       std::span<const double> T,
+                                                       std::span<const double> weights) const {
+  const double p[4] = {params_.r, params_.alpha, params_.a, params_.b};
+  return total_gradient(p, true, frequency, recency, T, weights);
+}
+
+std::vector<double> ModifiedBetaGeoModel::individual_log_likelihood(
+    std::span<const double> frequency, std::span<const double> recency,
+    std::span<const double> T) const {
+  const double p[4] = {params_.r, params_.alpha, params_.a, params_.b};
+  return individual(p, true, frequency, recency, T);
+}
+
+std::vector<double> ModifiedBetaGeoModel::conditional_probability_alive(
+    std::span<const double> frequency, std::span<const double> recency,
+    std::span<const double> T) const {
+  const double p[4] = {params_.r, params_.alpha, params_.a, params_.b};
+  return alive(p, true, frequency, recency, T);
+}
+
+std::vector<double> ModifiedBetaGeoModel::conditional_expected_number_of_purchases_up_to_time(
+    double t, std::span<const double> frequency, std::span<const double> recency,
+    std::span<const double> T) const {
+  const double p[4] = {params_.r, params_.alpha, params_.a, params_.b};
+  return conditional_expected(p, true, t, frequency, recency, T);
+}
+
+std::vector<double> ModifiedBetaGeoModel::expected_number_of_purchases_up_to_time(
+    std::span<const double> t) const {
+  const double p[4] = {params_.r, params_.alpha, params_.a, params_.b};
+  return unconditional_expected(p, true, t);
+}
+
+}  // namespace v0
+}  // namespace crmkit
