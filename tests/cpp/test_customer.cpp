@@ -6,38 +6,13 @@
 
 #include "crmkit/customer.hpp"
 #include "crmkit/error.hpp"
+#include "support.hpp"
 
 using namespace crmkit;
+using namespace crmkit::test;
 using nlohmann::json;
 
-// Runs `expr`, which must throw crmkit::Error with `code` and exactly the message `msg`.
-#define CHECK_ERROR(expr, code_, msg)                                        \
-  do {                                                                       \
-    try {                                                                    \
-      (void)(expr);                                                          \
-      FAIL_CHECK("no exception from: " #expr);                               \
-    } catch (const crmkit::Error& e_) {                                      \
-      CHECK(e_.code() == (code_));                                           \
-      CHECK(std::string(e_.what()) == std::string(msg));                     \
-    }                                                                        \
-  } while (0)
-#define CHECK_INVALID(expr, msg) CHECK_ERROR(expr, crmkit::ErrorCode::invalid_argument, msg)
-
-// Like CHECK_INVALID, for messages whose tail comes from another layer: checks the start only.
-#define CHECK_INVALID_PREFIX(expr, prefix)                                   \
-  do {                                                                       \
-    try {                                                                    \
-      (void)(expr);                                                          \
-      FAIL_CHECK("no exception from: " #expr);                               \
-    } catch (const crmkit::Error& e_) {                                      \
-      CHECK(e_.code() == crmkit::ErrorCode::invalid_argument);               \
-      CHECK_THAT(std::string(e_.what()), Catch::Matchers::StartsWith(prefix)); \
-    }                                                                        \
-  } while (0)
-
 namespace {
-
-const Currency kUsd = Currency::of("USD");
 
 std::vector<FieldDef> schema() {
   std::vector<FieldDef> fields(7);

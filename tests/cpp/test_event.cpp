@@ -6,39 +6,13 @@
 
 #include "crmkit/error.hpp"
 #include "crmkit/event.hpp"
+#include "support.hpp"
 
 using namespace crmkit;
+using namespace crmkit::test;
 using nlohmann::json;
 
-// Runs `expr`, which must throw crmkit::Error{invalid_argument} with exactly the message `msg`.
-#define CHECK_INVALID(expr, msg)                                             \
-  do {                                                                       \
-    try {                                                                    \
-      (void)(expr);                                                          \
-      FAIL_CHECK("no exception from: " #expr);                               \
-    } catch (const crmkit::Error& e_) {                                      \
-      CHECK(e_.code() == crmkit::ErrorCode::invalid_argument);               \
-      CHECK(std::string(e_.what()) == std::string(msg));                     \
-    }                                                                        \
-  } while (0)
-
-// Like CHECK_INVALID, for messages whose tail comes from another layer: checks the start only.
-#define CHECK_INVALID_PREFIX(expr, prefix)                                     \
-  do {                                                                         \
-    try {                                                                      \
-      (void)(expr);                                                            \
-      FAIL_CHECK("no exception from: " #expr);                                 \
-    } catch (const crmkit::Error& e_) {                                        \
-      CHECK(e_.code() == crmkit::ErrorCode::invalid_argument);                 \
-      CHECK_THAT(std::string(e_.what()), Catch::Matchers::StartsWith(prefix)); \
-    }                                                                          \
-  } while (0)
-
 namespace {
-
-const Currency kUsd = Currency::of("USD");
-
-Money usd(const char* amount) { return Money::parse(amount, kUsd); }
 
 Event event_with(EventPayload payload) {
   Event e;
@@ -52,7 +26,7 @@ Event event_with(EventPayload payload) {
 Purchase purchase(const char* amount) {
   Purchase p;
   p.order_id = "A-1001";
-  p.amount = usd(amount);
+  p.amount = m(amount);
   p.category = "tea";
   return p;
 }
@@ -60,7 +34,7 @@ Purchase purchase(const char* amount) {
 Refund refund(const char* amount) {
   Refund r;
   r.purchase = 12;
-  r.amount = usd(amount);
+  r.amount = m(amount);
   r.reason = "damaged";
   return r;
 }

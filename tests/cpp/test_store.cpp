@@ -2,72 +2,21 @@
 #include <catch2/catch.hpp>
 
 #include <sqlite3.h>
-#include <unistd.h>
 
-#include <atomic>
-#include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
+#include <vector>
 
 #include "crmkit/error.hpp"
 #include "crmkit/store.hpp"
+#include "support.hpp"
 
 using namespace crmkit;
+using namespace crmkit::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  fs::path dir;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    dir = fs::temp_directory_path() /
-          ("crmkit_test_store_" + std::to_string(::getpid()) + "_" +
-           std::to_string(counter++) + "_" +
-           std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-    fs::create_directories(dir);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  std::string file(const std::string& name) const { return (dir / name).string(); }
-};
-
-StoreOptions usd() {
-  StoreOptions o;
-  o.currency = "USD";
-  return o;
-}
-
-Customer person(const std::string& ext, const std::string& name, const std::string& email = "",
-                const std::string& phone = "") {
-  Customer c;
-  c.external_id = ext;
-  c.name = name;
-  if (!email.empty()) c.contacts.push_back({ContactKind::email, email, "", false});
-  if (!phone.empty()) c.contacts.push_back({ContactKind::phone, phone, "", false});
-  return c;
-}
-
-std::string dump(const Store& s) {
-  std::ostringstream out;
-  s.export_jsonl(out);
-  return out.str();
-}
-
-template <typename F>
-Error catch_error(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  FAIL("expected crmkit::Error");
-  return Error(ErrorCode::storage, "unreachable");
-}
 
 void set_user_version(const std::string& path, int version) {
   sqlite3* db = nullptr;
@@ -379,7 +328,7 @@ TEST_CASE("custom fields are declared once and validated", "[store]") {
 }
 
 TEST_CASE("a file store keeps its data across reopening", "[store]") {
-  TempDir tmp;
+  TempDir tmp("store");
   const std::string path = tmp.file("crm.db");
   CustomerId id = 0;
   {
@@ -415,7 +364,7 @@ TEST_CASE("a file store keeps its data across reopening", "[store]") {
 }
 
 TEST_CASE("a missing file with create_if_missing=false is not_found", "[store]") {
-  TempDir tmp;
+  TempDir tmp("store");
   StoreOptions o = usd();
   o.create_if_missing = false;
   auto e = catch_error([&] { Store::open(tmp.file("none.db"), o); });
@@ -424,7 +373,7 @@ TEST_CASE("a missing file with create_if_missing=false is not_found", "[store]")
 }
 
 TEST_CASE("a file from a newer schema is corrupt", "[store]") {
-  TempDir tmp;
+  TempDir tmp("store");
   const std::string path = tmp.file("new.db");
   { Store s = Store::open(path, usd()); }
   set_user_version(path, 2);
@@ -434,7 +383,7 @@ TEST_CASE("a file from a newer schema is corrupt", "[store]") {
 }
 
 TEST_CASE("a file that is not a crmkit store is corrupt", "[store]") {
-  TempDir tmp;
+  TempDir tmp("store");
   const std::string text = tmp.file("notes.txt");
   {
     std::ofstream out(text);

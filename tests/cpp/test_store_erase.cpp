@@ -2,45 +2,21 @@
 // an erased customer's e-mail, phone and name are nowhere in the database, its WAL or an export.
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
-
-#include <atomic>
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "crmkit/error.hpp"
 #include "crmkit/store.hpp"
+#include "support.hpp"
 
 using namespace crmkit;
+using namespace crmkit::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  fs::path dir;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    dir = fs::temp_directory_path() /
-          ("crmkit_test_erase_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) +
-           "_" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-    fs::create_directories(dir);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  std::string file(const std::string& name) const { return (dir / name).string(); }
-};
-
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 std::string num4(int i) {
   char buf[8];
@@ -62,21 +38,10 @@ Customer make(int i) {
   return c;
 }
 
-template <typename F>
-Error catch_error(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  FAIL("expected crmkit::Error");
-  return Error(ErrorCode::storage, "unreachable");
-}
-
 }  // namespace
 
 TEST_CASE("erasure removes personal bytes from the db, the WAL and exports", "[store][erase]") {
-  TempDir tmp;
+  TempDir tmp("erase");
   const std::string path = tmp.file("crm.db");
   StoreOptions opts;
   opts.currency = "USD";

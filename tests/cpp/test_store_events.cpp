@@ -2,31 +2,17 @@
 // bulk purchase import and the analytics columns.
 #include <catch2/catch.hpp>
 
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "crmkit/error.hpp"
 #include "crmkit/store.hpp"
+#include "support.hpp"
 
 using namespace crmkit;
+using namespace crmkit::test;
 
 namespace {
-
-StoreOptions usd() {
-  StoreOptions o;
-  o.currency = "USD";
-  return o;
-}
-
-Money m(const char* text) { return Money::parse(text, Currency::of("USD")); }
-
-Customer person(const std::string& ext) {
-  Customer c;
-  c.external_id = ext;
-  c.name = "Name " + ext;
-  return c;
-}
 
 Event purchase(CustomerId c, const char* amount, std::int64_t at_seconds,
                const std::string& key = "") {
@@ -52,23 +38,6 @@ Event refund(CustomerId c, EventId p, const char* amount, std::int64_t at_second
   r.reason = "damaged";
   e.payload = r;
   return e;
-}
-
-std::string dump(const Store& s) {
-  std::ostringstream out;
-  s.export_jsonl(out);
-  return out.str();
-}
-
-template <typename F>
-Error catch_error(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  FAIL("expected crmkit::Error");
-  return Error(ErrorCode::storage, "unreachable");
 }
 
 PurchaseImport five_rows() {

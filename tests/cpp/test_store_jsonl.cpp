@@ -2,69 +2,20 @@
 // round trip of a store holding every kind of record.
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
-
-#include <atomic>
-#include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "crmkit/error.hpp"
 #include "crmkit/store.hpp"
+#include "support.hpp"
 
 using namespace crmkit;
+using namespace crmkit::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  fs::path dir;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    dir = fs::temp_directory_path() /
-          ("crmkit_test_jsonl_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) +
-           "_" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-    fs::create_directories(dir);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  std::string file(const std::string& name) const { return (dir / name).string(); }
-};
-
-StoreOptions usd() {
-  StoreOptions o;
-  o.currency = "USD";
-  return o;
-}
-
-Money m(const char* text) { return Money::parse(text, Currency::of("USD")); }
-
-std::string dump(const Store& s) {
-  std::ostringstream out;
-  s.export_jsonl(out);
-  return out.str();
-}
-
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-template <typename F>
-Error catch_error(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  FAIL("expected crmkit::Error");
-  return Error(ErrorCode::storage, "unreachable");
-}
 
 Event at(CustomerId c, std::int64_t seconds, EventPayload payload, std::string key = "") {
   Event e;
@@ -202,7 +153,7 @@ void fill(Store& s) {
 }  // namespace
 
 TEST_CASE("export, import into an empty store and export again is byte-identical", "[store][jsonl]") {
-  TempDir tmp;
+  TempDir tmp("jsonl");
   Store a = Store::open(":memory:", usd());
   fill(a);
   const std::string first = dump(a);
@@ -329,7 +280,7 @@ TEST_CASE("a damaged export is refused naming the line, and nothing is imported"
 }
 
 TEST_CASE("export to an unwritable path throws storage and leaves nothing", "[store][jsonl]") {
-  TempDir tmp;
+  TempDir tmp("jsonl");
   Store a = Store::open(":memory:", usd());
   const std::string path = tmp.file("missing-dir/out.jsonl");
   auto e = catch_error([&] { a.export_jsonl(path); });

@@ -2,39 +2,19 @@
 // file store (writer + reader pool) and on a memory store, with exact counts at the end.
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
-
 #include <atomic>
-#include <chrono>
-#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "crmkit/error.hpp"
 #include "crmkit/store.hpp"
+#include "support.hpp"
 
 using namespace crmkit;
-namespace fs = std::filesystem;
+using namespace crmkit::test;
 
 namespace {
-
-struct TempDir {
-  fs::path dir;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    dir = fs::temp_directory_path() /
-          ("crmkit_test_threads_" + std::to_string(::getpid()) + "_" +
-           std::to_string(counter++) + "_" +
-           std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-    fs::create_directories(dir);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  std::string file(const std::string& name) const { return (dir / name).string(); }
-};
 
 void hammer(Store& s) {
   constexpr int kThreads = 4;
@@ -106,7 +86,7 @@ void hammer(Store& s) {
 }  // namespace
 
 TEST_CASE("four threads append and read a file store at once", "[store][threads]") {
-  TempDir tmp;
+  TempDir tmp("threads");
   StoreOptions o;
   o.currency = "USD";
   o.synchronous = SyncMode::normal;
