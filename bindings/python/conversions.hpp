@@ -191,4 +191,5 @@ void bind_time(py::module_& m);
 void bind_records(py::module_& m);
 void bind_events(py::module_& m);
 void bind_store(py::module_& m);
+void bind_value(py::module_& m);
 }  // namespace crmkit_py

@@ -11,4 +11,5 @@ PYBIND11_MODULE(_core, m) {
   crmkit_py::bind_records(m);
   crmkit_py::bind_events(m);
   crmkit_py::bind_store(m);
+  crmkit_py::bind_value(m);
 }

@@ -10,6 +10,13 @@ Conventions of the Python binding:
   - List members of records (Customer.tags, Customer.contacts, ...) are returned as copies:
     ``c.tags.append("x")`` does not change ``c``; assign a new list instead.
   - Errors are subclasses of crmkit.CrmkitError (see crmkit.errors).
+
+Value engine (crmkit/summary.hpp, rfm.hpp, models.hpp), with lifetimes' names:
+  - crmkit.utils.summary_data_from_transaction_data, calibration_and_holdout_data,
+    summary_from_store and cumulative_repeat_transactions build per-customer summaries;
+  - crmkit.BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter, BetaGeoBetaBinomFitter and
+    GammaGammaFitter fit and predict (crmkit.fitters);
+  - crmkit.rfm_scores scores and segments customers; crmkit.datasets loads the reference data.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from ._core import (
     EventParticipation,
     EventType,
     FieldDef,
+    FitReport,
     FieldType,
     ImportReport,
     Interaction,
@@ -52,6 +60,7 @@ from ._core import (
     StoreSummary,
     SurveyResponse,
     SyncMode,
+    TimeUnit,
     Timestamp,
     WriteContext,
     normalize_email,
@@ -73,6 +82,16 @@ from .errors import (
     ValidationError,
 )
 from .store import Store
+from . import datasets, fitters, utils
+from .fitters import (
+    BetaGeoBetaBinomFitter,
+    BetaGeoFitter,
+    ConvergenceWarning,
+    GammaGammaFitter,
+    ModifiedBetaGeoFitter,
+    ParetoNBDFitter,
+)
+from .utils import default_rfm_segments, rfm_scores
 
 __version__: str = _core.__version__
 
@@ -137,4 +156,18 @@ __all__ = [
     "StoreSummary",
     "EraseReport",
     "Store",
+    # value engine
+    "utils",
+    "fitters",
+    "datasets",
+    "TimeUnit",
+    "FitReport",
+    "ConvergenceWarning",
+    "BetaGeoFitter",
+    "ModifiedBetaGeoFitter",
+    "ParetoNBDFitter",
+    "BetaGeoBetaBinomFitter",
+    "GammaGammaFitter",
+    "rfm_scores",
+    "default_rfm_segments",
 ]

@@ -640,3 +640,37 @@ class Store:
     def checkpoint(self) -> bool: ...
     def close(self) -> None: ...
     def is_closed(self) -> bool: ...
+
+# ---- value engine (summary.hpp, rfm.hpp, models.hpp) ----
+
+from . import datasets as datasets, fitters as fitters, utils as utils
+from .fitters import (
+    BetaGeoBetaBinomFitter as BetaGeoBetaBinomFitter,
+    BetaGeoFitter as BetaGeoFitter,
+    ConvergenceWarning as ConvergenceWarning,
+    GammaGammaFitter as GammaGammaFitter,
+    ModifiedBetaGeoFitter as ModifiedBetaGeoFitter,
+    ParetoNBDFitter as ParetoNBDFitter,
+)
+from .utils import default_rfm_segments as default_rfm_segments, rfm_scores as rfm_scores
+
+class TimeUnit(_Enum):
+    day: ClassVar[TimeUnit]
+    week: ClassVar[TimeUnit]
+    month: ClassVar[TimeUnit]
+
+class FitReport:
+    converged: bool
+    iterations: int
+    log_likelihood: float
+    gradient_norm: float
+    message: str
+    def __init__(
+        self,
+        *,
+        converged: bool = ...,
+        iterations: int = ...,
+        log_likelihood: float = ...,
+        gradient_norm: float = ...,
+        message: str = ...,
+    ) -> None: ...

@@ -1,0 +1,574 @@
+"""The buy-till-you-die fitters with lifetimes' names, on the crmkit C++ core (crmkit/models.hpp).
+
+``BetaGeoFitter``, ``ModifiedBetaGeoFitter``, ``ParetoNBDFitter``, ``BetaGeoBetaBinomFitter`` and
+``GammaGammaFitter`` take the arguments of their lifetimes namesakes and offer the same attributes
+(``params_``, ``summary``, ``data``, ``standard_errors_``, ``confidence_intervals_``) and
+prediction methods, so that ``from crmkit import BetaGeoFitter`` replaces the lifetimes import for
+the common calls. These classes only convert: every likelihood, fit and prediction is computed in
+C++ with the GIL released.
+
+Differences from lifetimes, on purpose:
+  - ``log_likelihood_`` is the total (weighted) log-likelihood at the fitted parameters (-9582.4
+    for BG/NBD on CDNOW), and ``fit_report_`` says how the optimiser ended. A fit that does not
+    converge warns with crmkit.ConvergenceWarning and keeps its report (lifetimes raises).
+  - ``initial_params`` are natural-scale (positive) parameters in ``params_`` order.
+  - ``tol`` is the optimiser's relative tolerance on the objective and log-parameters (1e-10).
+  - Inputs are checked, not coerced: a non-integer frequency, recency > T or columns of different
+    lengths raise crmkit.ValidationError naming the argument (lifetimes truncates or broadcasts).
+
+Inputs may be pandas Series, numpy arrays, lists or scalars. A prediction returns a pandas Series
+with the index of the first Series among its inputs, a numpy array for other array input, and a
+float when every input is a scalar.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import _core
+from .errors import ValidationError
+
+__all__ = [
+    "ConvergenceWarning",
+    "BetaGeoFitter",
+    "ModifiedBetaGeoFitter",
+    "ParetoNBDFitter",
+    "BetaGeoBetaBinomFitter",
+    "GammaGammaFitter",
+]
+
+_Z95 = 1.96  # two-sided 95% normal quantile, as lifetimes uses
+
+
+class ConvergenceWarning(UserWarning):
+    """A fit ended without converging; the fitter's ``fit_report_`` says how it ended."""
+
+
+# ---- conversions ----------------------------------------------------------------------------
+
+
+def _as_column(value: Any, name: str) -> tuple[np.ndarray, pd.Index | None, bool]:
+    """(1-D float64 array, the Series' index or None, whether the value was a scalar)."""
+    index = value.index if isinstance(value, pd.Series) else None
+    if isinstance(value, pd.DataFrame):
+        raise ValidationError(f"{name}: expected a column (Series, array, list or number), got a DataFrame")
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValidationError(
+            f"{name}: expected numbers, got {type(value).__name__} that cannot be read as float64"
+        ) from None
+    if arr.ndim == 0:
+        return arr.reshape(1), None, True
+    if arr.ndim != 1:
+        raise ValidationError(f"{name}: must be 1-dimensional, got shape {arr.shape}")
+    return np.ascontiguousarray(arr), index, False
+
+
+class _Columns:
+    """Named inputs as equal-length float64 columns: scalars are repeated to the length of the
+    array inputs; arrays of different lengths are passed through for the core to refuse."""
+
+    def __init__(self, **named: Any) -> None:
+        converted = {name: _as_column(value, name) for name, value in named.items()}
+        self.index = next((ix for _, ix, _ in converted.values() if ix is not None), None)
+        self.scalar = all(s for _, _, s in converted.values())
+        lengths = [len(a) for a, _, s in converted.values() if not s]
+        n = lengths[0] if lengths else 1
+        self.values = {
+            name: (np.full(n, a[0]) if s else a) for name, (a, _, s) in converted.items()
+        }
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.values[name]
+
+    def wrap(self, result: np.ndarray, name: str | None = None) -> Any:
+        if self.scalar:
+            return float(result[0])
+        if self.index is not None and len(self.index) == len(result):
+            return pd.Series(result, index=self.index, name=name)
+        return result
+
+
+def _per_time(
+    cols: _Columns, time_name: str, call: Any, *names: str
+) -> np.ndarray:
+    """Calls call(t, *columns) once per distinct value of the time column (the core takes one
+    horizon per call) and assembles the results in input order."""
+    t = cols[time_name]
+    args = [cols[n] for n in names]
+    distinct = np.unique(t)
+    if len(distinct) == 1:
+        return call(float(distinct[0]), *args)
+    out = np.empty(len(t), dtype=np.float64)
+    for value in distinct:
+        mask = t == value
+        out[mask] = call(float(value), *(np.ascontiguousarray(a[mask]) for a in args))
+    return out
+
+
+def _fit_options(tol: float, kwargs: dict[str, Any]) -> dict[str, Any]:
+    options: dict[str, Any] = {"tolerance": float(tol)}
+    for key in ("max_iterations", "maxiter"):
+        if key in kwargs:
+            options["max_iterations"] = int(kwargs.pop(key))
+    if kwargs:
+        raise TypeError(
+            "fit() got unexpected keyword arguments: " + ", ".join(sorted(kwargs))
+            + " (crmkit's fit takes max_iterations; it has no scipy options)"
+        )
+    return options
+
+
+def _initial(initial_params: Any, names: tuple[str, ...]) -> list[float]:
+    if initial_params is None:
+        return []
+    if isinstance(initial_params, dict):
+        initial_params = [initial_params[n] for n in names]
+    elif isinstance(initial_params, pd.Series):
+        initial_params = [initial_params[n] for n in names]
+    return [float(v) for v in np.asarray(initial_params, dtype=np.float64).ravel()]
+
+
+# ---- the fitters ----------------------------------------------------------------------------
+
+
+class _BaseFitter:
+    _core_class: Any = None
+
+    def __init__(self, penalizer_coef: float = 0.0) -> None:
+        self.penalizer_coef = penalizer_coef
+        self._model: Any = None
+
+    # -- parameters and fit results --
+
+    def _fitted(self) -> Any:
+        if self._model is None:
+            raise ValueError("Model has not been fit yet. Please call the .fit method first.")
+        return self._model
+
+    @property
+    def params_(self) -> pd.Series:
+        """The parameters as a Series indexed by name (lifetimes' order)."""
+        if self._model is None:
+            raise AttributeError("params_: the model has not been fit yet; call fit() first")
+        return pd.Series(self._model.params, index=list(self._core_class.param_names),
+                         dtype=np.float64)
+
+    @params_.setter
+    def params_(self, values: Any) -> None:
+        """Sets known parameters (a Series or dict by name, or a sequence in order); predictions
+        then use them. The fit report and standard errors are cleared."""
+        names = self._core_class.param_names
+        if isinstance(values, (dict, pd.Series)):
+            missing = [n for n in names if n not in values]
+            if missing:
+                raise ValidationError(f"params_: missing {', '.join(missing)}")
+            values = [values[n] for n in names]
+        self._model = self._core_class([float(v) for v in values])
+
+    @property
+    def standard_errors_(self) -> pd.Series:
+        """Delta-method standard errors (NaN when the Hessian is not negative definite)."""
+        model = self._fitted()
+        return pd.Series(model.standard_errors, index=list(self._core_class.param_names),
+                         dtype=np.float64)
+
+    @property
+    def confidence_intervals_(self) -> pd.DataFrame:
+        """95% bounds params_ -/+ 1.96 standard errors, as lifetimes."""
+        p, se = self.params_, self.standard_errors_
+        return pd.DataFrame(
+            {"lower 95% bound": p - _Z95 * se, "upper 95% bound": p + _Z95 * se}, index=p.index
+        )
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """coef, se(coef), lower 95% bound, upper 95% bound per parameter."""
+        ci = self.confidence_intervals_
+        df = pd.DataFrame(index=self.params_.index)
+        df["coef"] = self.params_
+        df["se(coef)"] = self.standard_errors_
+        df["lower 95% bound"] = ci["lower 95% bound"]
+        df["upper 95% bound"] = ci["upper 95% bound"]
+        return df
+
+    @property
+    def fit_report_(self) -> Any:
+        """crmkit.FitReport: converged, iterations, log_likelihood, gradient_norm, message."""
+        return self._fitted().report
+
+    @property
+    def log_likelihood_(self) -> float:
+        """The total weighted log-likelihood at the fitted parameters."""
+        return float(self._fitted().report.log_likelihood)
+
+    def __repr__(self) -> str:
+        name = type(self).__name__
+        if self._model is None:
+            return f"<crmkit.{name}>"
+        subjects = ""
+        data = getattr(self, "data", None)
+        if data is not None:
+            subjects = f" fitted with {data.shape[0]:d} subjects,"
+        params = ", ".join(f"{k}: {v:.2f}" for k, v in sorted(self.params_.items()))
+        return f"<crmkit.{name}:{subjects} {params}>"
+
+    def _finish_fit(self, model: Any, verbose: bool) -> None:
+        self._model = model
+        report = model.report
+        if verbose:
+            print(
+                f"{type(self).__name__}: converged={report.converged}, "
+                f"iterations={report.iterations}, log-likelihood={report.log_likelihood:.4f}, "
+                f"gradient norm={report.gradient_norm:.3g}; {report.message}"
+            )
+        if not report.converged:
+            warnings.warn(
+                ConvergenceWarning(
+                    f"{type(self).__name__}.fit did not converge: {report.message} "
+                    f"(gradient norm {report.gradient_norm:.3g} after {report.iterations} "
+                    "evaluations); see fit_report_. A larger penalizer_coef may help."
+                ),
+                stacklevel=3,
+            )
+
+    def _data_frame(self, columns: dict[str, np.ndarray], weights: np.ndarray | None,
+                    index: Any) -> pd.DataFrame:
+        n = len(next(iter(columns.values())))
+        data = dict(columns)
+        data["weights"] = np.ones(n, dtype=np.int64) if weights is None else weights
+        return pd.DataFrame(data, index=index)
+
+
+class _TransactionFitter(_BaseFitter):
+    """BG/NBD, MBG/NBD and Pareto/NBD: continuous time, columns frequency, recency, T."""
+
+    def fit(
+        self,
+        frequency: Any,
+        recency: Any,
+        T: Any,
+        weights: Any = None,
+        initial_params: Any = None,
+        verbose: bool = False,
+        tol: float = 1e-10,
+        index: Any = None,
+        **kwargs: Any,
+    ) -> "_TransactionFitter":
+        """Fits by maximum likelihood and returns self. frequency (repeat purchases), recency
+        (age at the last purchase) and T (age) are columns of one length, recency and T in one
+        time unit; weights (optional) count each row. Raises crmkit.ValidationError naming the
+        argument for malformed columns; warns with ConvergenceWarning if the fit does not
+        converge."""
+        options = _fit_options(tol, kwargs)
+        x, _, _ = _as_column(frequency, "frequency")
+        tx, _, _ = _as_column(recency, "recency")
+        t_, _, _ = _as_column(T, "T")
+        w = None if weights is None else _as_column(weights, "weights")[0]
+        model = self._core_class.fit(
+            x, tx, t_, w, penalizer=float(self.penalizer_coef),
+            initial=_initial(initial_params, self._core_class.param_names), **options,
+        )
+        self.data = self._data_frame({"frequency": x, "recency": tx, "T": t_}, w, index)
+        self._finish_fit(model, verbose)
+        return self
+
+    def _history(self, frequency: Any, recency: Any, T: Any) -> dict[str, Any]:
+        given = [v is None for v in (frequency, recency, T)]
+        if all(given):
+            data = getattr(self, "data", None)
+            if data is None:
+                raise ValidationError(
+                    "frequency: required when the model holds no fitted data (pass frequency, "
+                    "recency and T)"
+                )
+            return {"frequency": data["frequency"], "recency": data["recency"], "T": data["T"]}
+        if any(given):
+            missing = [n for n, g in zip(("frequency", "recency", "T"), given) if g]
+            raise ValidationError(f"{missing[0]}: pass frequency, recency and T together")
+        return {"frequency": frequency, "recency": recency, "T": T}
+
+    def conditional_probability_alive(
+        self, frequency: Any = None, recency: Any = None, T: Any = None
+    ) -> Any:
+        """P(alive at T) for customers with history (frequency, recency, T); None = the fitted
+        data."""
+        model = self._fitted()
+        cols = _Columns(**self._history(frequency, recency, T))
+        return cols.wrap(
+            model.conditional_probability_alive(cols["frequency"], cols["recency"], cols["T"])
+        )
+
+    def conditional_expected_number_of_purchases_up_to_time(
+        self, t: Any, frequency: Any = None, recency: Any = None, T: Any = None
+    ) -> Any:
+        """Expected repeat purchases in the next t time units for customers with history
+        (frequency, recency, T); None = the fitted data. t may be a number or a column."""
+        model = self._fitted()
+        cols = _Columns(t=t, **self._history(frequency, recency, T))
+        out = _per_time(
+            cols, "t", model.conditional_expected_number_of_purchases_up_to_time,
+            "frequency", "recency", "T",
+        )
+        return cols.wrap(out)
+
+    def predict(self, t: Any, frequency: Any = None, recency: Any = None, T: Any = None) -> Any:
+        """Alias of conditional_expected_number_of_purchases_up_to_time."""
+        return self.conditional_expected_number_of_purchases_up_to_time(t, frequency, recency, T)
+
+    def expected_number_of_purchases_up_to_time(self, t: Any) -> Any:
+        """Expected purchases of a new customer in (0, t], for each t."""
+        model = self._fitted()
+        cols = _Columns(t=t)
+        return cols.wrap(model.expected_number_of_purchases_up_to_time(cols["t"]))
+
+
+class _ProbabilityOfN:
+    def probability_of_n_purchases_up_to_time(self, t: Any, n: Any) -> Any:
+        """P(a new customer makes exactly n purchases in (0, t])."""
+        model = self._fitted()  # type: ignore[attr-defined]
+        cols = _Columns(t=t, n=n)
+        out = np.array(
+            [model.probability_of_n_purchases_up_to_time(float(a), float(b))
+             for a, b in zip(cols["t"], cols["n"])],
+            dtype=np.float64,
+        )
+        return cols.wrap(out)
+
+
+class BetaGeoFitter(_ProbabilityOfN, _TransactionFitter):
+    """BG/NBD (Fader, Hardie, Lee 2005). params_: r, alpha, a, b."""
+
+    _core_class = _core.BetaGeoModel
+
+
+class ModifiedBetaGeoFitter(_TransactionFitter):
+    """MBG/NBD (Batislam et al. 2007): BG/NBD where a customer may also drop out right after the
+    first purchase. params_: r, alpha, a, b."""
+
+    _core_class = _core.ModifiedBetaGeoModel
+
+
+class ParetoNBDFitter(_ProbabilityOfN, _TransactionFitter):
+    """Pareto/NBD (Schmittlein, Morrison, Colombo 1987). params_: r, alpha, s, beta."""
+
+    _core_class = _core.ParetoNBDModel
+
+
+class BetaGeoBetaBinomFitter(_BaseFitter):
+    """BG/BB (Fader, Hardie, Shang 2010), discrete time. params_: alpha, beta, gamma, delta.
+
+    Data: frequency (repeat transactions), recency (the period of the last one, 0 if none) and
+    n_periods (transaction opportunities), all integers.
+    """
+
+    _core_class = _core.BetaGeoBetaBinomModel
+
+    def fit(
+        self,
+        frequency: Any,
+        recency: Any,
+        n_periods: Any,
+        weights: Any = None,
+        initial_params: Any = None,
+        verbose: bool = False,
+        tol: float = 1e-10,
+        index: Any = None,
+        **kwargs: Any,
+    ) -> "BetaGeoBetaBinomFitter":
+        """Fits by maximum likelihood and returns self; weights count each (compressed) row."""
+        options = _fit_options(tol, kwargs)
+        x, _, _ = _as_column(frequency, "frequency")
+        tx, _, _ = _as_column(recency, "recency")
+        n, _, _ = _as_column(n_periods, "n_periods")
+        w = None if weights is None else _as_column(weights, "weights")[0]
+        model = self._core_class.fit(
+            x, tx, n, w, penalizer=float(self.penalizer_coef),
+            initial=_initial(initial_params, self._core_class.param_names), **options,
+        )
+        self.data = self._data_frame({"frequency": x, "recency": tx, "n_periods": n}, w, index)
+        self._finish_fit(model, verbose)
+        return self
+
+    def _history(self, frequency: Any, recency: Any, n_periods: Any) -> dict[str, Any]:
+        given = [v is None for v in (frequency, recency, n_periods)]
+        if all(given):
+            data = getattr(self, "data", None)
+            if data is None:
+                raise ValidationError(
+                    "frequency: required when the model holds no fitted data (pass frequency, "
+                    "recency and n_periods)"
+                )
+            return {"frequency": data["frequency"], "recency": data["recency"],
+                    "n_periods": data["n_periods"]}
+        if any(given):
+            missing = [n for n, g in zip(("frequency", "recency", "n_periods"), given) if g]
+            raise ValidationError(f"{missing[0]}: pass frequency, recency and n_periods together")
+        return {"frequency": frequency, "recency": recency, "n_periods": n_periods}
+
+    def conditional_expected_number_of_purchases_up_to_time(
+        self, m_periods_in_future: Any, frequency: Any = None, recency: Any = None,
+        n_periods: Any = None,
+    ) -> Any:
+        """Expected transactions in periods n+1 .. n+m given the history; None = fitted data."""
+        model = self._fitted()
+        cols = _Columns(m_periods_in_future=m_periods_in_future,
+                        **self._history(frequency, recency, n_periods))
+        out = _per_time(
+            cols, "m_periods_in_future",
+            model.conditional_expected_number_of_purchases_up_to_time,
+            "frequency", "recency", "n_periods",
+        )
+        return cols.wrap(out)
+
+    def predict(self, m_periods_in_future: Any, frequency: Any = None, recency: Any = None,
+                n_periods: Any = None) -> Any:
+        """Alias of conditional_expected_number_of_purchases_up_to_time."""
+        return self.conditional_expected_number_of_purchases_up_to_time(
+            m_periods_in_future, frequency, recency, n_periods)
+
+    def conditional_probability_alive(
+        self, m_periods_in_future: Any, frequency: Any = None, recency: Any = None,
+        n_periods: Any = None,
+    ) -> Any:
+        """P(alive at period n + m_periods_in_future) given the history; None = fitted data."""
+        model = self._fitted()
+        cols = _Columns(m_periods_in_future=m_periods_in_future,
+                        **self._history(frequency, recency, n_periods))
+
+        def call(m: float, x: np.ndarray, tx: np.ndarray, n: np.ndarray) -> np.ndarray:
+            return model.conditional_probability_alive(x, tx, n, m)
+
+        out = _per_time(cols, "m_periods_in_future", call, "frequency", "recency", "n_periods")
+        return cols.wrap(out)
+
+    def expected_number_of_transactions_in_first_n_periods(self, n: Any) -> pd.DataFrame:
+        """lifetimes' table: for each frequency x seen in the fitted data, the expected number of
+        customers (of the fitted total weight) with exactly x transactions in the first n
+        periods; a DataFrame with column "model" indexed by "frequency"."""
+        model = self._fitted()
+        data = getattr(self, "data", None)
+        if data is None:
+            raise ValidationError("n: needs the fitted data (call fit first)")
+        counts = data.groupby("frequency")["weights"].sum()
+        total = float(counts.sum())
+        n_value = float(n)
+        probs = [model.probability_of_n_purchases_up_to_time(n_value, float(x))
+                 for x in counts.index]
+        idx = pd.Index(counts.index, name="frequency")
+        return pd.DataFrame({"model": np.asarray(probs) * total}, index=idx)
+
+    def expected_number_of_purchases_up_to_time(self, n_periods: Any) -> Any:
+        """E[X(n)]: expected transactions of a new customer in the first n periods."""
+        model = self._fitted()
+        cols = _Columns(n_periods=n_periods)
+        return cols.wrap(model.expected_number_of_transactions_in_first_n_periods(
+            cols["n_periods"]))
+
+    def probability_of_n_purchases_up_to_time(self, n_periods: Any, n: Any) -> Any:
+        """P(a new customer makes exactly n transactions in the first n_periods periods)."""
+        model = self._fitted()
+        cols = _Columns(n_periods=n_periods, n=n)
+        out = np.array(
+            [model.probability_of_n_purchases_up_to_time(float(a), float(b))
+             for a, b in zip(cols["n_periods"], cols["n"])],
+            dtype=np.float64,
+        )
+        return cols.wrap(out)
+
+
+class GammaGammaFitter(_BaseFitter):
+    """Gamma-Gamma spend model (Fader, Hardie, Lee 2005). params_: p, q, v.
+
+    Fit on customers with at least one repeat purchase (frequency > 0), as lifetimes requires.
+    """
+
+    _core_class = _core.GammaGammaModel
+
+    def fit(
+        self,
+        frequency: Any,
+        monetary_value: Any,
+        weights: Any = None,
+        initial_params: Any = None,
+        verbose: bool = False,
+        tol: float = 1e-10,
+        index: Any = None,
+        q_constraint: bool = False,
+        **kwargs: Any,
+    ) -> "GammaGammaFitter":
+        """Fits by maximum likelihood and returns self. Every frequency must be >= 1 and every
+        monetary_value > 0 (filter first). q_constraint is not supported (the fit is
+        unconstrained); passing True raises crmkit.ValidationError."""
+        if q_constraint:
+            raise ValidationError("q_constraint: not supported; crmkit fits q unconstrained")
+        options = _fit_options(tol, kwargs)
+        x, _, _ = _as_column(frequency, "frequency")
+        mv, _, _ = _as_column(monetary_value, "monetary_value")
+        w = None if weights is None else _as_column(weights, "weights")[0]
+        model = self._core_class.fit(
+            x, mv, w, penalizer=float(self.penalizer_coef),
+            initial=_initial(initial_params, self._core_class.param_names), **options,
+        )
+        self.data = self._data_frame({"frequency": x, "monetary_value": mv}, w, index)
+        self._finish_fit(model, verbose)
+        return self
+
+    def conditional_expected_average_profit(
+        self, frequency: Any = None, monetary_value: Any = None
+    ) -> Any:
+        """Expected mean spend per transaction given (frequency, monetary_value); None = the
+        fitted data. Customers with frequency 0 get the population mean."""
+        model = self._fitted()
+        if frequency is None and monetary_value is None:
+            data = getattr(self, "data", None)
+            if data is None:
+                raise ValidationError("frequency: required when the model holds no fitted data")
+            frequency, monetary_value = data["frequency"], data["monetary_value"]
+        elif frequency is None or monetary_value is None:
+            missing = "frequency" if frequency is None else "monetary_value"
+            raise ValidationError(f"{missing}: pass frequency and monetary_value together")
+        cols = _Columns(frequency=frequency, monetary_value=monetary_value)
+        return cols.wrap(model.conditional_expected_average_profit(
+            cols["frequency"], cols["monetary_value"]))
+
+    def customer_lifetime_value(
+        self,
+        transaction_prediction_model: Any,
+        frequency: Any,
+        recency: Any,
+        T: Any,
+        monetary_value: Any,
+        time: int = 12,
+        discount_rate: float = 0.01,
+        freq: str = "D",
+    ) -> Any:
+        """lifetimes' CLV: expected spend times expected purchases in each of ``time`` months,
+        discounted monthly by ``discount_rate``; ``freq`` is the time unit of recency and T ("D",
+        "W", "M" or "H"). transaction_prediction_model is a fitted crmkit BetaGeoFitter,
+        ModifiedBetaGeoFitter, ParetoNBDFitter or BetaGeoBetaBinomFitter. A Series input gives a
+        Series named "clv"."""
+        model = self._fitted()
+        if not isinstance(transaction_prediction_model, _BaseFitter) or isinstance(
+            transaction_prediction_model, GammaGammaFitter
+        ):
+            raise ValidationError(
+                "transaction_prediction_model: expected a fitted crmkit BetaGeoFitter, "
+                "ModifiedBetaGeoFitter, ParetoNBDFitter or BetaGeoBetaBinomFitter, got "
+                f"{type(transaction_prediction_model).__name__}"
+            )
+        transactions = transaction_prediction_model._fitted()
+        if not isinstance(freq, str):
+            raise ValidationError(f"freq: expected 'D', 'W', 'M' or 'H', got {freq!r}")
+        periods = _core.periods_per_month(freq)
+        cols = _Columns(frequency=frequency, recency=recency, T=T, monetary_value=monetary_value)
+        out = model.customer_lifetime_value(
+            transactions, cols["frequency"], cols["recency"], cols["T"], cols["monetary_value"],
+            months=int(time), discount_rate=float(discount_rate), periods_per_month=periods,
+        )
+        return cols.wrap(out, name="clv")
