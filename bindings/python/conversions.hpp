@@ -192,4 +192,5 @@ void bind_records(py::module_& m);
 void bind_events(py::module_& m);
 void bind_store(py::module_& m);
 void bind_value(py::module_& m);
+void bind_ltv(py::module_& m);
 }  // namespace crmkit_py

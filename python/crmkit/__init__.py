@@ -82,7 +82,7 @@ from .errors import (
     ValidationError,
 )
 from .store import Store
-from . import datasets, fitters, utils
+from . import datasets, fitters, ltv, utils
 from .fitters import (
     BetaGeoBetaBinomFitter,
     BetaGeoFitter,
@@ -92,6 +92,8 @@ from .fitters import (
     ParetoNBDFitter,
 )
 from .utils import default_rfm_segments, rfm_scores
+from ._core import ValueMethod
+from .ltv import CalibrationValidation, calibration_vs_holdout, lifetime_value_parts
 
 __version__: str = _core.__version__
 
@@ -170,4 +172,9 @@ __all__ = [
     "GammaGammaFitter",
     "rfm_scores",
     "default_rfm_segments",
+    # lifetime value and validation
+    "ValueMethod",
+    "lifetime_value_parts",
+    "calibration_vs_holdout",
+    "CalibrationValidation",
 ]

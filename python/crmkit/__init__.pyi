@@ -643,7 +643,7 @@ class Store:
 
 # ---- value engine (summary.hpp, rfm.hpp, models.hpp) ----
 
-from . import datasets as datasets, fitters as fitters, utils as utils
+from . import datasets as datasets, fitters as fitters, ltv as ltv, utils as utils
 from .fitters import (
     BetaGeoBetaBinomFitter as BetaGeoBetaBinomFitter,
     BetaGeoFitter as BetaGeoFitter,
@@ -653,6 +653,15 @@ from .fitters import (
     ParetoNBDFitter as ParetoNBDFitter,
 )
 from .utils import default_rfm_segments as default_rfm_segments, rfm_scores as rfm_scores
+from .ltv import (
+    CalibrationValidation as CalibrationValidation,
+    calibration_vs_holdout as calibration_vs_holdout,
+    lifetime_value_parts as lifetime_value_parts,
+)
+
+class ValueMethod(_Enum):
+    model: ClassVar[ValueMethod]
+    run_rate: ClassVar[ValueMethod]
 
 class TimeUnit(_Enum):
     day: ClassVar[TimeUnit]
