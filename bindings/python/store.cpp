@@ -146,6 +146,31 @@ void bind_store(py::module_& m) {
                std::string(c.currency.code()) + ")";
       });
 
+  py::class_<ReferralColumns> referrals(
+      m, "ReferralColumns",
+      "Columns of every referral event, as read-only numpy arrays viewing the C++ vectors.");
+  referrals
+      .def_property_readonly("event_id",
+                             [](py::handle s) {
+                               return column_view(s, s.cast<const ReferralColumns&>().event_id);
+                             })
+      .def_property_readonly("referrer",
+                             [](py::handle s) {
+                               return column_view(s, s.cast<const ReferralColumns&>().referrer);
+                             })
+      .def_property_readonly("referred",
+                             [](py::handle s) {
+                               return column_view(s, s.cast<const ReferralColumns&>().referred);
+                             })
+      .def_property_readonly("at_micros",
+                             [](py::handle s) {
+                               return column_view(s, s.cast<const ReferralColumns&>().at_micros);
+                             })
+      .def("__len__", [](const ReferralColumns& c) { return c.event_id.size(); })
+      .def("__repr__", [](const ReferralColumns& c) {
+        return "ReferralColumns(" + std::to_string(c.event_id.size()) + " referrals)";
+      });
+
   py::class_<PurchaseImport> import(m, "PurchaseImport",
                                     "Column-wise purchases for Store.import_purchases.");
   def_field(import, "currency", &PurchaseImport::currency);
@@ -304,6 +329,7 @@ void bind_store(py::module_& m) {
            py::arg("rows"), py::kw_only(), py::arg("actor") = "", py::arg("source") = "",
            release())
       .def("purchase_columns", &Store::purchase_columns, release())
+      .def("referral_columns", &Store::referral_columns, release())
       .def("summary", &Store::summary, release())
       // ---- audit, erasure, suppression ----
       .def("audit_log", &Store::audit_log, py::arg("customer") = 0, release())

@@ -184,13 +184,9 @@ def _summarise(
 
 
 def _store_referrals(store: Any) -> tuple[np.ndarray, np.ndarray]:
-    referrer, referred = [], []
-    for customer in store.list_customers():
-        for event in store.events_of(customer.id):
-            if event.type == _core.EventType.referral:
-                referrer.append(event.customer)
-                referred.append(event.payload.referred)
-    return np.asarray(referrer, dtype=np.int64), np.asarray(referred, dtype=np.int64)
+    columns = store.referral_columns()
+    return (np.array(columns.referrer, dtype=np.int64),
+            np.array(columns.referred, dtype=np.int64))
 
 
 def _referral_columns(referrals: Any) -> tuple[Any, Any]:

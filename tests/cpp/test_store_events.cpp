@@ -236,6 +236,29 @@ TEST_CASE("referrals and erased or deleted customers", "[store][events]") {
   CHECK(s.count_events() == 1);
 }
 
+TEST_CASE("referral_columns lists every referral event in id order", "[store][events]") {
+  Store s = Store::open(":memory:", usd());
+  Customer a = s.create_customer(person("a"));
+  Customer b = s.create_customer(person("b"));
+  Customer c = s.create_customer(person("c"));
+  CHECK(s.referral_columns().event_id.empty());
+  Event r;
+  r.customer = a.id;
+  r.at = Timestamp::from_seconds(7);
+  r.payload = Referral{c.id};
+  s.append_event(r);
+  s.append_event(purchase(b.id, "3.00", 8));
+  r.customer = b.id;
+  r.at = Timestamp::from_seconds(9);
+  r.payload = Referral{a.id};
+  s.append_event(r);
+  const ReferralColumns cols = s.referral_columns();
+  CHECK(cols.event_id == std::vector<EventId>{1, 3});
+  CHECK(cols.referrer == std::vector<CustomerId>{a.id, b.id});
+  CHECK(cols.referred == std::vector<CustomerId>{c.id, a.id});
+  CHECK(cols.at_micros == std::vector<std::int64_t>{7'000'000, 9'000'000});
+}
+
 TEST_CASE("events_of orders by time then id", "[store][events]") {
   Store s = Store::open(":memory:", usd());
   Customer c = s.create_customer(person("c-1"));

@@ -266,3 +266,14 @@ def test_long_calls_release_the_gil(store):
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_referral_columns(store):
+    a = store.create_customer(person(external_id="a"))
+    b = store.create_customer(person(external_id="b"))
+    assert len(store.referral_columns()) == 0
+    store.append_event(Event(customer=a.id, at="2024-02-01T00:00:00Z",
+                             payload=crmkit.Referral(referred=b.id)))
+    cols = store.referral_columns()
+    assert list(cols.referrer) == [a.id] and list(cols.referred) == [b.id]
+    assert list(cols.at_micros) == [1706745600000000]

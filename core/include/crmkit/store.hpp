@@ -100,6 +100,15 @@ struct PurchaseColumns {
   std::vector<std::uint8_t> essential;        // 1 or 0
 };
 
+// Columns of every referral event in the ledger, in event-id order (for potential value). All
+// vectors have the same length.
+struct ReferralColumns {
+  std::vector<EventId> event_id;
+  std::vector<CustomerId> referrer;    // the event's customer
+  std::vector<CustomerId> referred;    // Referral::referred
+  std::vector<std::int64_t> at_micros;
+};
+
 // Column-wise purchases to import in one transaction (the bulk path for CSV files and
 // DataFrames). `customer_external_id`, `at` and `amount` are required and of equal length; every
 // other vector is either empty (not given) or of that length too.
@@ -241,6 +250,8 @@ class Store {
   // sqlite_master at run time.
   ImportReport import_purchases(const PurchaseImport& rows, const WriteContext& ctx = {});
   PurchaseColumns purchase_columns() const;
+  // Every referral event as columns (see ReferralColumns).
+  ReferralColumns referral_columns() const;
   StoreSummary summary() const;
 
   // ---- audit, erasure, suppression ----

@@ -503,5 +503,20 @@ PurchaseColumns Store::purchase_columns() const {
   return out;
 }
 
+ReferralColumns Store::referral_columns() const {
+  Impl::ReadLease lease(*impl_);
+  sql::Db& db = lease.db();
+  ReferralColumns out;
+  auto s = db.cached("SELECT id, customer_id, ref_id, at FROM events WHERE type = ? ORDER BY id");
+  s.bind(1, static_cast<std::int64_t>(EventType::referral));
+  while (s.step()) {
+    out.event_id.push_back(s.i64(0));
+    out.referrer.push_back(s.i64(1));
+    out.referred.push_back(s.i64(2));
+    out.at_micros.push_back(s.i64(3));
+  }
+  return out;
+}
+
 }  // namespace v0
 }  // namespace crmkit
