@@ -22,12 +22,15 @@ import pandas as pd
 
 from . import _core
 from .errors import ValidationError
+# lifetimes keeps this in utils; it lives beside the plot that draws it and needs no matplotlib.
+from .plotting import expected_cumulative_transactions
 
 __all__ = [
     "summary_data_from_transaction_data",
     "calibration_and_holdout_data",
     "summary_from_store",
     "cumulative_repeat_transactions",
+    "expected_cumulative_transactions",
     "default_rfm_segments",
     "rfm_scores",
 ]
