@@ -106,12 +106,14 @@ P params_from_list(const std::vector<double>& values) {
 }
 
 FitOptions fit_options(double penalizer, std::vector<double> initial, int max_iterations,
-                       double tolerance) {
+                       double tolerance, bool standard_errors = true, unsigned threads = 0) {
   FitOptions o;
   o.penalizer = penalizer;
   o.initial = std::move(initial);
   o.max_iterations = max_iterations;
   o.tolerance = tolerance;
+  o.standard_errors = standard_errors;
+  o.threads = threads;
   return o;
 }
 
@@ -141,16 +143,19 @@ void bind_three_column_fit(py::class_<Model, Bases...>& cls, const char* third) 
          "fit",
          [third](const DArray& x, const DArray& tx, const DArray& T,
                  const std::optional<DArray>& weights, double penalizer,
-                 std::vector<double> initial, int max_iterations, double tolerance) {
+                 std::vector<double> initial, int max_iterations, double tolerance,
+                 bool standard_errors, unsigned threads) {
            auto xs = column(x, "frequency"), txs = column(tx, "recency"), Ts = column(T, third);
            auto ws = optional_column(weights, "weights");
-           FitOptions o = fit_options(penalizer, std::move(initial), max_iterations, tolerance);
+           FitOptions o = fit_options(penalizer, std::move(initial), max_iterations, tolerance,
+                                      standard_errors, threads);
            py::gil_scoped_release unlocked;
            return Model::fit(xs, txs, Ts, ws, o);
          },
          py::arg("frequency"), py::arg("recency"), py::arg(third), py::arg("weights") = py::none(),
          py::arg("penalizer") = 0.0, py::arg("initial") = std::vector<double>{},
-         py::arg("max_iterations") = 1000, py::arg("tolerance") = 1e-10)
+         py::arg("max_iterations") = 1000, py::arg("tolerance") = 1e-10,
+         py::arg("standard_errors") = true, py::arg("threads") = 0u)
       .def(
           "log_likelihood",
           [third](const Model& self, const DArray& x, const DArray& tx, const DArray& T,
@@ -215,6 +220,24 @@ void bind_continuous_predictions(py::class_<Model, Bases...>& cls) {
             return to_numpy(std::move(out));
           },
           py::arg("t"));
+}
+
+// compute_standard_errors of BG/NBD and MBG/NBD (standard errors after a fit without them).
+template <typename Model, typename... Bases>
+void bind_compute_standard_errors(py::class_<Model, Bases...>& cls) {
+  cls.def(
+      "compute_standard_errors",
+      [](const Model& self, const DArray& x, const DArray& tx, const DArray& T,
+         const std::optional<DArray>& weights, double penalizer) {
+        auto xs = column(x, "frequency"), txs = column(tx, "recency"), Ts = column(T, "T");
+        auto ws = optional_column(weights, "weights");
+        py::gil_scoped_release unlocked;
+        const auto se = self.compute_standard_errors(xs, txs, Ts, ws, penalizer);
+        return std::vector<double>{se.r, se.alpha, se.a, se.b};
+      },
+      py::arg("frequency"), py::arg("recency"), py::arg("T"), py::arg("weights") = py::none(),
+      py::arg("penalizer") = 0.0,
+      "Delta-method standard errors of params on these rows (list in param_names order).");
 }
 
 template <typename Model, typename... Bases>
@@ -428,6 +451,10 @@ void bind_value(py::module_& m) {
   m.def("periods_per_month", &periods_per_month, py::arg("freq"),
         "Data time units per month for lifetimes' freq letter: D 30, W 4.345, M 1, H 720.");
 
+  m.def("set_model_threads", &set_model_threads, py::arg("threads"),
+        "Worker threads the models may use per call (0 = hardware concurrency; models.hpp).");
+  m.def("model_threads", &model_threads, "The effective worker thread count of the models.");
+
   py::class_<FitReport> report(m, "FitReport", "How a fit ended (models.hpp).");
   def_field(report, "converged", &FitReport::converged);
   def_field(report, "iterations", &FitReport::iterations);
@@ -456,6 +483,7 @@ void bind_value(py::module_& m) {
   bind_model_common<BetaGeoModel, BetaGeoParams>(bg);
   bind_three_column_fit<BetaGeoModel, BetaGeoParams>(bg, "T");
   bind_continuous_predictions(bg);
+  bind_compute_standard_errors(bg);
   bind_probability_of_n(bg, "t", "n");
 
   py::class_<ModifiedBetaGeoModel, TransactionModel> mbg(m, "ModifiedBetaGeoModel",
@@ -463,6 +491,7 @@ void bind_value(py::module_& m) {
   bind_model_common<ModifiedBetaGeoModel, ModifiedBetaGeoParams>(mbg);
   bind_three_column_fit<ModifiedBetaGeoModel, ModifiedBetaGeoParams>(mbg, "T");
   bind_continuous_predictions(mbg);
+  bind_compute_standard_errors(mbg);
 
   py::class_<ParetoNBDModel, TransactionModel> pnbd(m, "ParetoNBDModel",
                                                     "Pareto/NBD (models.hpp).");
@@ -509,16 +538,18 @@ void bind_value(py::module_& m) {
   gg.def_static(
         "fit",
         [](const DArray& x, const DArray& mv, const std::optional<DArray>& weights,
-           double penalizer, std::vector<double> initial, int max_iterations, double tolerance) {
+           double penalizer, std::vector<double> initial, int max_iterations, double tolerance,
+           unsigned threads) {
           auto xs = column(x, "frequency"), ms = column(mv, "monetary_value");
           auto ws = optional_column(weights, "weights");
-          FitOptions o = fit_options(penalizer, std::move(initial), max_iterations, tolerance);
+          FitOptions o = fit_options(penalizer, std::move(initial), max_iterations, tolerance,
+                                     true, threads);
           py::gil_scoped_release unlocked;
           return GammaGammaModel::fit(xs, ms, ws, o);
         },
         py::arg("frequency"), py::arg("monetary_value"), py::arg("weights") = py::none(),
         py::arg("penalizer") = 0.0, py::arg("initial") = std::vector<double>{},
-        py::arg("max_iterations") = 1000, py::arg("tolerance") = 1e-10)
+        py::arg("max_iterations") = 1000, py::arg("tolerance") = 1e-10, py::arg("threads") = 0u)
       .def(
           "log_likelihood",
           [](const GammaGammaModel& self, const DArray& x, const DArray& mv,

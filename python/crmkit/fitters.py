@@ -90,7 +90,8 @@ class _Columns:
         if self.scalar:
             return float(result[0])
         if self.index is not None and len(self.index) == len(result):
-            return pd.Series(result, index=self.index, name=name)
+            # result is a fresh array from the core: wrap it without pandas' defensive copy
+            return pd.Series(result, index=self.index, name=name, copy=False)
         return result
 
 
@@ -143,6 +144,33 @@ class _BaseFitter:
     def __init__(self, penalizer_coef: float = 0.0) -> None:
         self.penalizer_coef = penalizer_coef
         self._model: Any = None
+        self._data: pd.DataFrame | None = None
+        self._data_parts: tuple[Any, ...] | None = None  # (columns, weights, index) until built
+        self._se: list[float] | None = None  # standard errors, once computed
+        self._se_rows: tuple[Any, ...] | None = None  # (x, recency, T, weights, penalizer)
+
+    # -- the fitted data, built on first access --
+
+    @property
+    def data(self) -> pd.DataFrame | None:
+        """The rows of the last fit (one column per input and weights), or None before a fit.
+        Built on first access, from copies taken at fit time."""
+        if self._data is None and self._data_parts is not None:
+            self._data = self._data_frame(*self._data_parts)
+            self._data_parts = None
+        return self._data
+
+    @data.setter
+    def data(self, value: pd.DataFrame | None) -> None:
+        self._data, self._data_parts = value, None
+
+    def _keep_data(self, columns: dict[str, np.ndarray], weights: np.ndarray | None,
+                   index: Any) -> None:
+        """Keeps private copies of the fitted columns for `data` and lazy standard errors."""
+        self._data = None
+        self._data_parts = ({k: np.array(v, dtype=np.float64) for k, v in columns.items()},
+                            None if weights is None else np.array(weights, dtype=np.float64),
+                            index)
 
     # -- parameters and fit results --
 
@@ -170,13 +198,20 @@ class _BaseFitter:
                 raise ValidationError(f"params_: missing {', '.join(missing)}")
             values = [values[n] for n in names]
         self._model = self._core_class([float(v) for v in values])
+        self._se, self._se_rows = None, None
 
     @property
     def standard_errors_(self) -> pd.Series:
         """Delta-method standard errors (NaN when the Hessian is not negative definite)."""
         model = self._fitted()
-        return pd.Series(model.standard_errors, index=list(self._core_class.param_names),
-                         dtype=np.float64)
+        if self._se is None:
+            if self._se_rows is not None:  # fitted without them: computed now, once
+                x, tx, t_, w, penalizer = self._se_rows
+                self._se = list(model.compute_standard_errors(x, tx, t_, w, penalizer=penalizer))
+                self._se_rows = None
+            else:
+                self._se = list(model.standard_errors)
+        return pd.Series(self._se, index=list(self._core_class.param_names), dtype=np.float64)
 
     @property
     def confidence_intervals_(self) -> pd.DataFrame:
@@ -220,6 +255,7 @@ class _BaseFitter:
 
     def _finish_fit(self, model: Any, verbose: bool) -> None:
         self._model = model
+        self._se = None
         report = model.report
         if verbose:
             print(
@@ -270,12 +306,21 @@ class _TransactionFitter(_BaseFitter):
         tx, _, _ = _as_column(recency, "recency")
         t_, _, _ = _as_column(T, "T")
         w = None if weights is None else _as_column(weights, "weights")[0]
+        # Models that can compute standard errors later skip them here: they are computed on
+        # the first read of standard_errors_ / summary / confidence_intervals_.
+        lazy_se = hasattr(self._core_class, "compute_standard_errors")
+        if lazy_se:
+            options["standard_errors"] = False
+        penalizer = float(self.penalizer_coef)
         model = self._core_class.fit(
-            x, tx, t_, w, penalizer=float(self.penalizer_coef),
+            x, tx, t_, w, penalizer=penalizer,
             initial=_initial(initial_params, self._core_class.param_names), **options,
         )
-        self.data = self._data_frame({"frequency": x, "recency": tx, "T": t_}, w, index)
+        self._keep_data({"frequency": x, "recency": tx, "T": t_}, w, index)
         self._finish_fit(model, verbose)
+        if lazy_se:
+            cols, kept_w, _ = self._data_parts  # type: ignore[misc]
+            self._se_rows = (cols["frequency"], cols["recency"], cols["T"], kept_w, penalizer)
         return self
 
     def _history(self, frequency: Any, recency: Any, T: Any) -> dict[str, Any]:
@@ -310,6 +355,11 @@ class _TransactionFitter(_BaseFitter):
         """Expected repeat purchases in the next t time units for customers with history
         (frequency, recency, T); None = the fitted data. t may be a number or a column."""
         model = self._fitted()
+        if np.ndim(t) == 0 and not isinstance(t, pd.Series):  # one horizon: one call
+            cols = _Columns(**self._history(frequency, recency, T))
+            t_value = _as_column(t, "t")[0][0]
+            return cols.wrap(model.conditional_expected_number_of_purchases_up_to_time(
+                float(t_value), cols["frequency"], cols["recency"], cols["T"]))
         cols = _Columns(t=t, **self._history(frequency, recency, T))
         out = _per_time(
             cols, "t", model.conditional_expected_number_of_purchases_up_to_time,
@@ -391,7 +441,7 @@ class BetaGeoBetaBinomFitter(_BaseFitter):
             x, tx, n, w, penalizer=float(self.penalizer_coef),
             initial=_initial(initial_params, self._core_class.param_names), **options,
         )
-        self.data = self._data_frame({"frequency": x, "recency": tx, "n_periods": n}, w, index)
+        self._keep_data({"frequency": x, "recency": tx, "n_periods": n}, w, index)
         self._finish_fit(model, verbose)
         return self
 
@@ -515,7 +565,7 @@ class GammaGammaFitter(_BaseFitter):
             x, mv, w, penalizer=float(self.penalizer_coef),
             initial=_initial(initial_params, self._core_class.param_names), **options,
         )
-        self.data = self._data_frame({"frequency": x, "monetary_value": mv}, w, index)
+        self._keep_data({"frequency": x, "monetary_value": mv}, w, index)
         self._finish_fit(model, verbose)
         return self
 

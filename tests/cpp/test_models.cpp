@@ -455,3 +455,212 @@ TEST_CASE("invalid input throws invalid_argument", "[validation]") {
     CHECK(std::string(e.what()).rfind("frequency[0]: ", 0) == 0);
   }
 }
+
+namespace {
+
+// 30,000 distinct synthetic rows: above the 20,000-row threshold for worker threads in both the
+// fit (distinct rows) and the predictions.
+struct Synthetic {
+  std::vector<double> x, tx, T;
+};
+const Synthetic& synthetic() {
+  static const Synthetic d = [] {
+    Synthetic s;
+    for (int i = 0; i < 30000; ++i) {
+      const double x = i % 23, T = 5 + (i % 1009) * 0.05;
+      s.x.push_back(x);
+      s.T.push_back(T);
+      s.tx.push_back(x == 0 ? 0.0 : T * ((i * 7919) % 1000) / 1000.0);
+    }
+    return s;
+  }();
+  return d;
+}
+
+std::string message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    CHECK(e.code() == ErrorCode::invalid_argument);
+    return e.what();
+  }
+  return "no error";
+}
+
+bool all_nan(const BetaGeoParams& p) {
+  return std::isnan(p.r) && std::isnan(p.alpha) && std::isnan(p.a) && std::isnan(p.b);
+}
+
+}  // namespace
+
+TEST_CASE("results do not depend on the number of worker threads", "[threads]") {
+  const Synthetic& d = synthetic();
+  struct Run {
+    BetaGeoParams params, se;
+    double fit_ll, ll;
+    std::vector<double> grad, alive, expected, mbg_alive, mbg_expected;
+  };
+  auto run = [&](unsigned threads) {
+    set_model_threads(threads);
+    FitOptions o;
+    o.threads = threads;
+    const BetaGeoModel m = BetaGeoModel::fit(d.x, d.tx, d.T, {}, o);
+    const ModifiedBetaGeoModel mbg({0.3, 4, 0.8, 2.5});
+    return Run{m.params(),
+               m.standard_errors(),
+               m.report().log_likelihood,
+               m.log_likelihood(d.x, d.tx, d.T),
+               m.log_likelihood_gradient(d.x, d.tx, d.T),
+               m.conditional_probability_alive(d.x, d.tx, d.T),
+               m.conditional_expected_number_of_purchases_up_to_time(10, d.x, d.tx, d.T),
+               mbg.conditional_probability_alive(d.x, d.tx, d.T),
+               mbg.conditional_expected_number_of_purchases_up_to_time(10, d.x, d.tx, d.T)};
+  };
+  const Run one = run(1), two = run(2), three = run(3);
+  set_model_threads(0);
+  for (const Run* other : {&two, &three}) {
+    CHECK(other->params.r == one.params.r);
+    CHECK(other->params.alpha == one.params.alpha);
+    CHECK(other->params.a == one.params.a);
+    CHECK(other->params.b == one.params.b);
+    CHECK(((other->se.b == one.se.b) || (std::isnan(other->se.b) && std::isnan(one.se.b))));
+    CHECK(other->fit_ll == one.fit_ll);
+    CHECK(other->ll == one.ll);
+    CHECK(other->grad == one.grad);
+    CHECK(other->alive == one.alive);
+    CHECK(other->expected == one.expected);
+    CHECK(other->mbg_alive == one.mbg_alive);
+    CHECK(other->mbg_expected == one.mbg_expected);
+  }
+  CHECK(one.fit_ll == Approx(one.ll).epsilon(1e-15));
+  CHECK(all_finite(one.alive));
+  CHECK(all_finite(one.expected));
+  // Element by element the predictions equal a single-row call (no worker involved).
+  const BetaGeoModel m(one.params);
+  for (std::size_t i : {0u, 1u, 12345u, 29999u}) {
+    const double x[] = {d.x[i]}, tx[] = {d.tx[i]}, T[] = {d.T[i]};
+    CHECK(m.conditional_probability_alive(x, tx, T)[0] == one.alive[i]);
+    CHECK(m.conditional_expected_number_of_purchases_up_to_time(10, x, tx, T)[0] ==
+          one.expected[i]);
+  }
+  set_model_threads(3);
+  CHECK(model_threads() == 3);
+  set_model_threads(0);
+  CHECK(model_threads() >= 1);
+}
+
+TEST_CASE("standard errors on request equal those computed by fit", "[bgnbd][mbgnbd][se]") {
+  const Cdnow& c = cdnow();
+  FitOptions lazy;
+  lazy.standard_errors = false;
+  const BetaGeoModel m = BetaGeoModel::fit(c.x, c.tx, c.T, {}, lazy);
+  CHECK(all_nan(m.standard_errors()));
+  CHECK(m.params().r == bgnbd().params().r);
+  CHECK(m.params().b == bgnbd().params().b);
+  CHECK(m.report().iterations == bgnbd().report().iterations);
+  CHECK(m.report().log_likelihood == bgnbd().report().log_likelihood);
+  const BetaGeoParams se = m.compute_standard_errors(c.x, c.tx, c.T);
+  const BetaGeoParams& eager = bgnbd().standard_errors();
+  CHECK(se.r == Approx(eager.r).epsilon(1e-9));
+  CHECK(se.alpha == Approx(eager.alpha).epsilon(1e-9));
+  CHECK(se.a == Approx(eager.a).epsilon(1e-9));
+  CHECK(se.b == Approx(eager.b).epsilon(1e-9));
+  CHECK(all_nan(m.standard_errors()));  // the model itself is unchanged
+
+  // With weights and a penalizer, and for MBG/NBD.
+  std::vector<double> w(c.x.size());
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = 1 + static_cast<double>(i % 3);
+  FitOptions pen;
+  pen.penalizer = 0.05;
+  const ModifiedBetaGeoModel full = ModifiedBetaGeoModel::fit(c.x, c.tx, c.T, w, pen);
+  pen.standard_errors = false;
+  const ModifiedBetaGeoModel later = ModifiedBetaGeoModel::fit(c.x, c.tx, c.T, w, pen);
+  const ModifiedBetaGeoParams mse = later.compute_standard_errors(c.x, c.tx, c.T, w, 0.05);
+  CHECK(std::isnan(later.standard_errors().alpha));
+  CHECK(mse.r == Approx(full.standard_errors().r).epsilon(1e-9));
+  CHECK(mse.alpha == Approx(full.standard_errors().alpha).epsilon(1e-9));
+  CHECK(mse.a == Approx(full.standard_errors().a).epsilon(1e-9));
+  CHECK(mse.b == Approx(full.standard_errors().b).epsilon(1e-9));
+  // Without the penalizer of the fit they differ.
+  CHECK(later.compute_standard_errors(c.x, c.tx, c.T, w).alpha != Approx(mse.alpha).epsilon(1e-6));
+
+  CHECK(message_of([&] { m.compute_standard_errors(c.x, c.tx, c.T, {}, -1); })
+            .rfind("options.penalizer: ", 0) == 0);
+  const double xbad[] = {0.5}, tx1[] = {1}, T1[] = {2};
+  CHECK(message_of([&] { m.compute_standard_errors(xbad, tx1, T1); }).rfind("frequency[0]: ", 0) ==
+        0);
+  CHECK(message_of([&] { m.compute_standard_errors({}, {}, {}); }).rfind("frequency: ", 0) == 0);
+}
+
+TEST_CASE("row compression ignores order, signed zeros and zero weights", "[bgnbd][compress]") {
+  const BetaGeoModel m({0.4, 3, 0.7, 2.2});
+  const Synthetic& d = synthetic();
+  const double ll = m.log_likelihood(d.x, d.tx, d.T);
+  // Reversed rows: the same unique rows, so the same sums.
+  std::vector<double> rx(d.x.rbegin(), d.x.rend()), rtx(d.tx.rbegin(), d.tx.rend()),
+      rT(d.T.rbegin(), d.T.rend());
+  CHECK(m.log_likelihood(rx, rtx, rT) == ll);
+  // -0.0 for recency (where frequency is 0) is the same value as +0.0.
+  std::vector<double> ntx = d.tx;
+  for (std::size_t i = 0; i < ntx.size(); ++i)
+    if (d.x[i] == 0) ntx[i] = -0.0;
+  CHECK(m.log_likelihood(d.x, ntx, d.T) == ll);
+  // Extra rows with weight 0 change nothing; weights 2 double the total.
+  std::vector<double> ex = d.x, etx = d.tx, eT = d.T, w(d.x.size(), 1.0);
+  for (int k = 0; k < 5; ++k) {
+    ex.push_back(7);
+    etx.push_back(1);
+    eT.push_back(1000 + k);
+    w.push_back(0);
+  }
+  CHECK(m.log_likelihood(ex, etx, eT, w) == ll);
+  std::vector<double> w2(d.x.size(), 2.0);
+  CHECK(m.log_likelihood(d.x, d.tx, d.T, w2) == Approx(2 * ll).epsilon(1e-14));
+  const std::vector<double> zero(d.x.size(), 0.0);
+  CHECK(message_of([&] { m.log_likelihood(d.x, d.tx, d.T, zero); }) ==
+        "weights: total weight must be > 0");
+  // A column with many distinct values (monetary values in Gamma-Gamma) compresses as well.
+  std::vector<double> gx, gm;
+  for (int i = 0; i < 25000; ++i) {
+    gx.push_back(1 + i % 5);
+    gm.push_back(10 + i * 0.37);
+  }
+  const GammaGammaModel gg({6, 4, 15});
+  std::vector<double> rgx(gx.rbegin(), gx.rend()), rgm(gm.rbegin(), gm.rend());
+  CHECK(gg.log_likelihood(gx, gm) == gg.log_likelihood(rgx, rgm));
+}
+
+TEST_CASE("the one-pass validation reports the first bad row as the row checks do",
+          "[validation]") {
+  const BetaGeoModel m({1, 1, 1, 1});
+  const Synthetic& d = synthetic();
+  auto alive = [&](const std::vector<double>& x, const std::vector<double>& tx,
+                   const std::vector<double>& T) {
+    return message_of([&] { m.conditional_probability_alive(x, tx, T); });
+  };
+  CHECK(alive(d.x, d.tx, d.T) == "no error");
+  auto with = [](std::vector<double> v, std::size_t i, double value) {
+    v[i] = value;
+    return v;
+  };
+  // 2^52 - 0.5 is not an integer; 2^60 is (and valid); infinity is not.
+  CHECK(alive(with(d.x, 25001, 4503599627370495.5), d.tx, d.T) ==
+        "frequency[25001]: must be a non-negative integer, got 4503599627370495.5");
+  CHECK(alive(with(d.x, 25001, std::ldexp(1.0, 60)), d.tx, d.T) == "no error");
+  CHECK(alive(with(d.x, 3, INFINITY), d.tx, d.T) ==
+        "frequency[3]: must be a non-negative integer, got inf");
+  CHECK(alive(with(d.x, 3, -1), d.tx, d.T) ==
+        "frequency[3]: must be a non-negative integer, got -1");
+  CHECK(alive(with(d.x, 0, -0.0), d.tx, d.T) == "no error");
+  CHECK(alive(d.x, d.tx, with(d.T, 29999, INFINITY)) ==
+        "T[29999]: must be finite and >= 0, got inf");
+  CHECK(alive(d.x, with(d.tx, 1, -0.5), d.T).rfind("recency[1]: must be finite and in [0, T]", 0) ==
+        0);
+  CHECK(alive(d.x, with(d.tx, 1, d.T[1] * 1.5), d.T).rfind("recency[1]: ", 0) == 0);
+  CHECK(alive(d.x, with(d.tx, 23, 0.5), d.T) ==
+        "recency[23]: must be 0 when frequency is 0, got 0.5");
+  CHECK(alive(d.x, d.tx, with(d.T, 7, NAN)).rfind("T[7]: ", 0) == 0);
+  // The first bad row is reported when several are bad.
+  CHECK(alive(with(d.x, 20000, 0.5), with(d.tx, 25000, -1), d.T).rfind("frequency[20000]: ", 0) ==
+        0);
+}

@@ -29,8 +29,20 @@
 // Predictions are computed element by element in log space and are finite for valid input and
 // valid (positive, finite) parameters, except where a function documents otherwise.
 //
+// Performance. The BG/NBD and MBG/NBD likelihood sums (fit, log_likelihood, gradient: over
+// >= 20,000 distinct rows) and their probability-alive and conditional-expectation predictions
+// (over >= 20,000 rows) run on worker threads (std::thread, started per call and joined before it
+// returns; at most model_threads() of them, or FitOptions::threads for a fit). Sums are taken over
+// fixed blocks of rows and the block sums added in block order, and predictions are element by
+// element, so results do not depend on the thread count or on timing. Standard errors cost 2k
+// extra gradient evaluations (k parameters): FitOptions::standard_errors = false skips them in
+// fit(), and compute_standard_errors() gives them later, on request (the Python BetaGeoFitter and
+// ModifiedBetaGeoFitter do this on the first read of standard_errors_ / summary).
+//
 // Thread-safety: models are immutable values after construction; const methods may be called from
-// any number of threads at once. fit() functions are re-entrant.
+// any number of threads at once (each call may start its own workers, see above). fit() functions
+// are re-entrant. set_model_threads() may be called from any thread; calls already running keep
+// the count they started with.
 #pragma once
 
 #include <span>
@@ -53,7 +65,21 @@ struct FitOptions {
   int max_iterations = 1000;
   // Relative tolerance on the objective and on log-parameters. Smaller is more exact and slower.
   double tolerance = 1e-10;
+  // Compute delta-method standard errors in fit() (2k gradient evaluations for k parameters).
+  // false: standard_errors() is NaN and the fit is faster; BetaGeoModel and ModifiedBetaGeoModel
+  // can compute them afterwards with compute_standard_errors().
+  bool standard_errors = true;
+  // Worker threads for the fit's likelihood sums; 0 = model_threads(). Results do not depend on
+  // it; more threads only help on large data (>= 20,000 distinct rows) and idle cores.
+  unsigned threads = 0;
 };
+
+// Worker threads the models may use for one call over >= 20,000 rows (see "Performance" above).
+// 0 (the initial setting) means std::thread::hardware_concurrency(); 1 keeps every call on the
+// calling thread. Results do not depend on it. Thread-safe.
+void set_model_threads(unsigned threads) noexcept;
+// The effective count: the value set, or hardware_concurrency() (at least 1) if 0. Thread-safe.
+unsigned model_threads() noexcept;
 
 // How a fit ended. A fit never fails silently: read `converged` and `message`.
 struct FitReport {
@@ -126,6 +152,16 @@ class BetaGeoModel : public TransactionModel {
   std::vector<double> individual_log_likelihood(std::span<const double> frequency,
                                                 std::span<const double> recency,
                                                 std::span<const double> T) const;
+  // Delta-method standard errors of params() on the given rows with L2 penalty `penalizer` (as
+  // fit() computes them with FitOptions::standard_errors): pass the data and penalizer of the fit
+  // to get what fit() would have reported. NaN where the penalised log-likelihood's Hessian in
+  // log-parameters is not negative definite. Same validation as fit(); throws
+  // Error{invalid_argument} also for penalizer < 0 or non-finite. Does not change the model.
+  BetaGeoParams compute_standard_errors(std::span<const double> frequency,
+                                        std::span<const double> recency,
+                                        std::span<const double> T,
+                                        std::span<const double> weights = {},
+                                        double penalizer = 0.0) const;
 
   // The prediction methods below validate (frequency, recency, T) like fit() and t >= 0 finite,
   // and throw Error{invalid_argument} otherwise. Results are in [0, 1] for probabilities.
@@ -177,6 +213,11 @@ class ModifiedBetaGeoModel : public TransactionModel {
   std::vector<double> individual_log_likelihood(std::span<const double> frequency,
                                                 std::span<const double> recency,
                                                 std::span<const double> T) const;
+  ModifiedBetaGeoParams compute_standard_errors(std::span<const double> frequency,
+                                                std::span<const double> recency,
+                                                std::span<const double> T,
+                                                std::span<const double> weights = {},
+                                                double penalizer = 0.0) const;
   std::vector<double> conditional_probability_alive(std::span<const double> frequency,
                                                     std::span<const double> recency,
                                                     std::span<const double> T) const;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <span>
 #include <string>
@@ -56,6 +57,29 @@ double log_concave_integral(double k, double A, double B, double da, double db, 
 double bb_alive_sum(double gamma, double delta, double n0, double m);
 double log_bb_alive_sum(double gamma, double delta, double n0, double m);  // its log
 
+// ---- threads ----------------------------------------------------------------------------------
+
+// Calls below this many rows run on the calling thread only (a thread start costs more).
+constexpr std::size_t kParallelMinRows = 20000;
+
+// Worker count for a call over `rows` rows: 1 below kParallelMinRows, else `requested` (0 means
+// model_threads()), never more than one per kParallelMinRows / 2 rows.
+unsigned threads_for(std::size_t rows, unsigned requested = 0);
+
+// Splits [0, n) into consecutive blocks of `block` rows (the last may be shorter) and calls
+// body(worker, block_index, begin, end) once per block, on up to `threads` workers (worker 0 is
+// the calling thread; worker < threads). Workers take the next unclaimed block until none is
+// left, so a worker that the OS does not schedule (a busy machine) leaves its share to the
+// others. Which worker runs a block varies from call to call: a caller that keeps one partial
+// result per block and reduces them in block order gets the same result for every thread count
+// and timing. The first exception thrown by a body is rethrown after every worker has joined.
+void parallel_blocks(
+    std::size_t n, std::size_t block, unsigned threads,
+    const std::function<void(unsigned, std::size_t, std::size_t, std::size_t)>& body);
+inline std::size_t block_count(std::size_t n, std::size_t block) {
+  return (n + block - 1) / block;
+}
+
 // ---- validation -----------------------------------------------------------------------------
 
 bool is_integer(double v);
@@ -86,7 +110,9 @@ struct Compressed {
   double total = 0;
 };
 
-// Open-addressing hash map from a key of up to three doubles (compared bitwise) to an index.
+// Open-addressing hash map from a key of up to three doubles (compared bitwise after -0 -> +0)
+// to an index. The keys sit in the slots, so a lookup touches one cache line; `expected` sizes the
+// table up front (it grows past it).
 class KeyIndex {
  public:
   explicit KeyIndex(std::size_t expected);
@@ -95,10 +121,68 @@ class KeyIndex {
   std::size_t size() const noexcept { return count_; }
 
  private:
-  std::vector<double> keys_;
-  std::vector<std::uint32_t> slots_;  // 0 = empty, else index + 1
+  struct Slot {
+    double a, b, c;
+    std::uint64_t index;  // 0 = empty, else index + 1
+  };
+  void grow();
+  std::vector<Slot> slots_;
   std::size_t mask_ = 0, count_ = 0;
 };
+
+// Dense ids (in order of first appearance) for the distinct values of one column, compared
+// bitwise after -0 -> +0. Slots hold their key, so a lookup touches one cache line; columns have
+// few distinct values in practice, so the table stays in cache.
+class ValueIds {
+ public:
+  ValueIds() : slots_(64), mask_(63) {}
+  std::uint32_t id(double v) {
+    v += 0.0;  // -0.0 -> +0.0
+    std::uint64_t u;
+    std::memcpy(&u, &v, 8);
+    for (std::size_t s = slot_of(u);; s = (s + 1) & mask_) {
+      Slot& e = slots_[s];
+      if (e.id == 0) {
+        if (2 * (values_.size() + 1) > slots_.size()) {
+          grow();
+          return id(v);
+        }
+        values_.push_back(v);
+        e = Slot{u, static_cast<std::uint32_t>(values_.size())};
+        return e.id - 1;
+      }
+      if (e.key == u) return e.id - 1;
+    }
+  }
+  // The distinct values, in order of first appearance.
+  const std::vector<double>& values() const noexcept { return values_; }
+
+ private:
+  struct Slot {
+    std::uint64_t key = 0;
+    std::uint32_t id = 0;  // 0 = empty, else id + 1
+  };
+  std::size_t slot_of(std::uint64_t u) const {
+    return static_cast<std::size_t>((u ^ (u >> 29)) * 0x9e3779b97f4a7c15ull >> shift_);
+  }
+  void grow() {
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    mask_ = slots_.size() - 1;
+    --shift_;
+    for (const Slot& e : old) {
+      if (e.id == 0) continue;
+      std::size_t s = slot_of(e.key);
+      while (slots_[s].id != 0) s = (s + 1) & mask_;
+      slots_[s] = e;
+    }
+  }
+  std::vector<Slot> slots_;
+  std::size_t mask_;
+  int shift_ = 64 - 6;
+  std::vector<double> values_;
+};
+
 Compressed compress(std::span<const double> c0, std::span<const double> c1,
                     std::span<const double> c2, std::span<const double> w);
 
@@ -109,12 +193,19 @@ using LogLik = std::function<double(const double* u, double* grad)>;
 
 struct FitResult {
   std::vector<double> params;  // natural scale
-  std::vector<double> se;
+  std::vector<double> se;      // NaN when options.standard_errors is false
   FitReport report;
 };
 
+// Runs the optimiser; computes the standard errors only if options.standard_errors.
 FitResult maximize(const LogLik& loglik, std::size_t k, double total_weight,
                    const FitOptions& options);
+
+// Delta-method standard errors (natural scale) at log-parameters u: the Hessian of the penalised
+// total log-likelihood in log-parameters by central differences of the analytic gradient,
+// inverted. False (and se all NaN) if that Hessian is not negative definite.
+bool delta_method_se(const LogLik& loglik, std::size_t k, double total_weight, double penalizer,
+                     const std::vector<double>& u, std::vector<double>& se);
 
 }  // namespace detail
 }  // namespace v0
