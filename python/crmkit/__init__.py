@@ -93,7 +93,7 @@ from .fitters import (
     ParetoNBDFitter,
 )
 from .utils import default_rfm_segments, rfm_scores
-from ._core import ValueMethod
+from ._core import ValueMethod, model_threads, set_model_threads
 from .ltv import CalibrationValidation, calibration_vs_holdout, lifetime_value_parts
 
 __version__: str = _core.__version__
@@ -174,6 +174,8 @@ __all__ = [
     "GammaGammaFitter",
     "rfm_scores",
     "default_rfm_segments",
+    "set_model_threads",
+    "model_threads",
     # lifetime value and validation
     "ValueMethod",
     "lifetime_value_parts",

@@ -673,6 +673,9 @@ from .ltv import (
     lifetime_value_parts as lifetime_value_parts,
 )
 
+def set_model_threads(threads: int) -> None: ...
+def model_threads() -> int: ...
+
 class ValueMethod(_Enum):
     model: ClassVar[ValueMethod]
     run_rate: ClassVar[ValueMethod]

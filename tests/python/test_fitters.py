@@ -76,6 +76,37 @@ def test_summary_and_standard_errors(bgf):
     assert np.allclose(quad.standard_errors_ * 2, se, rtol=1e-3)
 
 
+def test_lazy_standard_errors_use_the_data_as_fitted(cdnow, bgf):
+    x = cdnow["frequency"].to_numpy(copy=True)
+    tx = cdnow["recency"].to_numpy(copy=True)
+    T = cdnow["T"].to_numpy(copy=True)
+    fitted = crmkit.BetaGeoFitter().fit(x, tx, T)
+    x[:] = 0  # changing the caller's arrays after fit must not change the standard errors
+    tx[:] = 0
+    assert np.array_equal(fitted.standard_errors_.to_numpy(), bgf.standard_errors_.to_numpy())
+    # Setting known parameters forgets the fit's standard errors.
+    fitted.params_ = bgf.params_
+    assert not np.array_equal(fitted.standard_errors_.to_numpy(), bgf.standard_errors_.to_numpy())
+
+
+def test_model_threads_do_not_change_results(cdnow):
+    before = crmkit.model_threads()
+    try:
+        big = pd.concat([cdnow] * 10, ignore_index=True)  # 23,570 rows: above the thread threshold
+        crmkit.set_model_threads(1)
+        one = crmkit.BetaGeoFitter().fit(big["frequency"], big["recency"], big["T"])
+        p1 = one.conditional_probability_alive(big["frequency"], big["recency"], big["T"])
+        crmkit.set_model_threads(2)
+        assert crmkit.model_threads() == 2
+        two = crmkit.BetaGeoFitter().fit(big["frequency"], big["recency"], big["T"])
+        p2 = two.conditional_probability_alive(big["frequency"], big["recency"], big["T"])
+        assert np.array_equal(one.params_.to_numpy(), two.params_.to_numpy())
+        assert np.array_equal(np.asarray(p1), np.asarray(p2))
+    finally:
+        crmkit.set_model_threads(0)
+        assert crmkit.model_threads() == before
+
+
 def test_pareto_nbd_matches_fader_hardie(pnbd):
     p = pnbd.params_
     assert list(p.index) == ["r", "alpha", "s", "beta"]
