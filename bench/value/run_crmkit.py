@@ -16,7 +16,8 @@ lifetimes-named API in place of lifetimes:
                      dollars)
     summary          crmkit.utils.summary_data_from_transaction_data(freq="D", freq_multiplier=7,
                      monetary_value_col="amount", observation_period_end=start + weeks)
-    bgnbd_fit        crmkit.BetaGeoFitter().fit(frequency, recency, T)  (standard errors included)
+    bgnbd_fit        crmkit.BetaGeoFitter().fit(frequency, recency, T), then standard_errors_
+                     (crmkit computes them on first use; lifetimes inside fit)
     gamma_gamma_fit  crmkit.GammaGammaFitter().fit on the customers with frequency > 0
     predict          conditional_probability_alive +
                      conditional_expected_number_of_purchases_up_to_time(39)
@@ -143,6 +144,9 @@ def main(argv=None) -> int:
     with step("bgnbd_fit") as rec:
         bgf = BetaGeoFitter(penalizer_coef=0.0)
         bgf.fit(f, r, T)
+        # crmkit computes standard errors on first use; lifetimes computes its Hessian inside
+        # fit. Reading them here keeps the step like for like (parameters + standard errors).
+        rec["standard_errors"] = {k: float(v) for k, v in bgf.standard_errors_.items()}
         rec["params"] = {k: float(v) for k, v in bgf.params_.items()}
         rec["report"] = _report(bgf)
 
