@@ -7,257 +7,47 @@ written by generate.py:
     bench/value/.venv-lifetimes/bin/python bench/value/run_lifetimes.py \
         [--data bench/value/out/value_1000000_seed42.npz] [--customers N] [--out result.json]
 
-Steps (each timed with time.perf_counter, wall time, as "seconds"; "cpu_seconds" is
-time.process_time over the step, all threads of the process; one process, nothing cached between
-steps; the 1-minute load average before and after the run is recorded to flag a busy machine):
+The steps (load, summary, bgnbd_fit, gamma_gamma_fit, predict, clv), their timing, the per-step
+peak RSS and the JSON result are the shared code in steps.py (see its docstring), run with
+lifetimes.BetaGeoFitter, lifetimes.GammaGammaFitter and
+lifetimes.utils.summary_data_from_transaction_data. What is lifetimes' own:
 
-    load             np.load + the pandas transaction log (customer_id, date, amount in dollars);
-                     not lifetimes work, reported for context
-    summary          lifetimes.utils.summary_data_from_transaction_data(freq="D",
-                     freq_multiplier=7, monetary_value_col="amount",
-                     observation_period_end=start + weeks) -> frequency, recency, T (weeks),
-                     monetary_value
-    bgnbd_fit        BetaGeoFitter().fit(frequency, recency, T)  (includes lifetimes' own Hessian /
-                     standard errors, which fit always computes)
-    gamma_gamma_fit  GammaGammaFitter().fit on the customers with frequency > 0
-    predict          conditional_probability_alive + conditional_expected_number_of_purchases_up_to_time(39)
-                     for every customer
-    clv              GammaGammaFitter.customer_lifetime_value(bgf, ..., time=12 (months),
-                     discount_rate=0.01, freq="W") for every customer
-
-Peak memory: before each step the process's RSS high-water mark is reset by writing "5" to
-/proc/self/clear_refs (Linux >= 4.0); after the step VmHWM from /proc/self/status is the peak RSS
-*during that step* (peak_rss_mib, the whole process, including what earlier steps still hold),
-and peak_rss_mib - rss_start_mib is the extra memory the step needed (step_extra_mib). Where
-clear_refs cannot be written, the fallback is getrusage(RUSAGE_SELF).ru_maxrss, whose deltas only
-show growth above the previous peak ("rss_method" in the output says which was used).
-
---customers N keeps the customers with id <= N from the data file (ids are 1..N in generation
-order, so that is an unbiased sub-population of the same model).
-
-The result, a JSON object {"meta": ..., "steps": {step: {seconds, peak_rss_mib, ...,
-"params" for fits, "check" with a few aggregates for parity}}, "total_seconds": ...}, goes to
-stdout or --out. Progress lines go to stderr.
+    bgnbd_fit        fit includes lifetimes' Hessian / standard errors, which fit always computes;
+                     the step also records lifetimes' neg_log_likelihood
+    meta.versions    also lists scipy
 """
 
 from __future__ import annotations
 
-import argparse
-import gc
-import json
 import os
-import platform
-import resource
 import sys
-import time
-import warnings
-from contextlib import contextmanager
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_DATA = os.path.join(HERE, "out", "value_1000000_seed42.npz")
-START = "2020-01-06"  # generate.py's window start (a Monday, UTC)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import steps  # noqa: E402  (the shared steps, timing and RSS method)
 
 
-class Rss:
-    """Per-step peak RSS, via /proc/self/clear_refs + VmHWM, else ru_maxrss."""
-
-    def __init__(self):
-        self.method = "clear_refs+VmHWM"
-        try:
-            self._reset()
-            self._status("VmHWM")
-        except OSError:
-            self.method = "ru_maxrss"
-
-    @staticmethod
-    def _status(key: str) -> float:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1]) / 1024.0  # kB -> MiB
-        raise OSError(f"{key} not in /proc/self/status")
-
-    @staticmethod
-    def _reset() -> None:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-
-    @staticmethod
-    def _maxrss() -> float:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kB on Linux
-
-    def start(self):
-        gc.collect()
-        if self.method == "ru_maxrss":
-            return self._maxrss(), self._maxrss()
-        self._reset()
-        return self._status("VmRSS"), None
-
-    def stop(self, token):
-        rss_start, maxrss_start = token
-        if self.method == "ru_maxrss":
-            peak = self._maxrss()
-            return {"peak_rss_mib": round(peak, 1), "step_extra_mib": round(peak - maxrss_start, 1)}
-        peak = self._status("VmHWM")
-        return {"peak_rss_mib": round(peak, 1), "rss_start_mib": round(rss_start, 1),
-                "step_extra_mib": round(peak - rss_start, 1)}
-
-
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", default=DEFAULT_DATA, help="npz from generate.py")
-    ap.add_argument("--customers", type=int, help="keep customers with id <= N (default: all)")
-    ap.add_argument("--weeks", type=float, default=None,
-                    help="observation window in weeks (default: from the .json beside --data, else 78)")
-    ap.add_argument("--out", help="write the JSON result here instead of stdout")
-    ap.add_argument("--save-results", metavar="NPZ",
-                    help="also save per-customer outputs (id, frequency, recency, T, monetary_value, "
-                         "p_alive, expected_39w, clv) for parity checks")
-    args = ap.parse_args(argv)
-
-    if not os.path.exists(args.data):
-        log(f"run_lifetimes.py: {args.data} not found; run bench/value/generate.py first")
-        return 2
-
-    t_import = time.perf_counter()
-    import numpy as np
-    import pandas as pd
+def _load() -> steps.Library:
     import lifetimes
     import scipy
     from lifetimes import BetaGeoFitter, GammaGammaFitter
     from lifetimes.utils import summary_data_from_transaction_data
-    t_import = time.perf_counter() - t_import
+    return steps.Library(lifetimes, BetaGeoFitter, GammaGammaFitter,
+                         summary_data_from_transaction_data,
+                         extra_versions={"scipy": scipy.__version__})
 
-    weeks = args.weeks
-    meta_path = args.data[:-4] + ".json" if args.data.endswith(".npz") else None
-    gen_meta = {}
-    if meta_path and os.path.exists(meta_path):
-        with open(meta_path) as f:
-            gen_meta = json.load(f)
-    if weeks is None:
-        weeks = float(gen_meta.get("weeks", 78.0))
-    start = pd.Timestamp(gen_meta.get("start", START)).tz_localize(None)
-    observation_end = start + pd.Timedelta(weeks=weeks)
 
-    rss = Rss()
-    steps: dict[str, dict] = {}
+def _neg_log_likelihood(name: str, fitter, rec: dict) -> None:
+    if name == "bgnbd_fit":
+        rec["neg_log_likelihood"] = float(fitter._negative_log_likelihood_)
 
-    @contextmanager
-    def step(name: str):
-        log(f"[lifetimes] {name} ...")
-        rec: dict = {}
-        token = rss.start()
-        t0, c0 = time.perf_counter(), time.process_time()
-        yield rec
-        seconds = time.perf_counter() - t0
-        out = {"seconds": round(seconds, 3), "cpu_seconds": round(time.process_time() - c0, 3)}
-        out.update(rss.stop(token))
-        out.update(rec)
-        steps[name] = out
-        log(f"[lifetimes] {name}: {seconds:.2f} s, peak RSS {out['peak_rss_mib']:.0f} MiB")
 
-    load_before = os.getloadavg()
-    t_total = time.perf_counter()
-    warnings.simplefilter("ignore", FutureWarning)
+PEER = steps.Peer(name="lifetimes", script="run_lifetimes.py",
+                  description=__doc__.split("\n\n")[0], load=_load,
+                  record_fit=_neg_log_likelihood, seconds_digits=3, log_digits=2)
 
-    with step("load") as rec:
-        with np.load(args.data) as z:
-            cid, t_us, cents = z["customer_id"], z["time"], z["amount_cents"]
-        if args.customers:
-            keep = cid <= args.customers
-            cid, t_us, cents = cid[keep], t_us[keep], cents[keep]
-        transactions = pd.DataFrame({
-            "customer_id": cid,
-            "date": pd.to_datetime(t_us, unit="us"),
-            "amount": cents / 100.0,
-        })
-        del cid, t_us, cents
-        rec["transactions"] = len(transactions)
 
-    with step("summary") as rec:
-        summary = summary_data_from_transaction_data(
-            transactions, "customer_id", "date", monetary_value_col="amount",
-            observation_period_end=observation_end, freq="D", freq_multiplier=7)
-        rec["check"] = {
-            "customers": int(len(summary)),
-            "repeaters": int((summary["frequency"] > 0).sum()),
-            "sum_frequency": float(summary["frequency"].sum()),
-            "mean_recency": float(summary["recency"].mean()),
-            "mean_T": float(summary["T"].mean()),
-            "mean_monetary_value_repeaters": float(
-                summary.loc[summary["frequency"] > 0, "monetary_value"].mean()),
-        }
-    del transactions
-    n_customers = len(summary)
-    f, r, T, m = summary["frequency"], summary["recency"], summary["T"], summary["monetary_value"]
-
-    with step("bgnbd_fit") as rec:
-        bgf = BetaGeoFitter(penalizer_coef=0.0)
-        bgf.fit(f, r, T)
-        rec["params"] = {k: float(v) for k, v in bgf.params_.items()}
-        rec["neg_log_likelihood"] = float(bgf._negative_log_likelihood_)
-
-    with step("gamma_gamma_fit") as rec:
-        rep = f > 0
-        ggf = GammaGammaFitter(penalizer_coef=0.0)
-        ggf.fit(f[rep], m[rep])
-        rec["params"] = {k: float(v) for k, v in ggf.params_.items()}
-        rec["customers"] = int(rep.sum())
-
-    with step("predict") as rec:
-        p_alive = bgf.conditional_probability_alive(f, r, T)
-        expected = bgf.conditional_expected_number_of_purchases_up_to_time(39, f, r, T)
-        rec["check"] = {"mean_p_alive": float(np.mean(p_alive)),
-                        "sum_expected_39w": float(np.sum(expected))}
-
-    with step("clv") as rec:
-        clv = ggf.customer_lifetime_value(bgf, f, r, T, m, time=12, discount_rate=0.01, freq="W")
-        rec["check"] = {"sum_clv": float(clv.sum()), "mean_clv": float(clv.mean())}
-
-    total = time.perf_counter() - t_total
-
-    result = {
-        "meta": {
-            "peer": "lifetimes",
-            "versions": {"lifetimes": lifetimes.__version__, "numpy": np.__version__,
-                         "pandas": pd.__version__, "scipy": scipy.__version__,
-                         "python": platform.python_version()},
-            "data": os.path.abspath(args.data),
-            "customers": n_customers,
-            "transactions": steps["load"]["transactions"],
-            "observation_period_end": observation_end.isoformat(),
-            "cpus": os.cpu_count(),
-            "machine": platform.machine(),
-            "loadavg_1min_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
-            "rss_method": rss.method,
-            "import_seconds": round(t_import, 3),
-        },
-        "steps": steps,
-        "total_seconds": round(total, 3),
-    }
-
-    if args.save_results:
-        np.savez_compressed(
-            args.save_results,
-            customer_id=summary.index.to_numpy(dtype=np.int64),
-            frequency=f.to_numpy(), recency=r.to_numpy(), T=T.to_numpy(),
-            monetary_value=m.to_numpy(), p_alive=np.asarray(p_alive, dtype=float),
-            expected_39w=np.asarray(expected, dtype=float), clv=clv.to_numpy(dtype=float))
-
-    text = json.dumps(result, indent=2) + "\n"
-    if args.out:
-        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-        with open(args.out, "w") as fh:
-            fh.write(text)
-        log(f"[lifetimes] total {total:.1f} s; wrote {args.out}")
-    else:
-        sys.stdout.write(text)
-        log(f"[lifetimes] total {total:.1f} s")
-    return 0
+def main(argv=None) -> int:
+    return steps.main(PEER, argv)
 
 
 if __name__ == "__main__":
