@@ -225,6 +225,13 @@ class ModifiedBetaGeoModel : public TransactionModel {
       double t, std::span<const double> frequency, std::span<const double> recency,
       std::span<const double> T) const override;
   std::vector<double> expected_number_of_purchases_up_to_time(std::span<const double> t) const;
+  // P(X(t) = n) for a new customer; n >= 0 integer-valued, t >= 0. A customer who drops out
+  // right after its j-th purchase (j = 0 included, probability p(1-p)^j) makes min(j, N(t))
+  // purchases, N(t) ~ Poisson(lambda t); so P(X(t)=n) = B(a, b+n+1)/B(a, b) NBD(n) +
+  // B(a+1, b+n)/B(a, b) P(NBD >= n), with NBD the negative binomial of the Gamma-Poisson mixture
+  // and its tail taken as the regularised incomplete beta I_{t/(alpha+t)}(n, r).
+  // Throws Error{invalid_argument} for negative or non-finite t or a non-integer n.
+  double probability_of_n_purchases_up_to_time(double t, double n) const;
 
  private:
   ModifiedBetaGeoParams params_, se_;

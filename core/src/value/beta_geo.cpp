@@ -492,5 +492,37 @@ std::vector<double> ModifiedBetaGeoModel::expected_number_of_purchases_up_to_tim
   return unconditional_expected(p, true, t);
 }
 
+double ModifiedBetaGeoModel::probability_of_n_purchases_up_to_time(double t, double n) const {
+  detail::check_t(t, "t");
+  if (!detail::is_integer(n) || n < 0)
+    throw_invalid("n", "must be a non-negative integer");
+  const double r = params_.r, alpha = params_.alpha, a = params_.a, b = params_.b;
+  const double lab = detail::lbeta(a, b);
+  // Alive through n purchases and exactly n purchases by t: E[(1-p)^(n+1)] NBD(n).
+  double first;
+  if (n == 0) {
+    first = std::exp(detail::lbeta(a, b + 1) - lab - r * std::log1p(t / alpha));
+  } else if (t == 0) {
+    first = 0;
+  } else {
+    const double lz0 = -std::log1p(t / alpha);  // log(alpha / (alpha + t))
+    const double lz = std::log(t) - std::log(alpha + t);
+    first = std::exp(detail::lbeta(a, b + n + 1) - lab + lgamma_(r + n) - lgamma_(r) -
+                     lgamma_(n + 1) + r * lz0 + n * lz);
+  }
+  // Drops out right after the n-th purchase and has made at least n by t: E[p(1-p)^n] P(N >= n).
+  double tail;
+  if (n == 0) {
+    tail = 1;
+  } else if (t == 0) {
+    tail = 0;
+  } else {
+    tail = boost::math::ibeta(n, r, t / (alpha + t));
+  }
+  const double second = std::exp(detail::lbeta(a + 1, b + n) - lab) * tail;
+  const double out = first + second;
+  return std::isfinite(out) ? std::min(1.0, std::max(0.0, out)) : 0.0;
+}
+
 }  // namespace v0
 }  // namespace crmkit
