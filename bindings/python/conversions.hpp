@@ -22,8 +22,10 @@
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>
 
+#include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -72,6 +74,49 @@ py::object date_to_py(const crmkit::Date& date);
 
 crmkit::FieldValue field_value_from_py(py::handle obj, std::string_view field);
 py::object field_value_to_py(const crmkit::FieldValue& value);
+
+// ---- numpy columns ----
+
+// The 1-dimensional columns the value and LTV functions take (numpy converts other dtypes).
+using DArray = py::array_t<double, py::array::c_style | py::array::forcecast>;
+using IArray = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>;
+
+// A numpy array owning `v` (moved to the heap, not copied; the capsule frees it with the array).
+template <typename T>
+py::array to_numpy(std::vector<T>&& v) {
+  auto* heap = new std::vector<T>(std::move(v));
+  py::capsule owner(heap, [](void* p) { delete static_cast<std::vector<T>*>(p); });
+  return py::array_t<T>({static_cast<py::ssize_t>(heap->size())},
+                        {static_cast<py::ssize_t>(sizeof(T))}, heap->data(), owner);
+}
+
+// A read-only view of a 1-dimensional array. Throws Error{invalid_argument} naming `field` for
+// any other shape.
+template <typename T, int F>
+std::span<const T> column(const py::array_t<T, F>& a, const char* field) {
+  if (a.ndim() != 1) {
+    crmkit::throw_invalid(field, "must be a 1-dimensional array, got " +
+                                     std::to_string(a.ndim()) + " dimensions");
+  }
+  return {a.data(), static_cast<std::size_t>(a.shape(0))};
+}
+
+// column() of an optional array; an empty span when there is none.
+template <typename T, int F>
+std::span<const T> optional_column(const std::optional<py::array_t<T, F>>& a, const char* field) {
+  if (!a) return {};
+  return column(*a, field);
+}
+
+// A read-only numpy view of `v`, which the Python object `owner` keeps alive (no copy).
+template <typename T>
+py::array column_view(py::handle owner, const std::vector<T>& v, const char* dtype = nullptr) {
+  py::dtype dt = dtype ? py::dtype(dtype) : py::dtype::of<T>();
+  py::array out(dt, {static_cast<py::ssize_t>(v.size())}, {static_cast<py::ssize_t>(sizeof(T))},
+                v.data(), owner);
+  out.attr("flags").attr("writeable") = false;
+  return out;
+}
 
 // ---- bound structs ----
 

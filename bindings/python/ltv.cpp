@@ -21,41 +21,19 @@ namespace {
 
 using namespace crmkit;
 
-using DArray = py::array_t<double, py::array::c_style | py::array::forcecast>;
-using IArray = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>;
-
-// A numpy array owning `v` (moved to the heap; the capsule frees it with the array).
-template <typename T>
-py::array owned(std::vector<T>&& v) {
-  auto* heap = new std::vector<T>(std::move(v));
-  py::capsule owner(heap, [](void* p) { delete static_cast<std::vector<T>*>(p); });
-  return py::array_t<T>({static_cast<py::ssize_t>(heap->size())},
-                        {static_cast<py::ssize_t>(sizeof(T))}, heap->data(), owner);
-}
-
-// A view of a 1-dimensional array; Error{invalid_argument} naming `field` for any other shape.
-template <typename T, int F>
-std::span<const T> view(const py::array_t<T, F>& a, const char* field) {
-  if (a.ndim() != 1) {
-    throw_invalid(field, "must be a 1-dimensional array, got " + std::to_string(a.ndim()) +
-                             " dimensions");
-  }
-  return {a.data(), static_cast<std::size_t>(a.shape(0))};
-}
-
 // ValueMethod codes as uint8 (0 model, 1 run_rate): cheap to turn into a pandas Categorical.
 py::array method_codes(const std::vector<ValueMethod>& methods) {
   std::vector<std::uint8_t> codes(methods.size());
   for (std::size_t i = 0; i < methods.size(); ++i) codes[i] = static_cast<std::uint8_t>(methods[i]);
-  return owned(std::move(codes));
+  return to_numpy(std::move(codes));
 }
 
 py::dict historical_to_py(HistoricalValue&& h) {
   py::dict out;
   out["currency"] = h.currency;
-  out["customer_id"] = owned(std::move(h.customer_id));
-  out["net_minor"] = owned(std::move(h.net_minor));
-  out["purchases"] = owned(std::move(h.purchases));
+  out["customer_id"] = to_numpy(std::move(h.customer_id));
+  out["net_minor"] = to_numpy(std::move(h.net_minor));
+  out["purchases"] = to_numpy(std::move(h.purchases));
   return out;
 }
 
@@ -65,12 +43,12 @@ struct Customers {
   IArray hist;
   CustomerValueInputs inputs(const Currency& currency) const {
     return CustomerValueInputs{currency,
-                               view(id, "customer_id"),
-                               view(x, "frequency"),
-                               view(tx, "recency"),
-                               view(T, "T"),
-                               view(m, "monetary_value"),
-                               view(hist, "historical_minor")};
+                               column(id, "customer_id"),
+                               column(x, "frequency"),
+                               column(tx, "recency"),
+                               column(T, "T"),
+                               column(m, "monetary_value"),
+                               column(hist, "historical_minor")};
   }
 };
 
@@ -98,13 +76,13 @@ PotentialValueOptions potential_options(const std::optional<Money>& referral_val
 
 py::dict validation_to_py(HoldoutValidation&& v) {
   py::dict out;
-  out["predicted"] = owned(std::move(v.predicted));
-  out["actual"] = owned(std::move(v.actual));
-  out["error"] = owned(std::move(v.error));
-  out["bucket_frequency"] = owned(std::move(v.bucket_frequency));
-  out["bucket_count"] = owned(std::move(v.bucket_count));
-  out["bucket_mean_predicted"] = owned(std::move(v.bucket_mean_predicted));
-  out["bucket_mean_actual"] = owned(std::move(v.bucket_mean_actual));
+  out["predicted"] = to_numpy(std::move(v.predicted));
+  out["actual"] = to_numpy(std::move(v.actual));
+  out["error"] = to_numpy(std::move(v.error));
+  out["bucket_frequency"] = to_numpy(std::move(v.bucket_frequency));
+  out["bucket_count"] = to_numpy(std::move(v.bucket_count));
+  out["bucket_mean_predicted"] = to_numpy(std::move(v.bucket_mean_predicted));
+  out["bucket_mean_actual"] = to_numpy(std::move(v.bucket_mean_actual));
   out["total_predicted"] = v.total_predicted;
   out["total_actual"] = v.total_actual;
   out["mae"] = v.mae;
@@ -130,8 +108,8 @@ void bind_ltv(py::module_& m) {
         HistoricalValue h;
         {
           py::gil_scoped_release unlocked;
-          h = historical_value(view(customer_ids, "customer_ids"), view(amount_minor, "amount_minor"),
-                               view(refunded_minor, "refunded_minor"), currency);
+          h = historical_value(column(customer_ids, "customer_ids"), column(amount_minor, "amount_minor"),
+                               column(refunded_minor, "refunded_minor"), currency);
         }
         return historical_to_py(std::move(h));
       },
@@ -161,7 +139,7 @@ void bind_ltv(py::module_& m) {
         py::dict out;
         out["currency"] = v.currency;
         out["method_code"] = method_codes(v.method);
-        out["value_minor"] = owned(std::move(v.value_minor));
+        out["value_minor"] = to_numpy(std::move(v.value_minor));
         return out;
       },
       py::arg("customer_id"), py::arg("frequency"), py::arg("recency"), py::arg("T"),
@@ -183,16 +161,16 @@ void bind_ltv(py::module_& m) {
         PotentialValue v;
         {
           py::gil_scoped_release unlocked;
-          v = potential_value(view(customer_ids, "customer_ids"),
-                              view(historical_minor, "historical_minor"),
-                              view(current_minor, "current_minor"), currency,
-                              view(referrer_ids, "referrer_ids"), view(referred_ids, "referred_ids"),
+          v = potential_value(column(customer_ids, "customer_ids"),
+                              column(historical_minor, "historical_minor"),
+                              column(current_minor, "current_minor"), currency,
+                              column(referrer_ids, "referrer_ids"), column(referred_ids, "referred_ids"),
                               o);
         }
         py::dict out;
         out["currency"] = v.currency;
-        out["value_minor"] = owned(std::move(v.value_minor));
-        out["converted_referrals"] = owned(std::move(v.converted_referrals));
+        out["value_minor"] = to_numpy(std::move(v.value_minor));
+        out["converted_referrals"] = to_numpy(std::move(v.converted_referrals));
         out["referral_value"] = Money::from_minor(v.referral_value_minor, v.currency);
         return out;
       },
@@ -222,18 +200,18 @@ void bind_ltv(py::module_& m) {
         {
           py::gil_scoped_release unlocked;
           v = lifetime_value(c.inputs(currency), transaction_model, spend_model, horizon,
-                             view(referrer_ids, "referrer_ids"), view(referred_ids, "referred_ids"),
+                             column(referrer_ids, "referrer_ids"), column(referred_ids, "referred_ids"),
                              o);
         }
         py::dict out;
         out["currency"] = v.currency;
         out["method_code"] = method_codes(v.method);
-        out["customer_id"] = owned(std::move(v.customer_id));
-        out["historical_minor"] = owned(std::move(v.historical_minor));
-        out["current_minor"] = owned(std::move(v.current_minor));
-        out["potential_minor"] = owned(std::move(v.potential_minor));
-        out["total_minor"] = owned(std::move(v.total_minor));
-        out["converted_referrals"] = owned(std::move(v.converted_referrals));
+        out["customer_id"] = to_numpy(std::move(v.customer_id));
+        out["historical_minor"] = to_numpy(std::move(v.historical_minor));
+        out["current_minor"] = to_numpy(std::move(v.current_minor));
+        out["potential_minor"] = to_numpy(std::move(v.potential_minor));
+        out["total_minor"] = to_numpy(std::move(v.total_minor));
+        out["converted_referrals"] = to_numpy(std::move(v.converted_referrals));
         out["referral_value"] = Money::from_minor(v.referral_value_minor, v.currency);
         return out;
       },
@@ -262,9 +240,9 @@ void bind_ltv(py::module_& m) {
         HoldoutValidation v;
         {
           py::gil_scoped_release unlocked;
-          v = calibration_vs_holdout(transaction_model, view(frequency_cal, "frequency_cal"),
-                                     view(recency_cal, "recency_cal"), view(T_cal, "T_cal"),
-                                     view(frequency_holdout, "frequency_holdout"),
+          v = calibration_vs_holdout(transaction_model, column(frequency_cal, "frequency_cal"),
+                                     column(recency_cal, "recency_cal"), column(T_cal, "T_cal"),
+                                     column(frequency_holdout, "frequency_holdout"),
                                      duration_holdout, o);
         }
         return validation_to_py(std::move(v));
@@ -283,8 +261,8 @@ void bind_ltv(py::module_& m) {
         HoldoutValidation v;
         {
           py::gil_scoped_release unlocked;
-          v = calibration_vs_holdout(view(frequency_cal, "frequency_cal"),
-                                     view(predicted, "predicted"), view(actual, "actual"), o);
+          v = calibration_vs_holdout(column(frequency_cal, "frequency_cal"),
+                                     column(predicted, "predicted"), column(actual, "actual"), o);
         }
         return validation_to_py(std::move(v));
       },

@@ -55,16 +55,6 @@ Store open_store(const std::filesystem::path& path, py::handle currency, py::han
   return Store::open(p, options);
 }
 
-// A read-only numpy view of a column owned by the PurchaseColumns object `owner`.
-template <typename T>
-py::array column_view(py::handle owner, const std::vector<T>& v, const char* dtype = nullptr) {
-  py::dtype dt = dtype ? py::dtype(dtype) : py::dtype::of<T>();
-  py::array out(dt, {static_cast<py::ssize_t>(v.size())}, {static_cast<py::ssize_t>(sizeof(T))},
-                v.data(), owner);
-  out.attr("flags").attr("writeable") = false;
-  return out;
-}
-
 }  // namespace
 
 void bind_store(py::module_& m) {

@@ -19,35 +19,6 @@ namespace {
 
 using namespace crmkit;
 
-using DArray = py::array_t<double, py::array::c_style | py::array::forcecast>;
-using IArray = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>;
-
-// A numpy array owning `v` (moved to the heap; the capsule frees it with the array).
-template <typename T>
-py::array to_numpy(std::vector<T>&& v) {
-  auto* heap = new std::vector<T>(std::move(v));
-  py::capsule owner(heap, [](void* p) { delete static_cast<std::vector<T>*>(p); });
-  return py::array_t<T>({static_cast<py::ssize_t>(heap->size())},
-                        {static_cast<py::ssize_t>(sizeof(T))}, heap->data(), owner);
-}
-
-// A read-only view of a 1-dimensional array. Throws Error{invalid_argument} naming `field` for
-// any other shape.
-template <typename T, int F>
-std::span<const T> column(const py::array_t<T, F>& a, const char* field) {
-  if (a.ndim() != 1) {
-    throw_invalid(field, "must be a 1-dimensional array, got " + std::to_string(a.ndim()) +
-                             " dimensions");
-  }
-  return {a.data(), static_cast<std::size_t>(a.shape(0))};
-}
-
-template <typename T, int F>
-std::span<const T> optional_column(const std::optional<py::array_t<T, F>>& a, const char* field) {
-  if (!a) return {};
-  return column(*a, field);
-}
-
 // ---- parameters: names and members of each model's parameter struct ----
 
 template <typename P>
@@ -294,6 +265,25 @@ void check_one_amount_column(bool has_amounts, bool has_minor) {
   }
 }
 
+// Calls `call` with the GIL released: call(amounts) for the float column, call(amounts_minor,
+// scale) for the exact minor-unit column, call() for neither.
+template <typename F>
+auto call_with_amounts(const std::optional<DArray>& amounts,
+                       const std::optional<IArray>& amounts_minor, int scale, F&& call) {
+  if (amounts) {
+    auto a = column(*amounts, "amounts");
+    py::gil_scoped_release unlocked;
+    return call(a);
+  }
+  if (amounts_minor) {
+    auto a = column(*amounts_minor, "amounts_minor");
+    py::gil_scoped_release unlocked;
+    return call(a, scale);
+  }
+  py::gil_scoped_release unlocked;
+  return call();
+}
+
 }  // namespace
 
 void bind_value(py::module_& m) {
@@ -319,19 +309,9 @@ void bind_value(py::module_& m) {
         o.observation_period_end = observation_period_end;
         o.include_first_transaction = include_first_transaction;
         o.drop_customers_after_end = drop_customers_after_end;
-        RfmSummary s;
-        if (amounts) {
-          auto a = column(*amounts, "amounts");
-          py::gil_scoped_release unlocked;
-          s = summary_data_from_transaction_data(ids, ts, a, o);
-        } else if (amounts_minor) {
-          auto a = column(*amounts_minor, "amounts_minor");
-          py::gil_scoped_release unlocked;
-          s = summary_data_from_transaction_data(ids, ts, a, scale, o);
-        } else {
-          py::gil_scoped_release unlocked;
-          s = summary_data_from_transaction_data(ids, ts, o);
-        }
+        RfmSummary s = call_with_amounts(amounts, amounts_minor, scale, [&](auto... a) {
+          return summary_data_from_transaction_data(ids, ts, a..., o);
+        });
         return summary_to_dict(std::move(s), amounts.has_value() || amounts_minor.has_value());
       },
       py::arg("customer_ids"), py::arg("times"), py::kw_only(), py::arg("amounts") = py::none(),
@@ -357,19 +337,10 @@ void bind_value(py::module_& m) {
         o.observation_period_end = observation_period_end;
         o.include_first_transaction = include_first_transaction;
         o.holdout_monetary_per_period = holdout_monetary_per_period;
-        CalibrationHoldoutSummary s;
-        if (amounts) {
-          auto a = column(*amounts, "amounts");
-          py::gil_scoped_release unlocked;
-          s = calibration_and_holdout_data(ids, ts, a, calibration_period_end, o);
-        } else if (amounts_minor) {
-          auto a = column(*amounts_minor, "amounts_minor");
-          py::gil_scoped_release unlocked;
-          s = calibration_and_holdout_data(ids, ts, a, scale, calibration_period_end, o);
-        } else {
-          py::gil_scoped_release unlocked;
-          s = calibration_and_holdout_data(ids, ts, calibration_period_end, o);
-        }
+        CalibrationHoldoutSummary s =
+            call_with_amounts(amounts, amounts_minor, scale, [&](auto... a) {
+              return calibration_and_holdout_data(ids, ts, a..., calibration_period_end, o);
+            });
         return holdout_to_dict(std::move(s), amounts.has_value() || amounts_minor.has_value());
       },
       py::arg("customer_ids"), py::arg("times"), py::arg("calibration_period_end"), py::kw_only(),

@@ -1,5 +1,6 @@
 // Helpers shared by the C++ tests (header-only): temporary directories, USD shorthands, customer
-// builders, store dumps and checks that an expression throws crmkit::Error.
+// builders, store dumps, checks that an expression throws crmkit::Error, a linear test transaction
+// model, and readers of the data files in data/ (CRMKIT_DATA_DIR).
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -8,14 +9,19 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <span>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "crmkit/error.hpp"
+#include "crmkit/models.hpp"
 #include "crmkit/store.hpp"
+#include "crmkit/time.hpp"
 
 // Runs `expr`, which must throw crmkit::Error with `code` and exactly the message `msg`.
 #define CHECK_ERROR(expr, code_, msg)                    \
@@ -117,6 +123,79 @@ inline Error catch_error(F&& f) {
   }
   FAIL("expected crmkit::Error");
   return Error(ErrorCode::storage, "unreachable");
+}
+
+// A transaction model with E[X(T, T+t) | x, t_x, T] = t (x + 1) / 8 (exact arithmetic for
+// hand-worked expectations) that records every t it was asked for.
+class LinearModel : public TransactionModel {
+ public:
+  mutable std::vector<double> times;
+  std::vector<double> conditional_expected_number_of_purchases_up_to_time(
+      double t, std::span<const double> frequency, std::span<const double>,
+      std::span<const double>) const override {
+    times.push_back(t);
+    std::vector<double> out;
+    for (double x : frequency) out.push_back(t * (x + 1) / 8);
+    return out;
+  }
+};
+
+// ---- data files (data/, whose path the build passes as CRMKIT_DATA_DIR) ----
+
+// The path of `name` in data/.
+inline std::string data_file(const std::string& name) {
+  return std::string(CRMKIT_DATA_DIR) + "/" + name;
+}
+
+// A CSV file of data/ with a header line, as columns of numbers (line ends LF or CRLF; empty
+// lines skipped). REQUIREs that the file opens.
+inline std::vector<std::vector<double>> read_csv_columns(const std::string& name) {
+  std::ifstream in(data_file(name));
+  REQUIRE(in.good());
+  std::string line;
+  std::getline(in, line);
+  std::vector<std::vector<double>> cols;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    std::stringstream ss(line);
+    std::string cell;
+    std::size_t c = 0;
+    while (std::getline(ss, cell, ',')) {
+      if (cols.size() <= c) cols.emplace_back();
+      cols[c++].push_back(std::stod(cell));
+    }
+  }
+  return cols;
+}
+
+// cdnow_customers_summary.csv: ID, frequency, recency, T (weeks, calibration to 1997-09-30).
+struct CdnowSummary {
+  std::vector<double> x, tx, T;
+};
+inline CdnowSummary read_cdnow_summary() {
+  auto c = read_csv_columns("cdnow_customers_summary.csv");
+  return CdnowSummary{c[1], c[2], c[3]};
+}
+
+// CDNOW_sample.txt: master_id sample_id YYYYMMDD number_of_cds dollar_value, CRLF, no header.
+struct CdnowLog {
+  std::vector<std::int64_t> customer;  // sample_id
+  std::vector<std::int64_t> time;      // the start of the day (UTC microseconds)
+  std::vector<std::string> dollars;    // dollar_value as written
+};
+// REQUIREs that the file opens.
+inline CdnowLog read_cdnow_log() {
+  std::ifstream in(data_file("CDNOW_sample.txt"));
+  REQUIRE(in.good());
+  CdnowLog log;
+  std::string master, sample, date, cds, dollars;
+  while (in >> master >> sample >> date >> cds >> dollars) {
+    log.customer.push_back(std::stoll(sample));
+    log.time.push_back(Date::parse(date).start().micros());
+    log.dollars.push_back(dollars);
+  }
+  return log;
 }
 
 }  // namespace crmkit::test

@@ -5,24 +5,15 @@
 
 #include "crmkit/error.hpp"
 #include "crmkit/json.hpp"
+#include "support.hpp"
 
 using crmkit::Error;
 using crmkit::ErrorCode;
 using crmkit::JsonLimits;
 using crmkit::parse_json_strict;
+using crmkit::test::catch_error;
 
 namespace {
-
-template <typename F>
-Error error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  FAIL("expected crmkit::Error");
-  return Error(ErrorCode::corrupt, "unreachable");
-}
 
 std::string nested_arrays(int depth) {
   return std::string(static_cast<std::size_t>(depth), '[') +
@@ -61,12 +52,12 @@ TEST_CASE("parse_json_strict parses well-formed documents") {
 }
 
 TEST_CASE("parse_json_strict refuses a duplicate key naming it") {
-  Error e = error_of([] { parse_json_strict(R"({"email":"a@x","email":"b@x"})", "customer"); });
+  Error e = catch_error([] { parse_json_strict(R"({"email":"a@x","email":"b@x"})", "customer"); });
   CHECK(e.code() == ErrorCode::invalid_argument);
   CHECK(std::string(e.what()) == "customer: duplicate key 'email' in one JSON object");
-  Error inner = error_of([] { parse_json_strict(R"({"a":{"b":1,"c":2,"b":3}})"); });
+  Error inner = catch_error([] { parse_json_strict(R"({"a":{"b":1,"c":2,"b":3}})"); });
   CHECK(std::string(inner.what()) == "json: duplicate key 'b' in one JSON object");
-  Error in_array = error_of([] { parse_json_strict(R"([{"k":1},{"k":2,"k":3}])"); });
+  Error in_array = catch_error([] { parse_json_strict(R"([{"k":1},{"k":2,"k":3}])"); });
   CHECK(std::string(in_array.what()) == "json: duplicate key 'k' in one JSON object");
 }
 
@@ -80,20 +71,20 @@ TEST_CASE("parse_json_strict allows the same key in different objects") {
 TEST_CASE("parse_json_strict accepts nesting up to max_depth and refuses one more") {
   CHECK(parse_json_strict(nested_arrays(32)).is_array());
   CHECK(parse_json_strict(nested_objects(32)).is_object());
-  Error arrays = error_of([] { parse_json_strict(nested_arrays(33), "event"); });
+  Error arrays = catch_error([] { parse_json_strict(nested_arrays(33), "event"); });
   CHECK(arrays.code() == ErrorCode::invalid_argument);
   CHECK(std::string(arrays.what()) == "event: JSON nesting is deeper than 32 levels");
-  Error objects = error_of([] { parse_json_strict(nested_objects(33)); });
+  Error objects = catch_error([] { parse_json_strict(nested_objects(33)); });
   CHECK(std::string(objects.what()) == "json: JSON nesting is deeper than 32 levels");
   // Depth is the nesting of containers, not their count.
   CHECK(parse_json_strict("[" + nested_arrays(31) + "," + nested_arrays(31) + "]").size() == 2);
   // A very deep document is refused without exhausting the stack.
-  CHECK(error_of([] { parse_json_strict(nested_arrays(100000)); }).code() ==
+  CHECK(catch_error([] { parse_json_strict(nested_arrays(100000)); }).code() ==
         ErrorCode::invalid_argument);
   JsonLimits tight;
   tight.max_depth = 2;
   CHECK(parse_json_strict("[[1]]", "json", tight).size() == 1);
-  CHECK(std::string(error_of([&] { parse_json_strict("[[[1]]]", "json", tight); }).what()) ==
+  CHECK(std::string(catch_error([&] { parse_json_strict("[[[1]]]", "json", tight); }).what()) ==
         "json: JSON nesting is deeper than 2 levels");
 }
 
@@ -101,7 +92,7 @@ TEST_CASE("parse_json_strict refuses text longer than max_bytes before parsing")
   JsonLimits limits;
   limits.max_bytes = 10;
   CHECK(parse_json_strict("[1,2,3,44]", "json", limits).size() == 4);
-  Error e = error_of([&] { parse_json_strict("[1,2,3,444]", "import", limits); });
+  Error e = catch_error([&] { parse_json_strict("[1,2,3,444]", "import", limits); });
   CHECK(e.code() == ErrorCode::invalid_argument);
   CHECK(std::string(e.what()) == "import: JSON text is 11 bytes, over the limit of 10");
 }
@@ -118,11 +109,11 @@ TEST_CASE("parse_json_strict refuses invalid UTF-8") {
   };
   for (const std::string& text : bad) {
     INFO(text);
-    Error e = error_of([&] { parse_json_strict(text, "customer"); });
+    Error e = catch_error([&] { parse_json_strict(text, "customer"); });
     CHECK(e.code() == ErrorCode::invalid_argument);
     CHECK(starts_with(e.what(), "customer: malformed JSON at byte "));
   }
-  Error first = error_of([] { parse_json_strict("{\"name\":\"\xff\"}"); });
+  Error first = catch_error([] { parse_json_strict("{\"name\":\"\xff\"}"); });
   CHECK(std::string(first.what()) ==
         "json: malformed JSON at byte 10: syntax error while parsing value - invalid string: "
         "ill-formed UTF-8 byte; last read: '\"\xff'");
@@ -136,22 +127,22 @@ TEST_CASE("parse_json_strict refuses malformed JSON saying where") {
                              "{\"a\":1}x", "\"unterminated"};
   for (const std::string& text : bad) {
     INFO(text);
-    Error e = error_of([&] { parse_json_strict(text, "event"); });
+    Error e = catch_error([&] { parse_json_strict(text, "event"); });
     CHECK(e.code() == ErrorCode::invalid_argument);
     CHECK(starts_with(e.what(), "event: malformed JSON"));
   }
-  CHECK(std::string(error_of([] { parse_json_strict("[1,]"); }).what()) ==
+  CHECK(std::string(catch_error([] { parse_json_strict("[1,]"); }).what()) ==
         "json: malformed JSON at byte 4: syntax error while parsing value - unexpected ']'; "
         "expected '[', '{', or a literal");
-  CHECK(std::string(error_of([] { parse_json_strict(std::string("[1]\0[2]", 7)); }).what()) ==
+  CHECK(std::string(catch_error([] { parse_json_strict(std::string("[1]\0[2]", 7)); }).what()) ==
         "json: malformed JSON at byte 4: NUL byte in the text");
-  CHECK(std::string(error_of([] { parse_json_strict(""); }).what()) ==
+  CHECK(std::string(catch_error([] { parse_json_strict(""); }).what()) ==
         "json: malformed JSON at byte 1: syntax error while parsing value - unexpected "
         "end of input; expected '[', '{', or a literal");
 }
 
 TEST_CASE("parse_json_strict refuses numbers too large for a double") {
-  Error e = error_of([] { parse_json_strict("[1e400]"); });
+  Error e = catch_error([] { parse_json_strict("[1e400]"); });
   CHECK(e.code() == ErrorCode::invalid_argument);
   CHECK(starts_with(e.what(), "json: malformed JSON"));
   CHECK(std::string(e.what()).find("1e400") != std::string::npos);

@@ -13,37 +13,15 @@
 
 #include "crmkit/error.hpp"
 #include "crmkit/ltv.hpp"
+#include "support.hpp"
 
 using namespace crmkit;
+using crmkit::test::catch_error;
+using crmkit::test::LinearModel;
 using I64 = std::vector<std::int64_t>;
 using D = std::vector<double>;
 
 namespace {
-
-template <typename F>
-Error error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  FAIL("expected crmkit::Error");
-  return Error(ErrorCode::corrupt, "unreachable");
-}
-
-// E[X(T, T+t) | x, t_x, T] = t (x + 1) / 8, and records every t it was asked for.
-class LinearModel : public TransactionModel {
- public:
-  mutable std::vector<double> times;
-  std::vector<double> conditional_expected_number_of_purchases_up_to_time(
-      double t, std::span<const double> frequency, std::span<const double>,
-      std::span<const double>) const override {
-    times.push_back(t);
-    std::vector<double> out;
-    for (double x : frequency) out.push_back(t * (x + 1) / 8);
-    return out;
-  }
-};
 
 const GammaGammaModel& spend() {
   static const GammaGammaModel m(GammaGammaParams{1, 2, 10});
@@ -85,15 +63,15 @@ TEST_CASE("historical value is the exact net of amounts and refunds per customer
 
 TEST_CASE("historical value rejects malformed rows, naming the field") {
   const Currency usd = Currency::of("USD");
-  Error e = error_of([&] { historical_value(I64{1, 2}, I64{5, 5}, I64{0}, usd); });
+  Error e = catch_error([&] { historical_value(I64{1, 2}, I64{5, 5}, I64{0}, usd); });
   CHECK(e.code() == ErrorCode::invalid_argument);
   CHECK(std::string(e.what()) == "refunded_minor: length 1 differs from customer_ids (2)");
-  e = error_of([&] { historical_value(I64{1, 2}, I64{5, 500}, I64{0, 700}, usd); });
+  e = catch_error([&] { historical_value(I64{1, 2}, I64{5, 500}, I64{0, 700}, usd); });
   CHECK(std::string(e.what()) == "refunded_minor[1]: 700 exceeds amount_minor (500)");
-  e = error_of([&] { historical_value(I64{1}, I64{-5}, I64{0}, usd); });
+  e = catch_error([&] { historical_value(I64{1}, I64{-5}, I64{0}, usd); });
   CHECK(std::string(e.what()) == "amount_minor[0]: is negative (-5)");
   const std::int64_t big = std::numeric_limits<std::int64_t>::max();
-  e = error_of([&] { historical_value(I64{1, 1}, I64{big, 1}, I64{0, 0}, usd); });
+  e = catch_error([&] { historical_value(I64{1, 1}, I64{big, 1}, I64{0, 0}, usd); });
   CHECK(e.code() == ErrorCode::overflow);
 }
 
@@ -187,37 +165,37 @@ TEST_CASE("current value with the published CDNOW BG/NBD and Gamma-Gamma paramet
 TEST_CASE("current value rejects malformed input, naming the field") {
   Sample s;
   const LinearModel model;
-  Error e = error_of([&] { current_value(s.inputs(), model, spend(), -1.0); });
+  Error e = catch_error([&] { current_value(s.inputs(), model, spend(), -1.0); });
   CHECK(e.code() == ErrorCode::invalid_argument);
   CHECK(std::string(e.what()) == "horizon: must be finite and >= 0, got -1");
-  e = error_of([&] { current_value(s.inputs(), model, spend(), std::nan("")); });
+  e = catch_error([&] { current_value(s.inputs(), model, spend(), std::nan("")); });
   CHECK(std::string(e.what()) == "horizon: must be finite and >= 0, got nan");
   s.m[1] = std::nan("");
-  e = error_of([&] { current_value(s.inputs(), model, spend(), 4.0); });
+  e = catch_error([&] { current_value(s.inputs(), model, spend(), 4.0); });
   CHECK(std::string(e.what()) == "monetary_value[1]: must be finite and >= 0, got nan");
   s = Sample{};
   s.tx[0] = std::nan("");
-  e = error_of([&] { current_value(s.inputs(), model, spend(), 4.0); });
+  e = catch_error([&] { current_value(s.inputs(), model, spend(), 4.0); });
   CHECK(std::string(e.what()).rfind("recency[0]: must be finite", 0) == 0);
   s = Sample{};
   s.hist.pop_back();
-  e = error_of([&] { current_value(s.inputs(), model, spend(), 4.0); });
+  e = catch_error([&] { current_value(s.inputs(), model, spend(), 4.0); });
   CHECK(std::string(e.what()) == "historical_minor: length 3 differs from customer_id (4)");
   s = Sample{};
   s.id[3] = 10;
-  e = error_of([&] { current_value(s.inputs(), model, spend(), 4.0); });
+  e = catch_error([&] { current_value(s.inputs(), model, spend(), 4.0); });
   CHECK(std::string(e.what()) == "customer_id[3]: duplicate customer id 10 (also row 0)");
   s = Sample{};
   s.hist[2] = -1;
-  e = error_of([&] { current_value(s.inputs(), model, spend(), 4.0); });
+  e = catch_error([&] { current_value(s.inputs(), model, spend(), 4.0); });
   CHECK(std::string(e.what()) == "historical_minor[2]: is negative (-1)");
   CurrentValueOptions o;
   o.discount_rate = -0.1;
-  e = error_of([&] { current_value(Sample{}.inputs(), model, spend(), 4.0, o); });
+  e = catch_error([&] { current_value(Sample{}.inputs(), model, spend(), 4.0, o); });
   CHECK(std::string(e.what()) == "discount_rate: must be finite and >= 0, got -0.10000000000000001");
   o = {};
   o.discount_step = 0;
-  e = error_of([&] { current_value(Sample{}.inputs(), model, spend(), 4.0, o); });
+  e = catch_error([&] { current_value(Sample{}.inputs(), model, spend(), 4.0, o); });
   CHECK(std::string(e.what()) == "discount_step: must be finite and > 0, got 0");
 }
 
@@ -275,22 +253,22 @@ TEST_CASE("potential value: a fixed referral value, uplift x current value, roun
 TEST_CASE("potential value rejects another currency, self-referrals and negative uplift") {
   PotentialValueOptions o;
   o.referral_value = Money::parse("25.00", Currency::of("EUR"));
-  Error e = error_of([&] {
+  Error e = catch_error([&] {
     potential_value(kIds, kHist, kCurrent, Currency::of("USD"), kReferrer, kReferred, o);
   });
   CHECK(e.code() == ErrorCode::invalid_argument);
   CHECK(std::string(e.what()) == "referral_value: currency EUR differs from USD");
-  e = error_of([&] {
+  e = catch_error([&] {
     potential_value(kIds, kHist, kCurrent, Currency::of("USD"), I64{1, 3}, I64{2, 3});
   });
   CHECK(std::string(e.what()) == "referred_ids[1]: customer 3 refers itself");
   o = {};
   o.uplift = Decimal::parse("-0.1");
-  e = error_of([&] {
+  e = catch_error([&] {
     potential_value(kIds, kHist, kCurrent, Currency::of("USD"), kReferrer, kReferred, o);
   });
   CHECK(std::string(e.what()) == "uplift: must be >= 0, got -0.1");
-  e = error_of([&] {
+  e = catch_error([&] {
     potential_value(kIds, kHist, kCurrent, Currency::of("USD"), I64{1, 2}, I64{2});
   });
   CHECK(std::string(e.what()) == "referred_ids: length 1 differs from referrer_ids (2)");
@@ -321,5 +299,5 @@ TEST_CASE("lifetime value: the three parts and their exact total") {
   CHECK(v.money(v.total_minor, 0).to_string() == "76.13 USD");
   CHECK(std::string(to_string(ValueMethod::run_rate)) == "run_rate");
   CHECK(parse_value_method("model") == ValueMethod::model);
-  CHECK(error_of([] { parse_value_method("guess"); }).code() == ErrorCode::invalid_argument);
+  CHECK(catch_error([] { parse_value_method("guess"); }).code() == ErrorCode::invalid_argument);
 }

@@ -4,47 +4,23 @@
 
 #include <array>
 #include <cmath>
-#include <fstream>
 #include <functional>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "crmkit/error.hpp"
 #include "crmkit/models.hpp"
+#include "support.hpp"
 
 using namespace crmkit;
 
 namespace {
 
-// Reads a CSV with a header into columns.
-std::vector<std::vector<double>> read_csv(const std::string& name) {
-  std::ifstream in(std::string(CRMKIT_DATA_DIR) + "/" + name);
-  REQUIRE(in.good());
-  std::string line;
-  std::getline(in, line);
-  std::vector<std::vector<double>> cols;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    std::stringstream ss(line);
-    std::string cell;
-    std::size_t c = 0;
-    while (std::getline(ss, cell, ',')) {
-      if (cols.size() <= c) cols.emplace_back();
-      cols[c++].push_back(std::stod(cell));
-    }
-  }
-  return cols;
-}
+using crmkit::test::read_csv_columns;
 
-struct Cdnow {
-  std::vector<double> x, tx, T;
-};
+using Cdnow = crmkit::test::CdnowSummary;
 const Cdnow& cdnow() {
-  static const Cdnow d = [] {
-    auto c = read_csv("cdnow_customers_summary.csv");
-    return Cdnow{c[1], c[2], c[3]};
-  }();
+  static const Cdnow d = crmkit::test::read_cdnow_summary();
   return d;
 }
 
@@ -161,7 +137,7 @@ TEST_CASE("BG/NBD penalizer shrinks the parameters", "[bgnbd]") {
 }
 
 TEST_CASE("Gamma-Gamma on CDNOW matches Fader, Hardie, Lee (2005)", "[gammagamma]") {
-  const auto c = read_csv("cdnow_customers_summary_with_transactions.csv");
+  const auto c = read_csv_columns("cdnow_customers_summary_with_transactions.csv");
   std::vector<double> x, m;
   for (std::size_t i = 0; i < c[1].size(); ++i)
     if (c[1][i] > 0) {
@@ -256,7 +232,7 @@ TEST_CASE("MBG/NBD on CDNOW matches lifetimes", "[mbgnbd]") {
 }
 
 TEST_CASE("BG/BB on donations matches Fader, Hardie, Shang (2010)", "[bgbb]") {
-  const auto c = read_csv("donations.csv");
+  const auto c = read_csv_columns("donations.csv");
   const BetaGeoBetaBinomModel m = BetaGeoBetaBinomModel::fit(c[0], c[1], c[2], c[3]);
   INFO(m.report().message);
   CHECK(m.report().converged);
@@ -322,7 +298,7 @@ TEST_CASE("analytic gradients match central differences", "[gradient]") {
     }
   }
   SECTION("BG/BB") {
-    const auto c = read_csv("donations.csv");
+    const auto c = read_csv_columns("donations.csv");
     const BetaGeoBetaBinomParams p{1.5, 0.6, 0.8, 2.0};
     auto f = [&](const std::vector<double>& t) {
       return BetaGeoBetaBinomModel({t[0], t[1], t[2], t[3]}).log_likelihood(c[0], c[1], c[2], c[3]);

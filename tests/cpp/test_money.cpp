@@ -9,6 +9,7 @@
 
 #include "crmkit/error.hpp"
 #include "crmkit/money.hpp"
+#include "support.hpp"
 
 using crmkit::Currency;
 using crmkit::Decimal;
@@ -17,20 +18,9 @@ using crmkit::ErrorCode;
 using crmkit::Int128;
 using crmkit::Money;
 using crmkit::RoundingMode;
+using crmkit::test::catch_error;
 
 namespace {
-
-// Runs f, which must throw crmkit::Error; returns it so its code and message can be checked.
-template <typename F>
-Error error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  FAIL("expected crmkit::Error");
-  return Error(ErrorCode::corrupt, "unreachable");
-}
 
 std::string amounts(const std::vector<Money>& parts) {
   std::string out;
@@ -83,12 +73,12 @@ TEST_CASE("Currency::all is ordered by code and covers the active list") {
 }
 
 TEST_CASE("Currency::of refuses malformed and unknown codes with distinct codes") {
-  Error bad = error_of([] { Currency::of("usd"); });
+  Error bad = catch_error([] { Currency::of("usd"); });
   CHECK(bad.code() == ErrorCode::invalid_argument);
   CHECK(std::string(bad.what()) == "currency: 'usd' is not three upper-case letters");
-  CHECK(error_of([] { Currency::of("USDX"); }).code() == ErrorCode::invalid_argument);
-  CHECK(error_of([] { Currency::of(""); }).code() == ErrorCode::invalid_argument);
-  Error unknown = error_of([] { Currency::of("ABC"); });
+  CHECK(catch_error([] { Currency::of("USDX"); }).code() == ErrorCode::invalid_argument);
+  CHECK(catch_error([] { Currency::of(""); }).code() == ErrorCode::invalid_argument);
+  Error unknown = catch_error([] { Currency::of("ABC"); });
   CHECK(unknown.code() == ErrorCode::not_found);
   CHECK(std::string(unknown.what()) == "currency: 'ABC' is not an ISO 4217 currency code");
   CHECK_FALSE(Currency::is_known("ABC"));
@@ -120,7 +110,7 @@ TEST_CASE("RoundingMode names round-trip and unknown names are refused") {
     CHECK(std::string(crmkit::to_string(modes[i])) == names[i]);
     CHECK(crmkit::parse_rounding_mode(names[i]) == modes[i]);
   }
-  Error e = error_of([] { crmkit::parse_rounding_mode("HALF_EVEN"); });
+  Error e = catch_error([] { crmkit::parse_rounding_mode("HALF_EVEN"); });
   CHECK(e.code() == ErrorCode::invalid_argument);
   CHECK(std::string(e.what()).rfind("rounding_mode: 'HALF_EVEN' is not a rounding mode", 0) == 0);
 }
@@ -149,23 +139,23 @@ TEST_CASE("Decimal refuses exponents, spaces, empty parts and non-numbers") {
                        "-",   "0x10",   "1.2.3", "١"};
   for (const char* text : bad) {
     INFO(text);
-    Error e = error_of([&] { Decimal::parse(text, "rate"); });
+    Error e = catch_error([&] { Decimal::parse(text, "rate"); });
     CHECK(e.code() == ErrorCode::invalid_argument);
     CHECK(std::string(e.what()).rfind("rate: '", 0) == 0);
   }
 }
 
 TEST_CASE("Decimal refuses more than 30 fraction digits and out-of-range coefficients") {
-  Error e = error_of([] { Decimal::parse("0.0000000000000000000000000000001", "rate"); });
+  Error e = catch_error([] { Decimal::parse("0.0000000000000000000000000000001", "rate"); });
   CHECK(e.code() == ErrorCode::invalid_argument);
   CHECK(std::string(e.what()).find("more than 30 digits") != std::string::npos);
-  Error o = error_of([] { Decimal::parse("340282366920938463463374607431768211456", "rate"); });
+  Error o = catch_error([] { Decimal::parse("340282366920938463463374607431768211456", "rate"); });
   CHECK(o.code() == ErrorCode::overflow);
   CHECK(std::string(o.what()).rfind("rate: ", 0) == 0);
-  CHECK(error_of([] { Decimal::parse("-1000000000000000000000000000000000000000"); }).code() ==
+  CHECK(catch_error([] { Decimal::parse("-1000000000000000000000000000000000000000"); }).code() ==
         ErrorCode::overflow);
-  CHECK(error_of([] { Decimal(Int128(1), 31); }).code() == ErrorCode::invalid_argument);
-  CHECK(error_of([] { Decimal(Int128(1), -1); }).code() == ErrorCode::invalid_argument);
+  CHECK(catch_error([] { Decimal(Int128(1), 31); }).code() == ErrorCode::invalid_argument);
+  CHECK(catch_error([] { Decimal(Int128(1), -1); }).code() == ErrorCode::invalid_argument);
 }
 
 TEST_CASE("Decimal compares by numeric value across scales") {
@@ -234,7 +224,7 @@ TEST_CASE("Decimal rounded is exact when already short enough") {
   CHECK(round_str("1.5", 2, RoundingMode::up) == "1.5");
   CHECK(round_str("1.50", 2, RoundingMode::up) == "1.50");
   CHECK(round_str("7", 0, RoundingMode::up) == "7");
-  CHECK(error_of([] { Decimal::parse("1.5").rounded(-1); }).code() ==
+  CHECK(catch_error([] { Decimal::parse("1.5").rounded(-1); }).code() ==
         ErrorCode::invalid_argument);
 }
 
@@ -269,15 +259,15 @@ TEST_CASE("Money parses and formats each listed currency exactly") {
 }
 
 TEST_CASE("Money refuses more decimals than the currency has") {
-  Error e = error_of([] { usd("12.345"); });
+  Error e = catch_error([] { usd("12.345"); });
   CHECK(e.code() == ErrorCode::invalid_argument);
   CHECK(std::string(e.what()) == "amount: 12.345 has more decimals than USD allows (2)");
-  Error j = error_of([] { Money::parse("100.5", Currency::of("JPY"), "purchase.amount"); });
+  Error j = catch_error([] { Money::parse("100.5", Currency::of("JPY"), "purchase.amount"); });
   CHECK(std::string(j.what()) == "purchase.amount: 100.5 has more decimals than JPY allows (0)");
   CHECK(Money::parse("100", Currency::of("JPY")).to_string() == "100 JPY");
-  Error b = error_of([] { Money::parse("1.2345", Currency::of("BHD")); });
+  Error b = catch_error([] { Money::parse("1.2345", Currency::of("BHD")); });
   CHECK(std::string(b.what()) == "amount: 1.2345 has more decimals than BHD allows (3)");
-  Error c = error_of([] { Money::parse("1.23456", Currency::of("CLF")); });
+  Error c = catch_error([] { Money::parse("1.23456", Currency::of("CLF")); });
   CHECK(std::string(c.what()) == "amount: 1.23456 has more decimals than CLF allows (4)");
 }
 
@@ -287,28 +277,28 @@ TEST_CASE("Money accepts trailing zeros beyond the minor unit because nothing is
 }
 
 TEST_CASE("Money refuses malformed amounts naming the field") {
-  Error e = error_of([] { Money::parse("12,34", Currency::of("EUR"), "order.total"); });
+  Error e = catch_error([] { Money::parse("12,34", Currency::of("EUR"), "order.total"); });
   CHECK(e.code() == ErrorCode::invalid_argument);
   CHECK(std::string(e.what()).rfind("order.total: '12,34' is not a decimal number", 0) == 0);
-  CHECK(error_of([] { usd("1e3"); }).code() == ErrorCode::invalid_argument);
-  CHECK(error_of([] { usd("$5"); }).code() == ErrorCode::invalid_argument);
+  CHECK(catch_error([] { usd("1e3"); }).code() == ErrorCode::invalid_argument);
+  CHECK(catch_error([] { usd("$5"); }).code() == ErrorCode::invalid_argument);
 }
 
 TEST_CASE("Money parse_with_currency needs one space and a known code") {
   CHECK(Money::parse_with_currency("12.34 USD").to_string() == "12.34 USD");
   CHECK(Money::parse_with_currency("-7 JPY").minor_units() == -7);
-  CHECK(error_of([] { Money::parse_with_currency("12.34USD"); }).code() ==
+  CHECK(catch_error([] { Money::parse_with_currency("12.34USD"); }).code() ==
         ErrorCode::invalid_argument);
-  CHECK(error_of([] { Money::parse_with_currency("12.34  USD"); }).code() ==
+  CHECK(catch_error([] { Money::parse_with_currency("12.34  USD"); }).code() ==
         ErrorCode::invalid_argument);
-  CHECK(error_of([] { Money::parse_with_currency("12.34 usd"); }).code() ==
+  CHECK(catch_error([] { Money::parse_with_currency("12.34 usd"); }).code() ==
         ErrorCode::invalid_argument);
-  CHECK(error_of([] { Money::parse_with_currency("USD 12.34"); }).code() ==
+  CHECK(catch_error([] { Money::parse_with_currency("USD 12.34"); }).code() ==
         ErrorCode::invalid_argument);
-  Error u = error_of([] { Money::parse_with_currency("12.34 ABC", "price"); });
+  Error u = catch_error([] { Money::parse_with_currency("12.34 ABC", "price"); });
   CHECK(u.code() == ErrorCode::not_found);
   CHECK(std::string(u.what()) == "price: 'ABC' is not an ISO 4217 currency code");
-  Error d = error_of([] { Money::parse_with_currency("12.345 USD", "price"); });
+  Error d = catch_error([] { Money::parse_with_currency("12.345 USD", "price"); });
   CHECK(std::string(d.what()) == "price: 12.345 has more decimals than USD allows (2)");
 }
 
@@ -316,7 +306,7 @@ TEST_CASE("Money from_decimal and from_minor are exact") {
   const Currency usd_c = Currency::of("USD");
   CHECK(Money::from_decimal(Decimal::parse("19.9"), usd_c).to_string() == "19.90 USD");
   CHECK(Money::from_decimal(Decimal::parse("19.900"), usd_c).to_string() == "19.90 USD");
-  Error e = error_of([&] { Money::from_decimal(Decimal::parse("19.901"), usd_c, "price"); });
+  Error e = catch_error([&] { Money::from_decimal(Decimal::parse("19.901"), usd_c, "price"); });
   CHECK(std::string(e.what()) == "price: 19.901 has more decimals than USD allows (2)");
   CHECK(Money::from_minor(std::int64_t{-1234}, usd_c).to_string() == "-12.34 USD");
   CHECK(Money::from_minor(Int128(5), Currency::of("BHD")).to_string() == "0.005 BHD");
@@ -331,25 +321,25 @@ TEST_CASE("Money overflows on huge amounts instead of wrapping") {
   const Money top = Money::from_minor(kMax, usd_c);
   CHECK(top.amount_string() == "3402823669209384634633746074317682114.55");
   CHECK(Money::parse(top.amount_string(), usd_c) == top);
-  CHECK(error_of([&] { Money::parse("3402823669209384634633746074317682114.56", usd_c); })
+  CHECK(catch_error([&] { Money::parse("3402823669209384634633746074317682114.56", usd_c); })
             .code() == ErrorCode::overflow);
-  CHECK(error_of([&] { Money::parse("9999999999999999999999999999999999999999", usd_c); })
+  CHECK(catch_error([&] { Money::parse("9999999999999999999999999999999999999999", usd_c); })
             .code() == ErrorCode::overflow);
   const Money cent = usd("0.01");
-  Error add = error_of([&] { (void)(top + cent); });
+  Error add = catch_error([&] { (void)(top + cent); });
   CHECK(add.code() == ErrorCode::overflow);
   CHECK(std::string(add.what()).rfind("amount: ", 0) == 0);
-  CHECK(error_of([&] { (void)(-top - cent); }).code() == ErrorCode::overflow);
-  CHECK(error_of([&] { (void)(top * 2); }).code() == ErrorCode::overflow);
-  CHECK(error_of([&] { (void)(top.multiply(Decimal::parse("1.01"))); }).code() ==
+  CHECK(catch_error([&] { (void)(-top - cent); }).code() == ErrorCode::overflow);
+  CHECK(catch_error([&] { (void)(top * 2); }).code() == ErrorCode::overflow);
+  CHECK(catch_error([&] { (void)(top.multiply(Decimal::parse("1.01"))); }).code() ==
         ErrorCode::overflow);
   Money acc = top;
-  CHECK(error_of([&] { acc += cent; }).code() == ErrorCode::overflow);
+  CHECK(catch_error([&] { acc += cent; }).code() == ErrorCode::overflow);
   CHECK(acc == top);  // a failed call changes nothing
-  CHECK(error_of([&] { top.minor_units_i64(); }).code() == ErrorCode::overflow);
+  CHECK(catch_error([&] { top.minor_units_i64(); }).code() == ErrorCode::overflow);
   CHECK(Money::from_minor(std::numeric_limits<std::int64_t>::min(), usd_c).minor_units_i64() ==
         std::numeric_limits<std::int64_t>::min());
-  CHECK(error_of([&] {
+  CHECK(catch_error([&] {
           Money::from_minor(Int128(std::numeric_limits<std::int64_t>::max()) + 1, usd_c)
               .minor_units_i64();
         }).code() == ErrorCode::overflow);
@@ -377,18 +367,18 @@ TEST_CASE("Money adds, subtracts, negates and scales exactly") {
 TEST_CASE("Money refuses to mix currencies") {
   const Money a = usd("1.00");
   const Money b = Money::parse("1.00", Currency::of("EUR"));
-  Error add = error_of([&] { (void)(a + b); });
+  Error add = catch_error([&] { (void)(a + b); });
   CHECK(add.code() == ErrorCode::invalid_argument);
   CHECK(std::string(add.what()) == "amount: cannot add EUR to USD");
-  Error sub = error_of([&] { (void)(a - b); });
+  Error sub = catch_error([&] { (void)(a - b); });
   CHECK(sub.code() == ErrorCode::invalid_argument);
   CHECK(std::string(sub.what()) == "amount: cannot subtract EUR from USD");
   Money acc = a;
-  CHECK(error_of([&] { acc += b; }).code() == ErrorCode::invalid_argument);
+  CHECK(catch_error([&] { acc += b; }).code() == ErrorCode::invalid_argument);
   CHECK(acc == a);
   CHECK_FALSE(a == b);
   CHECK(a != b);
-  Error cmp = error_of([&] { (void)(a < b); });
+  Error cmp = catch_error([&] { (void)(a < b); });
   CHECK(cmp.code() == ErrorCode::invalid_argument);
   const std::string msg = cmp.what();
   CHECK(msg.find("USD") != std::string::npos);
@@ -446,15 +436,15 @@ TEST_CASE("Money from_model_value rounds the shortest decimal form of the double
   CHECK(Money::from_model_value(1e20, usd_c).to_string() == "100000000000000000000.00 USD");
   CHECK(Money::from_model_value(0.00005, Currency::of("CLF"), RoundingMode::half_up)
             .to_string() == "0.0001 CLF");
-  CHECK(error_of([&] { Money::from_model_value(1e37, usd_c); }).code() == ErrorCode::overflow);
-  CHECK(error_of([&] { Money::from_model_value(1e300, usd_c); }).code() == ErrorCode::overflow);
-  Error nan = error_of([&] { Money::from_model_value(std::nan(""), usd_c); });
+  CHECK(catch_error([&] { Money::from_model_value(1e37, usd_c); }).code() == ErrorCode::overflow);
+  CHECK(catch_error([&] { Money::from_model_value(1e300, usd_c); }).code() == ErrorCode::overflow);
+  Error nan = catch_error([&] { Money::from_model_value(std::nan(""), usd_c); });
   CHECK(nan.code() == ErrorCode::invalid_argument);
   CHECK(std::string(nan.what()).rfind("amount: ", 0) == 0);
-  CHECK(error_of([&] {
+  CHECK(catch_error([&] {
           Money::from_model_value(std::numeric_limits<double>::infinity(), usd_c);
         }).code() == ErrorCode::invalid_argument);
-  CHECK(error_of([&] {
+  CHECK(catch_error([&] {
           Money::from_model_value(-std::numeric_limits<double>::infinity(), usd_c);
         }).code() == ErrorCode::invalid_argument);
 }
@@ -502,17 +492,17 @@ TEST_CASE("Money allocate into n parts gives earlier parts the extra units") {
   CHECK(amounts(usd("0.05").allocate(3)) == "0.02,0.02,0.01");
   CHECK(amounts(usd("0.02").allocate(4)) == "0.01,0.01,0.00,0.00");
   CHECK(amounts(Money::parse("10", Currency::of("JPY")).allocate(1)) == "10");
-  CHECK(error_of([] { usd("1").allocate(0); }).code() == ErrorCode::invalid_argument);
+  CHECK(catch_error([] { usd("1").allocate(0); }).code() == ErrorCode::invalid_argument);
 }
 
 TEST_CASE("Money allocate refuses empty, negative and zero-sum ratios") {
   const std::vector<std::int64_t> empty;
-  CHECK(error_of([&] { usd("1").allocate(std::span<const std::int64_t>(empty)); }).code() ==
+  CHECK(catch_error([&] { usd("1").allocate(std::span<const std::int64_t>(empty)); }).code() ==
         ErrorCode::invalid_argument);
   const std::vector<std::int64_t> neg = {1, -1, 2};
-  Error n = error_of([&] { usd("1").allocate(neg); });
+  Error n = catch_error([&] { usd("1").allocate(neg); });
   CHECK(n.code() == ErrorCode::invalid_argument);
   CHECK(std::string(n.what()) == "ratios: entry 1 is negative (-1)");
   const std::vector<std::int64_t> zero = {0, 0};
-  CHECK(std::string(error_of([&] { usd("1").allocate(zero); }).what()) == "ratios: sum to zero");
+  CHECK(std::string(catch_error([&] { usd("1").allocate(zero); }).what()) == "ratios: sum to zero");
 }

@@ -8,26 +8,17 @@
 
 #include "crmkit/error.hpp"
 #include "crmkit/rfm.hpp"
+#include "support.hpp"
 
 using crmkit::Error;
 using crmkit::ErrorCode;
 using crmkit::quintile_scores;
 using crmkit::rfm_scores;
 using crmkit::rfm_segment;
+using crmkit::test::catch_error;
 using Scores = std::vector<std::int32_t>;
 
 namespace {
-
-template <typename F>
-Error error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  FAIL("expected crmkit::Error");
-  return Error(ErrorCode::corrupt, "unreachable");
-}
 
 Scores q(std::vector<double> v) { return quintile_scores(v); }
 
@@ -58,7 +49,7 @@ TEST_CASE("quintile_scores handles n not divisible by 5 and n below 5") {
 
 TEST_CASE("quintile_scores rejects NaN naming the field and index") {
   const std::vector<double> v{1.0, std::nan(""), 2.0};
-  const Error e = error_of([&] { quintile_scores(v, "frequency"); });
+  const Error e = catch_error([&] { quintile_scores(v, "frequency"); });
   CHECK(e.code() == ErrorCode::invalid_argument);
   CHECK(std::string(e.what()) == "frequency[1]: is NaN");
 }
@@ -75,10 +66,10 @@ TEST_CASE("rfm_segment reads the default grid by R and FM") {
   CHECK(rfm_segment(1, 2) == "Hibernating");
   CHECK(rfm_segment(1, 3) == "At Risk");
   CHECK(rfm_segment(1, 5) == "Can't Lose Them");
-  const Error e = error_of([] { rfm_segment(0, 3); });
+  const Error e = catch_error([] { rfm_segment(0, 3); });
   CHECK(e.code() == ErrorCode::invalid_argument);
   CHECK(std::string(e.what()) == "r: must be in 1..5, got 0");
-  CHECK(std::string(error_of([] { rfm_segment(3, 6); }).what()) == "fm: must be in 1..5, got 6");
+  CHECK(std::string(catch_error([] { rfm_segment(3, 6); }).what()) == "fm: must be in 1..5, got 6");
 }
 
 TEST_CASE("rfm_scores reverses recency, rounds FM halves up and names segments") {
@@ -132,9 +123,9 @@ TEST_CASE("rfm_scores with fewer than five customers and with a custom grid") {
 TEST_CASE("rfm_scores rejects columns of different lengths") {
   const std::vector<double> three{1, 2, 3};
   const std::vector<double> two{1, 2};
-  const Error e = error_of([&] { rfm_scores(three, two, three); });
+  const Error e = catch_error([&] { rfm_scores(three, two, three); });
   CHECK(e.code() == ErrorCode::invalid_argument);
   CHECK(std::string(e.what()) == "frequency: length 2 differs from recency_value (3)");
-  CHECK(std::string(error_of([&] { rfm_scores(three, three, two); }).what()) ==
+  CHECK(std::string(catch_error([&] { rfm_scores(three, three, two); }).what()) ==
         "monetary: length 2 differs from recency_value (3)");
 }

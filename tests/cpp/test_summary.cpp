@@ -5,17 +5,17 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <map>
 #include <numeric>
 #include <random>
-#include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "crmkit/error.hpp"
 #include "crmkit/summary.hpp"
 #include "crmkit/time.hpp"
+#include "support.hpp"
 
 using crmkit::CalibrationOptions;
 using crmkit::Error;
@@ -23,20 +23,10 @@ using crmkit::ErrorCode;
 using crmkit::SummaryOptions;
 using crmkit::TimeUnit;
 using crmkit::Timestamp;
+using crmkit::test::catch_error;
 using I64 = std::vector<std::int64_t>;
 
 namespace {
-
-template <typename F>
-Error error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  FAIL("expected crmkit::Error");
-  return Error(ErrorCode::corrupt, "unreachable");
-}
 
 std::int64_t at(std::string_view text) { return Timestamp::parse(text).micros(); }
 
@@ -49,16 +39,14 @@ struct Log {
   I64 amount_minor;
 };
 
-// CDNOW_sample.txt: master_id sample_id YYYYMMDD number_of_cds dollar_value, CRLF, no header.
+// CDNOW_sample.txt, with each dollar_value also in cents (it always has two decimals).
 const Log& cdnow() {
   static const Log log = [] {
+    crmkit::test::CdnowLog raw = crmkit::test::read_cdnow_log();
     Log out;
-    std::ifstream in(std::string(CRMKIT_DATA_DIR) + "/CDNOW_sample.txt");
-    REQUIRE(in);
-    std::string master, sample, date, cds, dollars;
-    while (in >> master >> sample >> date >> cds >> dollars) {
-      out.customer.push_back(std::stoll(sample));
-      out.time.push_back(crmkit::Date::parse(date).start().micros());
+    out.customer = std::move(raw.customer);
+    out.time = std::move(raw.time);
+    for (const std::string& dollars : raw.dollars) {
       out.amount.push_back(std::stod(dollars));
       const auto dot = dollars.find('.');
       REQUIRE(dot == dollars.size() - 3);
@@ -69,23 +57,14 @@ const Log& cdnow() {
   return log;
 }
 
-// Rows of a CSV with a header, keyed by the first column.
+// Rows of a CSV in data/ with a header, keyed by the first column (an integer id).
 std::map<std::int64_t, std::vector<double>> read_csv(const std::string& name) {
-  std::ifstream in(std::string(CRMKIT_DATA_DIR) + "/" + name);
-  REQUIRE(in);
+  const auto cols = crmkit::test::read_csv_columns(name);
   std::map<std::int64_t, std::vector<double>> rows;
-  std::string line;
-  std::getline(in, line);
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    std::stringstream cells(line);
-    std::string cell;
-    std::getline(cells, cell, ',');
-    const std::int64_t id = std::stoll(cell);
+  for (std::size_t r = 0; r < (cols.empty() ? 0 : cols[0].size()); ++r) {
     std::vector<double> values;
-    while (std::getline(cells, cell, ',')) values.push_back(std::stod(cell));
-    rows[id] = values;
+    for (std::size_t c = 1; c < cols.size(); ++c) values.push_back(cols[c][r]);
+    rows[static_cast<std::int64_t>(cols[0][r])] = values;
   }
   return rows;
 }
@@ -319,27 +298,27 @@ TEST_CASE("row order and id spacing do not change the summary") {
 TEST_CASE("summary validates its columns and options") {
   const I64 ids{1, 2};
   const I64 times{at("2024-01-01"), at("2024-02-01")};
-  Error e = error_of([&] { crmkit::summary_data_from_transaction_data(ids, I64{1}); });
+  Error e = catch_error([&] { crmkit::summary_data_from_transaction_data(ids, I64{1}); });
   CHECK(e.code() == ErrorCode::invalid_argument);
   CHECK(std::string(e.what()) == "times: length 1 differs from customer_ids (2)");
-  e = error_of([&] {
+  e = catch_error([&] {
     crmkit::summary_data_from_transaction_data(ids, times, std::vector<double>{1.0});
   });
   CHECK(std::string(e.what()) == "amounts: length 1 differs from customer_ids (2)");
-  e = error_of([&] {
+  e = catch_error([&] {
     crmkit::summary_data_from_transaction_data(ids, times, std::vector<double>{1.0, NAN});
   });
   CHECK(std::string(e.what()) == "amounts[1]: not a finite number");
   SummaryOptions o;
   o.multiplier = 0;
-  e = error_of([&] { crmkit::summary_data_from_transaction_data(ids, times, o); });
+  e = catch_error([&] { crmkit::summary_data_from_transaction_data(ids, times, o); });
   CHECK(std::string(e.what()) == "multiplier: must be finite and > 0, got 0.000000");
-  e = error_of([&] { crmkit::summary_data_from_transaction_data(ids, times, I64{1, 2}, 19); });
+  e = catch_error([&] { crmkit::summary_data_from_transaction_data(ids, times, I64{1, 2}, 19); });
   CHECK(std::string(e.what()) == "scale: must be in 0..18, got 19");
 
   o = {};
   o.observation_period_end = Timestamp::parse("2024-01-15");
-  e = error_of([&] { crmkit::summary_data_from_transaction_data(ids, times, o); });
+  e = catch_error([&] { crmkit::summary_data_from_transaction_data(ids, times, o); });
   CHECK(e.code() == ErrorCode::invalid_argument);
   CHECK(std::string(e.what()) ==
         "observation_period_end: 2024-01-15T00:00:00Z is before the first purchase of customer 2 "
@@ -351,7 +330,7 @@ TEST_CASE("summary validates its columns and options") {
 
   const I64 big{INT64_MAX - 1, 5};
   const I64 same{1, 2};
-  e = error_of([&] {
+  e = catch_error([&] {
     crmkit::summary_data_from_transaction_data(same, times, big, 2);  // different customers: fine
     crmkit::summary_data_from_transaction_data(I64{1, 1}, I64{times[0], times[0]}, big, 2);
   });
@@ -411,14 +390,14 @@ TEST_CASE("calibration and holdout validates its ends") {
   const I64 times{at("2024-01-01"), at("2024-01-05")};
   CalibrationOptions o;
   o.observation_period_end = Timestamp::parse("2024-01-02");
-  Error e = error_of(
+  Error e = catch_error(
       [&] { crmkit::calibration_and_holdout_data(ids, times, Timestamp::parse("2024-01-03"), o); });
   CHECK(e.code() == ErrorCode::invalid_argument);
   CHECK(std::string(e.what()) ==
         "observation_period_end: 2024-01-02T00:00:00Z is before calibration_period_end "
         "2024-01-03T00:00:00Z");
   o.observation_period_end.reset();
-  e = error_of(
+  e = catch_error(
       [&] { crmkit::calibration_and_holdout_data(ids, times, Timestamp::parse("2024-01-05"), o); });
   CHECK(std::string(e.what()) ==
         "calibration_period_end: no transaction after 2024-01-05T00:00:00Z and at or before "
@@ -441,7 +420,7 @@ TEST_CASE("cumulative repeat transactions count repeat days once and clamp to th
   o.periods = 0;
   CHECK(crmkit::cumulative_repeat_transactions(ids, times, o) == I64{2});
   o.periods = -1;
-  CHECK(std::string(error_of([&] { crmkit::cumulative_repeat_transactions(ids, times, o); }).what()) ==
+  CHECK(std::string(catch_error([&] { crmkit::cumulative_repeat_transactions(ids, times, o); }).what()) ==
         "periods: must be >= 0, got -1");
 }
 
@@ -449,7 +428,7 @@ TEST_CASE("time units print and parse, including lifetimes' letters") {
   CHECK(std::string(crmkit::to_string(TimeUnit::week)) == "week");
   CHECK(crmkit::parse_time_unit("W") == TimeUnit::week);
   CHECK(crmkit::parse_time_unit("month") == TimeUnit::month);
-  const Error e = error_of([] { crmkit::parse_time_unit("fortnight", "options.unit"); });
+  const Error e = catch_error([] { crmkit::parse_time_unit("fortnight", "options.unit"); });
   CHECK(std::string(e.what()) ==
         "options.unit: 'fortnight' is not a time unit (day, week, month, D, W, M)");
 }

@@ -5,24 +5,15 @@
 
 #include "crmkit/error.hpp"
 #include "crmkit/time.hpp"
+#include "support.hpp"
 
 using crmkit::Date;
 using crmkit::Error;
 using crmkit::ErrorCode;
 using crmkit::Timestamp;
+using crmkit::test::catch_error;
 
 namespace {
-
-template <typename F>
-Error error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  FAIL("expected crmkit::Error");
-  return Error(ErrorCode::corrupt, "unreachable");
-}
 
 std::int64_t micros(std::string_view text) { return Timestamp::parse(text).micros(); }
 
@@ -58,27 +49,27 @@ TEST_CASE("Timestamp parses each ISO 8601 form to exact microseconds") {
 }
 
 TEST_CASE("Timestamp refuses impossible dates and times naming the field") {
-  Error feb = error_of([] { Timestamp::parse("2023-02-29", "purchase.time"); });
+  Error feb = catch_error([] { Timestamp::parse("2023-02-29", "purchase.time"); });
   CHECK(feb.code() == ErrorCode::invalid_argument);
   CHECK(std::string(feb.what()) ==
         "purchase.time: '2023-02-29': day 29 does not exist in that month");
-  CHECK(std::string(error_of([] { Timestamp::parse("2024-13-01"); }).what()) ==
+  CHECK(std::string(catch_error([] { Timestamp::parse("2024-13-01"); }).what()) ==
         "time: '2024-13-01': month 13 is outside 1..12");
-  CHECK(std::string(error_of([] { Timestamp::parse("2024-00-10"); }).what()) ==
+  CHECK(std::string(catch_error([] { Timestamp::parse("2024-00-10"); }).what()) ==
         "time: '2024-00-10': month 0 is outside 1..12");
-  CHECK(std::string(error_of([] { Timestamp::parse("2024-04-31"); }).what()) ==
+  CHECK(std::string(catch_error([] { Timestamp::parse("2024-04-31"); }).what()) ==
         "time: '2024-04-31': day 31 does not exist in that month");
-  CHECK(std::string(error_of([] { Timestamp::parse("2024-04-00"); }).what()) ==
+  CHECK(std::string(catch_error([] { Timestamp::parse("2024-04-00"); }).what()) ==
         "time: '2024-04-00': day 0 does not exist in that month");
-  CHECK(std::string(error_of([] { Timestamp::parse("2024-03-01T24:00:01"); }).what()) ==
+  CHECK(std::string(catch_error([] { Timestamp::parse("2024-03-01T24:00:01"); }).what()) ==
         "time: '2024-03-01T24:00:01': hour 24 is outside 0..23");
-  CHECK(std::string(error_of([] { Timestamp::parse("2024-03-01T24:00"); }).what()) ==
+  CHECK(std::string(catch_error([] { Timestamp::parse("2024-03-01T24:00"); }).what()) ==
         "time: '2024-03-01T24:00': hour 24 is outside 0..23");
-  CHECK(std::string(error_of([] { Timestamp::parse("2024-03-01T12:60"); }).what()) ==
+  CHECK(std::string(catch_error([] { Timestamp::parse("2024-03-01T12:60"); }).what()) ==
         "time: '2024-03-01T12:60': minute 60 is outside 0..59");
-  CHECK(std::string(error_of([] { Timestamp::parse("2016-12-31T23:59:60Z"); }).what()) ==
+  CHECK(std::string(catch_error([] { Timestamp::parse("2016-12-31T23:59:60Z"); }).what()) ==
         "time: '2016-12-31T23:59:60Z': second 60 is outside 0..59");
-  CHECK(std::string(error_of([] { Timestamp::parse("0000-01-01"); }).what()) ==
+  CHECK(std::string(catch_error([] { Timestamp::parse("0000-01-01"); }).what()) ==
         "time: '0000-01-01': year 0 is outside 0001..9999");
 }
 
@@ -87,7 +78,7 @@ TEST_CASE("Timestamp refuses offsets beyond 18 hours") {
                        "2024-03-01T12:00:00+0860", "2024-03-01T12:00:00+99"};
   for (const char* text : bad) {
     INFO(text);
-    Error e = error_of([&] { Timestamp::parse(text); });
+    Error e = catch_error([&] { Timestamp::parse(text); });
     CHECK(e.code() == ErrorCode::invalid_argument);
     CHECK(std::string(e.what()).find("offset is beyond +-18:00") != std::string::npos);
   }
@@ -120,21 +111,21 @@ TEST_CASE("Timestamp refuses malformed text and trailing garbage") {
                        "1697000000"};
   for (const char* text : bad) {
     INFO(text);
-    Error e = error_of([&] { Timestamp::parse(text, "event.time"); });
+    Error e = catch_error([&] { Timestamp::parse(text, "event.time"); });
     CHECK(e.code() == ErrorCode::invalid_argument);
     CHECK(std::string(e.what()).rfind("event.time: '", 0) == 0);
     CHECK(std::string(e.what()).find("is not an ISO 8601 time") != std::string::npos);
   }
-  Error frac = error_of([] { Timestamp::parse("2024-03-01T12:30:00.1234567Z"); });
+  Error frac = catch_error([] { Timestamp::parse("2024-03-01T12:30:00.1234567Z"); });
   CHECK(std::string(frac.what()) == "time: '2024-03-01T12:30:00.1234567Z': more than 6 fraction digits");
 }
 
 TEST_CASE("Timestamp refuses instants outside years 0001..9999 after the offset") {
-  Error low = error_of([] { Timestamp::parse("0001-01-01T00:30:00+01:00"); });
+  Error low = catch_error([] { Timestamp::parse("0001-01-01T00:30:00+01:00"); });
   CHECK(low.code() == ErrorCode::invalid_argument);
   CHECK(std::string(low.what()) ==
         "time: '0001-01-01T00:30:00+01:00' is outside years 0001..9999 in UTC");
-  CHECK(error_of([] { Timestamp::parse("9999-12-31T23:00:00-01:00"); }).code() ==
+  CHECK(catch_error([] { Timestamp::parse("9999-12-31T23:00:00-01:00"); }).code() ==
         ErrorCode::invalid_argument);
 }
 
@@ -187,29 +178,29 @@ TEST_CASE("Date validates its fields") {
   CHECK(d.year() == 2024);
   CHECK(d.month() == 2);
   CHECK(d.day() == 29);
-  Error e = error_of([] { Date(2023, 2, 29); });
+  Error e = catch_error([] { Date(2023, 2, 29); });
   CHECK(e.code() == ErrorCode::invalid_argument);
   CHECK(std::string(e.what()) == "date: '2023-02-29': day 29 does not exist in that month");
-  CHECK(std::string(error_of([] { Date(2024, 13, 1); }).what()) ==
+  CHECK(std::string(catch_error([] { Date(2024, 13, 1); }).what()) ==
         "date: '2024-13-01': month 13 is outside 1..12");
-  CHECK(std::string(error_of([] { Date(0, 1, 1); }).what()) ==
+  CHECK(std::string(catch_error([] { Date(0, 1, 1); }).what()) ==
         "date: '0000-01-01': year 0 is outside 0001..9999");
-  CHECK(error_of([] { Date(10000, 1, 1); }).code() == ErrorCode::invalid_argument);
-  CHECK(error_of([] { Date(1900, 2, 29); }).code() == ErrorCode::invalid_argument);
+  CHECK(catch_error([] { Date(10000, 1, 1); }).code() == ErrorCode::invalid_argument);
+  CHECK(catch_error([] { Date(1900, 2, 29); }).code() == ErrorCode::invalid_argument);
   CHECK(Date(2000, 2, 29).day() == 29);
 }
 
 TEST_CASE("Date parses both forms and refuses anything else") {
   CHECK(Date::parse("2024-02-29") == Date(2024, 2, 29));
   CHECK(Date::parse("19970101") == Date(1997, 1, 1));
-  Error e = error_of([] { Date::parse("2023-02-29", "customer.birth_date"); });
+  Error e = catch_error([] { Date::parse("2023-02-29", "customer.birth_date"); });
   CHECK(std::string(e.what()) ==
         "customer.birth_date: '2023-02-29': day 29 does not exist in that month");
   const char* bad[] = {"", "2024-02-29T00:00", "2024-2-29", "1997011", "199701011", "2024-02-29 ",
                        "24-02-29"};
   for (const char* text : bad) {
     INFO(text);
-    Error m = error_of([&] { Date::parse(text, "birth"); });
+    Error m = catch_error([&] { Date::parse(text, "birth"); });
     CHECK(m.code() == ErrorCode::invalid_argument);
     CHECK(std::string(m.what()).rfind("birth: '", 0) == 0);
     CHECK(std::string(m.what()).find("is not a date (expected YYYY-MM-DD or YYYYMMDD)") !=
@@ -228,9 +219,9 @@ TEST_CASE("Date counts days since the epoch and back") {
   CHECK(Date::from_days_since_epoch(-1) == Date(1969, 12, 31));
   CHECK(Date::from_days_since_epoch(-719'162) == Date(1, 1, 1));
   CHECK(Date::from_days_since_epoch(2'932'896) == Date(9999, 12, 31));
-  CHECK(error_of([] { Date::from_days_since_epoch(-719'163); }).code() ==
+  CHECK(catch_error([] { Date::from_days_since_epoch(-719'163); }).code() ==
         ErrorCode::invalid_argument);
-  CHECK(error_of([] { Date::from_days_since_epoch(2'932'897); }).code() ==
+  CHECK(catch_error([] { Date::from_days_since_epoch(2'932'897); }).code() ==
         ErrorCode::invalid_argument);
   for (std::int64_t days = -800; days <= 800; days += 37) {
     CHECK(Date::from_days_since_epoch(days).days_since_epoch() == days);

@@ -5,8 +5,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -14,35 +12,15 @@
 #include "crmkit/summary.hpp"
 #include "crmkit/time.hpp"
 #include "crmkit/validation.hpp"
+#include "support.hpp"
 
 using namespace crmkit;
+using crmkit::test::catch_error;
+using crmkit::test::LinearModel;
 using I64 = std::vector<std::int64_t>;
 using D = std::vector<double>;
 
 namespace {
-
-template <typename F>
-Error error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  FAIL("expected crmkit::Error");
-  return Error(ErrorCode::corrupt, "unreachable");
-}
-
-// E[X(T, T+t) | x, t_x, T] = t (x + 1) / 8.
-class LinearModel : public TransactionModel {
- public:
-  std::vector<double> conditional_expected_number_of_purchases_up_to_time(
-      double t, std::span<const double> frequency, std::span<const double>,
-      std::span<const double>) const override {
-    std::vector<double> out;
-    for (double x : frequency) out.push_back(t * (x + 1) / 8);
-    return out;
-  }
-};
 
 // Six customers: errors 0.5, -0.75, 0, -1, -1, 2.
 const D kFreq{0, 0, 1, 2, 8, 9};
@@ -106,75 +84,35 @@ TEST_CASE("validation: the model convenience predicts over duration_holdout") {
 }
 
 TEST_CASE("validation rejects malformed input, naming the field") {
-  Error e = error_of([] { calibration_vs_holdout(D{0, 1}, D{0.5, 1}, D{1, 1.5}); });
+  Error e = catch_error([] { calibration_vs_holdout(D{0, 1}, D{0.5, 1}, D{1, 1.5}); });
   CHECK(e.code() == ErrorCode::invalid_argument);
   CHECK(std::string(e.what()) == "actual[1]: must be a non-negative integer, got 1.5");
-  e = error_of([] { calibration_vs_holdout(D{0, 1}, D{0.5}, D{1, 1}); });
+  e = catch_error([] { calibration_vs_holdout(D{0, 1}, D{0.5}, D{1, 1}); });
   CHECK(std::string(e.what()) == "predicted: length 1 differs from frequency_cal (2)");
-  e = error_of([] { calibration_vs_holdout(D{0}, D{std::nan("")}, D{1}); });
+  e = catch_error([] { calibration_vs_holdout(D{0}, D{std::nan("")}, D{1}); });
   CHECK(std::string(e.what()) == "predicted[0]: must be finite and >= 0, got nan");
-  e = error_of([] { calibration_vs_holdout(D{}, D{}, D{}); });
+  e = catch_error([] { calibration_vs_holdout(D{}, D{}, D{}); });
   CHECK(std::string(e.what()) == "frequency_cal: is empty");
   HoldoutValidationOptions o;
   o.buckets = 0;
-  e = error_of([&] { calibration_vs_holdout(D{0}, D{0}, D{0}, o); });
+  e = catch_error([&] { calibration_vs_holdout(D{0}, D{0}, D{0}, o); });
   CHECK(std::string(e.what()) == "buckets: must be >= 1, got 0");
   const LinearModel model;
-  e = error_of([&] { calibration_vs_holdout(model, D{0}, D{0}, D{1}, D{0}, -2.0); });
+  e = catch_error([&] { calibration_vs_holdout(model, D{0}, D{0}, D{1}, D{0}, -2.0); });
   CHECK(std::string(e.what()) == "duration_holdout: must be finite and >= 0, got -2");
 }
 
 // ---- CDNOW ---------------------------------------------------------------------------------
 
-namespace {
-
-// cdnow_customers_summary.csv: ID, frequency, recency, T (weeks, calibration to 1997-09-30).
-struct Summary {
-  D x, tx, T;
-};
-Summary read_summary() {
-  std::ifstream in(std::string(CRMKIT_DATA_DIR) + "/cdnow_customers_summary.csv");
-  REQUIRE(in.good());
-  Summary s;
-  std::string line;
-  std::getline(in, line);
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    std::stringstream cells(line);
-    std::string id, x, tx, T;
-    std::getline(cells, id, ',');
-    std::getline(cells, x, ',');
-    std::getline(cells, tx, ',');
-    std::getline(cells, T, ',');
-    s.x.push_back(std::stod(x));
-    s.tx.push_back(std::stod(tx));
-    s.T.push_back(std::stod(T));
-  }
-  return s;
-}
-
-// CDNOW_sample.txt: master_id sample_id YYYYMMDD number_of_cds dollar_value, no header.
-void read_log(I64& customer, I64& time) {
-  std::ifstream in(std::string(CRMKIT_DATA_DIR) + "/CDNOW_sample.txt");
-  REQUIRE(in.good());
-  std::string master, sample, date, cds, dollars;
-  while (in >> master >> sample >> date >> cds >> dollars) {
-    customer.push_back(std::stoll(sample));
-    time.push_back(Date::parse(date).start().micros());
-  }
-}
-
-}  // namespace
-
 TEST_CASE("CDNOW: BG/NBD calibration vs holdout predicts 1,882 actual holdout purchases closely") {
-  const Summary cal = read_summary();
+  const crmkit::test::CdnowSummary cal = crmkit::test::read_cdnow_summary();
   REQUIRE(cal.x.size() == 2357);
   const BetaGeoModel model = BetaGeoModel::fit(cal.x, cal.tx, cal.T);
   REQUIRE(model.report().converged);
 
-  I64 customer, time;
-  read_log(customer, time);
+  const crmkit::test::CdnowLog log = crmkit::test::read_cdnow_log();
+  const I64& customer = log.customer;
+  const I64& time = log.time;
   CalibrationOptions o;
   o.unit = TimeUnit::day;
   o.multiplier = 7;
