@@ -461,6 +461,7 @@ void bind_value(py::module_& m) {
                                                          "MBG/NBD (models.hpp).");
   bind_model_common<ModifiedBetaGeoModel, ModifiedBetaGeoParams>(mbg);
   bind_three_column_fit<ModifiedBetaGeoModel, ModifiedBetaGeoParams>(mbg, "T");
+  bind_probability_of_n(mbg, "t", "n");
   bind_continuous_predictions(mbg);
   bind_compute_standard_errors(mbg);
 

@@ -397,7 +397,7 @@ class BetaGeoFitter(_ProbabilityOfN, _TransactionFitter):
     _core_class = _core.BetaGeoModel
 
 
-class ModifiedBetaGeoFitter(_TransactionFitter):
+class ModifiedBetaGeoFitter(_ProbabilityOfN, _TransactionFitter):
     """MBG/NBD (Batislam et al. 2007): BG/NBD where a customer may also drop out right after the
     first purchase. params_: r, alpha, a, b."""
 

@@ -231,6 +231,34 @@ TEST_CASE("MBG/NBD on CDNOW matches lifetimes", "[mbgnbd]") {
   CHECK(e[2] > e[1]);
 }
 
+TEST_CASE("MBG/NBD P(X(t)=n) is a distribution whose mean is E[X(t)]", "[mbgnbd]") {
+  // The CDNOW fit, a + b < 1 and a = 1.
+  for (const ModifiedBetaGeoParams& p :
+       {ModifiedBetaGeoParams{0.525, 6.183, 0.891, 1.614},
+        ModifiedBetaGeoParams{0.3, 2, 0.2, 0.3}, ModifiedBetaGeoParams{2, 3, 1, 0.5}}) {
+    const ModifiedBetaGeoModel m(p);
+    for (double t : {1.0, 39.0, 200.0}) {
+      double sum = 0, mean = 0;
+      for (int n = 0; n < 20000; ++n) {
+        const double pn = m.probability_of_n_purchases_up_to_time(t, n);
+        sum += pn;
+        mean += n * pn;
+      }
+      const double tt[] = {t};
+      CHECK(sum == Approx(1.0).epsilon(1e-12));
+      CHECK(m.expected_number_of_purchases_up_to_time(tt)[0] == Approx(mean).epsilon(1e-10));
+    }
+    // At t = 0 nobody has bought yet; P(X=0) at t > 0 includes dropping out at time 0, a/(a+b).
+    CHECK(m.probability_of_n_purchases_up_to_time(0, 0) == Approx(1.0).epsilon(1e-15));
+    CHECK(m.probability_of_n_purchases_up_to_time(0, 3) == 0.0);
+    CHECK(m.probability_of_n_purchases_up_to_time(1e30, 0) ==
+          Approx(p.a / (p.a + p.b)).epsilon(1e-6));
+  }
+  const ModifiedBetaGeoModel m({0.525, 6.183, 0.891, 1.614});
+  CHECK(test::catch_error([&] { m.probability_of_n_purchases_up_to_time(1, 1.5); }).code() ==
+        ErrorCode::invalid_argument);
+}
+
 TEST_CASE("BG/BB on donations matches Fader, Hardie, Shang (2010)", "[bgbb]") {
   const auto c = read_csv_columns("donations.csv");
   const BetaGeoBetaBinomModel m = BetaGeoBetaBinomModel::fit(c[0], c[1], c[2], c[3]);

@@ -326,3 +326,11 @@ def test_no_nan_or_inf_from_any_prediction_over_extreme_inputs(bgf, pnbd, ggf):
         assert np.isfinite(bb.conditional_probability_alive(m_future, xs, txs, ns)).all()
         assert np.isfinite(
             bb.conditional_expected_number_of_purchases_up_to_time(m_future, xs, txs, ns)).all()
+
+
+def test_modified_bgnbd_probability_of_n_purchases(cdnow):
+    mbg = crmkit.ModifiedBetaGeoFitter().fit(cdnow["frequency"], cdnow["recency"], cdnow["T"])
+    pn = mbg.probability_of_n_purchases_up_to_time(39, np.arange(400))
+    assert pn.sum() == pytest.approx(1.0, abs=1e-12)
+    assert (pn * np.arange(400)).sum() == pytest.approx(
+        float(mbg.expected_number_of_purchases_up_to_time(39)), rel=1e-10)

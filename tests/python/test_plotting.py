@@ -314,13 +314,16 @@ def test_cumulative_transactions_refuse_a_horizon_shorter_than_one_row(weekly_pn
         )
 
 
-def test_period_transactions_need_the_probability_of_n_purchases(summary):
+def test_period_transactions_of_the_modified_bgnbd(summary):
     mbg = crmkit.ModifiedBetaGeoFitter().fit(summary["frequency"], summary["recency"], summary["T"])
-    if hasattr(mbg, "probability_of_n_purchases_up_to_time"):
-        pytest.fail("ModifiedBetaGeoFitter gained probability_of_n_purchases_up_to_time: test it here")
-    with pytest.raises(TypeError, match="ModifiedBetaGeoFitter has no probability_of_n_purchases_up_to_time"):
-        plotting.plot_period_transactions(mbg)
-    # Its matrices and cumulative table work as for BG/NBD.
+    ax = plotting.plot_period_transactions(mbg)
+    actual, model = ax.containers
+    # The model's bars are the sums over customers of P(X(T) = k), k = 0..6.
+    for k, bar in enumerate(model):
+        expected = sum(mbg.probability_of_n_purchases_up_to_time(T, k) for T in summary["T"])
+        assert bar.get_height() == pytest.approx(expected, rel=1e-9)
+    assert [int(b.get_height()) for b in actual][:3] == [1411, 439, 214]
+    # Its matrices work as for BG/NBD.
     ax = plotting.plot_probability_alive_matrix(mbg, max_frequency=3, max_recency=5)
     assert ax.images[0].get_array().shape == (6, 4)
 
