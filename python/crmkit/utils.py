@@ -101,6 +101,19 @@ def _amounts(column: pd.Series, field: str) -> np.ndarray:
     return values
 
 
+def _transaction_columns(transactions: Any, customer_id_col: Any, datetime_col: Any,
+                         monetary_value_col: Any, datetime_format: str | None) -> tuple:
+    """The ids, int64 UTC micros and (if a money column is named) float64 amounts of a log."""
+    ids = _column(transactions, customer_id_col, "customer_id_col")
+    times = _micros(_column(transactions, datetime_col, "datetime_col"), "datetime_col",
+                    datetime_format)
+    amounts = None
+    if monetary_value_col is not None:
+        amounts = _amounts(_column(transactions, monetary_value_col, "monetary_value_col"),
+                           "monetary_value_col")
+    return ids, times, amounts
+
+
 def _factorize(ids: pd.Series) -> tuple[np.ndarray, Any]:
     """int64 keys of the ids for the core, and the ids the keys stand for (None: the keys are the
     ids). Integer ids pass through (the core groups sparse ids itself, and sorts them); other ids
@@ -161,13 +174,8 @@ def summary_data_from_transaction_data(
     Raises crmkit.ValidationError naming the argument for a missing column, an unreadable time or
     amount, an unknown ``freq`` or a ``freq_multiplier`` that is not > 0.
     """
-    ids = _column(transactions, customer_id_col, "customer_id_col")
-    times = _micros(_column(transactions, datetime_col, "datetime_col"), "datetime_col",
-                    datetime_format)
-    amounts = None
-    if monetary_value_col is not None:
-        amounts = _amounts(_column(transactions, monetary_value_col, "monetary_value_col"),
-                           "monetary_value_col")
+    ids, times, amounts = _transaction_columns(transactions, customer_id_col, datetime_col,
+                                               monetary_value_col, datetime_format)
     unit = _time_unit(freq)
     multiplier = _check_multiplier(freq_multiplier)
     end = _to_timestamp(observation_period_end, "observation_period_end", datetime_format)
@@ -215,13 +223,8 @@ def calibration_and_holdout_data(
     summary_data_from_transaction_data, and when ``observation_period_end`` is before
     ``calibration_period_end`` or the holdout is empty.
     """
-    ids = _column(transactions, customer_id_col, "customer_id_col")
-    times = _micros(_column(transactions, datetime_col, "datetime_col"), "datetime_col",
-                    datetime_format)
-    amounts = None
-    if monetary_value_col is not None:
-        amounts = _amounts(_column(transactions, monetary_value_col, "monetary_value_col"),
-                           "monetary_value_col")
+    ids, times, amounts = _transaction_columns(transactions, customer_id_col, datetime_col,
+                                               monetary_value_col, datetime_format)
     unit = _time_unit(freq)
     multiplier = _check_multiplier(freq_multiplier)
     cal_end = _to_timestamp(calibration_period_end, "calibration_period_end", datetime_format)

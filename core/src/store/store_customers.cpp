@@ -78,34 +78,28 @@ void Store::Impl::write_contact_index(sql::Db& db, const Customer& c) {
 
 void Store::Impl::write_customer_row(sql::Db& db, const Customer& c, bool insert) {
   const std::string data = to_json(c).dump();
+  // The columns both statements write, bound from parameter `first` on.
+  const auto bind_columns = [&](auto& s, int first) -> auto& {
+    return s.bind_static(first, c.external_id)
+        .bind(first + 1, c.kind == CustomerKind::organisation ? 1 : 0)
+        .bind_static(first + 2, c.name)
+        .bind_static(first + 3, data)
+        .bind(first + 4, c.deleted ? 1 : 0)
+        .bind(first + 5, c.erased ? 1 : 0)
+        .bind(first + 6, c.created_at.micros())
+        .bind(first + 7, c.updated_at.micros());
+  };
   if (insert) {
     auto s = db.cached(
         "INSERT INTO customers(id, external_id, kind, name, data, deleted, erased, created_at, "
         "updated_at) VALUES(?,?,?,?,?,?,?,?,?)");
     if (c.id > 0) s.bind(1, c.id); else s.bind_null(1);
-    s.bind_static(2, c.external_id)
-        .bind(3, c.kind == CustomerKind::organisation ? 1 : 0)
-        .bind_static(4, c.name)
-        .bind_static(5, data)
-        .bind(6, c.deleted ? 1 : 0)
-        .bind(7, c.erased ? 1 : 0)
-        .bind(8, c.created_at.micros())
-        .bind(9, c.updated_at.micros())
-        .run();
+    bind_columns(s, 2).run();
   } else {
     auto s = db.cached(
         "UPDATE customers SET external_id = ?, kind = ?, name = ?, data = ?, deleted = ?, "
         "erased = ?, created_at = ?, updated_at = ? WHERE id = ?");
-    s.bind_static(1, c.external_id)
-        .bind(2, c.kind == CustomerKind::organisation ? 1 : 0)
-        .bind_static(3, c.name)
-        .bind_static(4, data)
-        .bind(5, c.deleted ? 1 : 0)
-        .bind(6, c.erased ? 1 : 0)
-        .bind(7, c.created_at.micros())
-        .bind(8, c.updated_at.micros())
-        .bind(9, c.id)
-        .run();
+    bind_columns(s, 1).bind(9, c.id).run();
   }
 }
 

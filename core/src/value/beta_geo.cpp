@@ -311,6 +311,42 @@ std::vector<double> conditional_expected(const double p[4], bool modified, doubl
   return out;
 }
 
+// P(X(t) = n) for a new customer. A BG/NBD customer can drop out after each repeat purchase, an
+// MBG/NBD customer also at time 0; with k = 1 for MBG/NBD and 0 for BG/NBD:
+//   P = B(a, b+n+k)/B(a, b) NBD(n) + B(a+1, b+n-1+k)/B(a, b) P(NBD >= n)   (second term for
+// n >= 1; for MBG/NBD also n = 0, where P(NBD >= 0) = 1), NBD the Gamma-Poisson mixture and its
+// tail the regularised incomplete beta I_{t/(alpha+t)}(n, r).
+double probability_of_n(const double p[4], bool modified, double t, double n) {
+  detail::check_t(t, "t");
+  if (!detail::is_integer(n) || n < 0)
+    throw_invalid("n", "must be a non-negative integer");
+  const double r = p[0], alpha = p[1], a = p[2], b = p[3];
+  const double k = modified ? 1.0 : 0.0;
+  const double lab = detail::lbeta(a, b);
+  const double lz0 = -std::log1p(t / alpha);  // log(alpha / (alpha + t))
+  // Still active after n purchases and exactly n purchases by t.
+  double first;
+  if (n == 0) {
+    first = std::exp(detail::lbeta(a, b + k) - lab + r * lz0);
+  } else if (t == 0) {
+    first = 0;
+  } else {
+    const double lz = std::log(t) - std::log(alpha + t);
+    first = std::exp(detail::lbeta(a, b + n + k) - lab + lgamma_(r + n) - lgamma_(r) -
+                     lgamma_(n + 1) + r * lz0 + n * lz);
+  }
+  // Dropped out right after the n-th purchase, having made at least n by t.
+  double second = 0;
+  if (n == 0 && modified) {
+    second = std::exp(detail::lbeta(a + 1, b) - lab);
+  } else if (n > 0 && t > 0) {
+    second = std::exp(detail::lbeta(a + 1, b + n - 1 + k) - lab) *
+             boost::math::ibeta(n, r, t / (alpha + t));
+  }
+  const double out = first + second;
+  return std::isfinite(out) ? std::min(1.0, std::max(0.0, out)) : 0.0;
+}
+
 std::vector<double> unconditional_expected(const double p[4], bool modified,
                                            std::span<const double> t) {
   std::vector<double> out(t.size());
@@ -396,29 +432,8 @@ std::vector<double> BetaGeoModel::expected_number_of_purchases_up_to_time(
 }
 
 double BetaGeoModel::probability_of_n_purchases_up_to_time(double t, double n) const {
-  detail::check_t(t, "t");
-  if (!detail::is_integer(n) || n < 0)
-    throw_invalid("n", "must be a non-negative integer");
-  const double r = params_.r, alpha = params_.alpha, a = params_.a, b = params_.b;
-  const double lz0 = -std::log1p(t / alpha);  // log(alpha / (alpha + t))
-  const double lab = detail::lbeta(a, b);
-  double first;
-  if (n == 0) {
-    first = std::exp(r * lz0);
-  } else if (t == 0) {
-    first = 0;
-  } else {
-    const double lz = std::log(t) - std::log(alpha + t);
-    first = std::exp(detail::lbeta(a, b + n) - lab + lgamma_(r + n) - lgamma_(r) -
-                     lgamma_(n + 1) + r * lz0 + n * lz);
-  }
-  double second = 0;
-  if (n > 0 && t > 0) {
-    const double z = t / (alpha + t);
-    second = std::exp(detail::lbeta(a + 1, b + n - 1) - lab) * boost::math::ibeta(n, r, z);
-  }
-  const double out = first + second;
-  return std::isfinite(out) ? std::min(1.0, std::max(0.0, out)) : 0.0;
+  const double p[4] = {params_.r, params_.alpha, params_.a, params_.b};
+  return probability_of_n(p, false, t, n);
 }
 
 // ---- ModifiedBetaGeoModel -------------------------------------------------------------------
@@ -493,35 +508,8 @@ std::vector<double> ModifiedBetaGeoModel::expected_number_of_purchases_up_to_tim
 }
 
 double ModifiedBetaGeoModel::probability_of_n_purchases_up_to_time(double t, double n) const {
-  detail::check_t(t, "t");
-  if (!detail::is_integer(n) || n < 0)
-    throw_invalid("n", "must be a non-negative integer");
-  const double r = params_.r, alpha = params_.alpha, a = params_.a, b = params_.b;
-  const double lab = detail::lbeta(a, b);
-  // Alive through n purchases and exactly n purchases by t: E[(1-p)^(n+1)] NBD(n).
-  double first;
-  if (n == 0) {
-    first = std::exp(detail::lbeta(a, b + 1) - lab - r * std::log1p(t / alpha));
-  } else if (t == 0) {
-    first = 0;
-  } else {
-    const double lz0 = -std::log1p(t / alpha);  // log(alpha / (alpha + t))
-    const double lz = std::log(t) - std::log(alpha + t);
-    first = std::exp(detail::lbeta(a, b + n + 1) - lab + lgamma_(r + n) - lgamma_(r) -
-                     lgamma_(n + 1) + r * lz0 + n * lz);
-  }
-  // Drops out right after the n-th purchase and has made at least n by t: E[p(1-p)^n] P(N >= n).
-  double tail;
-  if (n == 0) {
-    tail = 1;
-  } else if (t == 0) {
-    tail = 0;
-  } else {
-    tail = boost::math::ibeta(n, r, t / (alpha + t));
-  }
-  const double second = std::exp(detail::lbeta(a + 1, b + n) - lab) * tail;
-  const double out = first + second;
-  return std::isfinite(out) ? std::min(1.0, std::max(0.0, out)) : 0.0;
+  const double p[4] = {params_.r, params_.alpha, params_.a, params_.b};
+  return probability_of_n(p, true, t, n);
 }
 
 }  // namespace v0
