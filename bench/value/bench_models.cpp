@@ -7,7 +7,7 @@
 #include <random>
 #include <vector>
 
-#include "crmkit/models.hpp"
+#include "crmkit/value/models.hpp"
 
 int main() {
   using clock = std::chrono::steady_clock;

@@ -5,8 +5,8 @@
 #include <random>
 #include <vector>
 
-#include "crmkit/rfm.hpp"
-#include "crmkit/summary.hpp"
+#include "crmkit/value/rfm.hpp"
+#include "crmkit/value/summary.hpp"
 
 namespace {
 

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "conversions.hpp"
-#include "crmkit/ltv.hpp"
-#include "crmkit/validation.hpp"
+#include "crmkit/value/ltv.hpp"
+#include "crmkit/value/validation.hpp"
 
 namespace crmkit_py {
 

@@ -11,7 +11,7 @@ Conventions of the Python binding:
     ``c.tags.append("x")`` does not change ``c``; assign a new list instead.
   - Errors are subclasses of crmkit.CrmkitError (see crmkit.errors).
 
-Value engine (crmkit/summary.hpp, rfm.hpp, models.hpp), with lifetimes' names:
+Value engine (crmkit/value/summary.hpp, rfm.hpp, models.hpp), with lifetimes' names:
   - crmkit.utils.summary_data_from_transaction_data, calibration_and_holdout_data,
     summary_from_store and cumulative_repeat_transactions build per-customer summaries;
   - crmkit.BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter, BetaGeoBetaBinomFitter and

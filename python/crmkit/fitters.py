@@ -1,4 +1,4 @@
-"""The buy-till-you-die fitters with lifetimes' names, on the crmkit C++ core (crmkit/models.hpp).
+"""The buy-till-you-die fitters with lifetimes' names, on the crmkit C++ core (crmkit/value/models.hpp).
 
 ``BetaGeoFitter``, ``ModifiedBetaGeoFitter``, ``ParetoNBDFitter``, ``BetaGeoBetaBinomFitter`` and
 ``GammaGammaFitter`` take the arguments of their lifetimes namesakes and offer the same attributes

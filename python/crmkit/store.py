@@ -80,7 +80,7 @@ def _at_micros(series: Any, column: str) -> np.ndarray | list[Any]:
 
 
 class Store(_core.Store):
-    """The embedded store; see crmkit/store.hpp. ``Store(path, currency=None, *, ...)``.
+    """The embedded store; see crmkit/store/store.hpp. ``Store(path, currency=None, *, ...)``.
 
     A context manager: ``with crmkit.Store(path, "USD") as store: ...`` closes it on exit.
     """

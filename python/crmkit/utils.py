@@ -3,7 +3,7 @@
 ``summary_data_from_transaction_data`` and ``calibration_and_holdout_data`` take the same arguments
 and return the same columns as lifetimes 0.11.3. This module only converts columns: ids are
 factorised to int64 codes, times become UTC microseconds (naive times are taken as UTC), money
-becomes float64; the C++ core (crmkit/summary.hpp) does all the grouping and arithmetic with the
+becomes float64; the C++ core (crmkit/value/summary.hpp) does all the grouping and arithmetic with the
 GIL released, and the result comes back as a DataFrame indexed by customer id (integer ids sorted,
 other ids in order of first appearance).
 
@@ -163,7 +163,7 @@ def summary_data_from_transaction_data(
     """Per-customer frequency, recency, T (and monetary_value) of a transaction log.
 
     Same arguments, semantics and columns as lifetimes.utils.summary_data_from_transaction_data
-    (crmkit/summary.hpp states them exactly): frequency counts repeat periods, recency and T are in
+    (crmkit/value/summary.hpp states them exactly): frequency counts repeat periods, recency and T are in
     units of ``freq`` divided by ``freq_multiplier``, monetary_value is the mean of the repeat
     periods' amounts (0 without repeats). All columns are float64, as in lifetimes; the index is
     the customer id (named ``customer_id_col``): sorted for integer ids, in order of first
@@ -330,7 +330,7 @@ def cumulative_repeat_transactions(
 
 
 def default_rfm_segments() -> list[str]:
-    """The 25 default RFM segment names (crmkit/rfm.hpp): element (R - 1) * 5 + (FM - 1) names
+    """The 25 default RFM segment names (crmkit/value/rfm.hpp): element (R - 1) * 5 + (FM - 1) names
     the segment of scores R and FM, so R = 1 comes first."""
     return list(_core.default_rfm_segments())
 
@@ -364,7 +364,7 @@ def _score_column(value: Any, name: str) -> tuple[np.ndarray, pd.Index | None]:
 
 
 def rfm_scores(recency: Any, frequency: Any, monetary: Any, segments: Any = None) -> pd.DataFrame:
-    """RFM quintile scores and segments (crmkit/rfm.hpp), one row per customer in input order.
+    """RFM quintile scores and segments (crmkit/value/rfm.hpp), one row per customer in input order.
 
     ``recency`` is any recency where lower is better (days since the last purchase, or T - recency
     of a summary); ``frequency`` and ``monetary`` score 5 for the largest values. Columns: r_score,

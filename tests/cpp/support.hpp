@@ -18,10 +18,10 @@
 #include <string>
 #include <vector>
 
-#include "crmkit/error.hpp"
-#include "crmkit/models.hpp"
-#include "crmkit/store.hpp"
-#include "crmkit/time.hpp"
+#include "crmkit/base/error.hpp"
+#include "crmkit/value/models.hpp"
+#include "crmkit/store/store.hpp"
+#include "crmkit/base/time.hpp"
 
 // Runs `expr`, which must throw crmkit::Error with `code` and exactly the message `msg`.
 #define CHECK_ERROR(expr, code_, msg)                    \

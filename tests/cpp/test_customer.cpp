@@ -1,11 +1,11 @@
-// Tests of crmkit/customer.hpp: enums, normalisers, validation and JSON forms of customers.
+// Tests of crmkit/records/customer.hpp: enums, normalisers, validation and JSON forms of customers.
 #include <catch2/catch.hpp>
 
 #include <string>
 #include <vector>
 
-#include "crmkit/customer.hpp"
-#include "crmkit/error.hpp"
+#include "crmkit/records/customer.hpp"
+#include "crmkit/base/error.hpp"
 #include "support.hpp"
 
 using namespace crmkit;

@@ -1,4 +1,4 @@
-// Tests for crmkit/error.hpp: the one exception type, its codes and message format.
+// Tests for crmkit/base/error.hpp: the one exception type, its codes and message format.
 #include <catch2/catch.hpp>
 
 #include <stdexcept>
@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "crmkit/error.hpp"
+#include "crmkit/base/error.hpp"
 
 using crmkit::Error;
 using crmkit::ErrorCode;

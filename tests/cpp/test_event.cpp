@@ -1,11 +1,11 @@
-// Tests of crmkit/event.hpp: event enums, validate_event and the JSON form of events.
+// Tests of crmkit/records/event.hpp: event enums, validate_event and the JSON form of events.
 #include <catch2/catch.hpp>
 
 #include <string>
 #include <vector>
 
-#include "crmkit/error.hpp"
-#include "crmkit/event.hpp"
+#include "crmkit/base/error.hpp"
+#include "crmkit/records/event.hpp"
 #include "support.hpp"
 
 using namespace crmkit;

@@ -1,10 +1,10 @@
-// Tests for crmkit/json.hpp: strict parsing of untrusted JSON.
+// Tests for crmkit/base/json.hpp: strict parsing of untrusted JSON.
 #include <catch2/catch.hpp>
 
 #include <string>
 
-#include "crmkit/error.hpp"
-#include "crmkit/json.hpp"
+#include "crmkit/base/error.hpp"
+#include "crmkit/base/json.hpp"
 #include "support.hpp"
 
 using crmkit::Error;

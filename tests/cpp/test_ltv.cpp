@@ -1,4 +1,4 @@
-// Tests for crmkit/ltv.hpp: historical value with refunds, current value by model and by run rate
+// Tests for crmkit/value/ltv.hpp: historical value with refunds, current value by model and by run rate
 // (with discounting and half-even rounding), potential value from converted referrals and uplift,
 // and the exact total. Expected values are worked out by hand in the comments; a linear test
 // transaction model (E[X(T, T+t)] = t (x + 1) / 8) keeps the arithmetic exact, and a
@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "crmkit/error.hpp"
-#include "crmkit/ltv.hpp"
+#include "crmkit/base/error.hpp"
+#include "crmkit/value/ltv.hpp"
 #include "support.hpp"
 
 using namespace crmkit;

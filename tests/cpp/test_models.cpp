@@ -1,4 +1,4 @@
-// Tests of crmkit/models.hpp against published numbers (Fader, Hardie et al.; lifetimes docs),
+// Tests of crmkit/value/models.hpp against published numbers (Fader, Hardie et al.; lifetimes docs),
 // analytic-vs-numeric gradients, input validation, and a finiteness sweep over extreme inputs.
 #include <catch2/catch.hpp>
 
@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "crmkit/error.hpp"
-#include "crmkit/models.hpp"
+#include "crmkit/base/error.hpp"
+#include "crmkit/value/models.hpp"
 #include "support.hpp"
 
 using namespace crmkit;

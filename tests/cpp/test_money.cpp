@@ -1,4 +1,4 @@
-// Tests for crmkit/money.hpp: currencies, Decimal, Money parsing, arithmetic, rounding and
+// Tests for crmkit/base/money.hpp: currencies, Decimal, Money parsing, arithmetic, rounding and
 // allocation. Every expectation is an exact value.
 #include <catch2/catch.hpp>
 
@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "crmkit/error.hpp"
-#include "crmkit/money.hpp"
+#include "crmkit/base/error.hpp"
+#include "crmkit/base/money.hpp"
 #include "support.hpp"
 
 using crmkit::Currency;

@@ -1,4 +1,4 @@
-// Tests for crmkit/rfm.hpp: quintile scores with ties by position, reversed recency, FM rounding
+// Tests for crmkit/value/rfm.hpp: quintile scores with ties by position, reversed recency, FM rounding
 // and the segment grid. Expected scores were worked out by hand from the rule
 // score = max(1, ceil(5 (rank - 1) / (n - 1))) and agree with pandas' qcut(rank(method="first")).
 #include <catch2/catch.hpp>
@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "crmkit/error.hpp"
-#include "crmkit/rfm.hpp"
+#include "crmkit/base/error.hpp"
+#include "crmkit/value/rfm.hpp"
 #include "support.hpp"
 
 using crmkit::Error;

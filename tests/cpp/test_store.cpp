@@ -1,4 +1,4 @@
-// Tests for crmkit/store.hpp: opening, customers, look-ups, audit, soft delete, reopen.
+// Tests for crmkit/store/store.hpp: opening, customers, look-ups, audit, soft delete, reopen.
 #include <catch2/catch.hpp>
 
 #include <sqlite3.h>
@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "crmkit/error.hpp"
-#include "crmkit/store.hpp"
+#include "crmkit/base/error.hpp"
+#include "crmkit/store/store.hpp"
 #include "support.hpp"
 
 using namespace crmkit;

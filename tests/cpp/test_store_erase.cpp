@@ -1,4 +1,4 @@
-// Tests for erase_customer and suppression in crmkit/store.hpp, including the byte-level check that
+// Tests for erase_customer and suppression in crmkit/store/store.hpp, including the byte-level check that
 // an erased customer's e-mail, phone and name are nowhere in the database, its WAL or an export.
 #include <catch2/catch.hpp>
 
@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "crmkit/error.hpp"
-#include "crmkit/store.hpp"
+#include "crmkit/base/error.hpp"
+#include "crmkit/store/store.hpp"
 #include "support.hpp"
 
 using namespace crmkit;

@@ -1,12 +1,12 @@
-// Tests for the event ledger of crmkit/store.hpp: appends, refunds, idempotency, batches, the
+// Tests for the event ledger of crmkit/store/store.hpp: appends, refunds, idempotency, batches, the
 // bulk purchase import and the analytics columns.
 #include <catch2/catch.hpp>
 
 #include <string>
 #include <vector>
 
-#include "crmkit/error.hpp"
-#include "crmkit/store.hpp"
+#include "crmkit/base/error.hpp"
+#include "crmkit/store/store.hpp"
 #include "support.hpp"
 
 using namespace crmkit;

@@ -1,4 +1,4 @@
-// Tests for export_jsonl / import_jsonl of crmkit/store.hpp: determinism and a byte-identical
+// Tests for export_jsonl / import_jsonl of crmkit/store/store.hpp: determinism and a byte-identical
 // round trip of a store holding every kind of record.
 #include <catch2/catch.hpp>
 
@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "crmkit/error.hpp"
-#include "crmkit/store.hpp"
+#include "crmkit/base/error.hpp"
+#include "crmkit/store/store.hpp"
 #include "support.hpp"
 
 using namespace crmkit;

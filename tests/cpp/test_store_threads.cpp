@@ -7,8 +7,8 @@
 #include <thread>
 #include <vector>
 
-#include "crmkit/error.hpp"
-#include "crmkit/store.hpp"
+#include "crmkit/base/error.hpp"
+#include "crmkit/store/store.hpp"
 #include "support.hpp"
 
 using namespace crmkit;

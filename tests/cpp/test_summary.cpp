@@ -1,4 +1,4 @@
-// Tests for crmkit/summary.hpp: period merging and units, the observation end, amounts, the
+// Tests for crmkit/value/summary.hpp: period merging and units, the observation end, amounts, the
 // calibration/holdout split, cumulative repeat transactions, and the CDNOW reference summaries
 // that lifetimes and the BTYD literature publish.
 #include <catch2/catch.hpp>
@@ -12,9 +12,9 @@
 #include <utility>
 #include <vector>
 
-#include "crmkit/error.hpp"
-#include "crmkit/summary.hpp"
-#include "crmkit/time.hpp"
+#include "crmkit/base/error.hpp"
+#include "crmkit/value/summary.hpp"
+#include "crmkit/base/time.hpp"
 #include "support.hpp"
 
 using crmkit::CalibrationOptions;

@@ -1,10 +1,10 @@
-// Tests for crmkit/time.hpp: strict ISO 8601 parsing, UTC formatting and calendar dates.
+// Tests for crmkit/base/time.hpp: strict ISO 8601 parsing, UTC formatting and calendar dates.
 #include <catch2/catch.hpp>
 
 #include <string>
 
-#include "crmkit/error.hpp"
-#include "crmkit/time.hpp"
+#include "crmkit/base/error.hpp"
+#include "crmkit/base/time.hpp"
 #include "support.hpp"
 
 using crmkit::Date;

@@ -1,4 +1,4 @@
-// Tests for crmkit/validation.hpp: per-customer errors, frequency buckets, totals and error
+// Tests for crmkit/value/validation.hpp: per-customer errors, frequency buckets, totals and error
 // measures on a hand-computed case, and BG/NBD's calibration-vs-holdout check on the CDNOW sample
 // (calibration to 1997-09-30, holdout to 1998-06-30, 1,882 actual holdout repeat purchases).
 #include <catch2/catch.hpp>
@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "crmkit/error.hpp"
-#include "crmkit/summary.hpp"
-#include "crmkit/time.hpp"
-#include "crmkit/validation.hpp"
+#include "crmkit/base/error.hpp"
+#include "crmkit/value/summary.hpp"
+#include "crmkit/base/time.hpp"
+#include "crmkit/value/validation.hpp"
 #include "support.hpp"
 
 using namespace crmkit;

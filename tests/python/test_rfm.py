@@ -1,4 +1,4 @@
-"""crmkit.rfm_scores and default_rfm_segments (crmkit/rfm.hpp) from Python."""
+"""crmkit.rfm_scores and default_rfm_segments (crmkit/value/rfm.hpp) from Python."""
 
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 // Codes whose minor unit ISO gives as "N.A." (precious metals, XDR, test and bond units) are
 // stored with 0 minor units. Transitional pairs (ANG/XCG, SLL/SLE, ZWL/ZWG, VED/VES) are both
 // present so that data written before a redenomination still loads.
-#include "crmkit/error.hpp"
-#include "crmkit/money.hpp"
+#include "crmkit/base/error.hpp"
+#include "crmkit/base/money.hpp"
 
 #include <algorithm>
 #include <array>

@@ -1,4 +1,4 @@
-#include "crmkit/error.hpp"
+#include "crmkit/base/error.hpp"
 
 #include <string>
 

@@ -3,9 +3,9 @@
 // limit). nlohmann's lexer already refuses ill-formed UTF-8 (including overlong forms and
 // unpaired surrogate escapes) and unescaped control characters; raw NUL bytes are refused here
 // first. nlohmann's errors are reworded as "<what>: malformed JSON at byte N: ...".
-#include "crmkit/json.hpp"
+#include "crmkit/base/json.hpp"
 
-#include "crmkit/error.hpp"
+#include "crmkit/base/error.hpp"
 
 #include <string>
 #include <unordered_set>

@@ -4,9 +4,9 @@
 // amount * ratio during allocation) are computed in a checked 256-bit integer (Wide) and brought
 // back to Int128 with an explicit range check, so the only overflow a caller sees is a result
 // that does not fit in Int128 itself.
-#include "crmkit/money.hpp"
+#include "crmkit/base/money.hpp"
 
-#include "crmkit/error.hpp"
+#include "crmkit/base/error.hpp"
 
 #include <algorithm>
 #include <array>

@@ -1,8 +1,8 @@
 // Timestamp and Date: strict ISO 8601 / RFC 3339 parsing and UTC formatting on std::chrono's
 // proleptic Gregorian calendar.
-#include "crmkit/time.hpp"
+#include "crmkit/base/time.hpp"
 
-#include "crmkit/error.hpp"
+#include "crmkit/base/error.hpp"
 
 #include <chrono>
 #include <cstdio>

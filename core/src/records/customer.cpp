@@ -1,12 +1,12 @@
 // Customer enums, queries and JSON forms.
-#include "crmkit/customer.hpp"
+#include "crmkit/records/customer.hpp"
 
 #include <array>
 #include <string>
 #include <utility>
 
-#include "crmkit/error.hpp"
-#include "crmkit/json.hpp"
+#include "crmkit/base/error.hpp"
+#include "crmkit/base/json.hpp"
 #include "records/detail.hpp"
 
 namespace crmkit {

@@ -11,9 +11,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "crmkit/error.hpp"
-#include "crmkit/money.hpp"
-#include "crmkit/time.hpp"
+#include "crmkit/base/error.hpp"
+#include "crmkit/base/money.hpp"
+#include "crmkit/base/time.hpp"
 
 namespace crmkit {
 inline namespace v0 {

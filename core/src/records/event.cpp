@@ -1,11 +1,11 @@
 // Event enums, validation and JSON forms.
-#include "crmkit/event.hpp"
+#include "crmkit/records/event.hpp"
 
 #include <array>
 #include <string>
 
-#include "crmkit/error.hpp"
-#include "crmkit/json.hpp"
+#include "crmkit/base/error.hpp"
+#include "crmkit/base/json.hpp"
 #include "records/detail.hpp"
 
 namespace crmkit {

@@ -6,8 +6,8 @@
 #include <utility>
 #include <vector>
 
-#include "crmkit/customer.hpp"
-#include "crmkit/error.hpp"
+#include "crmkit/records/customer.hpp"
+#include "crmkit/base/error.hpp"
 #include "records/detail.hpp"
 
 namespace crmkit {

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "crmkit/error.hpp"
+#include "crmkit/base/error.hpp"
 
 namespace crmkit {
 inline namespace v0 {

@@ -3,7 +3,7 @@
 #include <unordered_map>
 #include <utility>
 
-#include "crmkit/error.hpp"
+#include "crmkit/base/error.hpp"
 #include "store/store_impl.hpp"
 
 namespace crmkit {

@@ -16,7 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "crmkit/store.hpp"
+#include "crmkit/base/error.hpp"
+#include "crmkit/store/store.hpp"
 #include "store/sqlite.hpp"
 
 namespace crmkit {

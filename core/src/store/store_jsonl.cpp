@@ -14,8 +14,8 @@
 #include <ostream>
 #include <string>
 
-#include "crmkit/error.hpp"
-#include "crmkit/json.hpp"
+#include "crmkit/base/error.hpp"
+#include "crmkit/base/json.hpp"
 #include "store/store_impl.hpp"
 
 namespace crmkit {

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "crmkit/error.hpp"
+#include "crmkit/base/error.hpp"
 #include "internal.hpp"
 
 namespace crmkit {

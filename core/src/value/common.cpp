@@ -15,7 +15,7 @@
 #include <string>
 #include <thread>
 
-#include "crmkit/error.hpp"
+#include "crmkit/base/error.hpp"
 #include "internal.hpp"
 
 namespace crmkit {

@@ -2,7 +2,7 @@
 #include <cmath>
 #include <string>
 
-#include "crmkit/error.hpp"
+#include "crmkit/base/error.hpp"
 #include "internal.hpp"
 
 namespace crmkit {

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "crmkit/models.hpp"
+#include "crmkit/value/models.hpp"
 
 namespace crmkit {
 inline namespace v0 {

@@ -1,6 +1,6 @@
 // Lifetime value in three parts (ltv.hpp). Money is summed as int64 minor units with overflow
 // checks; the only double-to-money crossing is Money::from_model_value, once per customer.
-#include "crmkit/ltv.hpp"
+#include "crmkit/value/ltv.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -10,7 +10,7 @@
 #include <unordered_set>
 #include <utility>
 
-#include "crmkit/error.hpp"
+#include "crmkit/base/error.hpp"
 #include "internal.hpp"
 
 namespace crmkit {

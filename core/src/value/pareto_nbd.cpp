@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "crmkit/error.hpp"
+#include "crmkit/base/error.hpp"
 #include "internal.hpp"
 
 namespace crmkit {

@@ -1,14 +1,14 @@
 // RFM scores: ranks by a stable sort (ties keep input order, as pandas' method="first"), then
 // the qcut bin of each rank in exact integer arithmetic (pandas computes the same edges in
 // floating point: 1 + (n - 1) * j / 5, right-closed, the lowest edge included).
-#include "crmkit/rfm.hpp"
+#include "crmkit/value/rfm.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <utility>
 
-#include "crmkit/error.hpp"
+#include "crmkit/base/error.hpp"
 
 namespace crmkit {
 inline namespace v0 {

@@ -1,7 +1,7 @@
 // RFM summaries: one ordering of the rows by (customer, time), then one pass per customer.
 // The pass is templated on how amounts are read and summed (none, double, exact int64 minor
 // units) so that the three public overloads share one implementation without per-row branches.
-#include "crmkit/summary.hpp"
+#include "crmkit/value/summary.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 #include <numeric>
 #include <string>
 
-#include "crmkit/error.hpp"
+#include "crmkit/base/error.hpp"
 
 namespace crmkit {
 inline namespace v0 {

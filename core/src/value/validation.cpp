@@ -1,11 +1,11 @@
 // Calibration vs holdout validation (validation.hpp).
-#include "crmkit/validation.hpp"
+#include "crmkit/value/validation.hpp"
 
 #include <cmath>
 #include <cstdio>
 #include <string>
 
-#include "crmkit/error.hpp"
+#include "crmkit/base/error.hpp"
 
 namespace crmkit {
 inline namespace v0 {

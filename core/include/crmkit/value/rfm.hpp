@@ -1,4 +1,4 @@
-// crmkit/rfm.hpp: RFM scores (quintiles 1..5 of recency, frequency and monetary value) and the
+// crmkit/value/rfm.hpp: RFM scores (quintiles 1..5 of recency, frequency and monetary value) and the
 // named segment of each customer, as pure functions over columns.
 //
 // Scoring follows the usual pandas recipe, computed exactly:

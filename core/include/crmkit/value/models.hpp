@@ -1,4 +1,4 @@
-// crmkit/models.hpp: the buy-till-you-die models of the value layer, as pure functions over columns.
+// crmkit/value/models.hpp: the buy-till-you-die models of the value layer, as pure functions over columns.
 //
 // Models: BG/NBD (Fader, Hardie, Lee 2005), MBG/NBD (Batislam et al. 2007, as lifetimes'
 // ModifiedBetaGeoFitter), Pareto/NBD (Schmittlein et al. 1987; Fader-Hardie 2005 note), BG/BB

@@ -1,4 +1,4 @@
-// crmkit/store.hpp: the embedded store. Open a store here; start here.
+// crmkit/store/store.hpp: the embedded store. Open a store here; start here.
 //
 // A Store is one SQLite database file (or ":memory:") holding customers, the append-only event
 // ledger, the custom-field schema, an audit log and the suppression list of erased customers.
@@ -34,10 +34,10 @@
 #include <string_view>
 #include <vector>
 
-#include "crmkit/customer.hpp"
-#include "crmkit/event.hpp"
-#include "crmkit/money.hpp"
-#include "crmkit/time.hpp"
+#include "crmkit/records/customer.hpp"
+#include "crmkit/records/event.hpp"
+#include "crmkit/base/money.hpp"
+#include "crmkit/base/time.hpp"
 
 namespace crmkit {
 inline namespace v0 {

@@ -1,4 +1,4 @@
-// crmkit/json.hpp: strict JSON input, shared by every crmkit entry point that reads JSON.
+// crmkit/base/json.hpp: strict JSON input, shared by every crmkit entry point that reads JSON.
 //
 // crmkit reads JSON from untrusted sources (API payloads, JSON Lines imports), so parsing is
 // stricter than nlohmann::json's default: invalid UTF-8, duplicate keys in one object and nesting

@@ -1,4 +1,4 @@
-// crmkit/validation.hpp: calibration vs holdout validation of a transaction model.
+// crmkit/value/validation.hpp: calibration vs holdout validation of a transaction model.
 //
 // Fit a model on the calibration period (summary.hpp's calibration_and_holdout_data gives the
 // *_cal columns), predict each customer's repeat purchases over the holdout (duration_holdout, in
@@ -23,8 +23,8 @@
 #include <span>
 #include <vector>
 
-#include "crmkit/models.hpp"
-#include "crmkit/summary.hpp"
+#include "crmkit/value/models.hpp"
+#include "crmkit/value/summary.hpp"
 
 namespace crmkit {
 inline namespace v0 {

@@ -1,4 +1,4 @@
-// crmkit/error.hpp: the one exception type crmkit throws, and its codes.
+// crmkit/base/error.hpp: the one exception type crmkit throws, and its codes.
 //
 // Every fallible crmkit call reports failure by throwing crmkit::Error. The message names the
 // field and the problem ("purchase.amount: 12.345 has more decimals than USD allows (2)"), so it

@@ -1,4 +1,4 @@
-// crmkit/money.hpp: exact amounts of money in ISO 4217 currencies.
+// crmkit/base/money.hpp: exact amounts of money in ISO 4217 currencies.
 //
 // Invariants (kept by every operation in this file):
 //  - A Money is an integer number of minor units of one Currency (cents for USD, yen for JPY,

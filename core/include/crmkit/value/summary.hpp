@@ -1,4 +1,4 @@
-// crmkit/summary.hpp: RFM summaries (frequency, recency, T, monetary value) of a transaction log,
+// crmkit/value/summary.hpp: RFM summaries (frequency, recency, T, monetary value) of a transaction log,
 // the calibration/holdout split, and cumulative repeat transactions, as pure functions over
 // columns.
 //
@@ -36,7 +36,7 @@
 #include <string_view>
 #include <vector>
 
-#include "crmkit/time.hpp"
+#include "crmkit/base/time.hpp"
 
 namespace crmkit {
 inline namespace v0 {

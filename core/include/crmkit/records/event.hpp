@@ -1,4 +1,4 @@
-// crmkit/event.hpp: the events of the append-only ledger.
+// crmkit/records/event.hpp: the events of the append-only ledger.
 //
 // An Event is what happened with one customer at one time: a purchase, a refund of a purchase, an
 // interaction (call, visit, gift, ...), a referral, a survey response or taking part in an event.
@@ -25,9 +25,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "crmkit/customer.hpp"
-#include "crmkit/money.hpp"
-#include "crmkit/time.hpp"
+#include "crmkit/records/customer.hpp"
+#include "crmkit/base/money.hpp"
+#include "crmkit/base/time.hpp"
 
 namespace crmkit {
 inline namespace v0 {

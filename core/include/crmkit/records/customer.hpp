@@ -1,4 +1,4 @@
-// crmkit/customer.hpp: the customer record and its parts (contacts, consent, demographics,
+// crmkit/records/customer.hpp: the customer record and its parts (contacts, consent, demographics,
 // organisation membership, custom fields).
 //
 // A Customer is a plain value. The Store validates and normalises it on every write (see
@@ -23,8 +23,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "crmkit/money.hpp"
-#include "crmkit/time.hpp"
+#include "crmkit/base/money.hpp"
+#include "crmkit/base/time.hpp"
 
 namespace crmkit {
 inline namespace v0 {

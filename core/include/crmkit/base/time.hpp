@@ -1,4 +1,4 @@
-// crmkit/time.hpp: instants (Timestamp, UTC microseconds) and calendar dates (Date).
+// crmkit/base/time.hpp: instants (Timestamp, UTC microseconds) and calendar dates (Date).
 //
 // All crmkit times are UTC. A Timestamp is a count of microseconds since 1970-01-01T00:00:00Z;
 // offsets in parsed text are applied and then forgotten. Supported range: years 0001..9999.

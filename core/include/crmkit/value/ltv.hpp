@@ -1,4 +1,4 @@
-// crmkit/ltv.hpp: lifetime value in three parts (DOMAIN.md s.1), per customer, as columns.
+// crmkit/value/ltv.hpp: lifetime value in three parts (DOMAIN.md s.1), per customer, as columns.
 //
 //   LTV = historical value + current value + potential value
 //
@@ -40,8 +40,8 @@
 #include <string_view>
 #include <vector>
 
-#include "crmkit/models.hpp"
-#include "crmkit/money.hpp"
+#include "crmkit/value/models.hpp"
+#include "crmkit/base/money.hpp"
 
 namespace crmkit {
 inline namespace v0 {
