@@ -109,7 +109,7 @@ crmkit::Int128 int128_from_py(py::handle obj, std::string_view field) {
 }
 
 py::int_ int128_to_py(const crmkit::Int128& value) {
-  std::string text = value.str();
+  std::string text = value.to_string();
   PyObject* out = PyLong_FromString(text.c_str(), nullptr, 10);
   if (out == nullptr) throw py::error_already_set();
   return py::reinterpret_steal<py::int_>(out);

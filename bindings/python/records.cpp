@@ -2,6 +2,7 @@
 #include <string>
 
 #include "conversions.hpp"
+#include "crmkit/json.hpp"
 
 namespace crmkit_py {
 

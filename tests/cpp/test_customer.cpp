@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "crmkit/records/customer.hpp"
+#include "crmkit/records/json.hpp"
 #include "crmkit/base/error.hpp"
 #include "support.hpp"
 

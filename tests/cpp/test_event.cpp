@@ -6,6 +6,7 @@
 
 #include "crmkit/base/error.hpp"
 #include "crmkit/records/event.hpp"
+#include "crmkit/records/json.hpp"
 #include "support.hpp"
 
 using namespace crmkit;

@@ -1,16 +1,24 @@
-// crmkit/crmkit.hpp: includes the whole public API of crmkit.
+// crmkit/crmkit.hpp: includes the public API of crmkit, except the JSON conversions.
+//
+// Everything a host needs for the common path (records, the ledger, money, time, the store, the
+// value engine) and nothing from crmkit's dependencies: no Boost and no nlohmann/json header is
+// reached from here, so a host file that includes it compiles quickly. The nlohmann::json
+// conversions (to_json, customer_from_json, event_from_json, money_from_json,
+// parse_json_strict) are opt-in: include crmkit/json.hpp for them. JSON text is read without
+// them by customer_from_json_text and event_from_json_text (included here).
+// A ctest test (tests/headers) keeps Boost and nlohmann out of this header's closure.
 #pragma once
 
-#include "crmkit/records/customer.hpp"
 #include "crmkit/base/error.hpp"
+#include "crmkit/base/int128.hpp"
+#include "crmkit/base/money.hpp"
+#include "crmkit/base/time.hpp"
+#include "crmkit/records/customer.hpp"
 #include "crmkit/records/event.hpp"
-#include "crmkit/base/json.hpp"
+#include "crmkit/store/store.hpp"
 #include "crmkit/value/ltv.hpp"
 #include "crmkit/value/models.hpp"
-#include "crmkit/base/money.hpp"
 #include "crmkit/value/rfm.hpp"
-#include "crmkit/store/store.hpp"
 #include "crmkit/value/summary.hpp"
-#include "crmkit/base/time.hpp"
 #include "crmkit/value/validation.hpp"
 #include "crmkit/version.hpp"

@@ -3,10 +3,14 @@
 // limit). nlohmann's lexer already refuses ill-formed UTF-8 (including overlong forms and
 // unpaired surrogate escapes) and unescaped control characters; raw NUL bytes are refused here
 // first. nlohmann's errors are reworded as "<what>: malformed JSON at byte N: ...".
+//
+// Also the JSON form of Money, with the same strict reading (and the same messages) as the
+// records' JSON readers in core/src/records/detail.cpp.
 #include "crmkit/base/json.hpp"
 
 #include "crmkit/base/error.hpp"
 
+#include <algorithm>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -36,6 +40,42 @@ std::string parse_error_detail(const char* what) {
   const std::size_t bracket = message.find("] ");
   if (bracket != std::string::npos) return message.substr(bracket + 2);
   return message;
+}
+
+// `text` in single quotes, at most 64 bytes, bytes outside printable ASCII as \xNN (the form
+// records/detail.cpp's quote_text writes, so messages read the same in every layer).
+std::string quote_escaped(std::string_view text) {
+  static constexpr std::size_t kMax = 64;
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out = "'";
+  const std::size_t shown = std::min(text.size(), kMax);
+  for (std::size_t i = 0; i < shown; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7F && c != '\\') {
+      out += static_cast<char>(c);
+    } else if (c == '\\') {
+      out += "\\\\";
+    } else {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0x0F];
+    }
+  }
+  if (shown < text.size()) out += "...";
+  out += '\'';
+  return out;
+}
+
+std::string child_path(std::string_view path, std::string_view key) {
+  std::string out(path);
+  if (!out.empty()) out += '.';
+  out += key;
+  return out;
+}
+
+[[noreturn]] void throw_json_type(const nlohmann::json& j, std::string_view path,
+                                  std::string_view expected) {
+  throw_invalid(path, "expected " + std::string(expected) + ", got " + j.type_name());
 }
 
 }  // namespace
@@ -92,6 +132,37 @@ nlohmann::json parse_json_strict(std::string_view text, std::string_view what,
     // e.g. out_of_range 406 for a number literal too large for a double.
     throw_invalid(what, "malformed JSON: " + parse_error_detail(e.what()));
   }
+}
+
+nlohmann::json to_json(const Money& money) {
+  return nlohmann::json{{"amount", money.amount_string()},
+                        {"currency", std::string(money.currency().code())}};
+}
+
+Money money_from_json(const nlohmann::json& j, std::string_view field) {
+  if (!j.is_object()) throw_json_type(j, field, "object");
+  for (const auto& item : j.items()) {
+    if (item.key() != "amount" && item.key() != "currency") {
+      throw_invalid(child_path(field, item.key()), "unknown field");
+    }
+  }
+  const std::string currency_path = child_path(field, "currency");
+  const auto currency_it = j.find("currency");
+  if (currency_it == j.end()) throw_invalid(currency_path, "required field missing");
+  if (!currency_it->is_string()) throw_json_type(*currency_it, currency_path, "currency code string");
+  const std::string& code = currency_it->get_ref<const std::string&>();
+  Currency currency;  // XXX
+  if (code != "XXX") {
+    if (!Currency::is_known(code)) {
+      throw_invalid(currency_path, "unknown currency " + quote_escaped(code));
+    }
+    currency = Currency::of(code);
+  }
+  const std::string amount_path = child_path(field, "amount");
+  const auto amount_it = j.find("amount");
+  if (amount_it == j.end()) throw_invalid(amount_path, "required field missing");
+  if (!amount_it->is_string()) throw_json_type(*amount_it, amount_path, "a decimal string");
+  return Money::parse(amount_it->get_ref<const std::string&>(), currency, amount_path);
 }
 
 }  // namespace v0

@@ -1,11 +1,14 @@
 // Decimal and Money: exact arithmetic on checked 128-bit integers.
 //
-// Intermediate results that can exceed 128 bits (rescaling for comparison, amount * rate,
+// The public type is crmkit::Int128; the arithmetic here runs on Boost's checked_int128_t (Narrow)
+// and checked_int256_t (Wide), converted with to_boost/from_boost (int128_boost.hpp: a copy of
+// two words and a sign, never through text). Intermediate results that can exceed 128 bits (rescaling for comparison, amount * rate,
 // amount * ratio during allocation) are computed in a checked 256-bit integer (Wide) and brought
 // back to Int128 with an explicit range check, so the only overflow a caller sees is a result
 // that does not fit in Int128 itself.
 #include "crmkit/base/money.hpp"
 
+#include "base/int128_boost.hpp"
 #include "crmkit/base/error.hpp"
 
 #include <algorithm>
@@ -21,6 +24,7 @@ namespace crmkit {
 inline namespace v0 {
 namespace {
 
+using Narrow = BoostInt128;
 using Wide = boost::multiprecision::checked_int256_t;
 
 constexpr int kMaxScale = 30;
@@ -38,7 +42,7 @@ const Wide& pow10(int exponent) {
 }
 
 const Wide& int128_max_wide() {
-  static const Wide max = Wide(std::numeric_limits<Int128>::max());
+  static const Wide max = Wide(std::numeric_limits<Narrow>::max());
   return max;
 }
 
@@ -52,7 +56,7 @@ Int128 narrow(const Wide& value, std::string_view field, std::string_view what) 
     throw_error(ErrorCode::overflow, field,
                 std::string(what) + " is outside the exact range (+-2^128 minor units)");
   }
-  return static_cast<Int128>(value);
+  return from_boost(static_cast<Narrow>(value));
 }
 
 // As above, but the description is only built when the value does not fit (the bulk-import path
@@ -60,7 +64,7 @@ Int128 narrow(const Wide& value, std::string_view field, std::string_view what) 
 template <class Describe>
 Int128 narrow_lazy(const Wide& value, std::string_view field, Describe&& describe) {
   if (!fits_int128(value)) narrow(value, field, describe());
-  return static_cast<Int128>(value);
+  return from_boost(static_cast<Narrow>(value));
 }
 
 std::string quote_text(std::string_view text) {
@@ -185,7 +189,7 @@ Decimal Decimal::parse(std::string_view text, std::string_view field) {
   if (frac_digits > static_cast<std::size_t>(kMaxScale)) {
     throw_invalid(field, quote_text(text) + " has more than 30 digits after the point");
   }
-  Int128 value = 0;
+  Narrow value = 0;
   try {
     for (std::size_t k = int_begin; k < int_end; ++k) value = value * 10 + (text[k] - '0');
     for (std::size_t k = frac_begin; k < frac_end; ++k) value = value * 10 + (text[k] - '0');
@@ -194,27 +198,27 @@ Decimal Decimal::parse(std::string_view text, std::string_view field) {
                 quote_text(text) + " is outside the exact range (39 significant digits)");
   }
   if (negative) value = -value;
-  return Decimal(value, static_cast<int>(frac_digits));
+  return Decimal(from_boost(value), static_cast<int>(frac_digits));
 }
 
 std::string Decimal::to_string() const {
-  std::string digits = abs(coefficient_).str();
+  std::string digits = abs(coefficient_).to_string();
   const auto scale = static_cast<std::size_t>(scale_);
   if (digits.size() <= scale) digits.insert(0, scale + 1 - digits.size(), '0');
   if (scale > 0) digits.insert(digits.size() - scale, 1, '.');
-  if (coefficient_ < 0) digits.insert(0, 1, '-');
+  if (coefficient_.is_negative()) digits.insert(0, 1, '-');
   return digits;
 }
 
 Decimal Decimal::normalized() const {
-  Int128 c = coefficient_;
+  Narrow c = to_boost(coefficient_);
   int s = scale_;
   while (s > 0 && c % 10 == 0) {
     c /= 10;
     --s;
   }
   if (c == 0) s = 0;
-  return Decimal(c, s);
+  return Decimal(from_boost(c), s);
 }
 
 // When digits >= scale() the value is returned unchanged (no zeros are appended), so
@@ -222,7 +226,7 @@ Decimal Decimal::normalized() const {
 Decimal Decimal::rounded(int digits, RoundingMode mode) const {
   if (digits < 0) throw_invalid("decimal.digits", std::to_string(digits) + " is negative");
   if (digits >= scale_) return *this;
-  Wide q = divide_rounded(Wide(coefficient_), pow10(scale_ - digits), mode);
+  Wide q = divide_rounded(Wide(to_boost(coefficient_)), pow10(scale_ - digits), mode);
   // |q| <= |coefficient| + 1 and a magnitude that rounded up cannot exceed 2^128-1 after
   // dividing by at least 10, so this narrowing never fails.
   return Decimal(narrow(q, "decimal", "rounded value"), digits);
@@ -239,8 +243,8 @@ std::strong_ordering operator<=>(const Decimal& a, const Decimal& b) {
                                            : std::strong_ordering::greater;
   }
   const int s = std::max(a.scale_, b.scale_);
-  const Wide x = Wide(a.coefficient_) * pow10(s - a.scale_);
-  const Wide y = Wide(b.coefficient_) * pow10(s - b.scale_);
+  const Wide x = Wide(to_boost(a.coefficient_)) * pow10(s - a.scale_);
+  const Wide y = Wide(to_boost(b.coefficient_)) * pow10(s - b.scale_);
   if (x == y) return std::strong_ordering::equal;
   return x < y ? std::strong_ordering::less : std::strong_ordering::greater;
 }
@@ -274,11 +278,11 @@ Money Money::parse_with_currency(std::string_view text, std::string_view field) 
 Money Money::from_decimal(const Decimal& value, Currency currency, std::string_view field) {
   const int mu = currency.minor_units();
   if (value.scale() <= mu) {
-    Wide minor = Wide(value.coefficient()) * pow10(mu - value.scale());
+    Wide minor = Wide(to_boost(value.coefficient())) * pow10(mu - value.scale());
     return Money(narrow_lazy(minor, field, [&] { return quote_text(value.to_string()); }), currency);
   }
   const Wide& divisor = pow10(value.scale() - mu);
-  const Wide coefficient = Wide(value.coefficient());
+  const Wide coefficient = Wide(to_boost(value.coefficient()));
   if (coefficient % divisor != 0) {
     throw_invalid(field, value.to_string() + " has more decimals than " +
                              std::string(currency.code()) + " allows (" + std::to_string(mu) +
@@ -358,12 +362,11 @@ Money Money::from_model_value(double value, Currency currency, RoundingMode mode
 }
 
 std::int64_t Money::minor_units_i64() const {
-  if (minor_ > std::numeric_limits<std::int64_t>::max() ||
-      minor_ < std::numeric_limits<std::int64_t>::min()) {
+  if (!minor_.fits_int64()) {
     throw_error(ErrorCode::overflow, "amount",
                 to_string() + " does not fit in 64-bit minor units");
   }
-  return static_cast<std::int64_t>(minor_);
+  return minor_.to_int64();
 }
 
 double Money::to_double() const {
@@ -392,18 +395,24 @@ void Money::require_same_currency(const Money& other, const char* op) const {
 
 Money Money::operator+(const Money& other) const {
   require_same_currency(other, "add");
-  return checked("sum", [&] { return Money(Int128(minor_ + other.minor_), currency_); });
+  return checked("sum", [&] {
+    return Money(from_boost(Narrow(to_boost(minor_) + to_boost(other.minor_))), currency_);
+  });
 }
 
 Money Money::operator-(const Money& other) const {
   require_same_currency(other, "subtract");
-  return checked("difference", [&] { return Money(Int128(minor_ - other.minor_), currency_); });
+  return checked("difference", [&] {
+    return Money(from_boost(Narrow(to_boost(minor_) - to_boost(other.minor_))), currency_);
+  });
 }
 
-Money Money::operator-() const { return Money(Int128(-minor_), currency_); }
+Money Money::operator-() const { return Money(-minor_, currency_); }
 
 Money Money::operator*(std::int64_t factor) const {
-  return checked("product", [&] { return Money(Int128(minor_ * Int128(factor)), currency_); });
+  return checked("product", [&] {
+    return Money(from_boost(Narrow(to_boost(minor_) * Narrow(factor))), currency_);
+  });
 }
 
 Money& Money::operator+=(const Money& other) {
@@ -418,7 +427,7 @@ Money& Money::operator-=(const Money& other) {
 
 Money Money::multiply(const Decimal& rate, RoundingMode mode) const {
   // |minor| * |coefficient| < 2^256: the product is exact in Wide.
-  const Wide product = Wide(minor_) * Wide(rate.coefficient());
+  const Wide product = Wide(to_boost(minor_)) * Wide(to_boost(rate.coefficient()));
   const Wide minor = divide_rounded(product, pow10(rate.scale()), mode);
   return Money(narrow(minor, "amount", "product"), currency_);
 }
@@ -435,8 +444,8 @@ std::vector<Money> Money::allocate(std::span<const std::int64_t> ratios) const {
   }
   if (sum == 0) throw_invalid("ratios", "sum to zero");
 
-  const bool negative = minor_ < 0;
-  const Wide total = abs(Wide(minor_));
+  const bool negative = minor_.is_negative();
+  const Wide total = abs(Wide(to_boost(minor_)));
   std::vector<Wide> shares(ratios.size());
   std::vector<Wide> remainders(ratios.size());
   Wide given = 0;
@@ -459,24 +468,24 @@ std::vector<Money> Money::allocate(std::span<const std::int64_t> ratios) const {
   std::vector<Money> out;
   out.reserve(ratios.size());
   for (const Wide& share : shares) {
-    out.push_back(Money(static_cast<Int128>(negative ? Wide(-share) : share), currency_));
+    out.push_back(Money(from_boost(static_cast<Narrow>(negative ? Wide(-share) : share)), currency_));
   }
   return out;
 }
 
 std::vector<Money> Money::allocate(std::size_t n) const {
   if (n == 0) throw_invalid("parts", "must be at least 1");
-  const bool negative = minor_ < 0;
-  const Int128 total = abs(minor_);
-  const Int128 count = Int128(static_cast<std::uint64_t>(n));
-  const Int128 base = total / count;
-  const Int128 extra = total % count;
+  const bool negative = minor_.is_negative();
+  const Narrow total = abs(to_boost(minor_));
+  const Narrow count = Narrow(static_cast<std::uint64_t>(n));
+  const Narrow base = total / count;
+  const Narrow extra = total % count;
   std::vector<Money> out;
   out.reserve(n);
   for (std::size_t k = 0; k < n; ++k) {
-    Int128 share = base;
-    if (Int128(static_cast<std::uint64_t>(k)) < extra) share += 1;
-    out.push_back(Money(negative ? Int128(-share) : share, currency_));
+    Narrow share = base;
+    if (Narrow(static_cast<std::uint64_t>(k)) < extra) share += 1;
+    out.push_back(Money(from_boost(negative ? Narrow(-share) : share), currency_));
   }
   return out;
 }

@@ -7,6 +7,7 @@
 
 #include "crmkit/base/error.hpp"
 #include "crmkit/base/json.hpp"
+#include "crmkit/records/json.hpp"
 #include "records/detail.hpp"
 
 namespace crmkit {
@@ -219,19 +220,6 @@ const ContactPoint* Customer::primary_contact(ContactKind kind) const noexcept {
 }
 
 // ---- JSON ----
-
-json to_json(const Money& money) {
-  return json{{"amount", money.amount_string()}, {"currency", std::string(money.currency().code())}};
-}
-
-Money money_from_json(const json& j, std::string_view field) {
-  const JsonObject o(j, std::string(field), {"amount", "currency"});
-  const Currency currency = detail::read_currency(o.require("currency"), o.path_of("currency"));
-  const json& amount = o.require("amount");
-  const std::string amount_path = o.path_of("amount");
-  if (!amount.is_string()) detail::throw_json_type(amount, amount_path, "a decimal string");
-  return Money::parse(amount.get_ref<const std::string&>(), currency, amount_path);
-}
 
 json to_json(const FieldDef& def) {
   return json{{"name", def.name},         {"type", to_string(def.type)},

@@ -6,6 +6,7 @@
 
 #include "crmkit/base/error.hpp"
 #include "crmkit/base/json.hpp"
+#include "crmkit/records/json.hpp"
 #include "records/detail.hpp"
 
 namespace crmkit {

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "crmkit/base/error.hpp"
+#include "crmkit/records/json.hpp"
 #include "crmkit/store/store.hpp"
 #include "store/sqlite.hpp"
 

@@ -10,6 +10,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "base/int128_boost.hpp"
 #include "crmkit/base/error.hpp"
 #include "internal.hpp"
 
@@ -43,9 +44,9 @@ std::int64_t checked_add(std::int64_t a, std::int64_t b, std::string_view field)
 }
 
 std::int64_t to_i64(const Money& m, std::string_view field) {
-  if (m.minor_units() > Int128(INT64_MAX) || m.minor_units() < Int128(INT64_MIN))
+  if (!m.minor_units().fits_int64())
     throw_error(ErrorCode::overflow, field, m.to_string() + " leaves the int64 range of minor units");
-  return static_cast<std::int64_t>(m.minor_units());
+  return m.minor_units().to_int64();
 }
 
 // Row index of every customer id; throws on a duplicate.
@@ -63,12 +64,13 @@ std::unordered_map<std::int64_t, std::size_t> index_ids(std::span<const std::int
 }
 
 // num / den for num >= 0, den > 0, rounded with `mode`.
-Int128 divide_rounded(const Int128& num, std::int64_t den, RoundingMode mode) {
-  const Int128 d(den);
-  const Int128 q = num / d;
-  const Int128 r = num % d;
-  if (r == 0) return q;
-  const Int128 twice = r * 2;
+Int128 divide_rounded(const Int128& numerator, std::int64_t den, RoundingMode mode) {
+  const BoostInt128 num = to_boost(numerator);
+  const BoostInt128 d(den);
+  const BoostInt128 q = num / d;
+  const BoostInt128 r = num % d;
+  if (r == 0) return from_boost(q);
+  const BoostInt128 twice = r * 2;
   bool up = false;
   switch (mode) {
     case RoundingMode::down:
@@ -79,7 +81,7 @@ Int128 divide_rounded(const Int128& num, std::int64_t den, RoundingMode mode) {
     case RoundingMode::half_down: up = twice > d; break;
     case RoundingMode::half_even: up = twice > d || (twice == d && q % 2 != 0); break;
   }
-  return up ? q + 1 : q;
+  return from_boost(up ? BoostInt128(q + 1) : q);
 }
 
 // Ends of the discounting steps over (0, horizon]: u_k = min(k * step, horizon).

@@ -3,8 +3,8 @@
 // Invariants (kept by every operation in this file):
 //  - A Money is an integer number of minor units of one Currency (cents for USD, yen for JPY,
 //    fils for BHD, ten-thousandths for CLF). It is held in a checked 128-bit integer
-//    (boost::multiprecision::checked_int128_t); any result outside that range throws
-//    Error{overflow} instead of wrapping.
+//    (crmkit::Int128: a sign and a 128-bit magnitude, +-(2^128-1)); any result outside that
+//    range throws Error{overflow} instead of wrapping.
 //  - No binary floating-point number is ever accepted as an amount. Amounts come from decimal
 //    strings, Decimal values or integer minor units. The only path from a double (a model's
 //    expectation) is Money::from_model_value, which is explicit and rounded.
@@ -24,14 +24,10 @@
 #include <string_view>
 #include <vector>
 
-#include <boost/multiprecision/cpp_int.hpp>
+#include "crmkit/base/int128.hpp"
 
 namespace crmkit {
 inline namespace v0 {
-
-// The exact integer type under Money and Decimal. Overflow throws std::overflow_error inside
-// Boost; crmkit converts that to Error{overflow}.
-using Int128 = boost::multiprecision::checked_int128_t;
 
 // How an exact result that falls between two representable values is rounded.
 enum class RoundingMode {
@@ -95,8 +91,8 @@ class Decimal {
 
   const Int128& coefficient() const noexcept { return coefficient_; }
   int scale() const noexcept { return scale_; }
-  bool is_negative() const noexcept { return coefficient_ < 0; }
-  bool is_zero() const noexcept { return coefficient_ == 0; }
+  bool is_negative() const noexcept { return coefficient_.is_negative(); }
+  bool is_zero() const noexcept { return coefficient_.is_zero(); }
 
   // The plain decimal string with exactly scale() digits after the point ("1.50", "-3", "0.007").
   std::string to_string() const;
@@ -109,7 +105,7 @@ class Decimal {
   friend std::strong_ordering operator<=>(const Decimal& a, const Decimal& b);
 
  private:
-  Int128 coefficient_ = 0;
+  Int128 coefficient_;
   int scale_ = 0;
 };
 
@@ -150,9 +146,9 @@ class Money {
   // The amount in major units as a double, for model arithmetic only (may be inexact).
   double to_double() const;
 
-  bool is_zero() const noexcept { return minor_ == 0; }
-  bool is_negative() const noexcept { return minor_ < 0; }
-  bool is_positive() const noexcept { return minor_ > 0; }
+  bool is_zero() const noexcept { return minor_.is_zero(); }
+  bool is_negative() const noexcept { return minor_.is_negative(); }
+  bool is_positive() const noexcept { return minor_.sign() > 0; }
 
   // "12.34" with exactly minor_units() decimals.
   std::string amount_string() const;
@@ -190,7 +186,7 @@ class Money {
   void require_same_currency(const Money& other, const char* op) const;
 
   Currency currency_;
-  Int128 minor_ = 0;
+  Int128 minor_;
 };
 
 }  // namespace v0

@@ -13,6 +13,7 @@
 // Thread-safety: plain values; the usual rules for std types apply.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -20,8 +21,6 @@
 #include <string_view>
 #include <variant>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "crmkit/base/money.hpp"
 #include "crmkit/base/time.hpp"
@@ -193,23 +192,15 @@ std::string normalize_phone(std::string_view phone, std::string_view field = "ph
 void check_text(std::string_view text, std::string_view field, std::size_t min_bytes,
                 std::size_t max_bytes);
 
-// JSON forms (the ones JSON Lines export uses). to_json writes every field; from_json is strict:
-// unknown keys, wrong JSON types, bad enum names and malformed values throw
-// Error{invalid_argument} naming the field path ("customer.contacts[0].kind"). Missing optional
-// keys take their defaults. Money in JSON is {"amount": "12.34", "currency": "USD"} (amount a
-// string, never a number); dates are "YYYY-MM-DD"; timestamps ISO 8601 strings. Custom field
-// values: text/enum a JSON string, integer a JSON integer, bool a JSON boolean, decimal
-// {"decimal": "1.50"}, money {"amount": "12.34", "currency": "USD"}, date {"date": "2024-01-31"};
-// a JSON number with a fraction or exponent is refused everywhere.
-// from_json does not validate business rules (use validate_customer / a Store for that).
-nlohmann::json to_json(const Customer& customer);
-Customer customer_from_json(const nlohmann::json& j);
-// Parses text strictly (parse_json_strict) and then customer_from_json.
+// Reads a customer from JSON text: strict parsing (no invalid UTF-8, no duplicate keys, depth
+// and size limits), then the strict reading that customer_from_json (crmkit/records/json.hpp)
+// describes. Takes text and needs no JSON library in the host: a host that does not use
+// nlohmann/json reads customers with this. Throws Error{invalid_argument} whose message starts
+// with "customer" and names the field path ("customer.contacts[0].kind: ...").
+// Does not validate business rules (use validate_customer / a Store for that).
+// The nlohmann::json forms (to_json(Customer), customer_from_json, to_json(FieldDef),
+// field_def_from_json) are in crmkit/records/json.hpp, not included by crmkit/crmkit.hpp.
 Customer customer_from_json_text(std::string_view text);
-nlohmann::json to_json(const FieldDef& def);
-FieldDef field_def_from_json(const nlohmann::json& j);
-nlohmann::json to_json(const Money& money);
-Money money_from_json(const nlohmann::json& j, std::string_view field = "amount");
 
 }  // namespace v0
 }  // namespace crmkit

@@ -23,8 +23,6 @@
 #include <string_view>
 #include <variant>
 
-#include <nlohmann/json.hpp>
-
 #include "crmkit/records/customer.hpp"
 #include "crmkit/base/money.hpp"
 #include "crmkit/base/time.hpp"
@@ -124,11 +122,14 @@ struct Event {
 // ("purchase.amount: ...").
 void validate_event(const Event& event, const Currency& currency);
 
-// JSON forms: {"id":..,"customer":..,"at":"..","source":"..","idempotency_key":"..",
-// "type":"purchase","purchase":{...},"recorded_at":"..","actor":".."}. from_json is strict in
-// the same way as customer_from_json.
-nlohmann::json to_json(const Event& event);
-Event event_from_json(const nlohmann::json& j);
+// Reads an event from JSON text: strict parsing, then the strict reading that event_from_json
+// (crmkit/records/json.hpp) describes. Takes text and needs no JSON library in the host: a host
+// that does not use nlohmann/json reads events with this. Throws Error{invalid_argument}: for
+// text that is not strict JSON the message starts with "event: ", otherwise it names the field
+// path ("purchase.amount: ..."). Does not validate business rules (use validate_event / a Store
+// for that).
+// The nlohmann::json forms (to_json(Event), event_from_json) are in crmkit/records/json.hpp, not
+// included by crmkit/crmkit.hpp.
 Event event_from_json_text(std::string_view text);
 
 }  // namespace v0
