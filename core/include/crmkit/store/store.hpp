@@ -18,6 +18,11 @@
 //    (HMAC-SHA-256 with a per-store random key) of its external id, e-mails and phones, so that
 //    re-creating the same person throws Error{suppressed} instead of silently succeeding.
 //
+// Stored codes: enums are stored as the explicit integer values of their declarations
+// (EventType, CustomerKind, ContactKind; InteractionKind and ContactPurpose by name). The values
+// are part of the file format: new values are appended, existing ones never renumbered. A file
+// lists its codes (table `codes`) and a library that disagrees refuses to open it.
+//
 // Thread-safety: a Store is safe to use from many threads at once. Writes are serialised on one
 // writer connection; reads run on a small pool of reader connections (WAL lets them proceed
 // during a write). Several processes may open the same file; a writer waits up to busy_timeout_ms
@@ -127,6 +132,12 @@ struct PurchaseImport {
   bool create_missing_customers = true;
 };
 
+// What get_or_create_customer returns: the stored customer, and whether this call created it.
+struct GetOrCreateResult {
+  Customer customer;
+  bool created = false;
+};
+
 struct ImportReport {
   std::size_t rows = 0;                // rows read
   std::size_t purchases_added = 0;     // new events
@@ -157,11 +168,14 @@ struct EraseReport {
 class Store {
  public:
   // Opens (and if needed creates) the store at `path`; ":memory:" gives a private in-memory store.
-  // Creates or migrates the schema to the current version.
+  // Creates or migrates the schema to the current version: the migration steps an older file
+  // needs run in one transaction, so a failed migration leaves the file as it was.
   // Throws Error{invalid_argument} for a missing or unknown currency on creation,
   // Error{conflict} if options.currency differs from an existing store's, Error{not_found} if the
   // file is missing and create_if_missing is false, Error{corrupt} if the file is not a crmkit
-  // store or is from a newer schema, Error{storage} on I/O failure.
+  // store (a text file, an empty file, another application's SQLite database) or is from a newer
+  // schema, with a message naming the path ("store: '/x/notes.txt' is not a crmkit store (...)"),
+  // Error{storage} on I/O failure or if a read_only open needs a migration.
   static Store open(const std::string& path, const StoreOptions& options = {});
 
   Store(Store&&) noexcept;
@@ -189,6 +203,17 @@ class Store {
   // unknown organisation in a membership, Error{conflict} for a duplicate external_id,
   // Error{suppressed} if its external id, an e-mail or a phone belongs to an erased customer.
   Customer create_customer(const Customer& customer, const WriteContext& ctx = {});
+  // The customer whose external id is customer.external_id, created from `customer` if there is
+  // none, in one write transaction (two callers racing for the same id get one customer: one
+  // sees created = true, the other the stored record with created = false). Safe to run twice.
+  // If a customer with that external id exists it is returned exactly as stored: it is NOT
+  // updated, even where `customer` differs, and `customer` is not validated (use
+  // update_customer to change it); nothing is written or audited then. Otherwise it is created
+  // exactly as by create_customer (validated, audited as "create").
+  // Throws Error{conflict} if the customer with that external id is soft-deleted (restore it
+  // first), and otherwise what create_customer throws (Error{suppressed} for the external id of
+  // an erased customer, Error{invalid_argument} for invalid data).
+  GetOrCreateResult get_or_create_customer(const Customer& customer, const WriteContext& ctx = {});
   // The customer with this id, soft-deleted or erased ones included (see the flags).
   // Throws Error{not_found}.
   Customer get_customer(CustomerId id) const;
