@@ -27,8 +27,11 @@ const char* sync_pragma(SyncMode m) {
 }
 
 // "store: '<path>' is not a crmkit store (<why>)": every open error about the file's content.
-[[noreturn]] void not_a_store(const std::string& path, const std::string& why) {
-  throw Error(ErrorCode::corrupt, "store: '" + path + "' is not a crmkit store (" + why + ")");
+// `why` may be a SQLite error ("store: file is not a database"); its "store: " is dropped.
+[[noreturn]] void not_a_store(const std::string& path, std::string_view why) {
+  if (why.rfind("store: ", 0) == 0) why.remove_prefix(7);
+  throw Error(ErrorCode::corrupt,
+              "store: '" + path + "' is not a crmkit store (" + std::string(why) + ")");
 }
 
 std::string meta_value(sql::Db& db, std::string_view key, const std::string& path) {
