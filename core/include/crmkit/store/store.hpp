@@ -125,10 +125,12 @@ struct PurchaseImport {
   std::vector<std::string> order_id;
   std::vector<std::string> category;
   std::vector<std::int32_t> item_count;
-  std::vector<std::string> idempotency_key;      // a repeated key skips the row
+  std::vector<std::string> idempotency_key;      // the rule of append_event: see import_purchases
   std::string source = "import";
-  // Create a customer (kind person, name = external id) for each unknown external id; if false,
-  // an unknown external id throws Error{not_found}.
+  // Create a customer (kind person, name = external id) for each unknown external id, validated
+  // against the declared fields like create_customer (so a declared required field makes it
+  // fail: "rows[0].custom.tier: required field missing"); if false, an unknown external id
+  // throws Error{not_found}.
   bool create_missing_customers = true;
 };
 
@@ -242,8 +244,10 @@ class Store {
 
   // ---- events ----
   // Appends one event and returns it as stored (id, recorded_at, actor). If its idempotency key
-  // is already in the ledger, returns that earlier event and adds nothing (Error{conflict} if the
-  // earlier event belongs to another customer or is of another type).
+  // is already in the ledger, returns that earlier event and adds nothing (Error{conflict}
+  // "idempotency_key: 'k' belongs to another event (id 7)" if the earlier event belongs to
+  // another customer or is of another type). append_events and import_purchases apply the same
+  // checks and idempotency rule.
   // Throws Error{invalid_argument} (validate_event; refund above what is left; referral to
   // itself), Error{not_found} for an unknown customer, purchase or referred customer,
   // Error{conflict} for an erased or deleted customer.
@@ -263,7 +267,13 @@ class Store {
 
   // ---- bulk and analytics ----
   // Imports purchases column-wise in one transaction (all or nothing); see PurchaseImport.
-  // Errors name the row: "rows[41].amount: 12.345 has more decimals than USD allows (2)".
+  // Each row is checked by the same rules as append_event (validate_event against the store's
+  // currency, and the same idempotency rule: a key already held by a purchase of the same
+  // customer skips the row, a key held by another customer's or another type's event throws
+  // Error{conflict}), with the same messages after a row prefix:
+  // "rows[41].purchase.amount: 12.345 has more decimals than USD allows (2)" where append_events
+  // says "events[41].purchase.amount: ...". Amounts are read in rows.currency (empty: the
+  // store's), so another currency fails at the first row like an event in that currency.
   // Throws Error{invalid_argument} (bad value, vectors of unequal length, another currency),
   // Error{not_found} (unknown external id with create_missing_customers=false),
   // Error{conflict} (a deleted or erased customer), Error{suppressed} (an erased external id).
