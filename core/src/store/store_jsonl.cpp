@@ -1,7 +1,7 @@
 // Store: whole-store export and import as JSON Lines.
 //
 // Format "crmkit-jsonl" version 1, one JSON object per line, keys sorted (nlohmann's default):
-//   {"currency":"USD","format":"crmkit-jsonl","schema_version":1,"suppression_key":"<hex>","version":1}
+//   {"currency":"USD","format":"crmkit-jsonl","schema_version":2,"suppression_key":"<hex>","version":1}
 //   {"field":{...}}        per declared field, in id order (to_json(FieldDef))
 //   {"customer":{...}}     per customer, in id order (to_json(Customer))
 //   {"event":{...}}        per event, in id order (to_json(Event))
