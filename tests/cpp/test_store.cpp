@@ -456,3 +456,46 @@ TEST_CASE("get_or_create_customer creates once and then returns the stored custo
   CHECK_ERROR(s.get_or_create_customer(in), ErrorCode::suppressed,
               "customer.external_id: 'g-1' belongs to an erased customer");
 }
+
+TEST_CASE("a write's rows and audit entries share one clock reading and one context, and a "
+          "failed write leaves no audit entry", "[store]") {
+  Store s = Store::open(":memory:", usd());
+  Customer c = s.create_customer(person("w-1"));
+  c.owner = "maria";
+  c.tags = {"a"};
+  const Customer u = s.update_customer(c, {"bob", "crm"});
+  const auto log = s.audit_log(c.id);
+  REQUIRE(log.size() == 3);
+  CHECK(log[0].at == c.created_at);
+  CHECK(log[1].field == "owner");
+  CHECK(log[2].field == "tags");
+  for (std::size_t i = 1; i < 3; ++i) {
+    CHECK(log[i].at == u.updated_at);
+    CHECK(log[i].actor == "bob");
+    CHECK(log[i].source == "crm");
+  }
+  CHECK(log[0].actor == "system");
+  CHECK(log[0].source == "api");
+
+  PurchaseImport rows;
+  rows.customer_external_id = {"w-1", "w-2"};
+  rows.at = {Timestamp::from_seconds(1700000000), Timestamp::from_seconds(1700000001)};
+  rows.amount = {"1.00", "2.00"};
+  s.import_purchases(rows, {"loader", ""});
+  const AuditEntry imported = s.audit_log().back();
+  CHECK(imported.action == "import_purchases");
+  CHECK(imported.actor == "loader");
+  CHECK(imported.at == s.get_event(1).recorded_at);
+  CHECK(imported.at == s.get_event(2).recorded_at);
+  CHECK(imported.at == s.get_customer_by_external_id("w-2").created_at);
+  CHECK(s.get_event(2).actor == "loader");
+
+  const std::size_t entries = s.audit_log().size();
+  Consent bad;
+  bad.purpose = "marketing";  // no source: invalid
+  CHECK(catch_error([&] { s.set_consent(c.id, bad); }).code() == ErrorCode::invalid_argument);
+  CHECK(catch_error([&] { s.delete_customer(99); }).code() == ErrorCode::not_found);
+  s.delete_customer(c.id);
+  CHECK(catch_error([&] { s.delete_customer(c.id); }).code() == ErrorCode::conflict);
+  CHECK(s.audit_log().size() == entries + 1);
+}
