@@ -257,6 +257,13 @@ void bind_store(py::module_& m) {
            },
            py::arg("customer"), py::kw_only(), py::arg("actor") = "", py::arg("source") = "",
            release())
+      .def("get_or_create_customer",
+           [](Store& s, const Customer& c, const std::string& actor, const std::string& source) {
+             GetOrCreateResult r = s.get_or_create_customer(c, ctx(actor, source));
+             return std::make_pair(std::move(r.customer), r.created);
+           },
+           py::arg("customer"), py::kw_only(), py::arg("actor") = "", py::arg("source") = "",
+           release())
       .def("get_customer", &Store::get_customer, py::arg("id"), release())
       .def("get_customer_by_external_id",
            [](const Store& s, const std::string& v) { return s.get_customer_by_external_id(v); },

@@ -114,7 +114,8 @@ class Store(_core.Store):
         major units; floats and ints are refused naming the row and column), and the optional
         ``order_id``, ``category``, ``item_count`` and ``idempotency_key`` columns (a repeated
         key skips the row, so importing the same frame twice adds nothing). ``currency`` defaults
-        to the store's. Errors name the row: ``rows[3].amount: ...``.
+        to the store's. Errors name the row: ``rows[3].purchase.amount: ...`` (the core's
+        rule for every purchase), ``rows[3].price: ...`` for a column refused here.
         """
         if isinstance(rows, _core.PurchaseImport):
             return super().import_purchases(rows, actor=actor, source=source)

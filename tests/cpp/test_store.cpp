@@ -30,8 +30,8 @@ void set_user_version(const std::string& path, int version) {
 
 TEST_CASE("a new store has the current schema and the given currency", "[store]") {
   Store s = Store::open(":memory:", usd());
-  CHECK(s.schema_version() == 1);
-  CHECK(Store::current_schema_version() == 1);
+  CHECK(s.schema_version() == 2);
+  CHECK(Store::current_schema_version() == 2);
   CHECK(s.currency().code() == "USD");
   CHECK(s.count_customers() == 0);
   CHECK(s.count_events() == 0);
@@ -340,7 +340,7 @@ TEST_CASE("a file store keeps its data across reopening", "[store]") {
     Store s = Store::open(path);  // currency may be left empty
     CHECK(s.currency().code() == "USD");
     CHECK(s.get_customer_by_email("ann@example.com").id == id);
-    CHECK(s.schema_version() == 1);
+    CHECK(s.schema_version() == 2);
     s.close();
     CHECK(s.is_closed());
     auto e = catch_error([&] { s.count_customers(); });
@@ -376,20 +376,28 @@ TEST_CASE("a file from a newer schema is corrupt", "[store]") {
   TempDir tmp("store");
   const std::string path = tmp.file("new.db");
   { Store s = Store::open(path, usd()); }
-  set_user_version(path, 2);
+  set_user_version(path, 3);
   auto e = catch_error([&] { Store::open(path, usd()); });
   CHECK(e.code() == ErrorCode::corrupt);
-  CHECK(std::string(e.what()) == "store: schema version 2 is newer than this library's (1)");
+  CHECK(std::string(e.what()) ==
+        "store: '" + path + "' has schema version 3, newer than this library's (2)");
 }
 
-TEST_CASE("a file that is not a crmkit store is corrupt", "[store]") {
+TEST_CASE("a file that is not a crmkit store is corrupt, and the message names it", "[store]") {
   TempDir tmp("store");
   const std::string text = tmp.file("notes.txt");
   {
     std::ofstream out(text);
     for (int i = 0; i < 200; ++i) out << "this is not a database at all\n";
   }
-  CHECK(catch_error([&] { Store::open(text, usd()); }).code() == ErrorCode::corrupt);
+  CHECK_ERROR(Store::open(text, usd()), ErrorCode::corrupt,
+              "store: '" + text + "' is not a crmkit store (file is not a database)");
+
+  const std::string empty = tmp.file("empty.crmkit");
+  { std::ofstream out(empty); }
+  CHECK_ERROR(Store::open(empty, usd()), ErrorCode::corrupt,
+              "store: '" + empty + "' is not a crmkit store (the file is empty)");
+  CHECK(std::filesystem::file_size(empty) == 0);
 
   const std::string other = tmp.file("other.db");
   {
@@ -398,7 +406,96 @@ TEST_CASE("a file that is not a crmkit store is corrupt", "[store]") {
     REQUIRE(sqlite3_exec(db, "CREATE TABLE t(x)", nullptr, nullptr, nullptr) == SQLITE_OK);
     sqlite3_close(db);
   }
-  CHECK(catch_error([&] { Store::open(other, usd()); }).code() == ErrorCode::corrupt);
+  CHECK_ERROR(Store::open(other, usd()), ErrorCode::corrupt,
+              "store: '" + other +
+                  "' is not a crmkit store (tables of another application, no crmkit version)");
   set_user_version(other, 1);
-  CHECK(catch_error([&] { Store::open(other, usd()); }).code() == ErrorCode::corrupt);
+  CHECK_ERROR(Store::open(other, usd()), ErrorCode::corrupt,
+              "store: '" + other + "' is not a crmkit store (no such table: meta)");
+}
+
+TEST_CASE("get_or_create_customer creates once and then returns the stored customer",
+          "[store]") {
+  Store s = Store::open(":memory:", usd());
+  Customer in = person("g-1", "Grace");
+  in.contacts = {{ContactKind::email, " Grace@Example.com ", "", false}};
+  const GetOrCreateResult first = s.get_or_create_customer(in, {"alice", "web"});
+  CHECK(first.created);
+  CHECK(first.customer.id == 1);
+  CHECK(first.customer.contacts[0].value == "grace@example.com");
+  REQUIRE(s.audit_log(1).size() == 1);
+  CHECK(s.audit_log(1)[0].action == "create");
+  CHECK(s.audit_log(1)[0].actor == "alice");
+  // The audit entry and the record share the write's one clock reading.
+  CHECK(s.audit_log(1)[0].at == first.customer.created_at);
+
+  // Run again, with different data: the stored record comes back unchanged, nothing written.
+  Customer changed = in;
+  changed.name = "Grace Hopper";
+  const std::string before = dump(s);
+  const GetOrCreateResult second = s.get_or_create_customer(changed);
+  CHECK_FALSE(second.created);
+  CHECK(second.customer == first.customer);
+  CHECK(second.customer.name == "Grace");
+  CHECK(dump(s) == before);
+  CHECK(s.count_customers() == 1);
+
+  // Invalid data for a new external id fails like create_customer and writes nothing.
+  CHECK_INVALID(s.get_or_create_customer(person("g-2", "")), "name: must not be empty");
+  CHECK(dump(s) == before);
+
+  // A soft-deleted customer is not silently revived or duplicated.
+  s.delete_customer(1);
+  CHECK_ERROR(s.get_or_create_customer(in), ErrorCode::conflict,
+              "customer.external_id: 'g-1' belongs to deleted customer 1 (restore it first)");
+  s.restore_customer(1);
+  CHECK_FALSE(s.get_or_create_customer(in).created);
+
+  // An erased customer's external id stays suppressed.
+  s.erase_customer(1);
+  CHECK_ERROR(s.get_or_create_customer(in), ErrorCode::suppressed,
+              "customer.external_id: 'g-1' belongs to an erased customer");
+}
+
+TEST_CASE("a write's rows and audit entries share one clock reading and one context, and a "
+          "failed write leaves no audit entry", "[store]") {
+  Store s = Store::open(":memory:", usd());
+  Customer c = s.create_customer(person("w-1"));
+  c.owner = "maria";
+  c.tags = {"a"};
+  const Customer u = s.update_customer(c, {"bob", "crm"});
+  const auto log = s.audit_log(c.id);
+  REQUIRE(log.size() == 3);
+  CHECK(log[0].at == c.created_at);
+  CHECK(log[1].field == "owner");
+  CHECK(log[2].field == "tags");
+  for (std::size_t i = 1; i < 3; ++i) {
+    CHECK(log[i].at == u.updated_at);
+    CHECK(log[i].actor == "bob");
+    CHECK(log[i].source == "crm");
+  }
+  CHECK(log[0].actor == "system");
+  CHECK(log[0].source == "api");
+
+  PurchaseImport rows;
+  rows.customer_external_id = {"w-1", "w-2"};
+  rows.at = {Timestamp::from_seconds(1700000000), Timestamp::from_seconds(1700000001)};
+  rows.amount = {"1.00", "2.00"};
+  s.import_purchases(rows, {"loader", ""});
+  const AuditEntry imported = s.audit_log().back();
+  CHECK(imported.action == "import_purchases");
+  CHECK(imported.actor == "loader");
+  CHECK(imported.at == s.get_event(1).recorded_at);
+  CHECK(imported.at == s.get_event(2).recorded_at);
+  CHECK(imported.at == s.get_customer_by_external_id("w-2").created_at);
+  CHECK(s.get_event(2).actor == "loader");
+
+  const std::size_t entries = s.audit_log().size();
+  Consent bad;
+  bad.purpose = "marketing";  // no source: invalid
+  CHECK(catch_error([&] { s.set_consent(c.id, bad); }).code() == ErrorCode::invalid_argument);
+  CHECK(catch_error([&] { s.delete_customer(99); }).code() == ErrorCode::not_found);
+  s.delete_customer(c.id);
+  CHECK(catch_error([&] { s.delete_customer(c.id); }).code() == ErrorCode::conflict);
+  CHECK(s.audit_log().size() == entries + 1);
 }

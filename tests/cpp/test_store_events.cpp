@@ -147,7 +147,9 @@ TEST_CASE("an amount in another currency is refused", "[store][events]") {
   rows.amount = {"1.00"};
   auto ierr = catch_error([&] { s.import_purchases(rows); });
   CHECK(ierr.code() == ErrorCode::invalid_argument);
-  CHECK(std::string(ierr.what()) == "rows.currency: EUR is not the store's currency (USD)");
+  // The same rule and message as append_event's, for the row (issue 6: one rule, one place).
+  CHECK(std::string(ierr.what()) ==
+        "rows[0].purchase.amount: currency EUR differs from the store's USD");
   CHECK(dump(s) == before);
 }
 
@@ -351,7 +353,7 @@ TEST_CASE("import_purchases names the bad row and adds nothing", "[store][events
   rows.amount[2] = "12.345";
   auto e = catch_error([&] { s.import_purchases(rows); });
   CHECK(e.code() == ErrorCode::invalid_argument);
-  CHECK(std::string(e.what()).rfind("rows[2].amount: ", 0) == 0);
+  CHECK(std::string(e.what()).rfind("rows[2].purchase.amount: ", 0) == 0);
   CHECK(std::string(e.what()).find("12.345") != std::string::npos);
   CHECK(dump(s) == before);
 
@@ -359,13 +361,15 @@ TEST_CASE("import_purchases names the bad row and adds nothing", "[store][events
   rows.amount[4] = "-1.00";
   auto neg = catch_error([&] { s.import_purchases(rows); });
   CHECK(neg.code() == ErrorCode::invalid_argument);
-  CHECK(std::string(neg.what()) == "rows[4].amount: -1.00 USD is negative");
+  CHECK(std::string(neg.what()) ==
+        "rows[4].purchase.amount: must not be negative, got -1.00 USD");
   CHECK(dump(s) == before);
 
   rows = five_rows();
   rows.item_count[3] = 0;
   auto items = catch_error([&] { s.import_purchases(rows); });
-  CHECK(std::string(items.what()) == "rows[3].item_count: 0 is not within 1..100000");
+  CHECK(std::string(items.what()) ==
+        "rows[3].purchase.item_count: must be between 1 and 100000, got 0");
   CHECK(dump(s) == before);
 
   rows = five_rows();

@@ -59,6 +59,27 @@ def test_create_get_update_delete_restore(store):
     assert store.count_customers() == 1
 
 
+def test_get_or_create_customer_creates_once_and_returns_the_stored_one(store, snapshot):
+    first, created = store.get_or_create_customer(person("g-1", "Grace"), actor="alice")
+    assert created is True
+    assert first.id == 1 and first.name == "Grace"
+    assert [e.action for e in store.audit_log(first.id)] == ["create"]
+    assert store.audit_log(first.id)[0].actor == "alice"
+    before = snapshot(store)
+    # Run again with other data: the stored record comes back as stored, nothing is written.
+    again, created = store.get_or_create_customer(person("g-1", "Grace Hopper"))
+    assert created is False
+    assert again == first and again.name == "Grace"
+    assert snapshot(store) == before
+    with pytest.raises(crmkit.ValidationError) as info:
+        store.get_or_create_customer(person("g-2", ""))
+    assert str(info.value) == "name: must not be empty"
+    store.erase_customer(first.id)
+    with pytest.raises(crmkit.SuppressedError) as info:
+        store.get_or_create_customer(person("g-1", "Grace"))
+    assert str(info.value) == "customer.external_id: 'g-1' belongs to an erased customer"
+
+
 def test_list_member_copies_do_not_write_through():
     c = person(tags=["a"])
     c.tags.append("b")

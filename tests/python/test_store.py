@@ -25,6 +25,31 @@ def purchase(customer: int, amount, at="2024-01-10T10:00:00Z", idempotency_key="
                  payload=Purchase(amount=amount, **kw))
 
 
+def test_opening_a_file_that_is_not_a_store_names_the_path(tmp_path):
+    import sqlite3
+
+    text = tmp_path / "notes.txt"
+    text.write_text("this is not a database at all\n" * 200)
+    with pytest.raises(crmkit.CorruptError) as info:
+        crmkit.Store(text, "USD")
+    assert str(info.value) == f"store: '{text}' is not a crmkit store (file is not a database)"
+    empty = tmp_path / "empty.crmkit"
+    empty.touch()
+    with pytest.raises(crmkit.CorruptError) as info:
+        crmkit.Store(empty, "USD")
+    assert str(info.value) == f"store: '{empty}' is not a crmkit store (the file is empty)"
+    assert empty.stat().st_size == 0
+    other = tmp_path / "other.db"
+    con = sqlite3.connect(other)
+    con.execute("CREATE TABLE t(x)")
+    con.commit()
+    con.close()
+    with pytest.raises(crmkit.CorruptError) as info:
+        crmkit.Store(other, "USD")
+    assert str(info.value) == (f"store: '{other}' is not a crmkit store "
+                               "(tables of another application, no crmkit version)")
+
+
 def test_open_options_and_context_manager(tmp_path):
     path = tmp_path / "a.db"
     with crmkit.Store(path, "USD", synchronous=crmkit.SyncMode.normal, actor="tester") as s:
@@ -167,7 +192,7 @@ def test_import_purchases_refuses_float_columns_naming_row_and_column(store, sna
     assert str(info.value).startswith("rows[1].mixed:")
     with pytest.raises(crmkit.ValidationError) as info:
         store.import_purchases(_frame(["1.00", "2.001", "3.00"]))
-    assert "rows[1].amount" in str(info.value)
+    assert str(info.value).startswith("rows[1].purchase.amount: ")
     assert snapshot(store) == before
 
 

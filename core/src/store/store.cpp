@@ -1,7 +1,5 @@
-// Store: open, schema and migrations, the reader pool, fields, summary, audit log, close.
+// Store: open (the schema and its migrations are in schema.cpp), the reader pool, fields, summary, audit log, close.
 #include <sqlite3.h>
-
-#include <openssl/rand.h>
 
 #include <filesystem>
 #include <functional>
@@ -9,106 +7,15 @@
 #include <utility>
 
 #include "crmkit/base/error.hpp"
+#include "store/codes.hpp"
+#include "store/schema.hpp"
 #include "store/store_impl.hpp"
+#include "store/write_scope.hpp"
 
 namespace crmkit {
 inline namespace v0 {
 
 namespace {
-
-constexpr int kSchemaVersion = 1;
-constexpr const char* kFormat = "crmkit";
-
-// Schema v1. The `events` table (with its indexes) is what bench/ compares the bulk import
-// against: the benchmark copies these CREATE TABLE / CREATE INDEX statements from sqlite_master at
-// run time and inserts the same rows with plain prepared statements.
-constexpr const char* kSchemaV1 = R"sql(
-CREATE TABLE meta(
-  key TEXT PRIMARY KEY,
-  value BLOB NOT NULL
-);
-CREATE TABLE fields(
-  id INTEGER PRIMARY KEY,
-  name TEXT UNIQUE NOT NULL,
-  data TEXT NOT NULL
-);
-CREATE TABLE customers(
-  id INTEGER PRIMARY KEY,
-  external_id TEXT UNIQUE NOT NULL,
-  kind INTEGER NOT NULL,
-  name TEXT NOT NULL,
-  data TEXT NOT NULL,
-  deleted INTEGER NOT NULL DEFAULT 0,
-  erased INTEGER NOT NULL DEFAULT 0,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
-);
-CREATE TABLE contact_index(
-  customer_id INTEGER NOT NULL REFERENCES customers(id),
-  kind INTEGER NOT NULL,
-  value TEXT NOT NULL
-);
-CREATE INDEX contact_index_value ON contact_index(kind, value);
-CREATE INDEX contact_index_customer ON contact_index(customer_id);
-CREATE TABLE events(
-  id INTEGER PRIMARY KEY,
-  customer_id INTEGER NOT NULL REFERENCES customers(id),
-  type INTEGER NOT NULL,
-  at INTEGER NOT NULL,
-  recorded_at INTEGER NOT NULL,
-  source TEXT,
-  actor TEXT,
-  idempotency_key TEXT UNIQUE,
-  amount_minor INTEGER,
-  ref_id INTEGER,
-  item_count INTEGER,
-  essential INTEGER,
-  order_id TEXT,
-  category TEXT,
-  data TEXT
-);
-CREATE INDEX events_customer_at ON events(customer_id, at);
-CREATE INDEX events_ref ON events(ref_id) WHERE ref_id IS NOT NULL;
-CREATE TABLE audit(
-  id INTEGER PRIMARY KEY,
-  at INTEGER NOT NULL,
-  actor TEXT NOT NULL,
-  source TEXT NOT NULL,
-  entity TEXT NOT NULL,
-  entity_id INTEGER NOT NULL,
-  action TEXT NOT NULL,
-  field TEXT NOT NULL,
-  old_value TEXT NOT NULL,
-  new_value TEXT NOT NULL
-);
-CREATE INDEX audit_entity ON audit(entity, entity_id);
-CREATE TABLE suppression(
-  hash BLOB PRIMARY KEY,
-  kind TEXT NOT NULL
-) WITHOUT ROWID;
-)sql";
-
-// Forward migrations: migrations[i] takes a store from version i to version i + 1, inside the
-// open transaction. Version 0 is an empty file; the first step creates schema v1.
-using Migration = std::function<void(sql::Db&, const std::string& currency)>;
-
-const std::vector<Migration>& migrations() {
-  static const std::vector<Migration> list = {
-      [](sql::Db& db, const std::string& currency) {
-        db.exec(kSchemaV1);
-        unsigned char key[32];
-        if (RAND_bytes(key, sizeof key) != 1)
-          throw Error(ErrorCode::storage, "store: cannot generate the suppression key");
-        auto ins = db.prepare("INSERT INTO meta(key, value) VALUES(?, ?)");
-        ins.bind(1, std::string_view("format")).bind(2, std::string_view(kFormat)).run();
-        ins.reset();
-        ins.bind(1, std::string_view("currency")).bind(2, std::string_view(currency)).run();
-        ins.reset();
-        ins.bind(1, std::string_view("suppression_key")).bind_blob(2, key, sizeof key).run();
-      },
-  };
-  return list;
-}
 
 const char* sync_pragma(SyncMode m) {
   switch (m) {
@@ -119,11 +26,18 @@ const char* sync_pragma(SyncMode m) {
   return "PRAGMA synchronous=FULL";
 }
 
-std::string meta_value(sql::Db& db, std::string_view key) {
+// "store: '<path>' is not a crmkit store (<why>)": every open error about the file's content.
+// `why` may be a SQLite error ("store: file is not a database"); its "store: " is dropped.
+[[noreturn]] void not_a_store(const std::string& path, std::string_view why) {
+  if (why.rfind("store: ", 0) == 0) why.remove_prefix(7);
+  throw Error(ErrorCode::corrupt,
+              "store: '" + path + "' is not a crmkit store (" + std::string(why) + ")");
+}
+
+std::string meta_value(sql::Db& db, std::string_view key, const std::string& path) {
   auto s = db.prepare("SELECT value FROM meta WHERE key = ?");
   s.bind(1, key);
-  if (!s.step()) throw Error(ErrorCode::corrupt, "store: not a crmkit store (no " +
-                                                     std::string(key) + " in meta)");
+  if (!s.step()) not_a_store(path, "no " + std::string(key) + " in meta");
   return s.blob(0);
 }
 
@@ -213,23 +127,6 @@ std::unique_lock<std::mutex> Store::Impl::lock_write() {
 // ---------------------------------------------------------------------------------------------
 // Impl: audit and fields
 
-void Store::Impl::add_audit(sql::Db& db, Timestamp at, const WriteContext& ctx,
-                            std::string_view entity, std::int64_t entity_id,
-                            std::string_view action, std::string_view field,
-                            std::string_view old_value, std::string_view new_value) {
-  AuditEntry e;
-  e.at = at;
-  e.actor = actor_of(ctx);
-  e.source = source_of(ctx);
-  e.entity = entity;
-  e.entity_id = entity_id;
-  e.action = action;
-  e.field = field;
-  e.old_value = old_value;
-  e.new_value = new_value;
-  insert_audit_row(db, e);
-}
-
 void Store::Impl::insert_audit_row(sql::Db& db, const AuditEntry& e) {
   auto s = db.cached(
       "INSERT INTO audit(id, at, actor, source, entity, entity_id, action, field, old_value, "
@@ -268,7 +165,7 @@ Store& Store::operator=(Store&& other) noexcept {
 }
 Store::~Store() { close(); }
 
-int Store::current_schema_version() noexcept { return kSchemaVersion; }
+int Store::current_schema_version() noexcept { return schema::kCurrentVersion; }
 
 Store Store::open(const std::string& path, const StoreOptions& options) {
   auto impl = std::make_unique<Impl>();
@@ -284,6 +181,16 @@ Store Store::open(const std::string& path, const StoreOptions& options) {
     throw_error(ErrorCode::not_found, "path", "no store file at '" + path + "'");
   if (!exists && options.read_only)
     throw_error(ErrorCode::not_found, "path", "no store file at '" + path + "'");
+  if (exists && !impl->memory) {
+    // SQLite would take an empty file for a new database. A store file is empty only for the
+    // moment between its creation and the first write of its header (another process opening
+    // it then gets this error and may retry); otherwise an empty file is something else (a
+    // placeholder, a truncated copy) and is not silently turned into a store.
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(path, ec) && std::filesystem::file_size(path, ec) == 0 &&
+        !ec)
+      not_a_store(path, "the file is empty");
+  }
 
   int flags = SQLITE_OPEN_NOMUTEX;
   if (options.read_only) flags |= SQLITE_OPEN_READONLY;
@@ -298,15 +205,15 @@ Store Store::open(const std::string& path, const StoreOptions& options) {
     version = static_cast<int>(db.query_int("PRAGMA user_version"));
     db.query_int("SELECT count(*) FROM sqlite_master");
   } catch (const Error& e) {
-    throw Error(ErrorCode::corrupt, std::string("store: not a crmkit store: ") + e.what());
+    not_a_store(path, e.what());
   }
-  if (version > kSchemaVersion)
-    throw Error(ErrorCode::corrupt, "store: schema version " + std::to_string(version) +
-                                        " is newer than this library's (" +
-                                        std::to_string(kSchemaVersion) + ")");
-  if (version < 0) throw Error(ErrorCode::corrupt, "store: not a crmkit store");
+  if (version > schema::kCurrentVersion)
+    throw Error(ErrorCode::corrupt, "store: '" + path + "' has schema version " +
+                                        std::to_string(version) + ", newer than this library's (" +
+                                        std::to_string(schema::kCurrentVersion) + ")");
+  if (version < 0) not_a_store(path, "negative schema version");
   if (version == 0 && db.query_int("SELECT count(*) FROM sqlite_master") != 0)
-    throw Error(ErrorCode::corrupt, "store: not a crmkit store (foreign tables, no version)");
+    not_a_store(path, "tables of another application, no crmkit version");
 
   db.exec("PRAGMA foreign_keys=ON");
   if (!options.read_only) {
@@ -322,9 +229,12 @@ Store Store::open(const std::string& path, const StoreOptions& options) {
     db.exec("PRAGMA cache_size=-65536");
   }
 
-  if (version < kSchemaVersion) {
+  if (version < schema::kCurrentVersion) {
     if (options.read_only)
-      throw Error(ErrorCode::storage, "store: read-only store needs a schema migration");
+      throw Error(ErrorCode::storage, "store: read-only store '" + path +
+                                          "' needs a schema migration (version " +
+                                          std::to_string(version) + " to " +
+                                          std::to_string(schema::kCurrentVersion) + ")");
     if (version == 0) {
       if (options.currency.empty())
         throw_invalid("currency", "required to create a store");
@@ -332,30 +242,30 @@ Store Store::open(const std::string& path, const StoreOptions& options) {
     }
     sql::WriteTxn txn(db);
     // Re-read inside the write lock: another process may have migrated meanwhile.
-    int v = static_cast<int>(db.query_int("PRAGMA user_version"));
+    const int v = static_cast<int>(db.query_int("PRAGMA user_version"));
     if (v == 0 && db.query_int("SELECT count(*) FROM sqlite_master") != 0)
-      throw Error(ErrorCode::corrupt, "store: not a crmkit store (foreign tables, no version)");
-    const auto& steps = migrations();
-    for (; v < kSchemaVersion; ++v) steps[static_cast<std::size_t>(v)](db, options.currency);
-    db.exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+      not_a_store(path, "tables of another application, no crmkit version");
+    if (v < schema::kCurrentVersion) schema::migrate(db, v, options.currency);
     txn.commit();
   }
 
   std::string stored_currency;
   try {
-    if (meta_value(db, "format") != kFormat)
-      throw Error(ErrorCode::corrupt, "store: not a crmkit store (wrong format in meta)");
-    stored_currency = meta_value(db, "currency");
-    impl->suppression_key = meta_value(db, "suppression_key");
+    if (meta_value(db, "format", path) != schema::kFormat)
+      not_a_store(path, "wrong format in meta");
+    stored_currency = meta_value(db, "currency", path);
+    impl->suppression_key = meta_value(db, "suppression_key", path);
     impl->fields = impl->load_fields(db);
+    schema::check_codes(db, path);
   } catch (const Error& e) {
     if (e.code() == ErrorCode::corrupt) throw;
-    throw Error(ErrorCode::corrupt, std::string("store: not a crmkit store: ") + e.what());
+    not_a_store(path, e.what());
   } catch (const std::exception& e) {
-    throw Error(ErrorCode::corrupt, std::string("store: damaged store: ") + e.what());
+    throw Error(ErrorCode::corrupt, "store: '" + path + "' is damaged: " + e.what());
   }
   if (!Currency::is_known(stored_currency))
-    throw Error(ErrorCode::corrupt, "store: unknown currency '" + stored_currency + "' in meta");
+    throw Error(ErrorCode::corrupt,
+                "store: '" + path + "' has an unknown currency '" + stored_currency + "' in meta");
   if (!options.currency.empty() && options.currency != stored_currency)
     throw_error(ErrorCode::conflict, "currency",
                 "the store's currency is " + stored_currency + ", not " + options.currency);
@@ -375,18 +285,17 @@ void Store::declare_field(const FieldDef& def, const WriteContext& ctx) {
   validate_field_def(def);
   if (def.type == FieldType::money && !def.currency.empty() && !Currency::is_known(def.currency))
     throw_invalid("field.currency", "unknown currency '" + def.currency + "'");
-  auto lock = impl_->lock_write();
+  Impl::WriteScope w(*impl_, ctx);
   for (const auto& f : impl_->fields)
     if (f.name == def.name)
       throw_error(ErrorCode::conflict, "field.name", "'" + def.name + "' already exists");
-  sql::Db& db = *impl_->writer;
-  sql::WriteTxn txn(db);
+  sql::Db& db = w.db();
   const std::string json = to_json(def).dump();
   auto s = db.cached("INSERT INTO fields(name, data) VALUES(?, ?)");
   s.bind_static(1, def.name).bind_static(2, json).run();
   const std::int64_t id = db.last_insert_rowid();
-  impl_->add_audit(db, Timestamp::now(), ctx, "field", id, "declare_field", def.name, "", json);
-  txn.commit();
+  w.audit("field", id, "declare_field", def.name, "", json);
+  w.commit();
   impl_->fields.push_back(def);
 }
 
@@ -409,9 +318,10 @@ StoreSummary Store::summary() const {
   }
   {
     auto s = db.cached(
-        "SELECT count(*), coalesce(sum(type = 0), 0), coalesce(sum(type = 1), 0), "
-        "coalesce(sum(CASE WHEN type = 0 THEN amount_minor END), 0), "
-        "coalesce(sum(CASE WHEN type = 1 THEN amount_minor END), 0) FROM events");
+        "SELECT count(*), coalesce(sum(type = ?1), 0), coalesce(sum(type = ?2), 0), "
+        "coalesce(sum(CASE WHEN type = ?1 THEN amount_minor END), 0), "
+        "coalesce(sum(CASE WHEN type = ?2 THEN amount_minor END), 0) FROM events");
+    s.bind(1, codes::kPurchase).bind(2, codes::kRefund);
     s.step();
     out.events = static_cast<std::size_t>(s.i64(0));
     out.purchases = static_cast<std::size_t>(s.i64(1));

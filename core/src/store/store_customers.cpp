@@ -4,7 +4,9 @@
 #include <utility>
 
 #include "crmkit/base/error.hpp"
+#include "store/codes.hpp"
 #include "store/store_impl.hpp"
+#include "store/write_scope.hpp"
 
 namespace crmkit {
 inline namespace v0 {
@@ -41,7 +43,11 @@ Customer Store::Impl::customer_from_row(sql::Stmt& s) const {
   // The columns are authoritative for the fields they hold.
   c.id = s.i64(0);
   c.external_id = s.str(1);
-  c.kind = s.i64(2) == 1 ? CustomerKind::organisation : CustomerKind::person;
+  const std::int64_t kind = s.i64(2);
+  if (kind != codes::kPerson && kind != codes::kOrganisation)
+    throw Error(ErrorCode::corrupt, "store: customer " + std::to_string(s.i64(0)) +
+                                        " has an unknown kind code " + std::to_string(kind));
+  c.kind = static_cast<CustomerKind>(kind);
   c.name = s.str(3);
   c.deleted = s.i64(5) != 0;
   c.erased = s.i64(6) != 0;
@@ -71,7 +77,7 @@ void Store::Impl::write_contact_index(sql::Db& db, const Customer& c) {
   if (c.erased) return;
   auto ins = db.cached("INSERT INTO contact_index(customer_id, kind, value) VALUES(?, ?, ?)");
   for (const auto& cp : c.contacts) {
-    ins.bind(1, c.id).bind(2, static_cast<int>(cp.kind)).bind_static(3, cp.value).run();
+    ins.bind(1, c.id).bind(2, codes::code(cp.kind)).bind_static(3, cp.value).run();
     ins.reset();
   }
 }
@@ -81,7 +87,7 @@ void Store::Impl::write_customer_row(sql::Db& db, const Customer& c, bool insert
   // The columns both statements write, bound from parameter `first` on.
   const auto bind_columns = [&](auto& s, int first) -> auto& {
     return s.bind_static(first, c.external_id)
-        .bind(first + 1, c.kind == CustomerKind::organisation ? 1 : 0)
+        .bind(first + 1, codes::code(c.kind))
         .bind_static(first + 2, c.name)
         .bind_static(first + 3, data)
         .bind(first + 4, c.deleted ? 1 : 0)
@@ -110,7 +116,7 @@ void Store::Impl::check_memberships(sql::Db& db, const Customer& c) const {
     auto s = db.cached("SELECT kind FROM customers WHERE id = ?");
     s.bind(1, org);
     if (!s.step()) throw_invalid(field, "no organisation with id " + std::to_string(org));
-    if (s.i64(0) != 1)
+    if (s.i64(0) != codes::kOrganisation)
       throw_invalid(field, "customer " + std::to_string(org) + " is not an organisation");
     if (c.id != 0 && org == c.id) throw_invalid(field, "a customer cannot be its own member");
   }
@@ -140,17 +146,14 @@ void Store::Impl::check_not_suppressed(sql::Db& db, const Customer& c) const {
 // ---------------------------------------------------------------------------------------------
 // Store
 
-Customer Store::create_customer(const Customer& customer, const WriteContext& ctx) {
-  auto lock = impl_->lock_write();
-  Customer c = customer;
-  validate_customer(c, impl_->fields, impl_->currency);
+Customer Store::Impl::insert_new_customer(WriteScope& w, Customer c) {
+  validate_customer(c, fields, currency);
   c.id = 0;
   c.deleted = false;
   c.erased = false;
-  sql::Db& db = *impl_->writer;
-  sql::WriteTxn txn(db);
-  impl_->check_memberships(db, c);
-  impl_->check_not_suppressed(db, c);
+  sql::Db& db = w.db();
+  check_memberships(db, c);
+  check_not_suppressed(db, c);
   {
     auto s = db.cached("SELECT id FROM customers WHERE external_id = ?");
     s.bind_static(1, c.external_id);
@@ -158,15 +161,40 @@ Customer Store::create_customer(const Customer& customer, const WriteContext& ct
       throw_error(ErrorCode::conflict, "customer.external_id",
                   squote(c.external_id) + " already exists");
   }
-  const Timestamp now = Timestamp::now();
-  c.created_at = now;
-  c.updated_at = now;
-  impl_->write_customer_row(db, c, true);
+  c.created_at = w.now();
+  c.updated_at = w.now();
+  write_customer_row(db, c, true);
   c.id = db.last_insert_rowid();
-  Impl::write_contact_index(db, c);
-  impl_->add_audit(db, now, ctx, "customer", c.id, "create", "", "", to_json(c).dump());
-  txn.commit();
+  write_contact_index(db, c);
+  w.audit("customer", c.id, "create", "", "", to_json(c).dump());
   return c;
+}
+
+Customer Store::create_customer(const Customer& customer, const WriteContext& ctx) {
+  Impl::WriteScope w(*impl_, ctx);
+  Customer c = impl_->insert_new_customer(w, customer);
+  w.commit();
+  return c;
+}
+
+GetOrCreateResult Store::get_or_create_customer(const Customer& customer,
+                                                const WriteContext& ctx) {
+  Impl::WriteScope w(*impl_, ctx);
+  {
+    auto s = w.db().cached("SELECT " CRMKIT_CUSTOMER_COLS " FROM customers WHERE external_id = ?");
+    s.bind_static(1, customer.external_id);
+    if (s.step()) {
+      Customer stored = impl_->customer_from_row(s);
+      if (stored.deleted)
+        throw_error(ErrorCode::conflict, "customer.external_id",
+                    squote(customer.external_id) + " belongs to deleted customer " +
+                        std::to_string(stored.id) + " (restore it first)");
+      return {std::move(stored), false};
+    }
+  }
+  GetOrCreateResult out{impl_->insert_new_customer(w, customer), true};
+  w.commit();
+  return out;
 }
 
 Customer Store::get_customer(CustomerId id) const {
@@ -201,7 +229,7 @@ Customer Store::Impl::by_contact(sql::Db& db, ContactKind kind, const std::strin
         "SELECT DISTINCT ci.customer_id FROM contact_index ci JOIN customers c ON c.id = "
         "ci.customer_id WHERE ci.kind = ? AND ci.value = ? AND c.deleted = 0 AND c.erased = 0 "
         "ORDER BY ci.customer_id");
-    s.bind(1, static_cast<int>(kind)).bind_static(2, value);
+    s.bind(1, codes::code(kind)).bind_static(2, value);
     while (s.step()) ids.push_back(s.i64(0));
   }
   if (ids.empty())
@@ -245,11 +273,10 @@ std::size_t Store::count_customers(bool include_deleted) const {
 }
 
 Customer Store::update_customer(const Customer& customer, const WriteContext& ctx) {
-  auto lock = impl_->lock_write();
+  Impl::WriteScope w(*impl_, ctx);
   Customer c = customer;
   validate_customer(c, impl_->fields, impl_->currency);
-  sql::Db& db = *impl_->writer;
-  sql::WriteTxn txn(db);
+  sql::Db& db = w.db();
   auto old = impl_->try_read_customer(db, c.id);
   if (!old) no_customer(c.id);
   if (old->erased)
@@ -285,21 +312,18 @@ Customer Store::update_customer(const Customer& customer, const WriteContext& ct
     changes.push_back({k, {in_o ? jo[k].dump() : "", in_n ? jn[k].dump() : ""}});
   }
   if (changes.empty()) return *old;
-  const Timestamp now = Timestamp::now();
-  c.updated_at = now;
+  c.updated_at = w.now();
   impl_->write_customer_row(db, c, false);
   Impl::write_contact_index(db, c);
   for (const auto& [field, values] : changes)
-    impl_->add_audit(db, now, ctx, "customer", c.id, "update", field, values.first,
-                     values.second);
-  txn.commit();
+    w.audit("customer", c.id, "update", field, values.first, values.second);
+  w.commit();
   return c;
 }
 
 Customer Store::set_consent(CustomerId id, const Consent& consent, const WriteContext& ctx) {
-  auto lock = impl_->lock_write();
-  sql::Db& db = *impl_->writer;
-  sql::WriteTxn txn(db);
+  Impl::WriteScope w(*impl_, ctx);
+  sql::Db& db = w.db();
   Customer old = impl_->read_customer(db, id);
   if (old.erased)
     throw_error(ErrorCode::conflict, "customer", "customer " + std::to_string(id) + " is erased");
@@ -313,36 +337,32 @@ Customer Store::set_consent(CustomerId id, const Consent& consent, const WriteCo
   }
   if (!replaced) c.consents.push_back(consent);
   validate_customer(c, impl_->fields, impl_->currency);
-  const Timestamp now = Timestamp::now();
-  c.updated_at = now;
+  c.updated_at = w.now();
   impl_->write_customer_row(db, c, false);
   Impl::write_contact_index(db, c);
-  impl_->add_audit(db, now, ctx, "customer", id, "consent", "consents",
-                   to_json(old)["consents"].dump(), to_json(c)["consents"].dump());
-  txn.commit();
+  w.audit("customer", id, "consent", "consents", to_json(old)["consents"].dump(),
+          to_json(c)["consents"].dump());
+  w.commit();
   return c;
 }
 
 void Store::delete_customer(CustomerId id, const WriteContext& ctx) {
-  auto lock = impl_->lock_write();
-  sql::Db& db = *impl_->writer;
-  sql::WriteTxn txn(db);
+  Impl::WriteScope w(*impl_, ctx);
+  sql::Db& db = w.db();
   Customer c = impl_->read_customer(db, id);
   if (c.deleted)
     throw_error(ErrorCode::conflict, "customer",
                 "customer " + std::to_string(id) + " is already deleted");
-  const Timestamp now = Timestamp::now();
   c.deleted = true;
-  c.updated_at = now;
+  c.updated_at = w.now();
   impl_->write_customer_row(db, c, false);
-  impl_->add_audit(db, now, ctx, "customer", id, "delete", "deleted", "false", "true");
-  txn.commit();
+  w.audit("customer", id, "delete", "deleted", "false", "true");
+  w.commit();
 }
 
 void Store::restore_customer(CustomerId id, const WriteContext& ctx) {
-  auto lock = impl_->lock_write();
-  sql::Db& db = *impl_->writer;
-  sql::WriteTxn txn(db);
+  Impl::WriteScope w(*impl_, ctx);
+  sql::Db& db = w.db();
   Customer c = impl_->read_customer(db, id);
   if (c.erased)
     throw_error(ErrorCode::conflict, "customer",
@@ -350,12 +370,11 @@ void Store::restore_customer(CustomerId id, const WriteContext& ctx) {
   if (!c.deleted)
     throw_error(ErrorCode::conflict, "customer",
                 "customer " + std::to_string(id) + " is not deleted");
-  const Timestamp now = Timestamp::now();
   c.deleted = false;
-  c.updated_at = now;
+  c.updated_at = w.now();
   impl_->write_customer_row(db, c, false);
-  impl_->add_audit(db, now, ctx, "customer", id, "restore", "deleted", "true", "false");
-  txn.commit();
+  w.audit("customer", id, "restore", "deleted", "true", "false");
+  w.commit();
 }
 
 }  // namespace v0

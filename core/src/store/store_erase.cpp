@@ -8,7 +8,9 @@
 #include <utility>
 
 #include "crmkit/base/error.hpp"
+#include "store/codes.hpp"
 #include "store/store_impl.hpp"
+#include "store/write_scope.hpp"
 
 namespace crmkit {
 inline namespace v0 {
@@ -42,12 +44,11 @@ EraseReport Store::erase_customer(CustomerId id, const WriteContext& ctx) {
   EraseReport report;
   report.customer = id;
   {
-    auto lock = impl_->lock_write();
-    sql::Db& db = *impl_->writer;
-    sql::WriteTxn txn(db);
+    Impl::WriteScope w(*impl_, ctx);
+    sql::Db& db = w.db();
     Customer c = impl_->read_customer(db, id);
     if (c.erased) return report;
-    const Timestamp now = Timestamp::now();
+    const Timestamp now = w.now();
 
     // One-way hashes first, from the record as it is.
     std::vector<std::pair<std::string, const char*>> hashes;
@@ -79,8 +80,11 @@ EraseReport Store::erase_customer(CustomerId id, const WriteContext& ctx) {
     {
       auto s = db.cached(
           "SELECT id, type, data FROM events WHERE customer_id = ? AND data IS NOT NULL AND "
-          "type IN (1, 2, 4)");
-      s.bind(1, id);
+          "type IN (?, ?, ?)");
+      s.bind(1, id)
+          .bind(2, codes::kRefund)
+          .bind(3, codes::kInteraction)
+          .bind(4, codes::kSurveyResponse);
       while (s.step()) {
         const auto type = static_cast<EventType>(s.i64(1));
         nlohmann::json j = nlohmann::json::parse(s.text(2));
@@ -124,8 +128,8 @@ EraseReport Store::erase_customer(CustomerId id, const WriteContext& ctx) {
         ins.reset();
       }
     }
-    impl_->add_audit(db, now, ctx, "customer", id, "erase", "", "", "");
-    txn.commit();
+    w.audit("customer", id, "erase", "", "", "");
+    w.commit();
 
     // Old page images of the erased rows live in the WAL until it is checkpointed and truncated.
     if (impl_->memory) {

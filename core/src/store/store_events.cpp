@@ -4,7 +4,9 @@
 #include <utility>
 
 #include "crmkit/base/error.hpp"
+#include "store/codes.hpp"
 #include "store/store_impl.hpp"
+#include "store/write_scope.hpp"
 
 namespace crmkit {
 inline namespace v0 {
@@ -135,7 +137,7 @@ void Store::Impl::insert_event_row(sql::Db& db, const Event& e, bool with_id) {
       "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   if (with_id) s.bind(1, e.id); else s.bind_null(1);
   s.bind(2, e.customer)
-      .bind(3, static_cast<int>(e.type()))
+      .bind(3, codes::code(e.type()))
       .bind(4, e.at.micros())
       .bind(5, e.recorded_at.micros())
       .bind_static(6, e.source)
@@ -159,37 +161,33 @@ void Store::Impl::insert_event_row(sql::Db& db, const Event& e, bool with_id) {
 
 std::int64_t Store::Impl::refunded_minor(sql::Db& db, EventId purchase) const {
   auto s = db.cached(
-      "SELECT coalesce(sum(amount_minor), 0) FROM events WHERE ref_id = ? AND type = 1");
-  s.bind(1, purchase);
+      "SELECT coalesce(sum(amount_minor), 0) FROM events WHERE ref_id = ? AND type = ?");
+  s.bind(1, purchase).bind(2, codes::kRefund);
   s.step();
   return s.i64(0);
 }
 
-EventId Store::Impl::append_one(sql::Db& db, const Event& event, Timestamp now,
-                                const std::string& actor, const std::string& source,
-                                Event* stored) {
-  validate_event(event, currency);
-  if (const auto* p = std::get_if<Purchase>(&event.payload); p && !(p->amount.currency() == currency))
-    throw_invalid("purchase.amount", "currency " + std::string(p->amount.currency().code()) +
-                                         " is not the store's currency (" +
-                                         std::string(currency.code()) + ")");
-  if (const auto* r = std::get_if<Refund>(&event.payload); r && !(r->amount.currency() == currency))
-    throw_invalid("refund.amount", "currency " + std::string(r->amount.currency().code()) +
-                                       " is not the store's currency (" +
-                                       std::string(currency.code()) + ")");
-  if (!event.idempotency_key.empty()) {
-    auto s = db.cached("SELECT id, customer_id, type FROM events WHERE idempotency_key = ?");
-    s.bind_static(1, event.idempotency_key);
-    if (s.step()) {
-      const EventId id = s.i64(0);
-      if (s.i64(1) != event.customer || s.i64(2) != static_cast<int>(event.type()))
-        throw_error(ErrorCode::conflict, "idempotency_key",
-                    "'" + event.idempotency_key + "' belongs to another event (id " +
-                        std::to_string(id) + ")");
-      s.reset();
-      if (stored) *stored = *try_read_event(db, id);
-      return id;
-    }
+void Store::Impl::check_event(const Event& event) const { validate_event(event, currency); }
+
+std::optional<EventId> Store::Impl::idempotent_match(sql::Db& db, const std::string& key,
+                                                     CustomerId customer, EventType type) const {
+  if (key.empty()) return std::nullopt;
+  auto s = db.cached("SELECT id, customer_id, type FROM events WHERE idempotency_key = ?");
+  s.bind_static(1, key);
+  if (!s.step()) return std::nullopt;
+  const EventId id = s.i64(0);
+  if (s.i64(1) != customer || s.i64(2) != codes::code(type))
+    throw_error(ErrorCode::conflict, "idempotency_key",
+                "'" + key + "' belongs to another event (id " + std::to_string(id) + ")");
+  return id;
+}
+
+EventId Store::Impl::append_one(WriteScope& w, const Event& event, Event* stored) {
+  sql::Db& db = w.db();
+  check_event(event);
+  if (auto id = idempotent_match(db, event.idempotency_key, event.customer, event.type())) {
+    if (stored) *stored = *try_read_event(db, *id);
+    return *id;
   }
   {
     auto s = db.cached("SELECT deleted, erased FROM customers WHERE id = ?");
@@ -209,7 +207,7 @@ EventId Store::Impl::append_one(sql::Db& db, const Event& event, Timestamp now,
     {
       auto s = db.cached("SELECT customer_id, type, amount_minor FROM events WHERE id = ?");
       s.bind(1, r->purchase);
-      if (!s.step() || s.i64(1) != static_cast<int>(EventType::purchase))
+      if (!s.step() || s.i64(1) != codes::kPurchase)
         throw_error(ErrorCode::not_found, "refund.purchase",
                     "no purchase with id " + std::to_string(r->purchase));
       if (s.i64(0) != event.customer)
@@ -233,9 +231,9 @@ EventId Store::Impl::append_one(sql::Db& db, const Event& event, Timestamp now,
   }
   Event e = event;
   e.id = 0;
-  e.recorded_at = now;
-  e.actor = actor;
-  if (e.source.empty()) e.source = source;
+  e.recorded_at = w.now();
+  e.actor = w.actor();
+  if (e.source.empty()) e.source = w.source();
   insert_event_row(db, e, false);
   e.id = db.last_insert_rowid();
   if (stored) *stored = std::move(e);
@@ -245,34 +243,26 @@ EventId Store::Impl::append_one(sql::Db& db, const Event& event, Timestamp now,
 // ---------------------------------------------------------------------------------------------
 
 Event Store::append_event(const Event& event, const WriteContext& ctx) {
-  auto lock = impl_->lock_write();
-  sql::Db& db = *impl_->writer;
-  sql::WriteTxn txn(db);
+  Impl::WriteScope w(*impl_, ctx);
   Event stored;
-  impl_->append_one(db, event, Timestamp::now(), impl_->actor_of(ctx), Impl::source_of(ctx),
-                    &stored);
-  txn.commit();
+  impl_->append_one(w, event, &stored);
+  w.commit();
   return stored;
 }
 
 std::vector<EventId> Store::append_events(std::span<const Event> events,
                                           const WriteContext& ctx) {
-  auto lock = impl_->lock_write();
-  sql::Db& db = *impl_->writer;
-  sql::WriteTxn txn(db);
-  const Timestamp now = Timestamp::now();
-  const std::string actor = impl_->actor_of(ctx);
-  const std::string source = Impl::source_of(ctx);
+  Impl::WriteScope w(*impl_, ctx);
   std::vector<EventId> ids;
   ids.reserve(events.size());
   for (std::size_t i = 0; i < events.size(); ++i) {
     try {
-      ids.push_back(impl_->append_one(db, events[i], now, actor, source, nullptr));
+      ids.push_back(impl_->append_one(w, events[i], nullptr));
     } catch (const Error& e) {
       rethrow_prefixed(e, "events[" + std::to_string(i) + "].");
     }
   }
-  txn.commit();
+  w.commit();
   return ids;
 }
 
@@ -317,7 +307,7 @@ Money Store::refundable_amount(EventId purchase) const {
   {
     auto s = db.cached("SELECT type, amount_minor FROM events WHERE id = ?");
     s.bind(1, purchase);
-    if (!s.step() || s.i64(0) != static_cast<int>(EventType::purchase))
+    if (!s.step() || s.i64(0) != codes::kPurchase)
       throw_error(ErrorCode::not_found, "purchase",
                   "no purchase with id " + std::to_string(purchase));
     amount = s.i64(1);
@@ -326,8 +316,11 @@ Money Store::refundable_amount(EventId purchase) const {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The bulk path. One transaction, statements prepared once, an external-id cache, no JSON and
-// no per-row allocation on the success path (strings are bound SQLITE_STATIC from `rows`).
+// The bulk path. One transaction, statements prepared once, an external-id cache, one reused
+// Event per row (its strings keep their capacity, so no per-row allocation on the success path).
+// Each row is checked by the same rules as append_event: check_event (validate_event) and
+// idempotent_match, with the same messages under a "rows[i]." prefix; customers it creates are
+// validated by validate_customer like create_customer's.
 
 ImportReport Store::import_purchases(const PurchaseImport& rows, const WriteContext& ctx) {
   const std::size_t n = rows.customer_external_id.size();
@@ -343,49 +336,43 @@ ImportReport Store::import_purchases(const PurchaseImport& rows, const WriteCont
   check_len(rows.item_count.size(), "item_count", true);
   check_len(rows.idempotency_key.size(), "idempotency_key", true);
   check_text(rows.source, "rows.source", 0, 256);
+  // The amounts are in rows.currency; a currency other than the store's is refused row by row
+  // by the event rule ("rows[0].purchase.amount: currency EUR differs from the store's USD").
+  Currency batch_currency = impl_->currency;
+  if (!rows.currency.empty()) {
+    if (!Currency::is_known(rows.currency))
+      throw_invalid("rows.currency", "unknown currency '" + rows.currency + "'");
+    batch_currency = Currency::of(rows.currency);
+  }
 
-  auto lock = impl_->lock_write();
-  const Currency cur = impl_->currency;
-  if (!rows.currency.empty() && rows.currency != cur.code())
-    throw_invalid("rows.currency", rows.currency + " is not the store's currency (" +
-                                       std::string(cur.code()) + ")");
-
-  sql::Db& db = *impl_->writer;
   // Every customer id bound below comes from a look-up or an insert in this same transaction, so
-  // the batch checks its references itself; SQLite's per-row foreign-key probe is switched off for
-  // the batch (the pragma only takes effect outside a transaction) and back on afterwards.
-  struct ForeignKeysOff {
-    sql::Db& db;
-    explicit ForeignKeysOff(sql::Db& d) : db(d) { db.exec("PRAGMA foreign_keys=OFF"); }
-    ~ForeignKeysOff() {
-      try {
-        db.exec("PRAGMA foreign_keys=ON");
-      } catch (...) {
-      }
-    }
-  } fk_off(db);
-  sql::WriteTxn txn(db);
-  const Timestamp now = Timestamp::now();
-  const std::string actor = impl_->actor_of(ctx);
+  // the batch checks its references itself and switches SQLite's per-row foreign-key probe off.
+  Impl::WriteScope w(*impl_, ctx, Impl::WriteScope::ForeignKeys::kOff);
+  sql::Db& db = w.db();
+  const Timestamp now = w.now();
   bool any_suppressed = false;
   {
     auto s = db.cached("SELECT EXISTS(SELECT 1 FROM suppression)");
     s.step();
     any_suppressed = s.i64(0) != 0;
   }
-  Customer blank;
-  const std::string template_data = to_json(blank).dump();
+  // A created customer is validated (as create_customer would) and then holds only its external
+  // id and name, which live in columns; its JSON is the same for every such customer.
+  const std::string template_data = to_json(Customer{}).dump();
 
   auto find = db.cached("SELECT id, deleted, erased FROM customers WHERE external_id = ?");
   auto add_customer = db.cached(
       "INSERT INTO customers(external_id, kind, name, data, deleted, erased, created_at, "
-      "updated_at) VALUES(?, 0, ?, ?, 0, 0, ?, ?)");
+      "updated_at) VALUES(?, ?, ?, ?, 0, 0, ?, ?)");
   auto insert = db.cached(
       "INSERT INTO events(customer_id, type, at, recorded_at, source, actor, idempotency_key, "
       "amount_minor, item_count, essential, order_id, category) "
-      "VALUES(?, 0, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING");
+      "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING");
   // Constant for the whole batch.
-  insert.bind(3, now.micros()).bind_static(4, rows.source).bind_static(5, actor);
+  insert.bind(2, codes::kPurchase)
+      .bind(4, now.micros())
+      .bind_static(5, rows.source)
+      .bind_static(6, w.actor());
 
   ImportReport report;
   report.rows = n;
@@ -393,6 +380,11 @@ ImportReport Store::import_purchases(const PurchaseImport& rows, const WriteCont
   ids.reserve(n / 4 + 16);
   const bool has_order = !rows.order_id.empty(), has_cat = !rows.category.empty(),
              has_items = !rows.item_count.empty(), has_keys = !rows.idempotency_key.empty();
+  Event row;
+  row.source = rows.source;
+  row.payload = Purchase{};
+  Purchase& p = std::get<Purchase>(row.payload);
+  Customer bare;
   std::size_t i = 0;
   try {
     for (; i < n; ++i) {
@@ -420,11 +412,15 @@ ImportReport Store::import_purchases(const PurchaseImport& rows, const WriteCont
           if (!rows.create_missing_customers)
             throw_error(ErrorCode::not_found, "customer_external_id",
                         "no customer with external id '" + std::string(ext) + "'");
+          bare.external_id.assign(ext);
+          bare.name.assign(ext);
+          validate_customer(bare, impl_->fields, impl_->currency);
           add_customer.bind_static(1, ext)
-              .bind_static(2, ext)
-              .bind_static(3, template_data)
-              .bind(4, now.micros())
-              .bind(5, now.micros());
+              .bind(2, codes::kPerson)
+              .bind_static(3, ext)
+              .bind_static(4, template_data)
+              .bind(5, now.micros())
+              .bind(6, now.micros());
           add_customer.run();
           add_customer.reset();
           cid = db.last_insert_rowid();
@@ -433,38 +429,29 @@ ImportReport Store::import_purchases(const PurchaseImport& rows, const WriteCont
         ids.emplace(ext, cid);
       }
 
-      const Money amount = Money::parse(rows.amount[i], cur, "amount");
-      if (amount.is_negative()) throw_invalid("amount", amount.to_string() + " is negative");
-      std::int32_t items = 1;
-      if (has_items) {
-        items = rows.item_count[i];
-        if (items < 1 || items > 100000)
-          throw_invalid("item_count", std::to_string(items) + " is not within 1..100000");
-      }
-      insert.bind(1, cid).bind(2, rows.at[i].micros());
-      if (has_keys) {
-        const std::string& key = rows.idempotency_key[i];
-        if (!key.empty()) check_text(key, "idempotency_key", 0, 256);
-        insert.bind_text_or_null(6, key);
-      } else {
-        insert.bind_null(6);
-      }
-      insert.bind(7, amount.minor_units_i64()).bind(8, items);
-      if (has_order) {
-        check_text(rows.order_id[i], "order_id", 0, 256);
-        insert.bind_text_or_null(9, rows.order_id[i]);
-      } else {
-        insert.bind_null(9);
-      }
-      if (has_cat) {
-        check_text(rows.category[i], "category", 0, 256);
-        insert.bind_text_or_null(10, rows.category[i]);
-      } else {
-        insert.bind_null(10);
-      }
+      row.customer = cid;
+      row.at = rows.at[i];
+      if (has_keys) row.idempotency_key.assign(rows.idempotency_key[i]);
+      p.amount = Money::parse(rows.amount[i], batch_currency, "purchase.amount");
+      if (has_order) p.order_id.assign(rows.order_id[i]);
+      if (has_cat) p.category.assign(rows.category[i]);
+      if (has_items) p.item_count = rows.item_count[i];
+      impl_->check_event(row);
+
+      insert.bind(1, cid).bind(3, row.at.micros());
+      insert.bind_text_or_null(7, row.idempotency_key);
+      insert.bind(8, p.amount.minor_units_i64()).bind(9, p.item_count);
+      insert.bind_text_or_null(10, p.order_id);
+      insert.bind_text_or_null(11, p.category);
       insert.run();
-      if (db.changes() == 1) ++report.purchases_added;
-      else ++report.duplicates_skipped;
+      if (db.changes() == 1) {
+        ++report.purchases_added;
+      } else {
+        // The key is taken: a repeat of the same customer's purchase is skipped, a key of
+        // another customer's event is an error (idempotent_match throws).
+        impl_->idempotent_match(db, row.idempotency_key, cid, EventType::purchase);
+        ++report.duplicates_skipped;
+      }
       insert.rewind();
     }
   } catch (const Error& e) {
@@ -476,8 +463,8 @@ ImportReport Store::import_purchases(const PurchaseImport& rows, const WriteCont
                            {"duplicates_skipped", report.duplicates_skipped},
                            {"customers_created", report.customers_created},
                            {"source", rows.source}};
-  impl_->add_audit(db, now, ctx, "import", 0, "import_purchases", "", "", counts.dump());
-  txn.commit();
+  w.audit("import", 0, "import_purchases", "", "", counts.dump());
+  w.commit();
   return report;
 }
 
@@ -489,8 +476,9 @@ PurchaseColumns Store::purchase_columns() const {
   auto s = db.cached(
       "SELECT e.id, e.customer_id, e.at, e.amount_minor, coalesce(r.refunded, 0), e.item_count, "
       "e.essential FROM events e LEFT JOIN (SELECT ref_id, sum(amount_minor) AS refunded FROM "
-      "events WHERE type = 1 GROUP BY ref_id) r ON r.ref_id = e.id WHERE e.type = 0 "
+      "events WHERE type = ?2 GROUP BY ref_id) r ON r.ref_id = e.id WHERE e.type = ?1 "
       "ORDER BY e.id");
+  s.bind(1, codes::kPurchase).bind(2, codes::kRefund);
   while (s.step()) {
     out.event_id.push_back(s.i64(0));
     out.customer_id.push_back(s.i64(1));
@@ -508,7 +496,7 @@ ReferralColumns Store::referral_columns() const {
   sql::Db& db = lease.db();
   ReferralColumns out;
   auto s = db.cached("SELECT id, customer_id, ref_id, at FROM events WHERE type = ? ORDER BY id");
-  s.bind(1, static_cast<std::int64_t>(EventType::referral));
+  s.bind(1, codes::kReferral);
   while (s.step()) {
     out.event_id.push_back(s.i64(0));
     out.referrer.push_back(s.i64(1));

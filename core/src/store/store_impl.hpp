@@ -1,5 +1,8 @@
 // Private: the state behind crmkit::Store and helpers shared by the store_*.cpp files.
 //
+// Writes: every write method goes through one WriteScope (write_scope.hpp): lock, BEGIN
+// IMMEDIATE, one clock reading, the resolved WriteContext, audit entries, commit or rollback.
+//
 // Locking: `write_mu` guards the writer connection, `fields` and `suppression_key`; every write
 // holds it for its whole transaction. Reads of a file store lease a reader connection from the
 // pool (guarded by `pool_mu`); reads of a ":memory:" store use the writer under `write_mu`.
@@ -25,6 +28,8 @@ namespace crmkit {
 inline namespace v0 {
 
 struct Store::Impl {
+  class WriteScope;  // the one write path: write_scope.hpp
+
   std::string path;
   StoreOptions options;
   Currency currency;
@@ -56,7 +61,8 @@ struct Store::Impl {
     sql::Db* db_ = nullptr;
   };
 
-  // Takes the write lock; throws Error{storage} if closed or read-only.
+  // Takes the write lock; throws Error{storage} if closed or read-only. Used by WriteScope and
+  // checkpoint() only.
   std::unique_lock<std::mutex> lock_write();
   void check_open() const;
   std::unique_ptr<sql::Db> open_reader();
@@ -69,9 +75,7 @@ struct Store::Impl {
   }
 
   // ---- helpers used inside a transaction (or a read) on `db` ----
-  void add_audit(sql::Db& db, Timestamp at, const WriteContext& ctx, std::string_view entity,
-                 std::int64_t entity_id, std::string_view action, std::string_view field,
-                 std::string_view old_value, std::string_view new_value);
+  // Writes one audit row as given (WriteScope::commit, import_jsonl).
   static void insert_audit_row(sql::Db& db, const AuditEntry& e);
   std::vector<FieldDef> load_fields(sql::Db& db) const;
 
@@ -85,12 +89,22 @@ struct Store::Impl {
                       const char* field, const char* what) const;
   void check_memberships(sql::Db& db, const Customer& c) const;
   void check_not_suppressed(sql::Db& db, const Customer& c) const;
+  // Validates `c` against the declared fields and stores it as a new customer (create_customer,
+  // get_or_create_customer): memberships, suppression, a duplicate external id; audited.
+  Customer insert_new_customer(WriteScope& w, Customer c);
 
   Event event_from_row(sql::Stmt& s) const;                           // columns of kEventCols
   std::optional<Event> try_read_event(sql::Db& db, EventId id) const;
   void insert_event_row(sql::Db& db, const Event& e, bool with_id);
-  EventId append_one(sql::Db& db, const Event& event, Timestamp now, const std::string& actor,
-                     const std::string& source, Event* stored);
+  // The one rule for events, used by append_event, append_events and import_purchases:
+  // validate_event against the store's currency (Error{invalid_argument}).
+  void check_event(const Event& event) const;
+  // The one idempotency rule: the id of the event already holding `key`, if any. Throws
+  // Error{conflict} ("idempotency_key: 'k' belongs to another event (id N)") if that event is of
+  // another customer or another type: a key never silently maps to someone else's event.
+  std::optional<EventId> idempotent_match(sql::Db& db, const std::string& key,
+                                          CustomerId customer, EventType type) const;
+  EventId append_one(WriteScope& w, const Event& event, Event* stored);
   std::int64_t refunded_minor(sql::Db& db, EventId purchase) const;
 
   // HMAC-SHA-256 of "<kind>:<value>" under the suppression key (32 raw bytes).

@@ -1,7 +1,7 @@
 // Store: whole-store export and import as JSON Lines.
 //
 // Format "crmkit-jsonl" version 1, one JSON object per line, keys sorted (nlohmann's default):
-//   {"currency":"USD","format":"crmkit-jsonl","schema_version":1,"suppression_key":"<hex>","version":1}
+//   {"currency":"USD","format":"crmkit-jsonl","schema_version":2,"suppression_key":"<hex>","version":1}
 //   {"field":{...}}        per declared field, in id order (to_json(FieldDef))
 //   {"customer":{...}}     per customer, in id order (to_json(Customer))
 //   {"event":{...}}        per event, in id order (to_json(Event))
@@ -17,6 +17,7 @@
 #include "crmkit/base/error.hpp"
 #include "crmkit/base/json.hpp"
 #include "store/store_impl.hpp"
+#include "store/write_scope.hpp"
 
 namespace crmkit {
 inline namespace v0 {
@@ -126,8 +127,9 @@ void Store::import_jsonl(const std::string& path) {
 }
 
 void Store::import_jsonl(std::istream& in) {
-  auto lock = impl_->lock_write();
-  sql::Db& db = *impl_->writer;
+  // No audit entry: the import restores the exported log as it was (see store.hpp).
+  Impl::WriteScope w(*impl_, WriteContext{});
+  sql::Db& db = w.db();
   {
     const auto customers = db.query_int("SELECT count(*) FROM customers");
     const auto events = db.query_int("SELECT count(*) FROM events");
@@ -138,7 +140,6 @@ void Store::import_jsonl(std::istream& in) {
                       " customers, " + std::to_string(events) + " events, " +
                       std::to_string(fields) + " fields)");
   }
-  sql::WriteTxn txn(db);
   std::vector<FieldDef> fields;
   std::string key;
   std::string line;
@@ -191,7 +192,7 @@ void Store::import_jsonl(std::istream& in) {
       } else if (kind == "event") {
         Event e = event_from_json(v);
         if (e.id <= 0) throw_invalid("event.id", "must be positive");
-        validate_event(e, impl_->currency);
+        impl_->check_event(e);
         impl_->insert_event_row(db, e, true);
       } else if (kind == "audit") {
         AuditEntry a;
@@ -227,7 +228,7 @@ void Store::import_jsonl(std::istream& in) {
     auto s = db.cached("UPDATE meta SET value = ? WHERE key = 'suppression_key'");
     s.bind_blob(1, key.data(), key.size()).run();
   }
-  txn.commit();
+  w.commit();
   impl_->fields = std::move(fields);
   std::lock_guard<std::mutex> g(impl_->key_mu);
   impl_->suppression_key = std::move(key);

@@ -31,10 +31,10 @@ inline namespace v0 {
 using CustomerId = std::int64_t;  // assigned by a Store, starting at 1; 0 means "not stored yet"
 using EventId = std::int64_t;     // assigned by a Store, starting at 1
 
-enum class CustomerKind { person, organisation };
+enum class CustomerKind { person = 0, organisation = 1 };
 
 // Contact points a customer can be reached at.
-enum class ContactKind { email, phone, im, postal };
+enum class ContactKind { email = 0, phone = 1, im = 2, postal = 3 };
 
 // Channels through which a business contacts a customer: for consent and preference.
 enum class Channel { email, phone, sms, im, post, visit };

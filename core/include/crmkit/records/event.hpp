@@ -31,14 +31,16 @@ namespace crmkit {
 inline namespace v0 {
 
 enum class InteractionKind {
-  call, visit, email, message, gift, hospitality, site_visit, event, meeting, other
+  call = 0, visit = 1, email = 2, message = 3, gift = 4, hospitality = 5, site_visit = 6,
+  event = 7, meeting = 8, other = 9
 };
 
 // The five functions of a contact (DOMAIN.md s.3).
-enum class ContactPurpose { care, information, deal, service, intelligence };
+enum class ContactPurpose { care = 0, information = 1, deal = 2, service = 3, intelligence = 4 };
 
 enum class EventType {
-  purchase, refund, interaction, referral, survey_response, event_participation
+  purchase = 0, refund = 1, interaction = 2, referral = 3, survey_response = 4,
+  event_participation = 5
 };
 
 const char* to_string(InteractionKind v) noexcept;

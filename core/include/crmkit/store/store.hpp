@@ -18,6 +18,11 @@
 //    (HMAC-SHA-256 with a per-store random key) of its external id, e-mails and phones, so that
 //    re-creating the same person throws Error{suppressed} instead of silently succeeding.
 //
+// Stored codes: enums are stored as the explicit integer values of their declarations
+// (EventType, CustomerKind, ContactKind; InteractionKind and ContactPurpose by name). The values
+// are part of the file format: new values are appended, existing ones never renumbered. A file
+// lists its codes (table `codes`) and a library that disagrees refuses to open it.
+//
 // Thread-safety: a Store is safe to use from many threads at once. Writes are serialised on one
 // writer connection; reads run on a small pool of reader connections (WAL lets them proceed
 // during a write). Several processes may open the same file; a writer waits up to busy_timeout_ms
@@ -120,11 +125,19 @@ struct PurchaseImport {
   std::vector<std::string> order_id;
   std::vector<std::string> category;
   std::vector<std::int32_t> item_count;
-  std::vector<std::string> idempotency_key;      // a repeated key skips the row
+  std::vector<std::string> idempotency_key;      // the rule of append_event: see import_purchases
   std::string source = "import";
-  // Create a customer (kind person, name = external id) for each unknown external id; if false,
-  // an unknown external id throws Error{not_found}.
+  // Create a customer (kind person, name = external id) for each unknown external id, validated
+  // against the declared fields like create_customer (so a declared required field makes it
+  // fail: "rows[0].custom.tier: required field missing"); if false, an unknown external id
+  // throws Error{not_found}.
   bool create_missing_customers = true;
+};
+
+// What get_or_create_customer returns: the stored customer, and whether this call created it.
+struct GetOrCreateResult {
+  Customer customer;
+  bool created = false;
 };
 
 struct ImportReport {
@@ -157,11 +170,14 @@ struct EraseReport {
 class Store {
  public:
   // Opens (and if needed creates) the store at `path`; ":memory:" gives a private in-memory store.
-  // Creates or migrates the schema to the current version.
+  // Creates or migrates the schema to the current version: the migration steps an older file
+  // needs run in one transaction, so a failed migration leaves the file as it was.
   // Throws Error{invalid_argument} for a missing or unknown currency on creation,
   // Error{conflict} if options.currency differs from an existing store's, Error{not_found} if the
   // file is missing and create_if_missing is false, Error{corrupt} if the file is not a crmkit
-  // store or is from a newer schema, Error{storage} on I/O failure.
+  // store (a text file, an empty file, another application's SQLite database) or is from a newer
+  // schema, with a message naming the path ("store: '/x/notes.txt' is not a crmkit store (...)"),
+  // Error{storage} on I/O failure or if a read_only open needs a migration.
   static Store open(const std::string& path, const StoreOptions& options = {});
 
   Store(Store&&) noexcept;
@@ -189,6 +205,17 @@ class Store {
   // unknown organisation in a membership, Error{conflict} for a duplicate external_id,
   // Error{suppressed} if its external id, an e-mail or a phone belongs to an erased customer.
   Customer create_customer(const Customer& customer, const WriteContext& ctx = {});
+  // The customer whose external id is customer.external_id, created from `customer` if there is
+  // none, in one write transaction (two callers racing for the same id get one customer: one
+  // sees created = true, the other the stored record with created = false). Safe to run twice.
+  // If a customer with that external id exists it is returned exactly as stored: it is NOT
+  // updated, even where `customer` differs, and `customer` is not validated (use
+  // update_customer to change it); nothing is written or audited then. Otherwise it is created
+  // exactly as by create_customer (validated, audited as "create").
+  // Throws Error{conflict} if the customer with that external id is soft-deleted (restore it
+  // first), and otherwise what create_customer throws (Error{suppressed} for the external id of
+  // an erased customer, Error{invalid_argument} for invalid data).
+  GetOrCreateResult get_or_create_customer(const Customer& customer, const WriteContext& ctx = {});
   // The customer with this id, soft-deleted or erased ones included (see the flags).
   // Throws Error{not_found}.
   Customer get_customer(CustomerId id) const;
@@ -217,8 +244,10 @@ class Store {
 
   // ---- events ----
   // Appends one event and returns it as stored (id, recorded_at, actor). If its idempotency key
-  // is already in the ledger, returns that earlier event and adds nothing (Error{conflict} if the
-  // earlier event belongs to another customer or is of another type).
+  // is already in the ledger, returns that earlier event and adds nothing (Error{conflict}
+  // "idempotency_key: 'k' belongs to another event (id 7)" if the earlier event belongs to
+  // another customer or is of another type). append_events and import_purchases apply the same
+  // checks and idempotency rule.
   // Throws Error{invalid_argument} (validate_event; refund above what is left; referral to
   // itself), Error{not_found} for an unknown customer, purchase or referred customer,
   // Error{conflict} for an erased or deleted customer.
@@ -238,7 +267,13 @@ class Store {
 
   // ---- bulk and analytics ----
   // Imports purchases column-wise in one transaction (all or nothing); see PurchaseImport.
-  // Errors name the row: "rows[41].amount: 12.345 has more decimals than USD allows (2)".
+  // Each row is checked by the same rules as append_event (validate_event against the store's
+  // currency, and the same idempotency rule: a key already held by a purchase of the same
+  // customer skips the row, a key held by another customer's or another type's event throws
+  // Error{conflict}), with the same messages after a row prefix:
+  // "rows[41].purchase.amount: 12.345 has more decimals than USD allows (2)" where append_events
+  // says "events[41].purchase.amount: ...". Amounts are read in rows.currency (empty: the
+  // store's), so another currency fails at the first row like an event in that currency.
   // Throws Error{invalid_argument} (bad value, vectors of unequal length, another currency),
   // Error{not_found} (unknown external id with create_missing_customers=false),
   // Error{conflict} (a deleted or erased customer), Error{suppressed} (an erased external id).

@@ -1,0 +1,199 @@
+// The store's schema, one migration step per version; see schema.hpp.
+#include "store/schema.hpp"
+
+#include <openssl/rand.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "crmkit/base/error.hpp"
+#include "store/codes.hpp"
+
+namespace crmkit {
+inline namespace v0 {
+namespace schema {
+
+namespace {
+
+// Schema v1. The `events` table (with its indexes) is what bench/ compares the bulk import
+// against: the benchmark copies these CREATE TABLE / CREATE INDEX statements from sqlite_master at
+// run time and inserts the same rows with plain prepared statements.
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE meta(
+  key TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+);
+CREATE TABLE fields(
+  id INTEGER PRIMARY KEY,
+  name TEXT UNIQUE NOT NULL,
+  data TEXT NOT NULL
+);
+CREATE TABLE customers(
+  id INTEGER PRIMARY KEY,
+  external_id TEXT UNIQUE NOT NULL,
+  kind INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  data TEXT NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  erased INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE contact_index(
+  customer_id INTEGER NOT NULL REFERENCES customers(id),
+  kind INTEGER NOT NULL,
+  value TEXT NOT NULL
+);
+CREATE INDEX contact_index_value ON contact_index(kind, value);
+CREATE INDEX contact_index_customer ON contact_index(customer_id);
+CREATE TABLE events(
+  id INTEGER PRIMARY KEY,
+  customer_id INTEGER NOT NULL REFERENCES customers(id),
+  type INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  source TEXT,
+  actor TEXT,
+  idempotency_key TEXT UNIQUE,
+  amount_minor INTEGER,
+  ref_id INTEGER,
+  item_count INTEGER,
+  essential INTEGER,
+  order_id TEXT,
+  category TEXT,
+  data TEXT
+);
+CREATE INDEX events_customer_at ON events(customer_id, at);
+CREATE INDEX events_ref ON events(ref_id) WHERE ref_id IS NOT NULL;
+CREATE TABLE audit(
+  id INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  source TEXT NOT NULL,
+  entity TEXT NOT NULL,
+  entity_id INTEGER NOT NULL,
+  action TEXT NOT NULL,
+  field TEXT NOT NULL,
+  old_value TEXT NOT NULL,
+  new_value TEXT NOT NULL
+);
+CREATE INDEX audit_entity ON audit(entity, entity_id);
+CREATE TABLE suppression(
+  hash BLOB PRIMARY KEY,
+  kind TEXT NOT NULL
+) WITHOUT ROWID;
+)sql";
+
+// One row of the codes table.
+struct CodeRow {
+  const char* enumeration;  // "event_type", "customer_kind", ...
+  std::int64_t code;
+  const char* name;         // the enum's wire name (to_string)
+};
+
+template <class E>
+void add_codes(std::vector<CodeRow>& out, const char* enumeration, std::initializer_list<E> all) {
+  for (E v : all) out.push_back({enumeration, codes::code(v), to_string(v)});
+}
+
+// Every enum the store writes as an integer (columns) or by name (event data), with its code.
+const std::vector<CodeRow>& library_codes() {
+  static const std::vector<CodeRow> rows = [] {
+    std::vector<CodeRow> r;
+    add_codes(r, "event_type",
+              {EventType::purchase, EventType::refund, EventType::interaction,
+               EventType::referral, EventType::survey_response, EventType::event_participation});
+    add_codes(r, "customer_kind", {CustomerKind::person, CustomerKind::organisation});
+    add_codes(r, "contact_kind",
+              {ContactKind::email, ContactKind::phone, ContactKind::im, ContactKind::postal});
+    add_codes(r, "interaction_kind",
+              {InteractionKind::call, InteractionKind::visit, InteractionKind::email,
+               InteractionKind::message, InteractionKind::gift, InteractionKind::hospitality,
+               InteractionKind::site_visit, InteractionKind::event, InteractionKind::meeting,
+               InteractionKind::other});
+    add_codes(r, "contact_purpose",
+              {ContactPurpose::care, ContactPurpose::information, ContactPurpose::deal,
+               ContactPurpose::service, ContactPurpose::intelligence});
+    return r;
+  }();
+  return rows;
+}
+
+// v0 -> v1: the tables, the format marker, the currency and a fresh suppression key.
+void step_create_v1(sql::Db& db, const std::string& currency) {
+  db.exec(kSchemaV1);
+  unsigned char key[32];
+  if (RAND_bytes(key, sizeof key) != 1)
+    throw Error(ErrorCode::storage, "store: cannot generate the suppression key");
+  auto ins = db.prepare("INSERT INTO meta(key, value) VALUES(?, ?)");
+  ins.bind(1, std::string_view("format")).bind(2, std::string_view(kFormat)).run();
+  ins.reset();
+  ins.bind(1, std::string_view("currency")).bind(2, std::string_view(currency)).run();
+  ins.reset();
+  ins.bind(1, std::string_view("suppression_key")).bind_blob(2, key, sizeof key).run();
+}
+
+// v1 -> v2: the codes table. The codes themselves did not change (v1 wrote the same numbers,
+// then implicit enum values), so no row of another table is rewritten.
+void step_codes_v2(sql::Db& db, const std::string&) {
+  db.exec(
+      "CREATE TABLE codes(enumeration TEXT NOT NULL, code INTEGER NOT NULL, name TEXT NOT NULL, "
+      "PRIMARY KEY(enumeration, code)) WITHOUT ROWID");
+  auto ins = db.prepare("INSERT INTO codes(enumeration, code, name) VALUES(?, ?, ?)");
+  for (const auto& row : library_codes()) {
+    ins.bind(1, std::string_view(row.enumeration))
+        .bind(2, row.code)
+        .bind(3, std::string_view(row.name))
+        .run();
+    ins.reset();
+  }
+}
+
+using Step = std::function<void(sql::Db&, const std::string& currency)>;
+
+// steps()[i] takes a file from version i to i + 1.
+const std::vector<Step>& steps() {
+  static const std::vector<Step> list = {step_create_v1, step_codes_v2};
+  return list;
+}
+
+}  // namespace
+
+void migrate(sql::Db& db, int from, const std::string& currency) {
+  static_assert(kCurrentVersion >= 1);
+  if (steps().size() != static_cast<std::size_t>(kCurrentVersion))
+    throw Error(ErrorCode::storage, "store: migration list does not reach the current version");
+  for (int v = from; v < kCurrentVersion; ++v) steps()[static_cast<std::size_t>(v)](db, currency);
+  db.exec(("PRAGMA user_version=" + std::to_string(kCurrentVersion)).c_str());
+}
+
+void check_codes(sql::Db& db, const std::string& path) {
+  std::size_t found = 0;
+  auto s = db.prepare("SELECT enumeration, code, name FROM codes");
+  while (s.step()) {
+    const std::string enumeration = s.str(0);
+    const std::int64_t code = s.i64(1);
+    const std::string name = s.str(2);
+    const CodeRow* mine = nullptr;
+    for (const auto& row : library_codes())
+      if (enumeration == row.enumeration && code == row.code) mine = &row;
+    if (mine == nullptr)
+      throw Error(ErrorCode::corrupt, "store: '" + path + "' uses " + enumeration + " code " +
+                                          std::to_string(code) + " ('" + name +
+                                          "'), unknown to this library");
+    if (name != mine->name)
+      throw Error(ErrorCode::corrupt, "store: '" + path + "' stores " + enumeration + " code " +
+                                          std::to_string(code) + " as '" + name +
+                                          "', this library as '" + mine->name + "'");
+    ++found;
+  }
+  if (found != library_codes().size())
+    throw Error(ErrorCode::corrupt, "store: '" + path + "' lists " + std::to_string(found) +
+                                        " enum codes, this library " +
+                                        std::to_string(library_codes().size()));
+}
+
+}  // namespace schema
+}  // namespace v0
+}  // namespace crmkit
