@@ -181,16 +181,10 @@ Store Store::open(const std::string& path, const StoreOptions& options) {
     throw_error(ErrorCode::not_found, "path", "no store file at '" + path + "'");
   if (!exists && options.read_only)
     throw_error(ErrorCode::not_found, "path", "no store file at '" + path + "'");
-  if (exists && !impl->memory) {
-    // SQLite would take an empty file for a new database. A store file is empty only for the
-    // moment between its creation and the first write of its header (another process opening
-    // it then gets this error and may retry); otherwise an empty file is something else (a
-    // placeholder, a truncated copy) and is not silently turned into a store.
-    std::error_code ec;
-    if (std::filesystem::is_regular_file(path, ec) && std::filesystem::file_size(path, ec) == 0 &&
-        !ec)
-      not_a_store(path, "the file is empty");
-  }
+  // An existing empty file is taken for a new store, as SQLite does: it is what a second process
+  // sees while the first is creating the store (it then waits for the first one's write lock),
+  // and what tempfile.mkstemp() hands out. Any other file that is not a crmkit store is refused
+  // below, naming the path.
 
   int flags = SQLITE_OPEN_NOMUTEX;
   if (options.read_only) flags |= SQLITE_OPEN_READONLY;

@@ -175,7 +175,8 @@ class Store {
   // Throws Error{invalid_argument} for a missing or unknown currency on creation,
   // Error{conflict} if options.currency differs from an existing store's, Error{not_found} if the
   // file is missing and create_if_missing is false, Error{corrupt} if the file is not a crmkit
-  // store (a text file, an empty file, another application's SQLite database) or is from a newer
+  // store (a text file, another application's SQLite database) or is from a newer
+  // An existing empty file is taken for a new store, as SQLite does.
   // schema, with a message naming the path ("store: '/x/notes.txt' is not a crmkit store (...)"),
   // Error{storage} on I/O failure or if a read_only open needs a migration.
   static Store open(const std::string& path, const StoreOptions& options = {});
