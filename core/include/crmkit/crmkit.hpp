@@ -1,6 +1,7 @@
 // crmkit/crmkit.hpp: includes the whole public API of crmkit.
 #pragma once
 
+#include "crmkit/analytics/analytics.hpp"
 #include "crmkit/records/customer.hpp"
 #include "crmkit/base/error.hpp"
 #include "crmkit/records/event.hpp"
