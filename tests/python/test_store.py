@@ -132,8 +132,9 @@ def test_import_purchases_from_a_dataframe(store, amounts):
     assert store.count_events() == 3
 
     frame = store.purchases_frame()
-    assert list(frame.columns) == ["event_id", "customer_id", "at", "amount", "amount_minor",
-                                   "refunded_minor", "item_count", "essential", "currency"]
+    assert list(frame.columns) == ["event_id", "customer_id", "external_id", "at", "amount",
+                                   "amount_minor", "refunded_minor", "item_count", "essential",
+                                   "currency"]
     assert frame["amount"].tolist() == [Decimal("12.34"), Decimal("0.01"), Decimal("1000.00")]
     assert all(type(v) is Decimal for v in frame["amount"])
     assert frame["amount_minor"].tolist() == [1234, 1, 100000]
@@ -150,6 +151,7 @@ def test_import_purchases_from_a_dataframe(store, amounts):
     ids = frame["customer_id"].tolist()
     assert ids[0] == ids[2] != ids[1]
     assert store.get_customer(ids[0]).external_id == "c-1"
+    assert frame["external_id"].tolist() == ["c-1", "c-2", "c-1"]
     e = store.get_event(int(frame["event_id"][1]))
     assert e.payload.order_id == "o2" and e.payload.category == ""
 
