@@ -279,3 +279,16 @@ def test_referral_columns(store):
     cols = store.referral_columns()
     assert list(cols.referrer) == [a.id] and list(cols.referred) == [b.id]
     assert list(cols.at_micros) == [1706745600000000]
+
+
+def test_customer_keys_and_external_ids_of(store):
+    a = store.create_customer(person("a-1")).id
+    b = store.create_customer(person("b-2", name="Bo")).id
+    store.delete_customer(b)
+    keys = store.customer_keys()
+    assert isinstance(keys, crmkit.CustomerKeys) and len(keys) == 2
+    assert keys.customer_id.tolist() == [a, b]
+    assert keys.external_id == ["a-1", "b-2"]
+    assert crmkit._core.external_ids_of(keys, np.array([b, a, b])) == ["b-2", "a-1", "b-2"]
+    with pytest.raises(crmkit.NotFoundError, match=r"ids\[1\]: no customer 99 in the store"):
+        crmkit._core.external_ids_of(keys, np.array([a, 99]))
