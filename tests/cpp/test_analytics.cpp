@@ -230,6 +230,13 @@ TEST_CASE("lifetime_value_parts from a store, as of a date") {
     CHECK_INVALID(lifetime_value_parts(shop.store, model, spend(), 8.0, referrer, I64{}, o),
                   "referred_ids: length 0 differs from referrer_ids (1)");
   }
+  SECTION("an end before every purchase gives no rows") {
+    o.summary.observation_period_end = Timestamp::parse("2023-12-31T00:00:00Z");
+    const StoreLifetimeValue none = lifetime_value_parts(shop.store, model, spend(), 8.0, o);
+    CHECK(none.size() == 0);
+    CHECK(none.external_id.empty());
+    CHECK(none.referral_value_minor == 0);
+  }
   SECTION("the value options reach ltv.hpp") {
     o.value.potential.uplift = Decimal::parse("0.5");
     o.value.current.min_repeat_purchases = 2;  // ann falls back to the run rate: 40 / 9 x 8

@@ -85,8 +85,8 @@ StoreLifetimeValue parts(const Store& store, const TransactionModel& transaction
     throw_error(ErrorCode::corrupt, "customer_id", "the summary and the historical value disagree");
   }
   const std::vector<double> frequency = to_doubles(s.frequency);
-  const CustomerValueInputs inputs{rows.currency, s.customer_id, frequency,         s.recency,
-                                   s.T,           s.monetary_value, h.net_minor};
+  const CustomerValueInputs inputs{rows.currency, s.customer_id, frequency, s.recency, s.T,
+                                   s.monetary_value, h.net_minor};
   ReferralColumns stored;
   if (store_referrals) {
     stored = store.referral_columns();
