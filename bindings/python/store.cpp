@@ -165,11 +165,14 @@ void bind_store(py::module_& m) {
       m, "CustomerKeys",
       "Every customer's id (a read-only int64 numpy array viewing the C++ vector) and external "
       "id (a list of str), in id order.");
-  keys.def_property_readonly(
-          "customer_id",
-          [](py::handle s) { return column_view(s, s.cast<const crmkit::CustomerKeys&>().customer_id); })
-      .def_property_readonly("external_id",
-                             [](const crmkit::CustomerKeys& k) { return texts_to_py(k.external_id); })
+  keys.def_property_readonly("customer_id",
+                             [](py::handle s) {
+                               const auto& k = s.cast<const crmkit::CustomerKeys&>();
+                               return column_view(s, k.customer_id);
+                             })
+      .def_property_readonly(
+          "external_id",
+          [](const crmkit::CustomerKeys& k) { return texts_to_py(k.external_id); })
       .def("__len__", [](const crmkit::CustomerKeys& k) { return k.size(); })
       .def("__repr__", [](const crmkit::CustomerKeys& k) {
         return "CustomerKeys(" + std::to_string(k.size()) + " customers)";

@@ -9,8 +9,9 @@
 // numbers use, with the calibration period ending 1997-09-30 (Fader, Hardie and Lee 2005). The CLV
 // is lifetimes' customer_lifetime_value over 12 months of 4.345 weeks with a 1% monthly discount
 // rate; lifetime value uses a horizon of the same 12 months (52.14 weeks), undiscounted, as of
-// 1997-09-30, with a 10% uplift on current value as potential value (CDNOW has no referrals). Numbers print with %.17g and money as exact decimals, so that a test can compare
-// them with the Python twin, examples/python/value_from_store.py.
+// 1997-09-30, with a 10% uplift on current value as potential value (CDNOW has no referrals).
+// Numbers print with %.17g and money as exact decimals, so that a test can compare them with the
+// Python twin, examples/python/value_from_store.py.
 #include <cstdint>
 #include <cstdio>
 #include <exception>

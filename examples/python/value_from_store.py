@@ -9,8 +9,9 @@ The time unit is the week: days divided by 7 (freq "D", freq_multiplier 7), as t
 CDNOW numbers use, with the calibration period ending 1997-09-30 (Fader, Hardie and Lee 2005).
 The CLV is lifetimes' customer_lifetime_value over 12 months of 4.345 weeks with a 1% monthly
 discount rate; lifetime value uses a horizon of the same 12 months (52.14 weeks), undiscounted,
-as of 1997-09-30, with a 10% uplift on current value as potential value (CDNOW has no referrals). Numbers print with %.17g and money as exact decimals, so that a test can
-compare them with the C++ twin, examples/cpp/value_from_store.cpp.
+as of 1997-09-30, with a 10% uplift on current value as potential value (CDNOW has no
+referrals). Numbers print with %.17g and money as exact decimals, so that a test can compare them
+with the C++ twin, examples/cpp/value_from_store.cpp.
 """
 
 from __future__ import annotations

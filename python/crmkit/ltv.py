@@ -5,7 +5,7 @@ date, exact), current value (expected revenue over a horizon, from the fitted mo
 run rate, and which), potential value (converted referrals and uplift) and the total, as
 ``decimal.Decimal``. ``calibration_vs_holdout`` compares a transaction model's holdout predictions
 with what customers did. Both only convert columns and call the C++ core (ltv.hpp,
-validation.hpp); every rule lives there.
+validation.hpp; from a Store, analytics.hpp does the whole pipeline); every rule lives there.
 """
 
 from __future__ import annotations

@@ -16,7 +16,8 @@ from crmkit import datasets, utils
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "python"
 # Where the C++ examples are built (scripts/setup builds them before the Python tests run).
-CPP_EXAMPLES = Path(os.environ.get("CRMKIT_CPP_EXAMPLES", ROOT / "build" / "cpp" / "examples" / "cpp"))
+CPP_EXAMPLES = Path(os.environ.get("CRMKIT_CPP_EXAMPLES",
+                                   ROOT / "build" / "cpp" / "examples" / "cpp"))
 
 
 def run(script, *args):

@@ -131,9 +131,9 @@ std::vector<std::string> external_ids_of(const CustomerKeys& keys,
 
 StoreCustomerSummary summary_from_store(const Store& store, const StoreSummaryOptions& options) {
   const PurchaseRows rows = read_purchases(store, std::nullopt);
-  RfmSummary s = summary_data_from_transaction_data(rows.customer_id, rows.at_micros, rows.net_minor,
-                                                    rows.currency.minor_units(),
-                                                    value_options(options));
+  RfmSummary s = summary_data_from_transaction_data(
+      rows.customer_id, rows.at_micros, rows.net_minor, rows.currency.minor_units(),
+      value_options(options));
   StoreCustomerSummary out;
   out.currency = rows.currency;
   out.frequency = to_doubles(s.frequency);

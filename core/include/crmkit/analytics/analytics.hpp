@@ -85,7 +85,7 @@ struct StoreCustomerSummary {
                                           // include_first_transaction)
   std::vector<double> recency;            // first to last period, in units / multiplier
   std::vector<double> T;                  // first period to the end's period, in units / multiplier
-  std::vector<double> monetary_value;     // mean net amount of the repeat periods; 0 without repeats
+  std::vector<double> monetary_value;     // mean net amount of the repeat periods (0 without)
   std::vector<std::int64_t> first_purchase;  // Timestamp::micros() of the first purchase
 
   std::size_t size() const noexcept { return customer_id.size(); }
@@ -114,7 +114,8 @@ BetaGeoModel fit_beta_geo(const StoreCustomerSummary& summary, const FitOptions&
 // one-time buyers have no spend history, and a customer whose repeat purchases were all refunded
 // has a mean of 0), as lifetimes' users filter before GammaGammaFitter.fit. Throws
 // Error{invalid_argument} when no row qualifies, and as GammaGammaModel::fit.
-GammaGammaModel fit_gamma_gamma(const StoreCustomerSummary& summary, const FitOptions& options = {});
+GammaGammaModel fit_gamma_gamma(const StoreCustomerSummary& summary,
+                                const FitOptions& options = {});
 
 // lifetimes' customer_lifetime_value on every row of the summary (models.hpp): one double per
 // row, in summary order, in the currency's major units. options.periods_per_month must match the
