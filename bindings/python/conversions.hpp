@@ -238,4 +238,5 @@ void bind_events(py::module_& m);
 void bind_store(py::module_& m);
 void bind_value(py::module_& m);
 void bind_ltv(py::module_& m);
+void bind_analytics(py::module_& m);
 }  // namespace crmkit_py

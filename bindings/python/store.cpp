@@ -161,6 +161,23 @@ void bind_store(py::module_& m) {
         return "ReferralColumns(" + std::to_string(c.event_id.size()) + " referrals)";
       });
 
+  py::class_<crmkit::CustomerKeys> keys(
+      m, "CustomerKeys",
+      "Every customer's id (a read-only int64 numpy array viewing the C++ vector) and external "
+      "id (a list of str), in id order.");
+  keys.def_property_readonly("customer_id",
+                             [](py::handle s) {
+                               const auto& k = s.cast<const crmkit::CustomerKeys&>();
+                               return column_view(s, k.customer_id);
+                             })
+      .def_property_readonly(
+          "external_id",
+          [](const crmkit::CustomerKeys& k) { return texts_to_py(k.external_id); })
+      .def("__len__", [](const crmkit::CustomerKeys& k) { return k.size(); })
+      .def("__repr__", [](const crmkit::CustomerKeys& k) {
+        return "CustomerKeys(" + std::to_string(k.size()) + " customers)";
+      });
+
   py::class_<PurchaseImport> import(m, "PurchaseImport",
                                     "Column-wise purchases for Store.import_purchases.");
   def_field(import, "currency", &PurchaseImport::currency);
@@ -328,6 +345,7 @@ void bind_store(py::module_& m) {
       .def("purchase_columns", &Store::purchase_columns, release())
       .def("referral_columns", &Store::referral_columns, release())
       .def("summary", &Store::summary, release())
+      .def("customer_keys", &Store::customer_keys, release())
       // ---- audit, erasure, suppression ----
       .def("audit_log", &Store::audit_log, py::arg("customer") = 0, release())
       .def("erase_customer",

@@ -5,7 +5,7 @@ date, exact), current value (expected revenue over a horizon, from the fitted mo
 run rate, and which), potential value (converted referrals and uplift) and the total, as
 ``decimal.Decimal``. ``calibration_vs_holdout`` compares a transaction model's holdout predictions
 with what customers did. Both only convert columns and call the C++ core (ltv.hpp,
-validation.hpp); every rule lives there.
+validation.hpp; from a Store, analytics.hpp does the whole pipeline); every rule lives there.
 """
 
 from __future__ import annotations
@@ -183,12 +183,6 @@ def _summarise(
     return summary
 
 
-def _store_referrals(store: Any) -> tuple[np.ndarray, np.ndarray]:
-    columns = store.referral_columns()
-    return (np.array(columns.referrer, dtype=np.int64),
-            np.array(columns.referred, dtype=np.int64))
-
-
 def _referral_columns(referrals: Any) -> tuple[Any, Any]:
     if referrals is None:
         return [], []
@@ -220,24 +214,6 @@ def _encode_referrals(referrals: Any, labels: pd.Index) -> tuple[np.ndarray, np.
     a = np.where(a < 0, -1, a).astype(np.int64)
     b = np.where(b < 0, -2, b).astype(np.int64)
     return a, b
-
-
-def _from_store(store: Any, referrals: Any, freq: str, freq_multiplier: float,
-                observation_period_end: Any) -> _Inputs:
-    cols = store.purchase_columns()
-    currency = cols.currency
-    ids = np.asarray(cols.customer_id, dtype=np.int64)
-    net = np.subtract(cols.amount_minor, cols.refunded_minor).astype(np.int64)
-    s = _summarise(ids, np.asarray(cols.at_micros, dtype=np.int64), net, currency, freq,
-                   freq_multiplier, observation_period_end)
-    if referrals is None:
-        referrer, referred = _store_referrals(store)
-    else:
-        r, d = _referral_columns(referrals)
-        referrer, referred = np.asarray(r, dtype=np.int64), np.asarray(d, dtype=np.int64)
-    return _Inputs(s["customer_id"], s["customer_id"], s["frequency"].astype(np.float64),
-                   s["recency"], s["T"], s["monetary_value"], s["historical_minor"], currency,
-                   referrer, referred)
 
 
 def _from_transactions(frame: pd.DataFrame, referrals: Any, currency: Any, customer_id_col: str,
@@ -326,8 +302,11 @@ def lifetime_value_parts(
     """Historical, current and potential value and their total, one row per customer.
 
     store_or_frame is one of:
-      - a crmkit.Store: its purchases (net of refunds) and, unless ``referrals`` is given, its
-        referral events;
+      - a crmkit.Store: its purchases (net of refunds) at or before ``observation_period_end``
+        (all of them when it is None) and, unless ``referrals`` is given (as store customer ids),
+        its referral events; one call of the C++ analytics layer
+        (crmkit/analytics/analytics.hpp), so a C++ host gets the same numbers. Purchases after
+        the end are left out of every part: the value as of that date;
       - a transaction DataFrame (customer_id_col, datetime_col, monetary_value_col and optionally
         refunded_col; money as str or decimal.Decimal) with ``currency``;
       - a per-customer summary DataFrame with frequency, recency, T, monetary_value and
@@ -344,9 +323,19 @@ def lifetime_value_parts(
     referred customers). uplift: str / Decimal rate applied to current value (default "0").
 
     Returns a DataFrame with customer_id, historical, current, potential, total
-    (decimal.Decimal), method ("model" or "run_rate") and converted_referrals; ``attrs`` holds
+    (decimal.Decimal), method ("model" or "run_rate") and converted_referrals; from a Store also
+    external_id (str, after customer_id), with rows in ascending customer id. ``attrs`` holds
     the currency code and the referral value used.
     """
+    if isinstance(store_or_frame, _core.Store):
+        return _parts_from_store(
+            store_or_frame, transaction_model, spend_model, horizon, referrals=referrals,
+            freq=freq, freq_multiplier=freq_multiplier,
+            observation_period_end=observation_period_end, discount_rate=discount_rate,
+            discount_step=discount_step, min_repeat_purchases=min_repeat_purchases,
+            min_tenure=min_tenure, run_rate_tenure_floor=run_rate_tenure_floor,
+            referral_value=referral_value, uplift=uplift, rounding=rounding,
+        )
     if isinstance(store_or_frame, pd.DataFrame):
         if {"frequency", "recency", "T", "monetary_value"} <= set(store_or_frame.columns):
             inputs = _from_summary(store_or_frame, referrals, currency)
@@ -354,23 +343,14 @@ def lifetime_value_parts(
             inputs = _from_transactions(store_or_frame, referrals, currency, customer_id_col,
                                         datetime_col, monetary_value_col, refunded_col, freq,
                                         freq_multiplier, observation_period_end)
-    elif hasattr(store_or_frame, "purchase_columns"):
-        inputs = _from_store(store_or_frame, referrals, freq, freq_multiplier,
-                             observation_period_end)
     else:
         raise ValidationError(
             "store_or_frame: expected a crmkit.Store or a pandas DataFrame, got "
             f"{type(store_or_frame).__name__}"
         )
     cur = inputs.currency
-    if referral_value is not None and not isinstance(referral_value, _core.Money):
-        if isinstance(referral_value, (float, np.floating)):
-            raise ValidationError(f"referral_value: {_MONEY_HINT}")
-        referral_value = _core.Money(referral_value, cur)
-    if isinstance(uplift, (float, np.floating)):
-        raise ValidationError(
-            "uplift: binary floating-point numbers are not accepted; pass str or decimal.Decimal"
-        )
+    referral_value = _referral_money(referral_value, cur)
+    _check_uplift(uplift)
     out = _core.lifetime_value(
         inputs.codes, inputs.frequency, inputs.recency, inputs.T, inputs.monetary_value,
         inputs.historical_minor, cur,
@@ -382,10 +362,31 @@ def lifetime_value_parts(
         run_rate_tenure_floor=float(run_rate_tenure_floor), referral_value=referral_value,
         uplift=uplift, rounding=_rounding(rounding),
     )
+    return _parts_frame(out, {"customer_id": np.asarray(inputs.labels)})
+
+
+def _referral_money(referral_value: Any, currency: Any) -> Any:
+    if referral_value is not None and not isinstance(referral_value, _core.Money):
+        if isinstance(referral_value, (float, np.floating)):
+            raise ValidationError(f"referral_value: {_MONEY_HINT}")
+        referral_value = _core.Money(referral_value, currency)
+    return referral_value
+
+
+def _check_uplift(uplift: Any) -> None:
+    if isinstance(uplift, (float, np.floating)):
+        raise ValidationError(
+            "uplift: binary floating-point numbers are not accepted; pass str or decimal.Decimal"
+        )
+
+
+def _parts_frame(out: dict[str, Any], keys: dict[str, Any]) -> pd.DataFrame:
+    """The core's lifetime value columns as the documented DataFrame, keys first."""
+    cur = out["currency"]
     scale = cur.minor_units
     frame = pd.DataFrame(
         {
-            "customer_id": np.asarray(inputs.labels),
+            **keys,
             "historical": _decimals(out["historical_minor"], scale),
             "current": _decimals(out["current_minor"], scale),
             "potential": _decimals(out["potential_minor"], scale),
@@ -398,6 +399,34 @@ def lifetime_value_parts(
     frame.attrs["currency"] = str(cur.code)
     frame.attrs["referral_value"] = out["referral_value"].amount
     return frame
+
+
+def _parts_from_store(store: Any, transaction_model: Any, spend_model: Any, horizon: float, *,
+                      referrals: Any, freq: str, freq_multiplier: float,
+                      observation_period_end: Any, discount_rate: float, discount_step: float,
+                      min_repeat_purchases: int, min_tenure: float, run_rate_tenure_floor: float,
+                      referral_value: Any, uplift: Any, rounding: Any) -> pd.DataFrame:
+    """lifetime_value_parts of a Store: one call of the C++ analytics layer (analytics.hpp)."""
+    referral_value = _referral_money(referral_value, store.currency)
+    _check_uplift(uplift)
+    referrer = referred = None
+    if referrals is not None:
+        r, d = _referral_columns(referrals)
+        referrer, referred = np.asarray(r, dtype=np.int64), np.asarray(d, dtype=np.int64)
+    out = _core.lifetime_value_parts(
+        store,
+        _core_model(transaction_model, "transaction_model", _core.TransactionModel),
+        _core_model(spend_model, "spend_model", _core.GammaGammaModel),
+        float(horizon), referrer_ids=referrer, referred_ids=referred,
+        unit=_time_unit(freq), multiplier=float(freq_multiplier),
+        observation_period_end=_end_micros(observation_period_end),
+        discount_rate=float(discount_rate), discount_step=float(discount_step),
+        min_repeat_purchases=int(min_repeat_purchases), min_tenure=float(min_tenure),
+        run_rate_tenure_floor=float(run_rate_tenure_floor), referral_value=referral_value,
+        uplift=uplift, rounding=_rounding(rounding),
+    )
+    return _parts_frame(out, {"customer_id": out["customer_id"],
+                              "external_id": pd.Series(out["external_id"], dtype=object)})
 
 
 # ---- validation ---------------------------------------------------------------------------

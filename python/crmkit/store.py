@@ -149,13 +149,17 @@ class Store(_core.Store):
     def purchases_frame(self) -> Any:
         """Every purchase of the ledger as a pandas DataFrame, in event-id order.
 
-        Columns: event_id, customer_id, at (datetime64[ns, UTC]), amount (decimal.Decimal,
-        exact), amount_minor, refunded_minor, item_count, essential (bool), currency (the ISO
-        code). Times after 2262-04-11 do not fit datetime64[ns] and raise.
+        Columns: event_id, customer_id, external_id (the customer's external id, str), at
+        (datetime64[ns, UTC]), amount (decimal.Decimal, exact), amount_minor, refunded_minor,
+        item_count, essential (bool), currency (the ISO code). Times after 2262-04-11 do not fit
+        datetime64[ns] and raise.
         """
         import pandas as pd
 
         cols = self.purchase_columns()
+        # Read after the purchases, so every purchase's customer is there (customer rows are
+        # never removed); the look-up is the C++ one (crmkit/analytics/analytics.hpp).
+        external_ids = _core.external_ids_of(self.customer_keys(), cols.customer_id)
         digits = cols.currency.minor_units
         minor = cols.amount_minor
         amounts = [decimal.Decimal(int(v)).scaleb(-digits) for v in minor]
@@ -164,6 +168,7 @@ class Store(_core.Store):
             {
                 "event_id": np.array(cols.event_id, dtype=np.int64),
                 "customer_id": np.array(cols.customer_id, dtype=np.int64),
+                "external_id": pd.Series(external_ids, dtype=object),
                 "at": at.as_unit("ns") if hasattr(at, "as_unit") else at,
                 "amount": pd.Series(amounts, dtype=object),
                 "amount_minor": np.array(minor, dtype=np.int64),

@@ -263,40 +263,44 @@ def summary_from_store(
     freq_multiplier: float = 1,
     observation_period_end: Any = None,
     include_first_transaction: bool = False,
+    index: str = "customer_id",
 ) -> pd.DataFrame:
     """The summary (frequency, recency, T, monetary_value) of every purchase in a crmkit.Store.
 
-    Reads ``store.purchase_columns()`` and summarises it in C++ with exact money: each purchase
-    counts with its net amount (amount minus refunds so far, in the store currency's major units);
-    a fully refunded purchase still counts as a purchase, with amount 0. Columns and index as
-    summary_data_from_transaction_data, indexed by the store's customer id (``customer_id``).
+    Wraps the C++ analytics call of the same name (crmkit/analytics/analytics.hpp), which reads the
+    store's purchases with exact money: each purchase counts with its net amount (amount minus
+    refunds so far, in the store currency's major units); a fully refunded purchase still counts
+    as a purchase, with amount 0. Columns and end-of-period rules as
+    summary_data_from_transaction_data; customers whose first purchase is after
+    ``observation_period_end`` are left out.
+
+    ``index`` chooses the key: "customer_id" (the default) indexes the rows by the store's customer
+    id, as before; "external_id" indexes them by the customer's external id (named
+    ``external_id``) and adds the store's id as a last column ``customer_id``. Rows are in
+    ascending customer id either way. Raises crmkit.ValidationError for another ``index``, an
+    unknown ``freq`` or a ``freq_multiplier`` that is not > 0.
     """
-    cols = store.purchase_columns()
-    net = np.subtract(cols.amount_minor, cols.refunded_minor)
-    unit = _time_unit(freq)
-    multiplier = _check_multiplier(freq_multiplier)
-    end = _to_timestamp(observation_period_end, "observation_period_end", None)
-    out = _core.summary_data_from_transaction_data(
-        cols.customer_id,
-        cols.at_micros,
-        amounts_minor=net,
-        scale=cols.currency.minor_units,
-        unit=unit,
-        multiplier=multiplier,
-        observation_period_end=end,
+    if index not in ("customer_id", "external_id"):
+        raise ValidationError(f"index: expected 'customer_id' or 'external_id', got {index!r}")
+    out = _core.summary_from_store(
+        store,
+        unit=_time_unit(freq),
+        multiplier=_check_multiplier(freq_multiplier),
+        observation_period_end=_to_timestamp(observation_period_end, "observation_period_end",
+                                             None),
         include_first_transaction=include_first_transaction,
-        drop_customers_after_end=True,
     )
-    index = pd.Index(out["customer_id"], name="customer_id")
-    return pd.DataFrame(
-        {
-            "frequency": out["frequency"].astype(np.float64),
-            "recency": out["recency"],
-            "T": out["T"],
-            "monetary_value": out["monetary_value"],
-        },
-        index=index,
-    )
+    columns = {
+        "frequency": out["frequency"],
+        "recency": out["recency"],
+        "T": out["T"],
+        "monetary_value": out["monetary_value"],
+    }
+    if index == "customer_id":
+        return pd.DataFrame(columns, index=pd.Index(out["customer_id"], name="customer_id"))
+    columns["customer_id"] = out["customer_id"]
+    return pd.DataFrame(columns, index=pd.Index(out["external_id"], name="external_id",
+                                                dtype=object))
 
 
 def cumulative_repeat_transactions(

@@ -1,10 +1,23 @@
-"""Runs every Python example as a user would (a fresh interpreter) and checks what it prints."""
+"""Runs every Python example as a user would (a fresh interpreter) and checks what it prints;
+runs the C++ twin of value_from_store (built in build/cpp, or CRMKIT_CPP_EXAMPLES) and checks that
+both print the same numbers."""
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pytest
+
+import crmkit
+from crmkit import datasets, utils
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "python"
+# Where the C++ examples are built (scripts/setup builds them before the Python tests run).
+CPP_EXAMPLES = Path(os.environ.get("CRMKIT_CPP_EXAMPLES",
+                                   ROOT / "build" / "cpp" / "examples" / "cpp"))
 
 
 def run(script, *args):
@@ -13,7 +26,7 @@ def run(script, *args):
 
 
 def test_every_python_example_is_covered():
-    covered = {"import_cdnow.py"}
+    covered = {"import_cdnow.py", "value_from_store.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} == covered
 
 
@@ -30,3 +43,87 @@ def test_import_cdnow_reports_the_sample_and_is_idempotent(tmp_path):
     second = run("import_cdnow.py", store).splitlines()
     assert second[1:4] == first[1:4]
     assert second[4] == "this run:   added 0 purchases, 0 customers (6,919 duplicates skipped)"
+
+
+# ---- value_from_store: the C++ and Python twins agree ----------------------------------------
+
+NUMBER = re.compile(r"^-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")
+
+
+def _fields(line: str) -> list[str]:
+    """The values of a line "label:  k=v k=v ..." (words without "=" count as values too)."""
+    _, _, rest = line.partition(":")
+    return [word.partition("=")[2] if "=" in word else word for word in rest.split()]
+
+
+def _numbers(line: str) -> dict[str, float]:
+    _, _, rest = line.partition(":")
+    return {k: float(v) for k, _, v in (w.partition("=") for w in rest.split() if "=" in w)}
+
+
+@pytest.fixture(scope="module")
+def value_runs(tmp_path_factory):
+    """Both examples, each on a fresh store: (C++ lines, Python lines, Python store path)."""
+    binary = CPP_EXAMPLES / "example_value_from_store"
+    assert binary.exists(), f"{binary}: build the C++ examples first (scripts/setup)"
+    tmp = tmp_path_factory.mktemp("value")
+    cpp = subprocess.run([str(binary), str(tmp / "cpp.crmkit")], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    py_store = tmp / "py.crmkit"
+    py = run("value_from_store.py", py_store).splitlines()
+    return cpp, py, py_store
+
+
+def test_value_from_store_cpp_and_python_print_the_same_numbers(value_runs):
+    cpp, py, _ = value_runs
+    assert len(cpp) == len(py) == 9
+    assert cpp[0].startswith("store:          /") and py[0].endswith("py.crmkit")
+    compared = 0
+    for c_line, p_line in zip(cpp[1:], py[1:]):
+        label = c_line.partition(":")[0]
+        assert label == p_line.partition(":")[0]
+        c_fields, p_fields = _fields(c_line), _fields(p_line)
+        assert len(c_fields) == len(p_fields), (c_line, p_line)
+        for c, p in zip(c_fields, p_fields):
+            if label != "ltv parts" and NUMBER.match(c) and NUMBER.match(p):
+                # Doubles (summary sums, fits, CLV): the same to 1e-9 relative.
+                assert float(c) == pytest.approx(float(p), rel=1e-9, abs=0), (label, c, p)
+            else:
+                # Text, counts and money (exact decimals): the same characters.
+                assert c == p, (label, c, p)
+            compared += 1
+    assert compared == 36
+
+
+def test_value_from_store_gives_the_published_cdnow_numbers(value_runs):
+    cpp, _, py_store = value_runs
+    assert cpp[1] == "purchases:      6919"
+    assert cpp[2] == "summary:        2357 customers as of 1997-09-30, in weeks"
+    assert cpp[3].startswith("first row:      cdnow-1 customer_id=1 frequency=2 ")
+    sums = _numbers(cpp[4])
+    published = datasets.load_cdnow_summary(index_col=[0])
+    assert sums["frequency"] == 2457 == published["frequency"].sum()
+    # Each row's recency and T are within 0.01 of the published (2-decimal) values.
+    assert sums["recency"] == pytest.approx(published["recency"].sum(), abs=2357 * 0.005)
+    assert sums["T"] == pytest.approx(published["T"].sum(), abs=2357 * 0.005)
+    bg = _numbers(cpp[5])
+    assert bg["r"] == pytest.approx(0.243, abs=5e-4)
+    assert bg["alpha"] == pytest.approx(4.414, abs=5e-4)
+    assert bg["a"] == pytest.approx(0.793, abs=5e-4)
+    assert bg["b"] == pytest.approx(2.426, abs=5e-4)
+    assert bg["log_likelihood"] == pytest.approx(-9582.4, abs=0.05)
+    gg = _numbers(cpp[6])
+    assert gg["customers"] == 946
+    assert gg["p"] == pytest.approx(6.25, abs=5e-3)
+    assert gg["q"] == pytest.approx(3.74, abs=5e-3)
+    assert gg["v"] == pytest.approx(15.44, abs=1e-2)
+    assert gg["log_likelihood"] == pytest.approx(-4055.9, abs=0.05)
+    # The store the Python example left behind, row by row against the published summary.
+    with crmkit.Store(py_store) as store:
+        s = utils.summary_from_store(store, freq="D", freq_multiplier=7,
+                                     observation_period_end="1997-09-30", index="external_id")
+    ids = [int(e.removeprefix("cdnow-")) for e in s.index]
+    expected = published.loc[ids]
+    assert np.array_equal(s["frequency"].to_numpy(), expected["frequency"].to_numpy())
+    assert np.abs(s["recency"].to_numpy() - expected["recency"].to_numpy()).max() < 0.01
+    assert np.abs(s["T"].to_numpy() - expected["T"].to_numpy()).max() < 0.01

@@ -215,3 +215,30 @@ def test_calibration_vs_holdout_on_cdnow():
     assert v.buckets["count"].tolist() == [1411, 439, 214, 100, 62, 38, 29, 64]
     assert v.buckets.loc["0", "mean_actual"] == pytest.approx(0.2367116, abs=1e-7)
     assert len(v.customers) == 2357
+
+
+def test_parts_from_a_store_as_of_a_date_with_external_ids(store, bgf, ggf):
+    ann = store.create_customer(person("ann")).id
+    bob = store.create_customer(person("bob")).id
+    for customer, amount, at in ((ann, "30.00", "2024-01-01T10:00:00Z"),
+                                 (bob, "12.00", "2024-01-04T10:00:00Z"),
+                                 (ann, "20.00", "2024-01-08T10:00:00Z"),
+                                 (ann, "99.00", "2024-02-01T10:00:00Z")):  # after the end below
+        store.append_event(Event(customer=customer, at=at,
+                                 payload=Purchase(amount=Money(amount, "USD"))))
+    out = lifetime_value_parts(store, bgf, ggf, 7.0, observation_period_end="2024-01-10",
+                               referrals=([bob], [ann]))
+    assert list(out.columns) == ["customer_id", "external_id", "historical", "current",
+                                 "potential", "total", "method", "converted_referrals"]
+    assert out["external_id"].tolist() == ["ann", "bob"]
+    assert out["customer_id"].tolist() == [ann, bob]
+    # The 99.00 of February is after the end: left out of every part (it used to be an error).
+    assert list(out["historical"]) == [Decimal("50.00"), Decimal("12.00")]
+    # The given referral (bob brought ann) replaces the store's: bob's potential is ann's 50.00.
+    assert list(out["converted_referrals"]) == [0, 1]
+    assert list(out["potential"]) == [Decimal("0.00"), Decimal("50.00")]
+    # bob: 12.00 over 6 days of tenure x 7 = 14.00, as without the later purchase.
+    assert out["current"][1] == Decimal("14.00")
+    later = lifetime_value_parts(store, bgf, ggf, 7.0)
+    assert list(later["historical"]) == [Decimal("149.00"), Decimal("12.00")]
+    assert later["external_id"].tolist() == ["ann", "bob"]

@@ -157,8 +157,9 @@ def test_import_purchases_from_a_dataframe(store, amounts):
     assert store.count_events() == 3
 
     frame = store.purchases_frame()
-    assert list(frame.columns) == ["event_id", "customer_id", "at", "amount", "amount_minor",
-                                   "refunded_minor", "item_count", "essential", "currency"]
+    assert list(frame.columns) == ["event_id", "customer_id", "external_id", "at", "amount",
+                                   "amount_minor", "refunded_minor", "item_count", "essential",
+                                   "currency"]
     assert frame["amount"].tolist() == [Decimal("12.34"), Decimal("0.01"), Decimal("1000.00")]
     assert all(type(v) is Decimal for v in frame["amount"])
     assert frame["amount_minor"].tolist() == [1234, 1, 100000]
@@ -175,6 +176,7 @@ def test_import_purchases_from_a_dataframe(store, amounts):
     ids = frame["customer_id"].tolist()
     assert ids[0] == ids[2] != ids[1]
     assert store.get_customer(ids[0]).external_id == "c-1"
+    assert frame["external_id"].tolist() == ["c-1", "c-2", "c-1"]
     e = store.get_event(int(frame["event_id"][1]))
     assert e.payload.order_id == "o2" and e.payload.category == ""
 
@@ -302,3 +304,16 @@ def test_referral_columns(store):
     cols = store.referral_columns()
     assert list(cols.referrer) == [a.id] and list(cols.referred) == [b.id]
     assert list(cols.at_micros) == [1706745600000000]
+
+
+def test_customer_keys_and_external_ids_of(store):
+    a = store.create_customer(person("a-1")).id
+    b = store.create_customer(person("b-2", name="Bo")).id
+    store.delete_customer(b)
+    keys = store.customer_keys()
+    assert isinstance(keys, crmkit.CustomerKeys) and len(keys) == 2
+    assert keys.customer_id.tolist() == [a, b]
+    assert keys.external_id == ["a-1", "b-2"]
+    assert crmkit._core.external_ids_of(keys, np.array([b, a, b])) == ["b-2", "a-1", "b-2"]
+    with pytest.raises(crmkit.NotFoundError, match=r"ids\[1\]: no customer 99 in the store"):
+        crmkit._core.external_ids_of(keys, np.array([a, 99]))

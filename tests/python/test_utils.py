@@ -224,3 +224,44 @@ def test_summary_from_store_uses_exact_net_amounts(store):
     weeks = utils.summary_from_store(store, freq="D", freq_multiplier=7,
                                      observation_period_end="2021-03-10")
     assert weeks.loc[x, "T"] == pytest.approx(9 / 7)
+
+
+def test_summary_from_store_keyed_by_external_id_nets_refunds_in_cpp(store):
+    frame = pd.DataFrame(
+        {
+            "customer": ["x", "x", "y", "z"],
+            "at": pd.to_datetime(["2021-03-01", "2021-03-08", "2021-03-05", "2021-03-12"]),
+            "amount": ["10.00", "5.55", "3.00", "7.00"],
+        }
+    )
+    store.import_purchases(frame)
+    cols = store.purchase_columns()
+    # Refund 1.55 of x's second purchase and all of y's only one: y still counts (amount 0).
+    store.append_event(crmkit.Event(customer=int(cols.customer_id[1]), at="2021-03-09T00:00:00Z",
+                                    payload=crmkit.Refund(purchase=int(cols.event_id[1]),
+                                                          amount=crmkit.Money("1.55", "USD"))))
+    store.append_event(crmkit.Event(customer=int(cols.customer_id[2]), at="2021-03-09T00:00:00Z",
+                                    payload=crmkit.Refund(purchase=int(cols.event_id[2]),
+                                                          amount=crmkit.Money("3.00", "USD"))))
+    out = utils.summary_from_store(store, observation_period_end="2021-03-10",
+                                   index="external_id")
+    # z first bought after the end: left out. The rows stay in customer-id order.
+    assert out.index.name == "external_id"
+    assert out.index.tolist() == ["x", "y"]
+    assert list(out.columns) == ["frequency", "recency", "T", "monetary_value", "customer_id"]
+    assert out.loc["x", ["frequency", "recency", "T", "monetary_value"]].tolist() == [
+        1.0, 7.0, 9.0, 4.0]
+    assert out.loc["y", ["frequency", "recency", "T", "monetary_value"]].tolist() == [
+        0.0, 0.0, 5.0, 0.0]
+    assert out["customer_id"].tolist() == [store.get_customer_by_external_id(e).id
+                                           for e in ("x", "y")]
+    by_id = utils.summary_from_store(store, observation_period_end="2021-03-10")
+    assert np.array_equal(by_id.index.to_numpy(), out["customer_id"].to_numpy())
+    assert by_id.to_numpy().tolist() == out.drop(columns="customer_id").to_numpy().tolist()
+    # The same numbers as the C++ call the function wraps.
+    core = crmkit._core.summary_from_store(store, observation_period_end="2021-03-10")
+    assert core["external_id"] == ["x", "y"]
+    assert core["monetary_value"].tolist() == [4.0, 0.0]
+    with pytest.raises(crmkit.ValidationError, match=r"^index: expected 'customer_id' or "
+                                                     r"'external_id', got 'name'$"):
+        utils.summary_from_store(store, index="name")

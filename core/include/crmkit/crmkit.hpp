@@ -9,6 +9,7 @@
 // A ctest test (tests/headers) keeps Boost and nlohmann out of this header's closure.
 #pragma once
 
+#include "crmkit/analytics/analytics.hpp"
 #include "crmkit/base/error.hpp"
 #include "crmkit/base/int128.hpp"
 #include "crmkit/base/money.hpp"

@@ -114,6 +114,15 @@ struct ReferralColumns {
   std::vector<std::int64_t> at_micros;
 };
 
+// The id and external id of every customer, in id order (for keying analytics results). Both
+// vectors have the same length.
+struct CustomerKeys {
+  std::vector<CustomerId> customer_id;    // ascending
+  std::vector<std::string> external_id;   // an erased customer's reads "erased:<id>"
+
+  std::size_t size() const noexcept { return customer_id.size(); }
+};
+
 // Column-wise purchases to import in one transaction (the bulk path for CSV files and
 // DataFrames). `customer_external_id`, `at` and `amount` are required and of equal length; every
 // other vector is either empty (not given) or of that length too.
@@ -289,6 +298,10 @@ class Store {
   // Every referral event as columns (see ReferralColumns).
   ReferralColumns referral_columns() const;
   StoreSummary summary() const;
+  // Every customer's id and external id (soft-deleted and erased customers included), in id
+  // order, read in one transaction; see CustomerKeys. Throws Error{storage} if the store is closed
+  // or the read fails. Thread-safe.
+  CustomerKeys customer_keys() const;
 
   // ---- audit, erasure, suppression ----
   // The audit log in id order, for one customer or (customer = 0) for the whole store.
