@@ -99,13 +99,15 @@ crmkit::Int128 int128_from_py(py::handle obj, std::string_view field) {
     throw py::type_error(std::string(field) + ": expected int, got " + type_name(obj));
   }
   py::int_ value = py::reinterpret_steal<py::int_>(index);
-  py::int_ limit = py::reinterpret_steal<py::int_>(PyLong_FromString("170141183460469231731687303715884105727", nullptr, 10));
-  py::object magnitude = py::module_::import("builtins").attr("abs")(value);
-  if (magnitude > limit) {
+  // The core's range is +-(2^128-1) (sign and 128-bit magnitude); say so naming the field.
+  const std::string text = py::str(value);
+  try {
+    return crmkit::Int128(text);
+  } catch (const crmkit::Error& e) {
+    if (e.code() != crmkit::ErrorCode::overflow) throw;
     crmkit::throw_error(crmkit::ErrorCode::overflow, field,
-                        std::string(py::str(value)) + " is outside the exact range");
+                        text + " is outside the exact range (+-(2^128-1))");
   }
-  return crmkit::Int128(std::string(py::str(value)));
 }
 
 py::int_ int128_to_py(const crmkit::Int128& value) {

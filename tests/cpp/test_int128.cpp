@@ -80,13 +80,17 @@ TEST_CASE("Int128 parses decimal text over the whole range and round-trips it") 
 }
 
 TEST_CASE("Int128 refuses malformed text and magnitudes above 2^128-1") {
-  const char* bad[] = {"", "-", "+", "1.5", " 1", "1 ", "0x10", "1e3", "--1", "1_000", "١"};
+  const char* bad[] = {"", "-", "+", "1.5", " 1", "1 ", "0x10", "1e3", "--1", "1_000"};
   for (const char* text : bad) {
     INFO(text);
     const Error e = catch_error([&] { Int128{std::string_view(text)}; });
     CHECK(e.code() == ErrorCode::invalid_argument);
     CHECK(what(e) == std::string("int128: '") + text + "' is not a decimal integer");
   }
+  // Bytes outside printable ASCII are quoted as \xNN (an Arabic-Indic digit one is U+0661).
+  const Error arabic = catch_error([] { Int128{std::string_view("\xD9\xA1")}; });
+  CHECK(arabic.code() == ErrorCode::invalid_argument);
+  CHECK(what(arabic) == "int128: '\\xD9\\xA1' is not a decimal integer");
   const Error o = catch_error([] { Int128("340282366920938463463374607431768211456"); });
   CHECK(o.code() == ErrorCode::overflow);
   CHECK(what(o) ==

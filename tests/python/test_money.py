@@ -165,3 +165,14 @@ def test_rounding_mode_members_match_the_cpp_names():
     assert sorted(RoundingMode.__members__) == sorted(
         ["half_even", "half_up", "half_down", "down", "up", "floor", "ceiling"]
     )
+
+
+def test_from_minor_takes_the_whole_exact_range_and_refuses_beyond_it():
+    top = 2**128 - 1  # the core's range is a sign and a 128-bit magnitude
+    assert crmkit.Money.from_minor(top, "USD").minor_units == top
+    assert crmkit.Money.from_minor(-top, "USD").minor_units == -top
+    with pytest.raises(crmkit.MoneyOverflowError) as info:
+        crmkit.Money.from_minor(2**128, "USD")
+    assert str(info.value) == (
+        f"minor_units: {2**128} is outside the exact range (+-(2^128-1))"
+    )

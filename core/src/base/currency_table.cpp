@@ -2,6 +2,7 @@
 // Codes whose minor unit ISO gives as "N.A." (precious metals, XDR, test and bond units) are
 // stored with 0 minor units. Transitional pairs (ANG/XCG, SLL/SLE, ZWL/ZWG, VED/VES) are both
 // present so that data written before a redenomination still loads.
+#include "base/text.hpp"
 #include "crmkit/base/error.hpp"
 #include "crmkit/base/money.hpp"
 
@@ -11,6 +12,7 @@
 
 namespace crmkit {
 inline namespace v0 {
+using detail::quote_code;
 namespace {
 
 struct CurrencyRow {
@@ -91,15 +93,6 @@ const CurrencyRow* find_row(std::string_view code) noexcept {
   return it;
 }
 
-std::string quote_text(std::string_view text) {
-  constexpr std::size_t kMax = 16;
-  std::string out = "'";
-  out.append(text.substr(0, kMax));
-  if (text.size() > kMax) out.append("...");
-  out.push_back('\'');
-  return out;
-}
-
 }  // namespace
 
 Currency::Currency(const char* code, int numeric, int minor_units) noexcept
@@ -107,12 +100,12 @@ Currency::Currency(const char* code, int numeric, int minor_units) noexcept
 
 Currency Currency::of(std::string_view code) {
   if (!is_three_upper(code)) {
-    throw_invalid("currency", quote_text(code) + " is not three upper-case letters");
+    throw_invalid("currency", quote_code(code) + " is not three upper-case letters");
   }
   const CurrencyRow* row = find_row(code);
   if (row == nullptr) {
     throw_error(ErrorCode::not_found, "currency",
-                quote_text(code) + " is not an ISO 4217 currency code");
+                quote_code(code) + " is not an ISO 4217 currency code");
   }
   return Currency(row->code, row->numeric, row->minor_units);
 }

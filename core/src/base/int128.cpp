@@ -1,6 +1,7 @@
 // Int128's out-of-line parts: checked arithmetic and the decimal text forms, done by
 // Boost.Multiprecision's checked_int128_t (same range, same sign-magnitude shape; see
 // int128_boost.hpp for the conversions).
+#include "base/text.hpp"
 #include "crmkit/base/int128.hpp"
 
 #include <charconv>
@@ -14,18 +15,10 @@
 
 namespace crmkit {
 inline namespace v0 {
+using detail::quote_value;
 namespace {
 
 constexpr const char* kRange = " is outside the exact range (+-(2^128-1))";
-
-std::string quote_text(std::string_view text) {
-  constexpr std::size_t kMax = 48;
-  std::string out = "'";
-  out.append(text.substr(0, kMax));
-  if (text.size() > kMax) out.append("...");
-  out.push_back('\'');
-  return out;
-}
 
 // Runs one checked Boost operation; its overflow becomes Error{overflow} naming "int128".
 template <typename F>
@@ -48,19 +41,19 @@ Int128::Int128(std::string_view decimal) {
     ++i;
   }
   if (i == decimal.size()) {
-    throw_invalid("int128", quote_text(decimal) + " is not a decimal integer");
+    throw_invalid("int128", quote_value(decimal) + " is not a decimal integer");
   }
   BoostInt128 value = 0;
   try {
     for (; i < decimal.size(); ++i) {
       const char c = decimal[i];
       if (c < '0' || c > '9') {
-        throw_invalid("int128", quote_text(decimal) + " is not a decimal integer");
+        throw_invalid("int128", quote_value(decimal) + " is not a decimal integer");
       }
       value = value * 10 + (c - '0');
     }
   } catch (const std::overflow_error&) {
-    throw_error(ErrorCode::overflow, "int128", quote_text(decimal) + kRange);
+    throw_error(ErrorCode::overflow, "int128", quote_value(decimal) + kRange);
   }
   if (negative) value = -value;
   *this = from_boost(value);

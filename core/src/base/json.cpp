@@ -6,6 +6,7 @@
 //
 // Also the JSON form of Money, with the same strict reading (and the same messages) as the
 // records' JSON readers in core/src/records/detail.cpp.
+#include "base/text.hpp"
 #include "crmkit/base/json.hpp"
 
 #include "crmkit/base/error.hpp"
@@ -40,30 +41,6 @@ std::string parse_error_detail(const char* what) {
   const std::size_t bracket = message.find("] ");
   if (bracket != std::string::npos) return message.substr(bracket + 2);
   return message;
-}
-
-// `text` in single quotes, at most 64 bytes, bytes outside printable ASCII as \xNN (the form
-// records/detail.cpp's quote_text writes, so messages read the same in every layer).
-std::string quote_escaped(std::string_view text) {
-  static constexpr std::size_t kMax = 64;
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out = "'";
-  const std::size_t shown = std::min(text.size(), kMax);
-  for (std::size_t i = 0; i < shown; ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c < 0x7F && c != '\\') {
-      out += static_cast<char>(c);
-    } else if (c == '\\') {
-      out += "\\\\";
-    } else {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 0x0F];
-    }
-  }
-  if (shown < text.size()) out += "...";
-  out += '\'';
-  return out;
 }
 
 std::string child_path(std::string_view path, std::string_view key) {
@@ -154,7 +131,7 @@ Money money_from_json(const nlohmann::json& j, std::string_view field) {
   Currency currency;  // XXX
   if (code != "XXX") {
     if (!Currency::is_known(code)) {
-      throw_invalid(currency_path, "unknown currency " + quote_escaped(code));
+      throw_invalid(currency_path, "unknown currency " + detail::quote_text(code));
     }
     currency = Currency::of(code);
   }

@@ -6,6 +6,7 @@
 // amount * ratio during allocation) are computed in a checked 256-bit integer (Wide) and brought
 // back to Int128 with an explicit range check, so the only overflow a caller sees is a result
 // that does not fit in Int128 itself.
+#include "base/text.hpp"
 #include "crmkit/base/money.hpp"
 
 #include "base/int128_boost.hpp"
@@ -22,6 +23,7 @@
 
 namespace crmkit {
 inline namespace v0 {
+using detail::quote_value;
 namespace {
 
 using Narrow = BoostInt128;
@@ -65,15 +67,6 @@ template <class Describe>
 Int128 narrow_lazy(const Wide& value, std::string_view field, Describe&& describe) {
   if (!fits_int128(value)) narrow(value, field, describe());
   return from_boost(static_cast<Narrow>(value));
-}
-
-std::string quote_text(std::string_view text) {
-  constexpr std::size_t kMax = 48;
-  std::string out = "'";
-  out.append(text.substr(0, kMax));
-  if (text.size() > kMax) out.append("...");
-  out.push_back('\'');
-  return out;
 }
 
 // Applies `mode` to a truncated quotient q = trunc(x) of an inexact value x. `half_cmp` compares
@@ -146,7 +139,7 @@ RoundingMode parse_rounding_mode(std::string_view name) {
     if (name == to_string(mode)) return mode;
   }
   throw_invalid("rounding_mode",
-                quote_text(name) +
+                quote_value(name) +
                     " is not a rounding mode (half_even, half_up, half_down, down, up, floor, "
                     "ceiling)");
 }
@@ -162,7 +155,7 @@ Decimal::Decimal(Int128 coefficient, int scale) : coefficient_(coefficient), sca
 
 Decimal Decimal::parse(std::string_view text, std::string_view field) {
   const auto malformed = [&]() {
-    throw_invalid(field, quote_text(text) +
+    throw_invalid(field, quote_value(text) +
                              " is not a decimal number (expected [+-]digits[.digits], no "
                              "exponent or spaces)");
   };
@@ -187,7 +180,7 @@ Decimal Decimal::parse(std::string_view text, std::string_view field) {
   if (i != text.size()) malformed();
   const std::size_t frac_digits = frac_end - frac_begin;
   if (frac_digits > static_cast<std::size_t>(kMaxScale)) {
-    throw_invalid(field, quote_text(text) + " has more than 30 digits after the point");
+    throw_invalid(field, quote_value(text) + " has more than 30 digits after the point");
   }
   Narrow value = 0;
   try {
@@ -195,7 +188,7 @@ Decimal Decimal::parse(std::string_view text, std::string_view field) {
     for (std::size_t k = frac_begin; k < frac_end; ++k) value = value * 10 + (text[k] - '0');
   } catch (const std::overflow_error&) {
     throw_error(ErrorCode::overflow, field,
-                quote_text(text) + " is outside the exact range (39 significant digits)");
+                quote_value(text) + " is outside the exact range (39 significant digits)");
   }
   if (negative) value = -value;
   return Decimal(from_boost(value), static_cast<int>(frac_digits));
@@ -260,14 +253,14 @@ Money Money::parse_with_currency(std::string_view text, std::string_view field) 
   const std::size_t space = text.find(' ');
   if (space == std::string_view::npos || text.size() - space - 1 != 3 ||
       text.find(' ', space + 1) != std::string_view::npos) {
-    throw_invalid(field, quote_text(text) + " is not an amount and a currency code (\"12.34 USD\")");
+    throw_invalid(field, quote_value(text) + " is not an amount and a currency code (\"12.34 USD\")");
   }
   const std::string_view code = text.substr(space + 1);
   if (!Currency::is_known(code)) {
     if (code.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string_view::npos) {
-      throw_invalid(field, quote_text(code) + " is not three upper-case letters");
+      throw_invalid(field, quote_value(code) + " is not three upper-case letters");
     }
-    throw_error(ErrorCode::not_found, field, quote_text(code) + " is not an ISO 4217 currency code");
+    throw_error(ErrorCode::not_found, field, quote_value(code) + " is not an ISO 4217 currency code");
   }
   return parse(text.substr(0, space), Currency::of(code), field);
 }
@@ -279,7 +272,7 @@ Money Money::from_decimal(const Decimal& value, Currency currency, std::string_v
   const int mu = currency.minor_units();
   if (value.scale() <= mu) {
     Wide minor = Wide(to_boost(value.coefficient())) * pow10(mu - value.scale());
-    return Money(narrow_lazy(minor, field, [&] { return quote_text(value.to_string()); }), currency);
+    return Money(narrow_lazy(minor, field, [&] { return quote_value(value.to_string()); }), currency);
   }
   const Wide& divisor = pow10(value.scale() - mu);
   const Wide coefficient = Wide(to_boost(value.coefficient()));
@@ -288,7 +281,7 @@ Money Money::from_decimal(const Decimal& value, Currency currency, std::string_v
                              std::string(currency.code()) + " allows (" + std::to_string(mu) +
                              ")");
   }
-  return Money(narrow_lazy(coefficient / divisor, field, [&] { return quote_text(value.to_string()); }),
+  return Money(narrow_lazy(coefficient / divisor, field, [&] { return quote_value(value.to_string()); }),
                currency);
 }
 

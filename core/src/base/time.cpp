@@ -1,5 +1,7 @@
 // Timestamp and Date: strict ISO 8601 / RFC 3339 parsing and UTC formatting on std::chrono's
 // proleptic Gregorian calendar.
+#include "base/calendar.hpp"
+#include "base/text.hpp"
 #include "crmkit/base/time.hpp"
 
 #include "crmkit/base/error.hpp"
@@ -10,27 +12,14 @@
 
 namespace crmkit {
 inline namespace v0 {
+using detail::quote_value;
 namespace {
 
-constexpr std::int64_t kMicrosPerSecond = 1'000'000;
-constexpr std::int64_t kMicrosPerDay = 86'400 * kMicrosPerSecond;
+using detail::floor_div;
+using detail::kMicrosPerDay;
+using detail::kMicrosPerSecond;
 constexpr int kMinYear = 1;
 constexpr int kMaxYear = 9999;
-
-std::string quote_text(std::string_view text) {
-  constexpr std::size_t kMax = 48;
-  std::string out = "'";
-  out.append(text.substr(0, kMax));
-  if (text.size() > kMax) out.append("...");
-  out.push_back('\'');
-  return out;
-}
-
-std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-  std::int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
-}
 
 std::chrono::year_month_day make_ymd(int year, int month, int day) {
   return std::chrono::year_month_day{std::chrono::year{year},
@@ -41,15 +30,15 @@ std::chrono::year_month_day make_ymd(int year, int month, int day) {
 // Checks a calendar date; on failure throws naming `field` and quoting `text`.
 void check_date(int year, int month, int day, std::string_view field, std::string_view text) {
   if (year < kMinYear || year > kMaxYear) {
-    throw_invalid(field, quote_text(text) + ": year " + std::to_string(year) +
+    throw_invalid(field, quote_value(text) + ": year " + std::to_string(year) +
                              " is outside 0001..9999");
   }
   if (month < 1 || month > 12) {
-    throw_invalid(field, quote_text(text) + ": month " + std::to_string(month) +
+    throw_invalid(field, quote_value(text) + ": month " + std::to_string(month) +
                              " is outside 1..12");
   }
   if (day < 1 || !make_ymd(year, month, day).ok()) {
-    throw_invalid(field, quote_text(text) + ": day " + std::to_string(day) +
+    throw_invalid(field, quote_value(text) + ": day " + std::to_string(day) +
                              " does not exist in that month");
   }
 }
@@ -100,13 +89,13 @@ bool read_date(Cursor& c, ParsedDate& d) {
 }
 
 [[noreturn]] void malformed_time(std::string_view field, std::string_view text) {
-  throw_invalid(field, quote_text(text) +
+  throw_invalid(field, quote_value(text) +
                            " is not an ISO 8601 time (expected YYYY-MM-DD[THH:MM[:SS[.ffffff]]]"
                            "[Z|+HH:MM|+HHMM] or YYYYMMDD)");
 }
 
 [[noreturn]] void malformed_date(std::string_view field, std::string_view text) {
-  throw_invalid(field, quote_text(text) + " is not a date (expected YYYY-MM-DD or YYYYMMDD)");
+  throw_invalid(field, quote_value(text) + " is not a date (expected YYYY-MM-DD or YYYYMMDD)");
 }
 
 }  // namespace
@@ -135,7 +124,7 @@ Timestamp Timestamp::parse(std::string_view text, std::string_view field) {
         int count = 0;
         while (c.is_digit()) {
           if (count == 6) {
-            throw_invalid(field, quote_text(text) + ": more than 6 fraction digits");
+            throw_invalid(field, quote_value(text) + ": more than 6 fraction digits");
           }
           fraction = fraction * 10 + (c.peek() - '0');
           ++c.pos;
@@ -158,7 +147,7 @@ Timestamp Timestamp::parse(std::string_view text, std::string_view field) {
         if (!c.digits(2, om)) malformed_time(field, text);
       }
       if (om > 59 || oh * 60 + om > 18 * 60) {
-        throw_invalid(field, quote_text(text) + ": offset is beyond +-18:00");
+        throw_invalid(field, quote_value(text) + ": offset is beyond +-18:00");
       }
       offset_seconds = (oh * 3600 + om * 60) * (negative ? -1 : 1);
     }
@@ -166,15 +155,15 @@ Timestamp Timestamp::parse(std::string_view text, std::string_view field) {
   }
   check_date(d.year, d.month, d.day, field, text);
   if (hour > 23) {
-    throw_invalid(field, quote_text(text) + ": hour " + std::to_string(hour) + " is outside 0..23");
+    throw_invalid(field, quote_value(text) + ": hour " + std::to_string(hour) + " is outside 0..23");
   }
   if (minute > 59) {
     throw_invalid(field,
-                  quote_text(text) + ": minute " + std::to_string(minute) + " is outside 0..59");
+                  quote_value(text) + ": minute " + std::to_string(minute) + " is outside 0..59");
   }
   if (second > 59) {
     throw_invalid(field,
-                  quote_text(text) + ": second " + std::to_string(second) + " is outside 0..59");
+                  quote_value(text) + ": second " + std::to_string(second) + " is outside 0..59");
   }
   const std::int64_t seconds = days_of(d.year, d.month, d.day) * 86'400 + hour * 3600 +
                                minute * 60 + second - offset_seconds;
@@ -182,7 +171,7 @@ Timestamp Timestamp::parse(std::string_view text, std::string_view field) {
   const std::int64_t lowest = days_of(kMinYear, 1, 1) * kMicrosPerDay;
   const std::int64_t highest = (days_of(kMaxYear, 12, 31) + 1) * kMicrosPerDay - 1;
   if (micros < lowest || micros > highest) {
-    throw_invalid(field, quote_text(text) + " is outside years 0001..9999 in UTC");
+    throw_invalid(field, quote_value(text) + " is outside years 0001..9999 in UTC");
   }
   return Timestamp(micros);
 }

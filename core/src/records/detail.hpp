@@ -2,6 +2,8 @@
 // Not part of the public API.
 #pragma once
 
+#include "base/text.hpp"
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -19,13 +21,7 @@ namespace crmkit {
 inline namespace v0 {
 namespace detail {
 
-// The offset of the first byte that is not part of valid UTF-8 (overlong forms, surrogates,
-// code points above U+10FFFF and truncated sequences are invalid), or npos.
-std::size_t find_invalid_utf8(std::string_view text) noexcept;
-
-// `text` in single quotes for an error message: at most 64 bytes, bytes outside printable ASCII
-// written as \xNN, so a hostile value cannot garble the message.
-std::string quote_text(std::string_view text);
+// quote_text and find_invalid_utf8 come from base/text.hpp (included above).
 
 // `text` without leading and trailing ASCII white space.
 std::string_view trim(std::string_view text) noexcept;

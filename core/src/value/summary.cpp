@@ -1,6 +1,7 @@
 // RFM summaries: one ordering of the rows by (customer, time), then one pass per customer.
 // The pass is templated on how amounts are read and summed (none, double, exact int64 minor
 // units) so that the three public overloads share one implementation without per-row branches.
+#include "base/calendar.hpp"
 #include "crmkit/value/summary.hpp"
 
 #include <algorithm>
@@ -15,46 +16,15 @@ namespace crmkit {
 inline namespace v0 {
 namespace {
 
-constexpr std::int64_t kMicrosPerDay = 86'400'000'000;
 // numpy's timedelta64(1, "M") in days (365.2425 / 12), which lifetimes divides month spans by.
 constexpr double kDaysPerMeanMonth = 30.436875;
 
-std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-  std::int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
-}
-
-std::int64_t day_of(std::int64_t micros) { return floor_div(micros, kMicrosPerDay); }
-
-// Howard Hinnant's civil-calendar algorithms (proleptic Gregorian, days since 1970-01-01).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-// Months since year 0 (year * 12 + month - 1) of a day number.
-std::int64_t month_index_of_day(std::int64_t z) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  return (y + (m <= 2)) * 12 + static_cast<std::int64_t>(m) - 1;
-}
-
-std::int64_t month_start_day(std::int64_t month_index) {
-  const std::int64_t y = floor_div(month_index, 12);
-  const auto m = static_cast<unsigned>(month_index - y * 12 + 1);
-  return days_from_civil(y, m, 1);
-}
+// The calendar arithmetic is base's (base/calendar.hpp).
+using detail::day_of;
+using detail::floor_div;
+using detail::kMicrosPerDay;
+using detail::month_index_of_day;
+using detail::month_start_day;
 
 // Period index of an instant: days since the epoch, W-SUN weeks (1970-01-01 was a Thursday, so
 // the week of day d starts on day 7 * floor((d + 3) / 7) - 3, a Monday), or months.
