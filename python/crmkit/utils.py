@@ -58,8 +58,13 @@ def _to_timestamp(value: Any, field: str, datetime_format: str | None) -> pd.Tim
     """A point in time as a naive-UTC pandas Timestamp (None stays None)."""
     if value is None:
         return None
-    if datetime_format is not None and isinstance(value, (int, np.integer)):
-        value = str(value)
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        if datetime_format is None:
+            raise ValidationError(
+                f"{field}: {value!r} is a number, not a date or time; pass datetime_format to "
+                'read it as text (datetime_format="%Y%m%d" for 19970101)'
+            )
+        value = _number_text(value)
     try:
         ts = pd.to_datetime(value, format=datetime_format)
     except (TypeError, ValueError) as exc:
@@ -71,11 +76,48 @@ def _to_timestamp(value: Any, field: str, datetime_format: str | None) -> pd.Tim
     return ts
 
 
+def _number_text(value: Any) -> str:
+    """The text of a number read as a date: 19970101 and 19970101.0 both give "19970101"."""
+    if isinstance(value, (float, np.floating)) and np.isfinite(value) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _is_number_column(column: pd.Series) -> bool:
+    """True for a column of numbers (int/float dtype, or objects that are all numbers): pandas
+    would read them as nanoseconds since 1970, which is never what a date column means."""
+    dtype = column.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return False
+    if pd.api.types.is_numeric_dtype(dtype):
+        return True
+    if dtype == object and len(column):
+        return pd.api.types.infer_dtype(column, skipna=True) in (
+            "integer", "floating", "mixed-integer-float", "decimal"
+        )
+    return False
+
+
 def _micros(column: pd.Series, field: str, datetime_format: str | None) -> np.ndarray:
-    """int64 UTC microseconds of a column of times (datetime64, strings, datetimes)."""
+    """int64 UTC microseconds of a column of times (datetime64, strings, datetimes).
+
+    The one reader of datetime columns for crmkit.utils (and the plots that call it). A column of
+    numbers (int64 19970101 from a plain pd.read_csv) is read as text in ``datetime_format``;
+    without a format it raises ValidationError naming the column, instead of being taken as
+    nanoseconds since 1970."""
     if not pd.api.types.is_datetime64_any_dtype(column.dtype):
-        if datetime_format is not None and pd.api.types.is_numeric_dtype(column.dtype):
-            column = column.astype(str)  # 19970101 with "%Y%m%d", as lifetimes users pass it
+        if _is_number_column(column):
+            if datetime_format is None:
+                raise ValidationError(
+                    f"{field}: column {column.name!r} holds numbers ({column.dtype}), not dates or "
+                    "times; pass datetime_format to read them as text "
+                    '(datetime_format="%Y%m%d" for 19970101)'
+                )
+            # 19970101 with "%Y%m%d", as lifetimes users pass it
+            if pd.api.types.is_integer_dtype(column.dtype):
+                column = column.astype(str)
+            else:
+                column = column.map(_number_text, na_action="ignore")
         try:
             column = pd.to_datetime(column, format=datetime_format)
         except (TypeError, ValueError) as exc:
