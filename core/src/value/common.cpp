@@ -107,6 +107,19 @@ void check_params(std::span<const double> values, std::span<const char* const> n
       throw_invalid(names[k], "must be finite and > 0, got " + num(values[k]));
 }
 
+void check_standard_error_values(std::span<const double> values,
+                                 std::span<const char* const> names) {
+  for (std::size_t k = 0; k < values.size(); ++k) {
+    if (std::isnan(values[k])) continue;
+    if (!std::isfinite(values[k]) || values[k] < 0) {
+      std::string name(names[k]);
+      const auto dot = name.find('.');
+      throw_invalid("standard_errors." + name.substr(dot == std::string::npos ? 0 : dot + 1),
+                    "must be NaN or finite and >= 0, got " + num(values[k]));
+    }
+  }
+}
+
 void check_t(double t, const char* field) {
   if (!std::isfinite(t) || t < 0) throw_invalid(field, "must be finite and >= 0, got " + num(t));
 }
@@ -678,9 +691,8 @@ FitResult maximize(const LogLik& loglik, std::size_t k, double total_weight,
   res.params.resize(k);
   for (std::size_t i = 0; i < k; ++i) res.params[i] = std::exp(best[i]);
   res.se.assign(k, std::numeric_limits<double>::quiet_NaN());
-  if (options.standard_errors &&
-      !delta_method_se(loglik, k, total_weight, options.penalizer, best, res.se))
-    msg += "; Hessian not negative definite: standard errors are NaN";
+  const bool se_nan = options.standard_errors &&
+                      !delta_method_se(loglik, k, total_weight, options.penalizer, best, res.se);
   for (std::size_t i = 0; i < k; ++i)
     if (std::fabs(best[i]) >= kLogBound - 1e-9) {
       msg += "; a parameter reached the bound exp(+-30)";
@@ -692,7 +704,28 @@ FitResult maximize(const LogLik& loglik, std::size_t k, double total_weight,
   res.report.iterations = evaluations;
   res.report.gradient_norm = gn;
   res.report.message = msg;
+  if (se_nan) mark_not_converged(res.report, kNanStandardErrorsReason);
   return res;
+}
+
+void mark_not_converged(FitReport& report, std::string_view reason) {
+  report.converged = false;
+  if (report.message.find(reason) != std::string::npos) return;
+  if (!report.message.empty()) report.message += "; ";
+  report.message += reason;
+}
+
+void check_information_continuous(const Compressed& d, FitReport& report) {
+  const bool all_zero = std::all_of(d.c2.begin(), d.c2.end(), [](double T) { return T == 0; });
+  if (all_zero)
+    mark_not_converged(report,
+                       "no information: every row has T = 0 (no customer was observed for any "
+                       "time), so the likelihood does not depend on the parameters");
+}
+
+void check_standard_errors(std::span<const double> se, FitReport& report) {
+  if (std::any_of(se.begin(), se.end(), [](double v) { return std::isnan(v); }))
+    mark_not_converged(report, kNanStandardErrorsReason);
 }
 
 }  // namespace detail
