@@ -287,3 +287,28 @@ def test_summary_from_store_uses_exact_net_amounts(store):
     weeks = utils.summary_from_store(store, freq="D", freq_multiplier=7,
                                      observation_period_end="2021-03-10")
     assert weeks.loc[x, "T"] == pytest.approx(9 / 7)
+
+
+def test_missing_columns_are_validation_errors_naming_the_column(cdnow_sample):
+    with pytest.raises(crmkit.ValidationError,
+                       match=r"^customer_id_col: no column 'who' in transactions$"):
+        utils.summary_data_from_transaction_data(cdnow_sample, "who", "date")
+    with pytest.raises(crmkit.ValidationError,
+                       match=r"^monetary_value_col: no column 'spend' in transactions$"):
+        utils.calibration_and_holdout_data(cdnow_sample, "customer_id", "date", "1997-09-30",
+                                           monetary_value_col="spend")
+    model = crmkit.BetaGeoFitter()
+    model.params_ = {"r": 0.24, "alpha": 4.4, "a": 0.79, "b": 2.4}
+    with pytest.raises(crmkit.ValidationError, match=r"^datetime_col: no column 'when'"):
+        utils.expected_cumulative_transactions(model, cdnow_sample, "when", "customer_id", 14)
+    with pytest.raises(crmkit.ValidationError, match=r"^customer_id_col: no column 'who'"):
+        utils.expected_cumulative_transactions(model, cdnow_sample, "date", "who", 14)
+    # Integer dates need the format here too.
+    plain = read_cdnow_sample_plainly()
+    with pytest.raises(crmkit.ValidationError, match=r"^datetime_col: column 'date' holds numbers"):
+        utils.expected_cumulative_transactions(model, plain, "date", "customer_id", 14)
+    with_format = utils.expected_cumulative_transactions(
+        model, plain, "date", "customer_id", 14, datetime_format="%Y%m%d")
+    pd.testing.assert_frame_equal(
+        with_format,
+        utils.expected_cumulative_transactions(model, cdnow_sample, "date", "customer_id", 14))
