@@ -1,5 +1,7 @@
-// Private helpers of the value-layer models: validation, row compression, the optimiser driver
-// and the special functions. Not installed.
+// Private helpers of the value-layer models, by file: numerics and special functions
+// (special.cpp), threads (threads.cpp), validation (model_checks.cpp), row compression
+// (compress.cpp), the optimiser driver and degenerate fits (optimize.cpp), linear algebra
+// (linalg.cpp). Error-message helpers are in fields.hpp. Not installed.
 #pragma once
 
 #include <cmath>
@@ -190,6 +192,12 @@ class ValueIds {
 
 Compressed compress(std::span<const double> c0, std::span<const double> c1,
                     std::span<const double> c2, std::span<const double> w);
+
+// ---- linear algebra ---------------------------------------------------------------------------
+
+// Inverts a small symmetric k x k matrix (row-major) in place by Gauss-Jordan elimination with
+// partial pivoting. False (m then unspecified) if it is singular or not finite.
+bool invert_symmetric(std::vector<double>& m, std::size_t k);
 
 // ---- optimiser ------------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "crmkit/base/error.hpp"
+#include "fields.hpp"
 
 namespace crmkit {
 inline namespace v0 {
@@ -50,7 +51,7 @@ std::vector<std::int32_t> scores_by_rank(std::span<const double> values, std::st
   const std::size_t n = values.size();
   for (std::size_t i = 0; i < n; ++i) {
     if (std::isnan(values[i])) {
-      throw_invalid(std::string(field) + "[" + std::to_string(i) + "]", "is NaN");
+      throw_invalid(detail::row_field(field, i), "is NaN");
     }
   }
   std::vector<std::int32_t> scores(n, 3);
