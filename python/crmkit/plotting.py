@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .errors import ValidationError
 from .utils import expected_cumulative_transactions
 
 __all__ = [
@@ -57,8 +58,6 @@ def _fitted_data(model: Any, function: str) -> Any:
 
 def _frame_column(frame: Any, name: str, argument: str) -> Any:
     """frame[name], or ValidationError naming the argument and the missing column."""
-    from .errors import ValidationError
-
     columns = getattr(frame, "columns", None)
     if columns is None or name not in columns:
         raise ValidationError(f"{argument}: no column {name!r}")
