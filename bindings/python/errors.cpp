@@ -7,14 +7,6 @@ namespace crmkit_py {
 
 namespace {
 
-constexpr crmkit::ErrorCode kAllCodes[] = {
-    crmkit::ErrorCode::invalid_argument, crmkit::ErrorCode::not_found,
-    crmkit::ErrorCode::conflict,         crmkit::ErrorCode::suppressed,
-    crmkit::ErrorCode::invalid_transition, crmkit::ErrorCode::consent_required,
-    crmkit::ErrorCode::overflow,         crmkit::ErrorCode::storage,
-    crmkit::ErrorCode::corrupt,
-};
-
 // Raises the crmkit.errors class registered for `code` (errors._BY_CODE) with `message`.
 void raise_for(crmkit::ErrorCode code, const char* message) {
   try {
@@ -46,17 +38,23 @@ void bind_errors(py::module_& m) {
     }
   });
 
-  py::list codes;
-  for (crmkit::ErrorCode code : kAllCodes) codes.append(py::str(crmkit::to_string(code)));
-  m.attr("_error_codes") = codes;
+  m.def(
+      "error_codes",
+      []() {
+        py::list codes;
+        for (const crmkit::ErrorCodeName& entry : crmkit::all_error_codes) codes.append(entry.name);
+        return codes;
+      },
+      "The name of every crmkit::ErrorCode, in enumerator order (crmkit/base/error.hpp's "
+      "all_error_codes).");
 
   // Test hook: throws crmkit::Error with the code named `code_name`, so a test can walk every code
   // through the translator.
   m.def(
       "_raise_error",
       [](const std::string& code_name, const std::string& message) {
-        for (crmkit::ErrorCode code : kAllCodes) {
-          if (code_name == crmkit::to_string(code)) throw crmkit::Error(code, message);
+        for (const crmkit::ErrorCodeName& entry : crmkit::all_error_codes) {
+          if (code_name == entry.name) throw crmkit::Error(entry.code, message);
         }
         throw py::value_error("unknown error code: " + code_name);
       },

@@ -88,8 +88,29 @@ FitOptions fit_options(double penalizer, std::vector<double> initial, int max_it
   return o;
 }
 
-// What every model class shares: construction from parameters, params, standard_errors, report,
-// param_names.
+// A FitReport as a plain tuple (converged, iterations, log_likelihood, gradient_norm, message),
+// for pickling and saved models.
+py::tuple report_to_tuple(const FitReport& r) {
+  return py::make_tuple(r.converged, r.iterations, r.log_likelihood, r.gradient_norm,
+                        text_to_py(r.message));
+}
+
+FitReport report_from_tuple(const py::tuple& t) {
+  if (t.size() != 5) {
+    throw_invalid("report", "must hold 5 fields (converged, iterations, log_likelihood, "
+                            "gradient_norm, message), got " + std::to_string(t.size()));
+  }
+  FitReport r;
+  r.converged = t[0].cast<bool>();
+  r.iterations = t[1].cast<int>();
+  r.log_likelihood = t[2].cast<double>();
+  r.gradient_norm = t[3].cast<double>();
+  r.message = text_from_py(t[4], "report.message");
+  return r;
+}
+
+// What every model class shares: construction from parameters (and from a fit's parameters,
+// standard errors and report), params, standard_errors, report, param_names, pickling.
 template <typename Model, typename P, typename... Bases>
 void bind_model_common(py::class_<Model, Bases...>& cls) {
   py::tuple names(ParamSpec<P>::names.size());
@@ -99,6 +120,26 @@ void bind_model_common(py::class_<Model, Bases...>& cls) {
             return Model(params_from_list<P>(params));
           }),
           py::arg("params"), "A model with known parameters, in param_names order (no fit).")
+      .def(py::init([](const std::vector<double>& params,
+                       const std::vector<double>& standard_errors, const FitReport& report) {
+             return Model(params_from_list<P>(params), params_from_list<P>(standard_errors),
+                          report);
+           }),
+           py::arg("params"), py::arg("standard_errors"), py::arg("report"),
+           "A fitted model rebuilt from its parameters, standard errors (NaN where not computed) "
+           "and report, kept exactly.")
+      .def(py::pickle(
+          [](const Model& self) {
+            return py::make_tuple(params_to_list(self.params()),
+                                  params_to_list(self.standard_errors()),
+                                  report_to_tuple(self.report()));
+          },
+          [](const py::tuple& state) {
+            if (state.size() != 3) throw_invalid("state", "must hold 3 items");
+            return Model(params_from_list<P>(state[0].cast<std::vector<double>>()),
+                         params_from_list<P>(state[1].cast<std::vector<double>>()),
+                         report_from_tuple(state[2].cast<py::tuple>()));
+          }))
       .def_property_readonly("params",
                              [](const Model& self) { return params_to_list(self.params()); })
       .def_property_readonly(
@@ -209,6 +250,18 @@ void bind_compute_standard_errors(py::class_<Model, Bases...>& cls) {
       py::arg("frequency"), py::arg("recency"), py::arg("T"), py::arg("weights") = py::none(),
       py::arg("penalizer") = 0.0,
       "Delta-method standard errors of params on these rows (list in param_names order).");
+  cls.def(
+      "with_standard_errors",
+      [](const Model& self, const DArray& x, const DArray& tx, const DArray& T,
+         const std::optional<DArray>& weights, double penalizer) {
+        auto xs = column(x, "frequency"), txs = column(tx, "recency"), Ts = column(T, "T");
+        auto ws = optional_column(weights, "weights");
+        py::gil_scoped_release unlocked;
+        return self.with_standard_errors(xs, txs, Ts, ws, penalizer);
+      },
+      py::arg("frequency"), py::arg("recency"), py::arg("T"), py::arg("weights") = py::none(),
+      py::arg("penalizer") = 0.0,
+      "A copy with these standard errors; its report is not converged if any is NaN.");
 }
 
 template <typename Model, typename... Bases>
@@ -375,18 +428,21 @@ void bind_value(py::module_& m) {
     const RfmSegmentGrid& grid = default_rfm_segments();
     return std::vector<std::string>(grid.begin(), grid.end());
   }, "The 25 default segment names; element (R - 1) * 5 + (FM - 1) names scores R, FM.");
+  py::enum_<RfmTies>(m, "RfmTies", "How tied values are scored (rfm.hpp).")
+      .value("shared", RfmTies::shared)
+      .value("row_order", RfmTies::row_order);
   m.def(
       "quintile_scores",
-      [](const DArray& values, const std::string& field) {
+      [](const DArray& values, const std::string& field, RfmTies ties) {
         auto v = column(values, field.c_str());
         std::vector<std::int32_t> out;
         {
           py::gil_scoped_release unlocked;
-          out = quintile_scores(v, field);
+          out = quintile_scores(v, field, ties);
         }
         return to_numpy(std::move(out));
       },
-      py::arg("values"), py::arg("field") = "values");
+      py::arg("values"), py::arg("field") = "values", py::arg("ties") = RfmTies::shared);
   m.def(
       "rfm_segment",
       [](int r, int fm, const std::optional<std::vector<std::string>>& segments) {
@@ -396,11 +452,12 @@ void bind_value(py::module_& m) {
   m.def(
       "rfm_scores",
       [](const DArray& recency_value, const DArray& frequency, const DArray& monetary,
-         const std::optional<std::vector<std::string>>& segments) {
+         const std::optional<std::vector<std::string>>& segments, RfmTies ties) {
         auto r = column(recency_value, "recency_value"), f = column(frequency, "frequency"),
              mo = column(monetary, "monetary");
         RfmOptions o;
         o.segments = segment_grid(segments);
+        o.ties = ties;
         RfmScores s;
         {
           py::gil_scoped_release unlocked;
@@ -415,7 +472,7 @@ void bind_value(py::module_& m) {
         return out;
       },
       py::arg("recency_value"), py::arg("frequency"), py::arg("monetary"),
-      py::arg("segments") = py::none(),
+      py::arg("segments") = py::none(), py::arg("ties") = RfmTies::shared,
       "Scores r, f, m, fm (int32 arrays) and segment (list of str), in input order.");
 
   // ---- models.hpp ----
@@ -433,6 +490,8 @@ void bind_value(py::module_& m) {
   def_field(report, "gradient_norm", &FitReport::gradient_norm);
   def_field(report, "message", &FitReport::message);
   finish_struct(report, {"converged", "iterations", "log_likelihood", "gradient_norm", "message"});
+  report.def(py::pickle([](const FitReport& self) { return report_to_tuple(self); },
+                        [](const py::tuple& state) { return report_from_tuple(state); }));
 
   py::class_<TransactionModel> transaction_model(
       m, "TransactionModel", "A model that predicts repeat purchases (base of the four models).");

@@ -2,7 +2,9 @@
 
 The compiled module translates every ``crmkit::Error`` into the class registered for its code in
 ``_BY_CODE`` (one translator, keyed by the code's name). Each class also derives from the builtin
-exception it resembles, so ``except ValueError`` and ``except KeyError`` keep working.
+exception it resembles, so ``except ValueError`` and ``except KeyError`` keep working. At import
+the table is checked against the C++ list of codes (``crmkit._core.error_codes()``, from
+crmkit/base/error.hpp's ``all_error_codes``): a code without a class is an ImportError naming it.
 """
 
 from __future__ import annotations
@@ -100,3 +102,29 @@ _BY_CODE: dict[str, type[CrmkitError]] = {
         CorruptError,
     )
 }
+
+
+def _check_error_codes(codes: list[str], table: dict[str, type[CrmkitError]]) -> None:
+    """Raises ImportError naming the first code of ``codes`` (the C++ list) without a class in
+    ``table``, or the first class of ``table`` whose code the C++ list does not have."""
+    for code in codes:
+        if code not in table:
+            raise ImportError(
+                f"crmkit.errors: crmkit::ErrorCode {code!r} has no exception class; add one to "
+                "python/crmkit/errors.py (_BY_CODE)"
+            )
+    for code in table:
+        if code not in codes:
+            raise ImportError(
+                f"crmkit.errors: {table[code].__name__} maps {code!r}, which is no "
+                "crmkit::ErrorCode"
+            )
+
+
+def _check_against_the_core() -> None:
+    from . import _core
+
+    _check_error_codes(list(_core.error_codes()), _BY_CODE)
+
+
+_check_against_the_core()

@@ -23,6 +23,7 @@ float when every input is a scalar.
 
 from __future__ import annotations
 
+import pickle
 import warnings
 from typing import Any
 
@@ -42,6 +43,11 @@ __all__ = [
 ]
 
 _Z95 = 1.96  # two-sided 95% normal quantile, as lifetimes uses
+
+# The saved form of a fitter (save_model, pickle): a dict with this format name and version.
+# Bump the version when the dict changes; load_model refuses versions it does not know.
+_SAVED_FORMAT = "crmkit.fitter"
+_SAVED_VERSION = 1
 
 
 class ConvergenceWarning(UserWarning):
@@ -128,9 +134,10 @@ def _fit_options(tol: float, kwargs: dict[str, Any]) -> dict[str, Any]:
 def _initial(initial_params: Any, names: tuple[str, ...]) -> list[float]:
     if initial_params is None:
         return []
-    if isinstance(initial_params, dict):
-        initial_params = [initial_params[n] for n in names]
-    elif isinstance(initial_params, pd.Series):
+    if isinstance(initial_params, (dict, pd.Series)):
+        missing = [n for n in names if n not in initial_params]
+        if missing:
+            raise ValidationError(f"initial_params: missing {', '.join(missing)}")
         initial_params = [initial_params[n] for n in names]
     return [float(v) for v in np.asarray(initial_params, dtype=np.float64).ravel()]
 
@@ -176,14 +183,14 @@ class _BaseFitter:
 
     def _fitted(self) -> Any:
         if self._model is None:
-            raise ValueError("Model has not been fit yet. Please call the .fit method first.")
+            raise ValueError(f"{type(self).__name__} is not fitted: call fit() first")
         return self._model
 
     @property
     def params_(self) -> pd.Series:
         """The parameters as a Series indexed by name (lifetimes' order)."""
         if self._model is None:
-            raise AttributeError("params_: the model has not been fit yet; call fit() first")
+            raise AttributeError(f"params_: {type(self).__name__} is not fitted: call fit() first")
         return pd.Series(self._model.params, index=list(self._core_class.param_names),
                          dtype=np.float64)
 
@@ -202,15 +209,19 @@ class _BaseFitter:
 
     @property
     def standard_errors_(self) -> pd.Series:
-        """Delta-method standard errors (NaN when the Hessian is not negative definite)."""
+        """Delta-method standard errors (NaN when the Hessian is not negative definite; the fit
+        is then reported as not converged, with a ConvergenceWarning)."""
         model = self._fitted()
         if self._se is None:
             if self._se_rows is not None:  # fitted without them: computed now, once
                 x, tx, t_, w, penalizer = self._se_rows
-                self._se = list(model.compute_standard_errors(x, tx, t_, w, penalizer=penalizer))
+                # The core gives the model with them, and its report: not converged if any is
+                # NaN (crmkit/value/models.hpp, "Degenerate fits").
+                self._model = model = model.with_standard_errors(x, tx, t_, w, penalizer=penalizer)
                 self._se_rows = None
-            else:
-                self._se = list(model.standard_errors)
+                if np.isnan(np.asarray(model.standard_errors, dtype=np.float64)).any():
+                    self._warn_not_converged(model.report, stacklevel=3)
+            self._se = list(model.standard_errors)
         return pd.Series(self._se, index=list(self._core_class.param_names), dtype=np.float64)
 
     @property
@@ -264,14 +275,126 @@ class _BaseFitter:
                 f"gradient norm={report.gradient_norm:.3g}; {report.message}"
             )
         if not report.converged:
-            warnings.warn(
-                ConvergenceWarning(
-                    f"{type(self).__name__}.fit did not converge: {report.message} "
-                    f"(gradient norm {report.gradient_norm:.3g} after {report.iterations} "
-                    "evaluations); see fit_report_. A larger penalizer_coef may help."
-                ),
-                stacklevel=3,
+            self._warn_not_converged(report, stacklevel=4)
+
+    def _warn_not_converged(self, report: Any, stacklevel: int) -> None:
+        warnings.warn(
+            ConvergenceWarning(
+                f"{type(self).__name__}.fit did not converge: {report.message} "
+                f"(gradient norm {report.gradient_norm:.3g} after {report.iterations} "
+                "evaluations); see fit_report_. A larger penalizer_coef may help."
+            ),
+            stacklevel=stacklevel,
+        )
+
+    # -- pickling, copying, saving --
+
+    def _state(self, save_data: bool = True, data_value: Any = None) -> dict[str, Any]:
+        """The fitter as plain values: format and version, class, penalizer, and (once fitted)
+        params_, standard errors and the fit report; with the fitted data unless save_data is
+        False (then ``data_value`` stands in for it)."""
+        state: dict[str, Any] = {
+            "format": _SAVED_FORMAT,
+            "version": _SAVED_VERSION,
+            "class": type(self).__name__,
+            "penalizer_coef": self.penalizer_coef,
+            "params": None,
+            "standard_errors": None,
+            "report": None,
+        }
+        model = self._model
+        if model is not None:
+            report = model.report
+            state["params"] = [float(v) for v in model.params]
+            state["standard_errors"] = [float(v) for v in model.standard_errors]
+            state["report"] = {
+                "converged": bool(report.converged),
+                "iterations": int(report.iterations),
+                "log_likelihood": float(report.log_likelihood),
+                "gradient_norm": float(report.gradient_norm),
+                "message": str(report.message),
+            }
+        if save_data:
+            state["data"] = self._data
+            state["data_parts"] = self._data_parts
+            state["se"] = self._se
+            state["se_rows"] = self._se_rows
+        else:
+            state["data"], state["data_parts"] = data_value, None
+            # Without the data, standard errors not yet computed cannot be computed later.
+            state["se"], state["se_rows"] = self._se, None
+        return state
+
+    def _restore(self, state: Any, source: str) -> None:
+        """Sets this fitter from _state(); ValidationError naming ``source`` for anything that is
+        not a saved crmkit fitter of a known version and of this class."""
+        if not isinstance(state, dict) or state.get("format") != _SAVED_FORMAT:
+            raise ValidationError(f"{source}: is not a saved crmkit model")
+        version = state.get("version")
+        if version != _SAVED_VERSION:
+            raise ValidationError(
+                f"{source}: saved model format version {version!r} is not supported (this "
+                f"crmkit reads version {_SAVED_VERSION})"
             )
+        if state.get("class") != type(self).__name__:
+            raise ValidationError(
+                f"{source}: holds a {state.get('class')}, not a {type(self).__name__}"
+            )
+        model = None
+        if state["params"] is not None:
+            r = state["report"]
+            report = _core.FitReport(
+                converged=r["converged"], iterations=r["iterations"],
+                log_likelihood=r["log_likelihood"], gradient_norm=r["gradient_norm"],
+                message=r["message"],
+            )
+            model = self._core_class(state["params"], state["standard_errors"], report)
+        self.penalizer_coef = state["penalizer_coef"]
+        self._model = model
+        self._data = state["data"]
+        self._data_parts = state["data_parts"]
+        self._se = state["se"]
+        self._se_rows = state["se_rows"]
+
+    def __getstate__(self) -> dict[str, Any]:
+        return self._state()
+
+    def __setstate__(self, state: Any) -> None:
+        self._restore(state, "pickled state")
+
+    def save_model(self, path: Any, save_data: bool = True,
+                   save_generating_function: bool = False, values_to_save: Any = None) -> None:
+        """Saves the fitter to ``path`` (lifetimes' name and arguments): params_, the standard
+        errors and fit_report_, with a format version; the fitted data too unless
+        ``save_data`` is False. ``values_to_save`` (a one-element sequence, as lifetimes takes
+        one value per dropped attribute) is what stands in for the dropped data (default None).
+        ``save_generating_function`` is accepted for lifetimes' signature; crmkit fitters have
+        no generating function, so it changes nothing. The file is a pickle: load only files
+        you trust."""
+        data_value = None
+        if not save_data and values_to_save is not None:
+            values = list(values_to_save)
+            if len(values) != 1:
+                raise ValidationError(
+                    "values_to_save: expected one value (for the dropped data), got "
+                    f"{len(values)}"
+                )
+            data_value = values[0]
+        with open(path, "wb") as f:
+            pickle.dump(self._state(save_data, data_value), f, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def load_model(self, path: Any) -> None:
+        """Replaces this fitter's state with the one save_model wrote to ``path`` (lifetimes'
+        name: ``BetaGeoFitter().load_model(path)``). Raises crmkit.ValidationError naming the
+        path for a file that is not a saved crmkit model, a format version this crmkit does not
+        know, or a model of another class. Unpickles the file: load only files you trust."""
+        with open(path, "rb") as f:
+            try:
+                state = pickle.load(f)
+            except (pickle.UnpicklingError, EOFError, AttributeError, ImportError,
+                    IndexError, TypeError, ValueError) as exc:
+                raise ValidationError(f"{path}: is not a saved crmkit model ({exc})") from None
+        self._restore(state, str(path))
 
     def _data_frame(self, columns: dict[str, np.ndarray], weights: np.ndarray | None,
                     index: Any) -> pd.DataFrame:

@@ -10,8 +10,9 @@ The numbers behind a plot come from the model's own prediction methods
 once on whole columns; these functions only arrange the results. Unlike lifetimes, nothing here is
 simulated: plot_period_transactions shows the model's expected counts, so a plot is reproducible.
 
-``expected_cumulative_transactions`` (the table behind plot_cumulative_transactions) is public too,
-with lifetimes' arguments (lifetimes keeps it in lifetimes.utils).
+These functions only draw: the numbers behind plot_cumulative_transactions (the repeat counting
+and the model's expectations) are crmkit.utils.expected_cumulative_transactions, lifetimes' table
+with lifetimes' arguments, also importable from here as lifetimes users may expect.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
+from .errors import ValidationError
+from .utils import expected_cumulative_transactions
 
 __all__ = [
     "plot_frequency_recency_matrix",
@@ -46,8 +50,18 @@ def _new_axes(ax: Any) -> Any:
 def _fitted_data(model: Any, function: str) -> Any:
     data = getattr(model, "data", None)
     if data is None:
-        raise ValueError(f"{function}: model: is not fitted (no data); call fit() first")
+        raise ValueError(
+            f"{function}: {type(model).__name__} is not fitted (it holds no data): call fit() first"
+        )
     return data
+
+
+def _frame_column(frame: Any, name: str, argument: str) -> Any:
+    """frame[name], or ValidationError naming the argument and the missing column."""
+    columns = getattr(frame, "columns", None)
+    if columns is None or name not in columns:
+        raise ValidationError(f"{argument}: no column {name!r}")
+    return frame[name]
 
 
 def _is_discrete(model: Any, data: Any) -> bool:
@@ -280,12 +294,16 @@ def plot_calibration_purchases_vs_holdout_purchases(
     if kind not in _CALIBRATION_XLABELS:
         raise ValueError(f"kind: {kind!r} is not one of {', '.join(_CALIBRATION_XLABELS)}")
     summary = calibration_holdout_matrix
-    duration = np.asarray(summary["duration_holdout"], dtype=float)
+
+    def column(name: str) -> np.ndarray:
+        return np.asarray(_frame_column(summary, name, "calibration_holdout_matrix"), dtype=float)
+
+    duration = column("duration_holdout")
     if duration.size == 0:
         raise ValueError("calibration_holdout_matrix: is empty")
-    frequency = np.asarray(summary["frequency_cal"], dtype=float)
-    recency = np.asarray(summary["recency_cal"], dtype=float)
-    age = np.asarray(summary["T_cal"], dtype=float)
+    frequency = column("frequency_cal")
+    recency = column("recency_cal")
+    age = column("T_cal")
     predicted = np.asarray(
         model.conditional_expected_number_of_purchases_up_to_time(
             float(duration[0]), frequency, recency, age
@@ -295,11 +313,11 @@ def plot_calibration_purchases_vs_holdout_purchases(
     if kind == "time_since_last_purchase":
         key = age - recency
     else:
-        key = np.asarray(summary[kind], dtype=float)
+        key = column(kind)
     groups, inverse = np.unique(key, return_inverse=True)
     inverse = inverse.ravel()
     sizes = np.bincount(inverse, minlength=groups.size)
-    holdout = np.asarray(summary["frequency_holdout"], dtype=float)
+    holdout = column("frequency_holdout")
     actual_mean = np.bincount(inverse, weights=holdout, minlength=groups.size) / sizes
     predicted_mean = np.bincount(inverse, weights=predicted, minlength=groups.size) / sizes
     shown = slice(0, int(n))
@@ -316,96 +334,6 @@ def plot_calibration_purchases_vs_holdout_purchases(
 
 # --------------------------------------------------------------------------------------------
 # cumulative transactions
-
-
-def _period_ordinals(values: Any, datetime_format: str | None, freq: str) -> np.ndarray:
-    """Integer period numbers (pandas Period ordinals of ``freq``) of a column of times. Times
-    with a time zone are converted to UTC first; naive ones are taken as they are."""
-    import pandas as pd
-
-    series = pd.Series(values)
-    if not pd.api.types.is_datetime64_any_dtype(series.dtype):
-        if datetime_format is not None:
-            series = pd.to_datetime(series.astype(str), format=datetime_format)
-        else:
-            series = pd.to_datetime(series)
-    if isinstance(series.dtype, pd.DatetimeTZDtype):
-        series = series.dt.tz_convert("UTC").dt.tz_localize(None)
-    if series.isna().any():
-        row = int(np.flatnonzero(series.isna().to_numpy())[0])
-        raise ValueError(f"datetime_col: row {row} is missing")
-    return pd.PeriodIndex(series.dt.to_period(freq)).asi8.astype(np.int64)
-
-
-def expected_cumulative_transactions(
-    model: Any,
-    transactions: Any,
-    datetime_col: str,
-    customer_id_col: str,
-    t: int,
-    datetime_format: str | None = None,
-    freq: str = "D",
-    set_index_date: bool = False,
-    freq_multiplier: int = 1,
-) -> Any:
-    """Actual and expected cumulative repeat transactions of a transaction log, lifetimes' table.
-
-    Times are cut into periods of ``freq`` ("D", "W", "M", ...) counted from the period of the
-    earliest transaction (period 0) to period ``t``; a customer's purchases in one period count
-    once, the first is their birth, the others are repeat transactions. Every ``freq_multiplier``
-    periods (a model fitted in weeks on daily periods: freq="D", freq_multiplier=7) there is one
-    row k = 1..t // freq_multiplier:
-
-    - actual: repeat transactions in periods 0 .. k*freq_multiplier - 1;
-    - predicted: sum over customers born before period p = k*freq_multiplier of
-      ``model.expected_number_of_purchases_up_to_time((p - birth) / freq_multiplier)``.
-
-    The index is 0..t//freq_multiplier - 1, or with set_index_date the pandas Period of the
-    row's last period. Returns a DataFrame with columns ``actual`` (int) and ``predicted``.
-    """
-    import pandas as pd
-
-    t = int(t)
-    freq_multiplier = int(freq_multiplier)
-    if freq_multiplier < 1:
-        raise ValueError("freq_multiplier: must be >= 1")
-    if t < freq_multiplier:
-        raise ValueError(f"t: {t} must be at least freq_multiplier ({freq_multiplier})")
-    expected_up_to = _require(
-        model, "expected_number_of_purchases_up_to_time", "expected_cumulative_transactions"
-    )
-
-    ordinals = _period_ordinals(transactions[datetime_col], datetime_format, freq)
-    if ordinals.size == 0:
-        raise ValueError("transactions: is empty")
-    start = int(ordinals.min())
-    period = ordinals - start
-    codes, _ = pd.factorize(pd.Series(transactions[customer_id_col]).to_numpy())
-    inside = period <= t
-    # One row per (customer, period), sorted by customer then period: first rows are births.
-    pairs = np.unique(codes[inside].astype(np.int64) * (t + 1) + period[inside])
-    customer, when = np.divmod(pairs, t + 1)
-    birth = np.ones(pairs.size, dtype=bool)
-    birth[1:] = customer[1:] != customer[:-1]
-
-    repeats = np.bincount(when[~birth], minlength=t + 1)
-    births = np.bincount(when[birth], minlength=t + 1)
-    # Row k covers periods 0 .. rows[k-1] - 1.
-    rows = np.arange(1, t // freq_multiplier + 1) * freq_multiplier
-    actual = np.cumsum(repeats)[rows - 1]
-    # expected[m - 1] = E[X(m / freq_multiplier)] for a customer m periods old; a row sums
-    # births[d] * expected[row - d - 1] over d < row: a convolution.
-    expected = np.asarray(
-        expected_up_to(np.arange(1, t + 1, dtype=float) / freq_multiplier), dtype=float
-    )
-    predicted = np.convolve(births[:t].astype(float), expected)[rows - 1]
-
-    if set_index_date:
-        first = pd.Period(ordinal=start, freq=freq)
-        index = pd.period_range(first, periods=t + 1, freq=freq)[rows - 1]
-    else:
-        index = pd.RangeIndex(rows.size)
-    return pd.DataFrame({"actual": actual.astype(np.int64), "predicted": predicted}, index=index)
 
 
 def plot_cumulative_transactions(

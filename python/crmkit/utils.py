@@ -22,8 +22,6 @@ import pandas as pd
 
 from . import _core
 from .errors import ValidationError
-# lifetimes keeps this in utils; it lives beside the plot that draws it and needs no matplotlib.
-from .plotting import expected_cumulative_transactions
 
 __all__ = [
     "summary_data_from_transaction_data",
@@ -58,8 +56,13 @@ def _to_timestamp(value: Any, field: str, datetime_format: str | None) -> pd.Tim
     """A point in time as a naive-UTC pandas Timestamp (None stays None)."""
     if value is None:
         return None
-    if datetime_format is not None and isinstance(value, (int, np.integer)):
-        value = str(value)
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        if datetime_format is None:
+            raise ValidationError(
+                f"{field}: {value!r} is a number, not a date or time; pass datetime_format to "
+                'read it as text (datetime_format="%Y%m%d" for 19970101)'
+            )
+        value = _number_text(value)
     try:
         ts = pd.to_datetime(value, format=datetime_format)
     except (TypeError, ValueError) as exc:
@@ -71,11 +74,48 @@ def _to_timestamp(value: Any, field: str, datetime_format: str | None) -> pd.Tim
     return ts
 
 
+def _number_text(value: Any) -> str:
+    """The text of a number read as a date: 19970101 and 19970101.0 both give "19970101"."""
+    if isinstance(value, (float, np.floating)) and np.isfinite(value) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _is_number_column(column: pd.Series) -> bool:
+    """True for a column of numbers (int/float dtype, or objects that are all numbers): pandas
+    would read them as nanoseconds since 1970, which is never what a date column means."""
+    dtype = column.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return False
+    if pd.api.types.is_numeric_dtype(dtype):
+        return True
+    if dtype == object and len(column):
+        return pd.api.types.infer_dtype(column, skipna=True) in (
+            "integer", "floating", "mixed-integer-float", "decimal"
+        )
+    return False
+
+
 def _micros(column: pd.Series, field: str, datetime_format: str | None) -> np.ndarray:
-    """int64 UTC microseconds of a column of times (datetime64, strings, datetimes)."""
+    """int64 UTC microseconds of a column of times (datetime64, strings, datetimes).
+
+    The one reader of datetime columns for crmkit.utils (and the plots that call it). A column of
+    numbers (int64 19970101 from a plain pd.read_csv) is read as text in ``datetime_format``;
+    without a format it raises ValidationError naming the column, instead of being taken as
+    nanoseconds since 1970."""
     if not pd.api.types.is_datetime64_any_dtype(column.dtype):
-        if datetime_format is not None and pd.api.types.is_numeric_dtype(column.dtype):
-            column = column.astype(str)  # 19970101 with "%Y%m%d", as lifetimes users pass it
+        if _is_number_column(column):
+            if datetime_format is None:
+                raise ValidationError(
+                    f"{field}: column {column.name!r} holds numbers ({column.dtype}), not dates or "
+                    "times; pass datetime_format to read them as text "
+                    '(datetime_format="%Y%m%d" for 19970101)'
+                )
+            # 19970101 with "%Y%m%d", as lifetimes users pass it
+            if pd.api.types.is_integer_dtype(column.dtype):
+                column = column.astype(str)
+            else:
+                column = column.map(_number_text, na_action="ignore")
         try:
             column = pd.to_datetime(column, format=datetime_format)
         except (TypeError, ValueError) as exc:
@@ -333,6 +373,96 @@ def cumulative_repeat_transactions(
     )
 
 
+def _period_ordinals(column: pd.Series, datetime_format: str | None, freq: str) -> np.ndarray:
+    """Integer period numbers (pandas Period ordinals of ``freq``) of a column of times, read by
+    the shared reader (_micros: aware times in UTC, naive ones as they are, numbers only with
+    ``datetime_format``)."""
+    micros = _micros(column, "datetime_col", datetime_format)
+    series = pd.Series(micros.view("datetime64[us]"))
+    return pd.PeriodIndex(series.dt.to_period(freq)).asi8.astype(np.int64)
+
+
+def _repeats_and_births(codes: np.ndarray, period: np.ndarray, t: int) -> tuple:
+    """Per period 0..t: the number of repeat transactions and of births (first purchases) of the
+    customers ``codes``, a customer's purchases in one period counting once."""
+    inside = period <= t
+    # One row per (customer, period), sorted by customer then period: first rows are births.
+    pairs = np.unique(codes[inside].astype(np.int64) * (t + 1) + period[inside])
+    customer, when = np.divmod(pairs, t + 1)
+    birth = np.ones(pairs.size, dtype=bool)
+    birth[1:] = customer[1:] != customer[:-1]
+    repeats = np.bincount(when[~birth], minlength=t + 1)
+    births = np.bincount(when[birth], minlength=t + 1)
+    return repeats, births
+
+
+def expected_cumulative_transactions(
+    model: Any,
+    transactions: Any,
+    datetime_col: str,
+    customer_id_col: str,
+    t: int,
+    datetime_format: str | None = None,
+    freq: str = "D",
+    set_index_date: bool = False,
+    freq_multiplier: int = 1,
+) -> Any:
+    """Actual and expected cumulative repeat transactions of a transaction log, lifetimes' table
+    (the numbers behind crmkit.plotting.plot_cumulative_transactions).
+
+    Times are cut into periods of ``freq`` ("D", "W", "M", ...) counted from the period of the
+    earliest transaction (period 0) to period ``t``; a customer's purchases in one period count
+    once, the first is their birth, the others are repeat transactions. Every ``freq_multiplier``
+    periods (a model fitted in weeks on daily periods: freq="D", freq_multiplier=7) there is one
+    row k = 1..t // freq_multiplier:
+
+    - actual: repeat transactions in periods 0 .. k*freq_multiplier - 1;
+    - predicted: sum over customers born before period p = k*freq_multiplier of
+      ``model.expected_number_of_purchases_up_to_time((p - birth) / freq_multiplier)``.
+
+    The index is 0..t//freq_multiplier - 1, or with set_index_date the pandas Period of the
+    row's last period. Returns a DataFrame with columns ``actual`` (int) and ``predicted``.
+    Raises crmkit.ValidationError naming the argument for a missing column or unreadable times
+    (numbers need ``datetime_format``).
+    """
+    t = int(t)
+    freq_multiplier = int(freq_multiplier)
+    if freq_multiplier < 1:
+        raise ValueError("freq_multiplier: must be >= 1")
+    if t < freq_multiplier:
+        raise ValueError(f"t: {t} must be at least freq_multiplier ({freq_multiplier})")
+    expected_up_to = getattr(model, "expected_number_of_purchases_up_to_time", None)
+    if expected_up_to is None:
+        raise TypeError(
+            f"expected_cumulative_transactions: model: {type(model).__name__} has no "
+            "expected_number_of_purchases_up_to_time()"
+        )
+    ordinals = _period_ordinals(_column(transactions, datetime_col, "datetime_col"),
+                                datetime_format, freq)
+    if ordinals.size == 0:
+        raise ValueError("transactions: is empty")
+    ids = _column(transactions, customer_id_col, "customer_id_col")
+    start = int(ordinals.min())
+    codes, _ = pd.factorize(ids.to_numpy())
+    repeats, births = _repeats_and_births(codes, ordinals - start, t)
+    # Row k covers periods 0 .. rows[k-1] - 1.
+    rows = np.arange(1, t // freq_multiplier + 1) * freq_multiplier
+    actual = np.cumsum(repeats)[rows - 1]
+    # expected[m - 1] = E[X(m / freq_multiplier)] for a customer m periods old; a row sums
+    # births[d] * expected[row - d - 1] over d < row: a convolution.
+    expected = np.asarray(
+        expected_up_to(np.arange(1, t + 1, dtype=float) / freq_multiplier), dtype=float
+    )
+    predicted = np.convolve(births[:t].astype(float), expected)[rows - 1]
+
+    if set_index_date:
+        first = pd.Period(ordinal=start, freq=freq)
+        index = pd.period_range(first, periods=t + 1, freq=freq)[rows - 1]
+    else:
+        index = pd.RangeIndex(rows.size)
+    return pd.DataFrame({"actual": actual.astype(np.int64), "predicted": predicted}, index=index)
+
+
 def default_rfm_segments() -> list[str]:
     """The 25 default RFM segment names (crmkit/value/rfm.hpp): element (R - 1) * 5 + (FM - 1) names
     the segment of scores R and FM, so R = 1 comes first."""
@@ -367,22 +497,36 @@ def _score_column(value: Any, name: str) -> tuple[np.ndarray, pd.Index | None]:
     return np.ascontiguousarray(arr), index
 
 
-def rfm_scores(recency: Any, frequency: Any, monetary: Any, segments: Any = None) -> pd.DataFrame:
+_RFM_TIES = {"shared": _core.RfmTies.shared, "row_order": _core.RfmTies.row_order}
+
+
+def rfm_scores(recency: Any, frequency: Any, monetary: Any, segments: Any = None,
+               ties: str = "shared") -> pd.DataFrame:
     """RFM quintile scores and segments (crmkit/value/rfm.hpp), one row per customer in input order.
 
     ``recency`` is any recency where lower is better (days since the last purchase, or T - recency
     of a summary); ``frequency`` and ``monetary`` score 5 for the largest values. Columns: r_score,
     f_score, m_score, fm_score (int32, 1..5) and segment (str). ``segments`` replaces the default
     grid (default_rfm_segments()): 25 names, or 5 rows (R = 1..5) of 5 names (FM = 1..5). The index
-    is that of the first pandas Series among the inputs, else 0..n-1. Raises
-    crmkit.ValidationError for columns of different lengths or a NaN, naming the argument.
+    is that of the first pandas Series among the inputs, else 0..n-1.
+
+    Each column is ranked and its ranks cut into 5 equal-count bins (pandas qcut of the ranks).
+    ``ties="shared"`` (the default): tied values share the lowest score any of their ranks gets
+    (F and M: pandas qcut on rank(method="min"); every one-time buyer gets the same F), so scores
+    do not depend on the order of the rows. ``ties="row_order"``: ties broken by position, the
+    earlier row ranking lower (rank(method="first"), crmkit 0.1.0's rule).
+
+    Raises crmkit.ValidationError for columns of different lengths, a NaN, or an unknown ``ties``,
+    naming the argument.
     """
+    if not isinstance(ties, str) or ties not in _RFM_TIES:
+        raise ValidationError(f"ties: expected 'shared' or 'row_order', got {ties!r}")
     r, r_index = _score_column(recency, "recency")
     f, f_index = _score_column(frequency, "frequency")
     m, m_index = _score_column(monetary, "monetary")
     index = next((ix for ix in (r_index, f_index, m_index) if ix is not None), None)
     try:
-        out = _core.rfm_scores(r, f, m, _segment_grid(segments))
+        out = _core.rfm_scores(r, f, m, _segment_grid(segments), _RFM_TIES[ties])
     except ValidationError as exc:
         raise ValidationError(str(exc).replace("recency_value", "recency")) from None
     return pd.DataFrame(

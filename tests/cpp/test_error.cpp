@@ -1,34 +1,31 @@
 // Tests for crmkit/base/error.hpp: the one exception type, its codes and message format.
 #include <catch2/catch.hpp>
 
+#include <cstddef>
+#include <set>
 #include <stdexcept>
 #include <string>
-#include <utility>
-#include <vector>
 
 #include "crmkit/base/error.hpp"
 
 using crmkit::Error;
 using crmkit::ErrorCode;
 
-TEST_CASE("to_string names every ErrorCode with its stable lower-case name") {
-  const std::vector<std::pair<ErrorCode, std::string>> codes = {
-      {ErrorCode::invalid_argument, "invalid_argument"},
-      {ErrorCode::not_found, "not_found"},
-      {ErrorCode::conflict, "conflict"},
-      {ErrorCode::suppressed, "suppressed"},
-      {ErrorCode::invalid_transition, "invalid_transition"},
-      {ErrorCode::consent_required, "consent_required"},
-      {ErrorCode::overflow, "overflow"},
-      {ErrorCode::storage, "storage"},
-      {ErrorCode::corrupt, "corrupt"},
-  };
-  for (const auto& [code, name] : codes) {
-    CHECK(crmkit::to_string(code) == name);
+TEST_CASE("all_error_codes lists every ErrorCode once, in order, and to_string reads it") {
+  std::set<std::string> names;
+  std::size_t i = 0;
+  for (const crmkit::ErrorCodeName& entry : crmkit::all_error_codes) {
+    CHECK(static_cast<std::size_t>(entry.code) == i++);  // enumerator order, no gaps
+    CHECK(crmkit::to_string(entry.code) == std::string(entry.name));
+    const std::string name = entry.name;
+    CHECK(name.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") == std::string::npos);
+    CHECK(names.insert(name).second);  // each name once
   }
-  // The list above is complete: the enumerators are 0..8 and the next value is unnamed.
-  CHECK(static_cast<int>(ErrorCode::corrupt) == 8);
-  CHECK(std::string(crmkit::to_string(static_cast<ErrorCode>(9))) == "unknown");
+  CHECK(i == 9);
+  CHECK(std::string(crmkit::to_string(ErrorCode::invalid_argument)) == "invalid_argument");
+  CHECK(std::string(crmkit::to_string(ErrorCode::corrupt)) == "corrupt");
+  // The value after the last code is no ErrorCode (the static_assert in error.hpp holds this).
+  CHECK(std::string(crmkit::to_string(static_cast<ErrorCode>(i))) == "unknown");
 }
 
 TEST_CASE("Error keeps its code and message and is a std::runtime_error") {

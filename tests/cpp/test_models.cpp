@@ -668,3 +668,112 @@ TEST_CASE("the one-pass validation reports the first bad row as the row checks d
   CHECK(alive(with(d.x, 20000, 0.5), with(d.tx, 25000, -1), d.T).rfind("frequency[20000]: ", 0) ==
         0);
 }
+
+namespace {
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+const std::string kNoInformation =
+    "no information: every row has T = 0 (no customer was observed for any time), so the "
+    "likelihood does not depend on the parameters";
+const std::string kNanSe = "Hessian not negative definite: standard errors are NaN";
+}  // namespace
+
+TEST_CASE("a fit on data where every T is 0 is reported as not converged", "[degenerate]") {
+  // CDNOW read as nanoseconds: every summary row is 0.
+  const std::vector<double> zero(50, 0.0);
+  FitOptions lazy;
+  lazy.standard_errors = false;
+
+  const BetaGeoModel eager = BetaGeoModel::fit(zero, zero, zero);
+  CHECK_FALSE(eager.report().converged);
+  CHECK(contains(eager.report().message, kNoInformation));
+  CHECK(contains(eager.report().message, kNanSe));  // the Hessian of a flat likelihood is 0
+  CHECK(all_nan(eager.standard_errors()));
+
+  // Without standard errors the fit still fails the check up front...
+  const BetaGeoModel m = BetaGeoModel::fit(zero, zero, zero, {}, lazy);
+  CHECK_FALSE(m.report().converged);
+  CHECK(contains(m.report().message, kNoInformation));
+  CHECK_FALSE(contains(m.report().message, kNanSe));
+  // ... and computing them later adds the NaN reason, once.
+  const BetaGeoModel later = m.with_standard_errors(zero, zero, zero);
+  CHECK_FALSE(later.report().converged);
+  CHECK(later.report().message == m.report().message + "; " + kNanSe);
+  CHECK(all_nan(later.standard_errors()));
+  CHECK(later.with_standard_errors(zero, zero, zero).report().message == later.report().message);
+
+  const ModifiedBetaGeoModel mbg = ModifiedBetaGeoModel::fit(zero, zero, zero, {}, lazy);
+  CHECK_FALSE(mbg.report().converged);
+  CHECK(contains(mbg.report().message, kNoInformation));
+  const ParetoNBDModel p = ParetoNBDModel::fit(zero, zero, zero, {}, lazy);
+  CHECK_FALSE(p.report().converged);
+  CHECK(contains(p.report().message, kNoInformation));
+
+  // One customer observed for some time is information: the check does not fire.
+  std::vector<double> T = zero;
+  T[0] = 3;
+  CHECK_FALSE(contains(BetaGeoModel::fit(zero, zero, T, {}, lazy).report().message,
+                       kNoInformation));
+}
+
+TEST_CASE("NaN standard errors computed later make a converged report not converged",
+          "[degenerate][se]") {
+  FitReport ok;
+  ok.converged = true;
+  ok.iterations = 12;
+  ok.message = "L-BFGS: xtol reached";
+  const BetaGeoModel m({0.24, 4.4, 0.79, 2.4}, {NAN, NAN, NAN, NAN}, ok);
+  CHECK(m.report().converged);
+  // On rows with T = 0 the likelihood is flat: its Hessian is 0, not negative definite.
+  const std::vector<double> zero(5, 0.0);
+  const BetaGeoModel flat = m.with_standard_errors(zero, zero, zero);
+  CHECK_FALSE(flat.report().converged);
+  CHECK(flat.report().message == "L-BFGS: xtol reached; " + kNanSe);
+  CHECK(flat.report().iterations == 12);
+  CHECK(m.report().converged);  // the model itself is unchanged
+  // On CDNOW at the fitted parameters they are finite, and the report stays converged.
+  const Cdnow& c = cdnow();
+  const BetaGeoModel fitted(bgnbd().params(), {NAN, NAN, NAN, NAN}, bgnbd().report());
+  const BetaGeoModel with = fitted.with_standard_errors(c.x, c.tx, c.T);
+  CHECK(with.report().converged);
+  CHECK(with.report().message == bgnbd().report().message);
+  CHECK(with.standard_errors().r == Approx(bgnbd().standard_errors().r).epsilon(1e-9));
+  CHECK(with.standard_errors().b == Approx(bgnbd().standard_errors().b).epsilon(1e-9));
+}
+
+TEST_CASE("a model rebuilt from params, standard errors and report predicts as the fitted one",
+          "[rebuild]") {
+  const Cdnow& c = cdnow();
+  const BetaGeoModel& fitted = bgnbd();
+  const BetaGeoModel rebuilt(fitted.params(), fitted.standard_errors(), fitted.report());
+  CHECK(rebuilt.params().r == fitted.params().r);
+  CHECK(rebuilt.params().b == fitted.params().b);
+  CHECK(rebuilt.standard_errors().alpha == fitted.standard_errors().alpha);
+  CHECK(rebuilt.report().converged == fitted.report().converged);
+  CHECK(rebuilt.report().iterations == fitted.report().iterations);
+  CHECK(rebuilt.report().log_likelihood == fitted.report().log_likelihood);
+  CHECK(rebuilt.report().gradient_norm == fitted.report().gradient_norm);
+  CHECK(rebuilt.report().message == fitted.report().message);
+  CHECK(rebuilt.conditional_expected_number_of_purchases_up_to_time(10, c.x, c.tx, c.T) ==
+        fitted.conditional_expected_number_of_purchases_up_to_time(10, c.x, c.tx, c.T));
+  CHECK(rebuilt.conditional_probability_alive(c.x, c.tx, c.T) ==
+        fitted.conditional_probability_alive(c.x, c.tx, c.T));
+
+  const ParetoNBDModel p(pnbd().params(), pnbd().standard_errors(), pnbd().report());
+  CHECK(p.conditional_probability_alive(c.x, c.tx, c.T) ==
+        pnbd().conditional_probability_alive(c.x, c.tx, c.T));
+  const GammaGammaModel gg({6.25, 3.74, 15.44}, {0.1, NAN, 0.2}, FitReport{});
+  CHECK(gg.standard_errors().p == 0.1);
+  CHECK(std::isnan(gg.standard_errors().q));
+
+  CHECK(message_of([] {
+          BetaGeoModel({1, 1, 1, 1}, {0.1, -1, NAN, 0}, FitReport{});
+        }) == "standard_errors.alpha: must be NaN or finite and >= 0, got -1");
+  CHECK(message_of([] {
+          BetaGeoBetaBinomModel({1, 1, 1, 1}, {0.1, 1, INFINITY, 0}, FitReport{});
+        }) == "standard_errors.gamma: must be NaN or finite and >= 0, got inf");
+  CHECK(message_of([] {
+          ModifiedBetaGeoModel({1, 0, 1, 1}, {0.1, 1, 1, 0}, FitReport{});
+        }) == "params.alpha: must be finite and > 0, got 0");
+}

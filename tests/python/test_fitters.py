@@ -334,3 +334,191 @@ def test_modified_bgnbd_probability_of_n_purchases(cdnow):
     assert pn.sum() == pytest.approx(1.0, abs=1e-12)
     assert (pn * np.arange(400)).sum() == pytest.approx(
         float(mbg.expected_number_of_purchases_up_to_time(39)), rel=1e-10)
+
+
+NO_INFORMATION = "no information: every row has T = 0"
+NAN_SE = "Hessian not negative definite: standard errors are NaN"
+
+
+def test_a_fit_on_all_zero_rows_is_not_converged_and_warns():
+    # CDNOW with int64 dates read as nanoseconds gave every summary row 0.
+    zero = np.zeros(100)
+    for cls in (crmkit.BetaGeoFitter, crmkit.ModifiedBetaGeoFitter, crmkit.ParetoNBDFitter):
+        with pytest.warns(crmkit.ConvergenceWarning, match=NO_INFORMATION):
+            m = cls().fit(zero, zero, zero)
+        assert not m.fit_report_.converged
+        assert NO_INFORMATION in m.fit_report_.message
+
+
+def test_nan_standard_errors_computed_later_mark_the_fit_not_converged(cdnow):
+    zero = np.zeros(10)
+    with pytest.warns(crmkit.ConvergenceWarning):
+        m = crmkit.BetaGeoFitter().fit(zero, zero, zero)
+    # Standard errors are still computed lazily: not yet part of the report.
+    assert NAN_SE not in m.fit_report_.message
+    with pytest.warns(crmkit.ConvergenceWarning, match=NAN_SE):
+        se = m.standard_errors_
+    assert se.isna().all()
+    assert not m.fit_report_.converged and m.fit_report_.message.endswith(NAN_SE)
+    # A converged fit whose standard errors come out NaN: its report turns not converged, with
+    # a warning, on the first read of standard_errors_ (the fit itself computes none).
+    fitted = crmkit.BetaGeoFitter()
+    fitted.params_ = {"r": 0.24, "alpha": 4.4, "a": 0.79, "b": 2.4}
+    good = _core_model_with_report(fitted, converged=True)
+    fitted._model = good
+    fitted._se_rows = (zero, zero, zero, None, 0.0)
+    assert fitted.fit_report_.converged
+    with pytest.warns(crmkit.ConvergenceWarning, match=NAN_SE):
+        fitted.standard_errors_
+    assert not fitted.fit_report_.converged
+    # On CDNOW the lazily computed errors are finite and the report stays converged, silently.
+    bgf = crmkit.BetaGeoFitter().fit(cdnow["frequency"], cdnow["recency"], cdnow["T"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert bgf.standard_errors_.notna().all()
+    assert bgf.fit_report_.converged
+
+
+def _core_model_with_report(fitter, converged: bool):
+    from crmkit import _core
+
+    report = _core.FitReport(converged=converged, iterations=3, log_likelihood=-1.0,
+                             gradient_norm=0.0, message="L-BFGS: xtol reached")
+    return type(fitter._model)(list(fitter._model.params), [float("nan")] * 4, report)
+
+
+def fitted_models():
+    """One fitted model of every fitter, with a prediction of each to compare."""
+    cdnow = datasets.load_cdnow_summary(index_col=[0])
+    x, tx, T = cdnow["frequency"], cdnow["recency"], cdnow["T"]
+    d = datasets.load_donations()
+    money = datasets.load_cdnow_summary_data_with_monetary_value()
+    repeat = money[money["frequency"] > 0]
+    return {
+        "BetaGeoFitter": (crmkit.BetaGeoFitter().fit(x, tx, T), (x, tx, T)),
+        "ModifiedBetaGeoFitter": (crmkit.ModifiedBetaGeoFitter().fit(x, tx, T), (x, tx, T)),
+        "ParetoNBDFitter": (crmkit.ParetoNBDFitter().fit(x, tx, T), (x, tx, T)),
+        "BetaGeoBetaBinomFitter": (
+            crmkit.BetaGeoBetaBinomFitter().fit(d["frequency"], d["recency"], d["periods"],
+                                                weights=d["weights"]),
+            (d["frequency"], d["recency"], d["periods"]),
+        ),
+        "GammaGammaFitter": (
+            crmkit.GammaGammaFitter().fit(repeat["frequency"], repeat["monetary_value"]),
+            (repeat["frequency"], repeat["monetary_value"]),
+        ),
+    }
+
+
+def predictions(model, columns):
+    if isinstance(model, crmkit.GammaGammaFitter):
+        return [model.conditional_expected_average_profit(*columns)]
+    if isinstance(model, crmkit.BetaGeoBetaBinomFitter):
+        return [model.conditional_expected_number_of_purchases_up_to_time(5, *columns),
+                model.conditional_probability_alive(5, *columns)]
+    return [model.conditional_expected_number_of_purchases_up_to_time(10, *columns),
+            model.conditional_probability_alive(*columns)]
+
+
+def assert_same_fitter(copy, original, columns):
+    assert type(copy) is type(original)
+    assert copy.params_.equals(original.params_)
+    assert copy.fit_report_ == original.fit_report_
+    for got, want in zip(predictions(copy, columns), predictions(original, columns)):
+        assert np.array_equal(np.asarray(got), np.asarray(want))  # exactly the same
+
+
+def test_every_fitter_pickles_deep_copies_and_saves(tmp_path):
+    import copy
+    import pickle
+
+    for name, (model, columns) in fitted_models().items():
+        assert_same_fitter(pickle.loads(pickle.dumps(model)), model, columns)
+        assert_same_fitter(copy.deepcopy(model), model, columns)
+        path = tmp_path / f"{name}.pkl"
+        model.save_model(path)
+        loaded = getattr(crmkit, name)()
+        loaded.load_model(path)
+        assert_same_fitter(loaded, model, columns)
+        pd.testing.assert_frame_equal(loaded.data, model.data)
+        assert loaded.standard_errors_.equals(model.standard_errors_)
+        # Without the data: predictions on given columns are the same, data is None.
+        model.save_model(path, save_data=False)
+        light = getattr(crmkit, name)()
+        light.load_model(path)
+        assert light.data is None
+        assert_same_fitter(light, model, columns)
+
+
+def test_lazy_standard_errors_survive_a_pickle(cdnow):
+    import pickle
+
+    m = crmkit.BetaGeoFitter().fit(cdnow["frequency"], cdnow["recency"], cdnow["T"])
+    copy = pickle.loads(pickle.dumps(m))  # before the standard errors were read
+    assert copy.standard_errors_.equals(m.standard_errors_)
+
+
+def test_an_unfitted_model_pickles_and_saves(tmp_path):
+    import pickle
+
+    m = crmkit.BetaGeoFitter(penalizer_coef=0.1)
+    copy = pickle.loads(pickle.dumps(m))
+    assert copy.penalizer_coef == 0.1 and not hasattr(copy, "params_") and copy.data is None
+    m.save_model(tmp_path / "empty.pkl")
+    loaded = crmkit.BetaGeoFitter()
+    loaded.load_model(tmp_path / "empty.pkl")
+    assert loaded.penalizer_coef == 0.1
+    with pytest.raises(ValueError, match="^BetaGeoFitter is not fitted: call fit\\(\\) first$"):
+        loaded.conditional_probability_alive(1, 1, 2)
+
+
+def test_load_model_refuses_unknown_versions_and_other_files(tmp_path, bgf):
+    import pickle
+
+    path = tmp_path / "model.pkl"
+    bgf.save_model(path)
+    with open(path, "rb") as f:
+        state = pickle.load(f)
+    assert state["format"] == "crmkit.fitter" and state["version"] == 1
+    state["version"] = 99
+    with open(path, "wb") as f:
+        pickle.dump(state, f)
+    with pytest.raises(crmkit.ValidationError,
+                       match=r"saved model format version 99 is not supported \(this crmkit "
+                             r"reads version 1\)"):
+        crmkit.BetaGeoFitter().load_model(path)
+    other = tmp_path / "other.pkl"
+    other.write_bytes(b"not a pickle")
+    with pytest.raises(crmkit.ValidationError, match="is not a saved crmkit model"):
+        crmkit.BetaGeoFitter().load_model(other)
+    bgf.save_model(path)
+    with pytest.raises(crmkit.ValidationError, match="holds a BetaGeoFitter, not a ParetoNBDFitter"):
+        crmkit.ParetoNBDFitter().load_model(path)
+    with pytest.raises(crmkit.ValidationError, match="^values_to_save: expected one value"):
+        bgf.save_model(path, save_data=False, values_to_save=[1, 2])
+
+
+def test_core_models_and_fit_reports_pickle(bgf):
+    import pickle
+
+    from crmkit import _core
+
+    model = bgf._model
+    again = pickle.loads(pickle.dumps(model))
+    assert again.params == model.params
+    assert again.report == model.report
+    report = pickle.loads(pickle.dumps(model.report))
+    assert isinstance(report, _core.FitReport) and report == model.report
+
+
+def test_not_fitted_names_the_model_and_missing_names_give_validation_errors():
+    for cls in (crmkit.BetaGeoFitter, crmkit.ModifiedBetaGeoFitter, crmkit.ParetoNBDFitter,
+                crmkit.BetaGeoBetaBinomFitter, crmkit.GammaGammaFitter):
+        m = cls()
+        name = cls.__name__
+        with pytest.raises(ValueError, match=f"^{name} is not fitted: call fit\\(\\) first$"):
+            m.fit_report_
+        with pytest.raises(AttributeError, match=f"^params_: {name} is not fitted"):
+            m.params_
+    with pytest.raises(crmkit.ValidationError, match="^initial_params: missing a, b$"):
+        crmkit.BetaGeoFitter().fit([1, 2], [1, 2], [3, 4], initial_params={"r": 1, "alpha": 1})

@@ -110,7 +110,7 @@ def test_errors_name_the_field(bgf, ggf):
     bad.loc[11, "monetary_value"] = np.nan
     with pytest.raises(crmkit.ValidationError, match=r"^monetary_value\[1\]: must be finite"):
         lifetime_value_parts(bad, bgf, ggf, 4.0, currency="USD")
-    with pytest.raises(ValueError, match="not been fit"):
+    with pytest.raises(ValueError, match="^BetaGeoFitter is not fitted: call fit\\(\\) first$"):
         lifetime_value_parts(s, crmkit.BetaGeoFitter(), ggf, 4.0, currency="USD")
 
 

@@ -131,7 +131,8 @@ def test_period_transactions_refuses_max_frequency_below_one(bgf):
 
 
 def test_plots_refuse_an_unfitted_model():
-    with pytest.raises(ValueError, match="not fitted"):
+    with pytest.raises(ValueError, match=r"^plot_probability_alive_matrix: BetaGeoFitter is not "
+                                         r"fitted \(it holds no data\): call fit\(\) first$"):
         plotting.plot_probability_alive_matrix(crmkit.BetaGeoFitter())
 
 
@@ -223,6 +224,10 @@ def test_calibration_vs_holdout_by_time_since_last_purchase(calibration_holdout)
     assert ax.get_xlabel() == "Time since user made last purchase"
     with pytest.raises(ValueError, match="kind"):
         plotting.plot_calibration_purchases_vs_holdout_purchases(model, cal, kind="monetary")
+    with pytest.raises(crmkit.ValidationError,
+                       match=r"^calibration_holdout_matrix: no column 'duration_holdout'$"):
+        plotting.plot_calibration_purchases_vs_holdout_purchases(
+            model, cal.drop(columns="duration_holdout"))
 
 
 # ------------------------------------------------------------------------------------------

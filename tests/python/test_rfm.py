@@ -34,6 +34,20 @@ def test_scores_and_segments_of_a_small_frame():
     # n = 10 ranks cut into quintiles score 1,1,2,2,3,3,4,4,5,5; recency is reversed.
     assert out["r_score"].tolist() == [5, 5, 4, 4, 3, 3, 2, 2, 1, 1]
     assert out["f_score"].tolist() == [5, 5, 4, 4, 3, 3, 2, 2, 1, 1]
+    # Tied values share the score of their first rank: the five 1s that of rank 1 (1), the five
+    # 5s that of rank 6 (ceil(5 * 5 / 9) = 3).
+    assert out["m_score"].tolist() == [3, 3, 3, 3, 3, 1, 1, 1, 1, 1]
+    # FM = (F + M) / 2 with halves rounded up.
+    assert out["fm_score"].tolist() == [4, 4, 4, 4, 3, 2, 2, 2, 1, 1]
+    assert out["segment"].tolist() == [
+        "Champions", "Champions", "Loyal Customers", "Loyal Customers", "Potential Loyalist",
+        "Need Attention", "Need Attention", "Need Attention", "Lost", "Lost",
+    ]
+    # ties="row_order" keeps the rule of crmkit 0.1.0.
+    out = crmkit.rfm_scores(frame["days_since"], frame["orders"], frame["spend"],
+                            ties="row_order")
+    assert out["r_score"].tolist() == [5, 5, 4, 4, 3, 3, 2, 2, 1, 1]
+    assert out["f_score"].tolist() == [5, 5, 4, 4, 3, 3, 2, 2, 1, 1]
     # Ties are ranked by position: the five 1s take ranks 1..5, the five 5s ranks 6..10.
     assert out["m_score"].tolist() == [3, 4, 4, 5, 5, 1, 1, 2, 2, 3]
     # FM = (F + M) / 2 with halves rounded up.
@@ -66,3 +80,39 @@ def test_bad_input_names_the_argument():
         crmkit.rfm_scores([1.0, 2.0], [1.0, 2.0], [1.0, 2.0, 3.0])
     with pytest.raises(crmkit.ValidationError, match="^segments:"):
         crmkit.rfm_scores([1.0], [1.0], [1.0], segments=["only one"])
+    with pytest.raises(crmkit.ValidationError, match=r"^ties: expected 'shared' or 'row_order'"):
+        crmkit.rfm_scores([1.0], [1.0], [1.0], ties="first")
+
+
+def cdnow_master_rfm() -> pd.DataFrame:
+    """The CDNOW master summary (23,570 customers, weeks counted in days) as RFM inputs."""
+    summary = crmkit.utils.summary_data_from_transaction_data(
+        crmkit.datasets.load_cdnow_master(), "customer_id", "date", "dollar_value",
+        freq="D", freq_multiplier=7,
+    )
+    return pd.DataFrame({
+        "recency": summary["T"] - summary["recency"],
+        "frequency": summary["frequency"],
+        "monetary": summary["monetary_value"],
+    })
+
+
+def scores_of(frame: pd.DataFrame, **kwargs) -> pd.DataFrame:
+    return crmkit.rfm_scores(frame["recency"], frame["frequency"], frame["monetary"], **kwargs)
+
+
+def test_row_order_changes_no_score_on_the_cdnow_master_summary():
+    frame = cdnow_master_rfm()
+    assert len(frame) == 23570
+    scores = scores_of(frame)
+    for reordered in (frame.iloc[::-1], frame.sample(frac=1.0, random_state=7)):
+        again = scores_of(reordered).loc[frame.index]
+        pd.testing.assert_frame_equal(again, scores)
+    # Every one-time buyer has F = 1.
+    assert set(scores.loc[frame["frequency"] == 0, "f_score"]) == {1}
+    # By row order (crmkit 0.1.0), reversing moved 11,619 customers to another segment and gave
+    # one-time buyers F scores 1 to 3.
+    old = scores_of(frame, ties="row_order")
+    old_reversed = scores_of(frame.iloc[::-1], ties="row_order").loc[frame.index]
+    assert int((old["segment"] != old_reversed["segment"]).sum()) == 11619
+    assert set(old.loc[frame["frequency"] == 0, "f_score"]) == {1, 2, 3}

@@ -67,6 +67,69 @@ def test_cdnow_summary_equals_the_published_summary(cdnow_sample):
     assert summary.dtypes.tolist() == [np.float64] * 3
 
 
+def read_cdnow_sample_plainly() -> pd.DataFrame:
+    """CDNOW_sample.txt as a new user reads it: plain pd.read_csv, so date is int64 19970101."""
+    return pd.read_csv(
+        datasets.data_path("CDNOW_sample.txt"), sep=r"\s+", header=None,
+        names=["master_id", "customer_id", "date", "number_of_cds", "dollar_value"],
+    )
+
+
+def test_integer_date_column_without_a_format_names_the_column():
+    plain = read_cdnow_sample_plainly()
+    assert plain["date"].dtype == np.int64
+    message = (
+        r"^datetime_col: column 'date' holds numbers \(int64\), not dates or times; pass "
+        r"datetime_format to read them as text \(datetime_format=\"%Y%m%d\" for 19970101\)$"
+    )
+    with pytest.raises(crmkit.ValidationError, match=message):
+        utils.summary_data_from_transaction_data(
+            plain, "customer_id", "date", observation_period_end="1997-09-30",
+            freq="D", freq_multiplier=7,
+        )
+    # Every entry point that reads the column through the shared reader refuses it too.
+    with pytest.raises(crmkit.ValidationError, match=r"^datetime_col: column 'date'"):
+        utils.calibration_and_holdout_data(plain, "customer_id", "date", "1997-09-30")
+    with pytest.raises(crmkit.ValidationError, match=r"^datetime_col: column 'date'"):
+        utils.cumulative_repeat_transactions(plain, "customer_id", "date")
+    # Float dates (an int column with a gap) and numbers held as objects are numbers too.
+    with pytest.raises(crmkit.ValidationError, match=r"holds numbers \(float64\)"):
+        utils.summary_data_from_transaction_data(
+            plain.assign(date=plain["date"].astype(float)), "customer_id", "date")
+    with pytest.raises(crmkit.ValidationError, match=r"holds numbers \(object\)"):
+        utils.summary_data_from_transaction_data(
+            plain.assign(date=plain["date"].astype(object)), "customer_id", "date")
+    # A number as a point in time needs the format as well.
+    with pytest.raises(crmkit.ValidationError,
+                       match=r"^observation_period_end: 19970930 is a number, not a date"):
+        utils.summary_data_from_transaction_data(
+            load_plain_with_dates(plain), "customer_id", "date", observation_period_end=19970930)
+
+
+def load_plain_with_dates(plain: pd.DataFrame) -> pd.DataFrame:
+    return plain.assign(date=pd.to_datetime(plain["date"].astype(str), format="%Y%m%d"))
+
+
+def test_integer_date_column_with_a_format_gives_the_published_summary():
+    plain = read_cdnow_sample_plainly()
+    summary = utils.summary_data_from_transaction_data(
+        plain, "customer_id", "date", datetime_format="%Y%m%d",
+        observation_period_end="19970930", freq="D", freq_multiplier=7,
+    )
+    expected = datasets.load_cdnow_summary(index_col=[0])
+    assert len(summary) == 2357
+    assert (summary.index.to_numpy() == expected.index.to_numpy()).all()
+    assert (summary["frequency"].to_numpy() == expected["frequency"].to_numpy()).all()
+    assert np.abs(summary["recency"].to_numpy() - expected["recency"].to_numpy()).max() < 0.01
+    assert np.abs(summary["T"].to_numpy() - expected["T"].to_numpy()).max() < 0.01
+    # An int end with the format is read as text too; float dates with the format as well.
+    same = utils.summary_data_from_transaction_data(
+        plain.assign(date=plain["date"].astype(float)), "customer_id", "date",
+        datetime_format="%Y%m%d", observation_period_end=19970930, freq="D", freq_multiplier=7,
+    )
+    pd.testing.assert_frame_equal(same, summary)
+
+
 def test_cdnow_monetary_value_from_text_amounts(cdnow_sample):
     # dollar_value is a str column: it is converted to float64 for the model arithmetic.
     summary = utils.summary_data_from_transaction_data(
@@ -265,3 +328,28 @@ def test_summary_from_store_keyed_by_external_id_nets_refunds_in_cpp(store):
     with pytest.raises(crmkit.ValidationError, match=r"^index: expected 'customer_id' or "
                                                      r"'external_id', got 'name'$"):
         utils.summary_from_store(store, index="name")
+
+
+def test_missing_columns_are_validation_errors_naming_the_column(cdnow_sample):
+    with pytest.raises(crmkit.ValidationError,
+                       match=r"^customer_id_col: no column 'who' in transactions$"):
+        utils.summary_data_from_transaction_data(cdnow_sample, "who", "date")
+    with pytest.raises(crmkit.ValidationError,
+                       match=r"^monetary_value_col: no column 'spend' in transactions$"):
+        utils.calibration_and_holdout_data(cdnow_sample, "customer_id", "date", "1997-09-30",
+                                           monetary_value_col="spend")
+    model = crmkit.BetaGeoFitter()
+    model.params_ = {"r": 0.24, "alpha": 4.4, "a": 0.79, "b": 2.4}
+    with pytest.raises(crmkit.ValidationError, match=r"^datetime_col: no column 'when'"):
+        utils.expected_cumulative_transactions(model, cdnow_sample, "when", "customer_id", 14)
+    with pytest.raises(crmkit.ValidationError, match=r"^customer_id_col: no column 'who'"):
+        utils.expected_cumulative_transactions(model, cdnow_sample, "date", "who", 14)
+    # Integer dates need the format here too.
+    plain = read_cdnow_sample_plainly()
+    with pytest.raises(crmkit.ValidationError, match=r"^datetime_col: column 'date' holds numbers"):
+        utils.expected_cumulative_transactions(model, plain, "date", "customer_id", 14)
+    with_format = utils.expected_cumulative_transactions(
+        model, plain, "date", "customer_id", 14, datetime_format="%Y%m%d")
+    pd.testing.assert_frame_equal(
+        with_format,
+        utils.expected_cumulative_transactions(model, cdnow_sample, "date", "customer_id", 14))

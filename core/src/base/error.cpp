@@ -6,17 +6,8 @@ namespace crmkit {
 inline namespace v0 {
 
 const char* to_string(ErrorCode code) noexcept {
-  switch (code) {
-    case ErrorCode::invalid_argument: return "invalid_argument";
-    case ErrorCode::not_found: return "not_found";
-    case ErrorCode::conflict: return "conflict";
-    case ErrorCode::suppressed: return "suppressed";
-    case ErrorCode::invalid_transition: return "invalid_transition";
-    case ErrorCode::consent_required: return "consent_required";
-    case ErrorCode::overflow: return "overflow";
-    case ErrorCode::storage: return "storage";
-    case ErrorCode::corrupt: return "corrupt";
-  }
+  for (const ErrorCodeName& entry : all_error_codes)
+    if (entry.code == code) return entry.name;
   return "unknown";
 }
 

@@ -3,6 +3,7 @@
 #include <boost/math/special_functions/beta.hpp>
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "crmkit/base/error.hpp"
 #include "internal.hpp"
@@ -158,7 +159,8 @@ Fitted fit_impl(bool modified, std::span<const double> x, std::span<const double
   const detail::LogLik ll = [&](const double* u, double* g) {
     return grouped_loglik(d, modified, u, g, o.threads);
   };
-  const detail::FitResult res = detail::maximize(ll, 4, d.total, o);
+  detail::FitResult res = detail::maximize(ll, 4, d.total, o);
+  detail::check_information_continuous(d, res.report);
   Fitted f;
   for (int k = 0; k < 4; ++k) {
     f.params[k] = res.params[k];
@@ -369,6 +371,14 @@ BetaGeoModel::BetaGeoModel(const BetaGeoParams& params) : params_(params) {
   se_ = {NAN, NAN, NAN, NAN};
 }
 
+BetaGeoModel::BetaGeoModel(const BetaGeoParams& params, const BetaGeoParams& standard_errors, FitReport report)
+    : BetaGeoModel(params) {
+  const double se[4] = {standard_errors.r, standard_errors.alpha, standard_errors.a, standard_errors.b};
+  detail::check_standard_error_values(se, kNames);
+  se_ = standard_errors;
+  report_ = std::move(report);
+}
+
 BetaGeoModel BetaGeoModel::fit(std::span<const double> frequency, std::span<const double> recency,
                                std::span<const double> T, std::span<const double> weights,
                                const FitOptions& options) {
@@ -411,6 +421,17 @@ BetaGeoParams BetaGeoModel::compute_standard_errors(std::span<const double> freq
   return {se[0], se[1], se[2], se[3]};
 }
 
+BetaGeoModel BetaGeoModel::with_standard_errors(std::span<const double> frequency,
+                                   std::span<const double> recency,
+                                   std::span<const double> T,
+                                   std::span<const double> weights, double penalizer) const {
+  const double p[4] = {params_.r, params_.alpha, params_.a, params_.b};
+  const std::vector<double> se = delta_se(p, false, frequency, recency, T, weights, penalizer);
+  FitReport report = report_;
+  detail::check_standard_errors(se, report);
+  return BetaGeoModel(params_, {se[0], se[1], se[2], se[3]}, std::move(report));
+}
+
 std::vector<double> BetaGeoModel::conditional_probability_alive(
     std::span<const double> frequency, std::span<const double> recency,
     std::span<const double> T) const {
@@ -442,6 +463,14 @@ ModifiedBetaGeoModel::ModifiedBetaGeoModel(const ModifiedBetaGeoParams& params) 
   const double v[4] = {params.r, params.alpha, params.a, params.b};
   detail::check_params(v, kNames);
   se_ = {NAN, NAN, NAN, NAN};
+}
+
+ModifiedBetaGeoModel::ModifiedBetaGeoModel(const ModifiedBetaGeoParams& params, const ModifiedBetaGeoParams& standard_errors, FitReport report)
+    : ModifiedBetaGeoModel(params) {
+  const double se[4] = {standard_errors.r, standard_errors.alpha, standard_errors.a, standard_errors.b};
+  detail::check_standard_error_values(se, kNames);
+  se_ = standard_errors;
+  report_ = std::move(report);
 }
 
 ModifiedBetaGeoModel ModifiedBetaGeoModel::fit(std::span<const double> frequency,
@@ -485,6 +514,17 @@ ModifiedBetaGeoParams ModifiedBetaGeoModel::compute_standard_errors(
   const double p[4] = {params_.r, params_.alpha, params_.a, params_.b};
   const std::vector<double> se = delta_se(p, true, frequency, recency, T, weights, penalizer);
   return {se[0], se[1], se[2], se[3]};
+}
+
+ModifiedBetaGeoModel ModifiedBetaGeoModel::with_standard_errors(std::span<const double> frequency,
+                                   std::span<const double> recency,
+                                   std::span<const double> T,
+                                   std::span<const double> weights, double penalizer) const {
+  const double p[4] = {params_.r, params_.alpha, params_.a, params_.b};
+  const std::vector<double> se = delta_se(p, true, frequency, recency, T, weights, penalizer);
+  FitReport report = report_;
+  detail::check_standard_errors(se, report);
+  return ModifiedBetaGeoModel(params_, {se[0], se[1], se[2], se[3]}, std::move(report));
 }
 
 std::vector<double> ModifiedBetaGeoModel::conditional_probability_alive(

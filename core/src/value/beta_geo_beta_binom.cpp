@@ -3,6 +3,7 @@
 // a row costs O(n - t_x) logarithms and no special-function calls beyond the first term.
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "crmkit/base/error.hpp"
 #include "internal.hpp"
@@ -124,6 +125,14 @@ BetaGeoBetaBinomModel::BetaGeoBetaBinomModel(const BetaGeoBetaBinomParams& param
   const double v[4] = {params.alpha, params.beta, params.gamma, params.delta};
   detail::check_params(v, kNames);
   se_ = {NAN, NAN, NAN, NAN};
+}
+
+BetaGeoBetaBinomModel::BetaGeoBetaBinomModel(const BetaGeoBetaBinomParams& params, const BetaGeoBetaBinomParams& standard_errors, FitReport report)
+    : BetaGeoBetaBinomModel(params) {
+  const double se[4] = {standard_errors.alpha, standard_errors.beta, standard_errors.gamma, standard_errors.delta};
+  detail::check_standard_error_values(se, kNames);
+  se_ = standard_errors;
+  report_ = std::move(report);
 }
 
 BetaGeoBetaBinomModel BetaGeoBetaBinomModel::fit(std::span<const double> frequency,

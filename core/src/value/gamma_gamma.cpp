@@ -1,5 +1,6 @@
 // Gamma-Gamma spend model and lifetimes' customer lifetime value.
 #include <cmath>
+#include <utility>
 #include <string>
 
 #include "crmkit/base/error.hpp"
@@ -75,6 +76,14 @@ GammaGammaModel::GammaGammaModel(const GammaGammaParams& params) : params_(param
   const double v[3] = {params.p, params.q, params.v};
   detail::check_params(v, kNames);
   se_ = {NAN, NAN, NAN};
+}
+
+GammaGammaModel::GammaGammaModel(const GammaGammaParams& params, const GammaGammaParams& standard_errors, FitReport report)
+    : GammaGammaModel(params) {
+  const double se[3] = {standard_errors.p, standard_errors.q, standard_errors.v};
+  detail::check_standard_error_values(se, kNames);
+  se_ = standard_errors;
+  report_ = std::move(report);
 }
 
 GammaGammaModel GammaGammaModel::fit(std::span<const double> frequency,

@@ -1,5 +1,7 @@
-// Private helpers of the value-layer models: validation, row compression, the optimiser driver
-// and the special functions. Not installed.
+// Private helpers of the value-layer models, by file: numerics and special functions
+// (special.cpp), threads (threads.cpp), validation (model_checks.cpp), row compression
+// (compress.cpp), the optimiser driver and degenerate fits (optimize.cpp), linear algebra
+// (linalg.cpp). Error-message helpers are in fields.hpp. Not installed.
 #pragma once
 
 #include <cmath>
@@ -9,6 +11,7 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "crmkit/value/models.hpp"
@@ -84,6 +87,10 @@ inline std::size_t block_count(std::size_t n, std::size_t block) {
 
 bool is_integer(double v);
 void check_params(std::span<const double> values, std::span<const char* const> names);
+// Standard errors of a rebuilt model: each NaN or finite and >= 0. names are the parameters'
+// field names ("params.r"); the message names "standard_errors.r".
+void check_standard_error_values(std::span<const double> values,
+                                 std::span<const char* const> names);
 void check_t(double t, const char* field);
 // Validates continuous-time columns. weights may be empty.
 void check_rfm(std::span<const double> x, std::span<const double> tx, std::span<const double> T,
@@ -186,6 +193,12 @@ class ValueIds {
 Compressed compress(std::span<const double> c0, std::span<const double> c1,
                     std::span<const double> c2, std::span<const double> w);
 
+// ---- linear algebra ---------------------------------------------------------------------------
+
+// Inverts a small symmetric k x k matrix (row-major) in place by Gauss-Jordan elimination with
+// partial pivoting. False (m then unspecified) if it is singular or not finite.
+bool invert_symmetric(std::vector<double>& m, std::size_t k);
+
 // ---- optimiser ------------------------------------------------------------------------------
 
 // Total weighted log-likelihood at log-parameters u; writes d/du into grad (size k).
@@ -197,9 +210,29 @@ struct FitResult {
   FitReport report;
 };
 
-// Runs the optimiser; computes the standard errors only if options.standard_errors.
+// Runs the optimiser; computes the standard errors only if options.standard_errors. NaN standard
+// errors make the report not converged (see mark_not_converged).
 FitResult maximize(const LogLik& loglik, std::size_t k, double total_weight,
                    const FitOptions& options);
+
+// ---- degenerate fits --------------------------------------------------------------------------
+// The one rule for fits on degenerate data: a fit whose data carry no information on the
+// parameters, or whose standard errors are NaN (the Hessian is not negative definite), is not
+// converged, whatever the optimiser said. The reason is appended to the report's message.
+
+// Why NaN standard errors make a fit not converged (appended to the message).
+inline constexpr const char* kNanStandardErrorsReason =
+    "Hessian not negative definite: standard errors are NaN";
+
+// Sets report.converged = false and appends "; <reason>" to its message (once).
+void mark_not_converged(FitReport& report, std::string_view reason);
+
+// Continuous-time data (c2 = T): if every row has T = 0 no customer was observed for any time and
+// the likelihood does not depend on the parameters; marks the report not converged.
+void check_information_continuous(const Compressed& d, FitReport& report);
+
+// If any of `se` is NaN, marks the report not converged with kNanStandardErrorsReason.
+void check_standard_errors(std::span<const double> se, FitReport& report);
 
 // Delta-method standard errors (natural scale) at log-parameters u: the Hessian of the penalised
 // total log-likelihood in log-parameters by central differences of the analytic gradient,

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -12,6 +11,7 @@
 
 #include "base/int128_boost.hpp"
 #include "crmkit/base/error.hpp"
+#include "fields.hpp"
 #include "internal.hpp"
 
 namespace crmkit {
@@ -19,15 +19,8 @@ inline namespace v0 {
 
 namespace {
 
-std::string row_field(std::string_view name, std::size_t i) {
-  return std::string(name) + "[" + std::to_string(i) + "]";
-}
-
-std::string num(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
+using detail::num;
+using detail::row_field;
 
 void check_length(std::size_t n, std::size_t expected, std::string_view name,
                   std::string_view reference) {

@@ -7,6 +7,7 @@
 // I are integrals of the same integrand (so the gradient is analytic).
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "crmkit/base/error.hpp"
 #include "internal.hpp"
@@ -80,6 +81,14 @@ ParetoNBDModel::ParetoNBDModel(const ParetoNBDParams& params) : params_(params) 
   se_ = {NAN, NAN, NAN, NAN};
 }
 
+ParetoNBDModel::ParetoNBDModel(const ParetoNBDParams& params, const ParetoNBDParams& standard_errors, FitReport report)
+    : ParetoNBDModel(params) {
+  const double se[4] = {standard_errors.r, standard_errors.alpha, standard_errors.s, standard_errors.beta};
+  detail::check_standard_error_values(se, kNames);
+  se_ = standard_errors;
+  report_ = std::move(report);
+}
+
 ParetoNBDModel ParetoNBDModel::fit(std::span<const double> frequency,
                                    std::span<const double> recency, std::span<const double> T,
                                    std::span<const double> weights, const FitOptions& options) {
@@ -88,7 +97,8 @@ ParetoNBDModel ParetoNBDModel::fit(std::span<const double> frequency,
   if (frequency.empty()) throw_invalid("frequency", "must not be empty");
   const detail::Compressed d = detail::compress(frequency, recency, T, weights);
   const detail::LogLik ll = [&](const double* u, double* g) { return grouped_loglik(d, u, g); };
-  const detail::FitResult res = detail::maximize(ll, 4, d.total, options);
+  detail::FitResult res = detail::maximize(ll, 4, d.total, options);
+  detail::check_information_continuous(d, res.report);
   ParetoNBDModel m({res.params[0], res.params[1], res.params[2], res.params[3]});
   m.se_ = {res.se[0], res.se[1], res.se[2], res.se[3]};
   m.report_ = res.report;

@@ -2,25 +2,18 @@
 #include "crmkit/value/validation.hpp"
 
 #include <cmath>
-#include <cstdio>
 #include <string>
 
 #include "crmkit/base/error.hpp"
+#include "fields.hpp"
 
 namespace crmkit {
 inline namespace v0 {
 
 namespace {
 
-std::string row_field(std::string_view name, std::size_t i) {
-  return std::string(name) + "[" + std::to_string(i) + "]";
-}
-
-std::string num(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
+using detail::num;
+using detail::row_field;
 
 bool is_count(double v) { return std::isfinite(v) && v >= 0 && v == std::floor(v); }
 

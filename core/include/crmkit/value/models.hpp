@@ -22,7 +22,15 @@
 // Standard errors come from the delta method: the Hessian of the penalised total log-likelihood
 // with respect to log-parameters (central differences of the analytic gradient) is inverted, and
 // se(theta_k) = theta_k * sqrt(cov_log[k][k]). They are NaN when that Hessian is not negative
-// definite (the report's message then says so).
+// definite.
+//
+// Degenerate fits. A fit is reported as not converged (FitReport::converged false, the reason at
+// the end of FitReport::message), whatever the optimiser said, when
+//  - its data carry no information on the parameters: for BG/NBD, MBG/NBD and Pareto/NBD every
+//    row has T = 0 (checked in every fit, standard errors or not), or
+//  - its standard errors are NaN ("Hessian not negative definite: standard errors are NaN"), in
+//    fit() with FitOptions::standard_errors, or in with_standard_errors() when they are computed
+//    later.
 //
 // Errors: every function validates its input and throws Error{invalid_argument} with a message
 // "<field>: <problem>" (for columns "<name>[<row>]: <problem>"); nothing is modified on error.
@@ -125,6 +133,11 @@ class BetaGeoModel : public TransactionModel {
   // A model with known parameters (no fit; report() is empty, standard errors NaN).
   // Throws Error{invalid_argument} unless every parameter is finite and > 0.
   explicit BetaGeoModel(const BetaGeoParams& params);
+  // A model rebuilt from what a fit produced (a saved or pickled fit): the parameters, standard
+  // errors (NaN where not computed) and report are kept exactly as given. Throws
+  // Error{invalid_argument} unless every parameter is finite and > 0 and every standard error is
+  // NaN or finite and >= 0.
+  BetaGeoModel(const BetaGeoParams& params, const BetaGeoParams& standard_errors, FitReport report);
 
   // Fits by maximum likelihood. frequency, recency and T have equal lengths n >= 1; weights is
   // empty or of length n (row i counts weights[i] times). Throws Error{invalid_argument} if a
@@ -162,6 +175,14 @@ class BetaGeoModel : public TransactionModel {
                                         std::span<const double> T,
                                         std::span<const double> weights = {},
                                         double penalizer = 0.0) const;
+  // A copy of this model whose standard_errors() are compute_standard_errors(frequency, recency,
+  // T, weights, penalizer) and whose report() is this one's, not converged if any standard error
+  // is NaN (see "Degenerate fits" above): what fit() would have reported with
+  // FitOptions::standard_errors. Same validation and throws as compute_standard_errors().
+  BetaGeoModel with_standard_errors(std::span<const double> frequency,
+                                    std::span<const double> recency, std::span<const double> T,
+                                    std::span<const double> weights = {},
+                                    double penalizer = 0.0) const;
 
   // The prediction methods below validate (frequency, recency, T) like fit() and t >= 0 finite,
   // and throw Error{invalid_argument} otherwise. Results are in [0, 1] for probabilities.
@@ -194,6 +215,11 @@ struct ModifiedBetaGeoParams {
 class ModifiedBetaGeoModel : public TransactionModel {
  public:
   explicit ModifiedBetaGeoModel(const ModifiedBetaGeoParams& params);
+  // A model rebuilt from what a fit produced (a saved or pickled fit): the parameters, standard
+  // errors (NaN where not computed) and report are kept exactly as given. Throws
+  // Error{invalid_argument} unless every parameter is finite and > 0 and every standard error is
+  // NaN or finite and >= 0.
+  ModifiedBetaGeoModel(const ModifiedBetaGeoParams& params, const ModifiedBetaGeoParams& standard_errors, FitReport report);
   static ModifiedBetaGeoModel fit(std::span<const double> frequency,
                                   std::span<const double> recency, std::span<const double> T,
                                   std::span<const double> weights = {},
@@ -218,6 +244,11 @@ class ModifiedBetaGeoModel : public TransactionModel {
                                                 std::span<const double> T,
                                                 std::span<const double> weights = {},
                                                 double penalizer = 0.0) const;
+  ModifiedBetaGeoModel with_standard_errors(std::span<const double> frequency,
+                                            std::span<const double> recency,
+                                            std::span<const double> T,
+                                            std::span<const double> weights = {},
+                                            double penalizer = 0.0) const;
   std::vector<double> conditional_probability_alive(std::span<const double> frequency,
                                                     std::span<const double> recency,
                                                     std::span<const double> T) const;
@@ -251,6 +282,11 @@ struct ParetoNBDParams {
 class ParetoNBDModel : public TransactionModel {
  public:
   explicit ParetoNBDModel(const ParetoNBDParams& params);
+  // A model rebuilt from what a fit produced (a saved or pickled fit): the parameters, standard
+  // errors (NaN where not computed) and report are kept exactly as given. Throws
+  // Error{invalid_argument} unless every parameter is finite and > 0 and every standard error is
+  // NaN or finite and >= 0.
+  ParetoNBDModel(const ParetoNBDParams& params, const ParetoNBDParams& standard_errors, FitReport report);
   static ParetoNBDModel fit(std::span<const double> frequency, std::span<const double> recency,
                             std::span<const double> T, std::span<const double> weights = {},
                             const FitOptions& options = {});
@@ -298,6 +334,11 @@ struct BetaGeoBetaBinomParams {
 class BetaGeoBetaBinomModel : public TransactionModel {
  public:
   explicit BetaGeoBetaBinomModel(const BetaGeoBetaBinomParams& params);
+  // A model rebuilt from what a fit produced (a saved or pickled fit): the parameters, standard
+  // errors (NaN where not computed) and report are kept exactly as given. Throws
+  // Error{invalid_argument} unless every parameter is finite and > 0 and every standard error is
+  // NaN or finite and >= 0.
+  BetaGeoBetaBinomModel(const BetaGeoBetaBinomParams& params, const BetaGeoBetaBinomParams& standard_errors, FitReport report);
   static BetaGeoBetaBinomModel fit(std::span<const double> frequency,
                                    std::span<const double> recency,
                                    std::span<const double> n_periods,
@@ -349,6 +390,11 @@ struct GammaGammaParams {
 class GammaGammaModel {
  public:
   explicit GammaGammaModel(const GammaGammaParams& params);
+  // A model rebuilt from what a fit produced (a saved or pickled fit): the parameters, standard
+  // errors (NaN where not computed) and report are kept exactly as given. Throws
+  // Error{invalid_argument} unless every parameter is finite and > 0 and every standard error is
+  // NaN or finite and >= 0.
+  GammaGammaModel(const GammaGammaParams& params, const GammaGammaParams& standard_errors, FitReport report);
   // Fits on rows with frequency >= 1 (integer-valued) and monetary_value > 0, both finite, equal
   // lengths; weights as for BetaGeoModel::fit. Throws Error{invalid_argument} otherwise (rows with
   // frequency 0 must be filtered out by the caller, as in lifetimes).

@@ -2,12 +2,20 @@
 // named segment of each customer, as pure functions over columns.
 //
 // Scoring follows the usual pandas recipe, computed exactly:
-//  - Each column is ranked 1..n with ties broken by position (pandas rank(method="first")): of
-//    two equal values the earlier row gets the lower rank.
+//  - Each column is sorted; a row's position in that order is its rank 1..n.
 //  - The ranks are cut into 5 equal-count bins (pandas qcut(ranks, 5, labels=[1, 2, 3, 4, 5])):
 //    rank r of n (n >= 2) scores max(1, ceil(5 * (r - 1) / (n - 1))), in integer arithmetic. So
-//    n = 10 scores 1,1,2,2,3,3,4,4,5,5 and n = 4 scores 1,2,4,5, n = 3 scores 1,3,5, n = 2 scores
-//    1,5. A single row scores 3 (pandas' qcut refuses one value: all bin edges coincide).
+//    n = 10 distinct values score 1,1,2,2,3,3,4,4,5,5 and n = 4 scores 1,2,4,5, n = 3 scores
+//    1,3,5, n = 2 scores 1,5. A single row scores 3 (pandas' qcut refuses one value: all bin
+//    edges coincide).
+//  - Ties (RfmTies). By default (RfmTies::shared) tied values share one score: the lowest score
+//    that any of their ranks gets. For F and M, whose largest value scores 5, that is the score of
+//    the group's first rank: pandas qcut on rank(method="min"), computed as above; every one-time
+//    buyer gets the same F. For R it is the lowest R (the score of the group's last rank in the
+//    recency column, rank(method="max")). Scores then depend only on the values, never on the
+//    order of the rows. RfmTies::row_order keeps crmkit's earlier rule: ties broken by position,
+//    the earlier row ranking lower (pandas rank(method="first")), so equal values can get
+//    different scores and reordering rows changes them.
 //  - R is reversed: the lowest recency value (the most recent customer) scores 5, i.e.
 //    R = 6 - the quintile score of the recency column. F and M: the largest value scores 5.
 //  - FM = round((F + M) / 2) with halves rounded up: F = 2, M = 3 gives FM = 3.
@@ -39,9 +47,17 @@ using RfmSegmentGrid = std::array<std::string, 25>;
 //   1      | Lost             | Hibernating        | At Risk            | Can't Lose Them | Can't Lose Them
 const RfmSegmentGrid& default_rfm_segments() noexcept;
 
+// How tied values are scored (see the top of this file).
+enum class RfmTies {
+  shared,     // tied values share the lowest score of their ranks; independent of row order
+  row_order,  // ties broken by row position, the earlier row ranking lower (the rule of 0.1.0)
+};
+
 struct RfmOptions {
   // Segment names by R and FM; see RfmSegmentGrid for the layout.
   RfmSegmentGrid segments = default_rfm_segments();
+  // How tied values are scored. shared (the default) makes scores independent of row order.
+  RfmTies ties = RfmTies::shared;
 };
 
 // Scores per customer, in input order; all columns have the input's length.
@@ -55,11 +71,14 @@ struct RfmScores {
   std::size_t size() const noexcept { return r.size(); }
 };
 
-// Quintile scores 1..5 of one column (rank with ties by position, then 5 equal-count bins; see
-// the top of this file); the largest value scores 5. Empty input gives an empty result.
-// Throws Error{invalid_argument} naming `field` and the index for a NaN ("values[3]: is NaN").
+// Quintile scores 1..5 of one column (rank, then 5 equal-count bins; see the top of this file);
+// the largest value scores 5. With RfmTies::shared tied values share the score of their first
+// (lowest) rank; with RfmTies::row_order ties are broken by position. Empty input gives an empty
+// result. Throws Error{invalid_argument} naming `field` and the index for a NaN
+// ("values[3]: is NaN").
 std::vector<std::int32_t> quintile_scores(std::span<const double> values,
-                                          std::string_view field = "values");
+                                          std::string_view field = "values",
+                                          RfmTies ties = RfmTies::shared);
 
 // The segment name of scores r and fm in `segments`.
 // Throws Error{invalid_argument} if r or fm is not in 1..5.
