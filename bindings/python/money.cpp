@@ -1,5 +1,7 @@
 // RoundingMode, Currency and Money. Amounts cross as str or decimal.Decimal, never as float.
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "conversions.hpp"
 
@@ -7,23 +9,67 @@ namespace crmkit_py {
 
 namespace {
 
-// The one place a Python amount becomes a Money: str and decimal.Decimal through the decimal
-// string; floats and ints are refused with a message saying what to pass instead.
-crmkit::Money money_from_amount(py::handle amount, const crmkit::Currency& currency) {
-  refuse_float(amount, "amount", "as money; pass a str or decimal.Decimal");
+// The one rule for a Python amount (Money(...), money columns of crmkit.ltv, the amount column of
+// Store.import_purchases): a str or decimal.Decimal, taken as exact decimal text; None is
+// missing, and floats and ints are refused with a message saying what to pass instead. `field`
+// names the value in messages ("amount", "rows[3].price", "amount[0]").
+std::string amount_text(py::handle amount, const std::string& field) {
+  if (amount.is_none()) crmkit::throw_invalid(field, "is missing");
+  refuse_float(amount, field, "as money; pass a str or decimal.Decimal");
   if (PyBool_Check(amount.ptr()) || PyLong_Check(amount.ptr()) ||
       py::isinstance(amount, py::module_::import("numbers").attr("Integral"))) {
-    crmkit::throw_invalid("amount",
+    crmkit::throw_invalid(field,
                           "integers are not accepted as money (major or minor units?); pass a str "
                           "or decimal.Decimal, or use Money.from_minor(int, currency) for minor "
                           "units");
   }
-  if (is_decimal(amount)) return crmkit::Money::parse(decimal_text(amount), currency, "amount");
-  if (py::isinstance<py::str>(amount)) {
-    return crmkit::Money::parse(text_from_py(amount, "amount"), currency, "amount");
-  }
-  throw py::type_error("amount: expected str or decimal.Decimal, got " +
+  if (is_decimal(amount)) return decimal_text(amount);
+  if (py::isinstance<py::str>(amount)) return text_from_py(amount, field);
+  throw py::type_error(field + ": expected str or decimal.Decimal, got " +
                        std::string(py::str(py::type::handle_of(amount).attr("__qualname__"))));
+}
+
+crmkit::Money money_from_amount(py::handle amount, const crmkit::Currency& currency) {
+  return crmkit::Money::parse(amount_text(amount, "amount"), currency, "amount");
+}
+
+// A crmkit.Money in `currency` as it is, or what amount_text takes, parsed in `currency`.
+crmkit::Money money_of(py::handle value, const crmkit::Currency& currency,
+                       const std::string& field) {
+  if (py::isinstance<crmkit::Money>(value)) {
+    const auto& m = value.cast<const crmkit::Money&>();
+    if (!(m.currency() == currency)) {
+      crmkit::throw_invalid(field, "currency " + std::string(m.currency().code()) +
+                                       " differs from " + std::string(currency.code()));
+    }
+    return m;
+  }
+  return crmkit::Money::parse(amount_text(value, field), currency, field);
+}
+
+// Exact minor units of a column of amounts (money_of each). Errors name the row:
+// "<field>[<i>]: ...".
+py::array money_minor_units(py::iterable values, const crmkit::Currency& currency,
+                            const std::string& field) {
+  std::vector<std::int64_t> out;
+  std::size_t i = 0;
+  for (py::handle value : values) {
+    out.push_back(money_of(value, currency, field + "[" + std::to_string(i) + "]").minor_units_i64());
+    ++i;
+  }
+  return to_numpy(std::move(out));
+}
+
+// The decimal texts of a column of amounts for a bulk import, which parses them in C++ against
+// the store's currency. Errors name the row and column: "rows[<i>].<column>: ...".
+std::vector<std::string> amount_texts(py::iterable values, const std::string& column) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  for (py::handle value : values) {
+    out.push_back(amount_text(value, "rows[" + std::to_string(i) + "]." + column));
+    ++i;
+  }
+  return out;
 }
 
 std::string money_repr(const crmkit::Money& m) {
@@ -64,6 +110,14 @@ void bind_money(py::module_& m) {
       .def("__reduce__", [](py::handle self) {
         return py::make_tuple(py::type::handle_of(self), py::make_tuple(self.attr("code")));
       });
+
+  m.def("money_of", &money_of, py::arg("value"), py::arg("currency"), py::arg("field") = "amount",
+        "A crmkit.Money in currency as it is, or a str / decimal.Decimal amount parsed in it.");
+  m.def("money_minor_units", &money_minor_units, py::arg("values"), py::arg("currency"),
+        py::arg("field") = "amount",
+        "Exact minor units (int64 array) of a column of str / decimal.Decimal / Money amounts.");
+  m.def("amount_texts", &amount_texts, py::arg("values"), py::arg("column") = "amount",
+        "Decimal texts of a column of str / decimal.Decimal amounts, for a bulk import.");
 
   py::class_<crmkit::Money>(m, "Money",
                             "An exact amount of money: Money('12.34', 'USD'). Amounts are str or "

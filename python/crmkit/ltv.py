@@ -11,23 +11,18 @@ validation.hpp; from a Store, analytics.hpp does the whole pipeline); every rule
 from __future__ import annotations
 
 import decimal
-import numbers
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from . import _core
+from . import _core, utils
 from .errors import ValidationError
 
 __all__ = ["lifetime_value_parts", "calibration_vs_holdout", "CalibrationValidation"]
 
 _METHODS = ["model", "run_rate"]  # ValueMethod codes 0, 1
-_MONEY_HINT = (
-    "binary floating-point numbers are not accepted as money; pass str or decimal.Decimal "
-    "(e.g. read the column with dtype=str)"
-)
 
 
 # ---- conversions --------------------------------------------------------------------------
@@ -68,33 +63,10 @@ def _currency(value: Any) -> Any:
 
 
 def _minor_units(values: Any, currency: Any, field: str) -> np.ndarray:
-    """Exact minor units of a money column of str / decimal.Decimal / crmkit.Money values."""
-    out = np.empty(len(values), dtype=np.int64)
-    for i, value in enumerate(values):
-        where = f"{field}[{i}]"
-        if isinstance(value, _core.Money):
-            if value.currency != currency:
-                raise ValidationError(
-                    f"{where}: currency {value.currency.code} differs from {currency.code}"
-                )
-            out[i] = value.minor_units
-            continue
-        if isinstance(value, (float, np.floating)):
-            raise ValidationError(f"{where}: {_MONEY_HINT}")
-        if isinstance(value, (bool, np.bool_, numbers.Integral)):
-            raise ValidationError(
-                f"{where}: integers are not accepted as money (major or minor units?); "
-                "pass str or decimal.Decimal"
-            )
-        if not isinstance(value, (str, decimal.Decimal)):
-            raise ValidationError(
-                f"{where}: expected str or decimal.Decimal, got {type(value).__name__}"
-            )
-        try:
-            out[i] = _core.Money(value, currency).minor_units
-        except ValidationError as exc:
-            raise ValidationError(f"{where}: {exc}") from None
-    return out
+    """Exact minor units of a money column (str / decimal.Decimal / crmkit.Money values); the
+    rule (no floats, no ints, one currency) is the binding's, shared with Money() and
+    Store.import_purchases."""
+    return _core.money_minor_units(list(values), currency, field)
 
 
 def _decimals(minor: np.ndarray, scale: int) -> list[decimal.Decimal]:
@@ -114,21 +86,6 @@ def _end_micros(value: Any) -> Any:
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)
     return ts
-
-
-def _times(column: pd.Series, field: str) -> np.ndarray:
-    if not pd.api.types.is_datetime64_any_dtype(column.dtype):
-        try:
-            column = pd.to_datetime(column)
-        except (TypeError, ValueError) as exc:
-            raise ValidationError(f"{field}: cannot be read as dates or times: {exc}") from None
-    if isinstance(column.dtype, pd.DatetimeTZDtype):
-        column = column.dt.tz_convert("UTC").dt.tz_localize(None)
-    values = column.to_numpy(dtype="datetime64[us]")
-    missing = np.flatnonzero(np.isnat(values))
-    if missing.size:
-        raise ValidationError(f"{field}[{int(missing[0])}]: is missing (NaT)")
-    return values.view(np.int64)
 
 
 @dataclass
@@ -218,7 +175,8 @@ def _encode_referrals(referrals: Any, labels: pd.Index) -> tuple[np.ndarray, np.
 
 def _from_transactions(frame: pd.DataFrame, referrals: Any, currency: Any, customer_id_col: str,
                        datetime_col: str, monetary_value_col: str, refunded_col: str | None,
-                       freq: str, freq_multiplier: float, observation_period_end: Any) -> _Inputs:
+                       freq: str, freq_multiplier: float, observation_period_end: Any,
+                       datetime_format: str | None) -> _Inputs:
     for argument, name in (("customer_id_col", customer_id_col), ("datetime_col", datetime_col),
                            ("monetary_value_col", monetary_value_col)):
         if name not in frame.columns:
@@ -245,8 +203,8 @@ def _from_transactions(frame: pd.DataFrame, referrals: Any, currency: Any, custo
     # The core checks refunds against amounts and amounts >= 0.
     _core.historical_value(codes, amount, refunded, currency)
     net = amount - refunded
-    s = _summarise(codes, _times(frame[datetime_col], datetime_col), net, currency, freq,
-                   freq_multiplier, observation_period_end)
+    times = utils._micros(frame[datetime_col], "datetime_col", datetime_format)
+    s = _summarise(codes, times, net, currency, freq, freq_multiplier, observation_period_end)
     labels = pd.Index(uniques).take(s["customer_id"])
     referrer, referred = _encode_referrals(referrals, pd.Index(uniques))
     return _Inputs(s["customer_id"], labels, s["frequency"].astype(np.float64), s["recency"],
@@ -290,6 +248,7 @@ def lifetime_value_parts(
     datetime_col: str = "date",
     monetary_value_col: str = "amount",
     refunded_col: str | None = None,
+    datetime_format: str | None = None,
     discount_rate: float = 0.0,
     discount_step: float = 1.0,
     min_repeat_purchases: int = 1,
@@ -308,7 +267,8 @@ def lifetime_value_parts(
         (crmkit/analytics/analytics.hpp), so a C++ host gets the same numbers. Purchases after
         the end are left out of every part: the value as of that date;
       - a transaction DataFrame (customer_id_col, datetime_col, monetary_value_col and optionally
-        refunded_col; money as str or decimal.Decimal) with ``currency``;
+        refunded_col; money as str or decimal.Decimal) with ``currency``; a datetime column of
+        numbers (19970101) needs ``datetime_format`` ("%Y%m%d"), as in crmkit.utils;
       - a per-customer summary DataFrame with frequency, recency, T, monetary_value and
         ``historical`` (str / decimal.Decimal) or ``historical_minor`` (int), indexed by customer
         id (or with a customer_id column), with ``currency``.
@@ -342,7 +302,7 @@ def lifetime_value_parts(
         else:
             inputs = _from_transactions(store_or_frame, referrals, currency, customer_id_col,
                                         datetime_col, monetary_value_col, refunded_col, freq,
-                                        freq_multiplier, observation_period_end)
+                                        freq_multiplier, observation_period_end, datetime_format)
     else:
         raise ValidationError(
             "store_or_frame: expected a crmkit.Store or a pandas DataFrame, got "
@@ -366,11 +326,9 @@ def lifetime_value_parts(
 
 
 def _referral_money(referral_value: Any, currency: Any) -> Any:
-    if referral_value is not None and not isinstance(referral_value, _core.Money):
-        if isinstance(referral_value, (float, np.floating)):
-            raise ValidationError(f"referral_value: {_MONEY_HINT}")
-        referral_value = _core.Money(referral_value, currency)
-    return referral_value
+    if referral_value is None:
+        return None
+    return _core.money_of(referral_value, currency, "referral_value")
 
 
 def _check_uplift(uplift: Any) -> None:

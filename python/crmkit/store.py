@@ -18,7 +18,6 @@ from .errors import ValidationError
 
 __all__ = ["Store"]
 
-_MONEY_HINT = "binary floating-point numbers are not accepted as money; pass a str or decimal.Decimal"
 
 
 def _is_missing(value: Any) -> bool:
@@ -31,24 +30,6 @@ def _is_missing(value: Any) -> bool:
     except (TypeError, ValueError):
         return False
     return bool(result) if isinstance(result, (bool, np.bool_)) else False
-
-
-def _amount_text(value: Any, column: str, row: int) -> str:
-    where = f"rows[{row}].{column}"
-    if isinstance(value, (float, np.floating)):
-        raise ValidationError(f"{where}: {_MONEY_HINT}")
-    if isinstance(value, decimal.Decimal):
-        return format(value, "f")
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (bool, np.bool_, numbers.Integral)):
-        raise ValidationError(
-            f"{where}: integers are not accepted as money (major or minor units?); "
-            "pass a str or decimal.Decimal"
-        )
-    if value is None:
-        raise ValidationError(f"{where}: is missing")
-    raise ValidationError(f"{where}: expected str or decimal.Decimal, got {type(value).__name__}")
 
 
 def _optional_texts(series: Any, column: str) -> list[str]:
@@ -128,7 +109,8 @@ class Store(_core.Store):
             spec._set_at_micros(at_values)
         else:
             spec.at = at_values
-        spec.amount = [_amount_text(v, amount, i) for i, v in enumerate(frame[amount])]
+        # The binding's one rule for Python amounts (str / decimal.Decimal; no floats or ints).
+        spec.amount = _core.amount_texts(list(frame[amount]), amount)
         if order_id is not None:
             spec.order_id = _optional_texts(frame[order_id], order_id)
         if category is not None:

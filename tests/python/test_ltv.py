@@ -242,3 +242,47 @@ def test_parts_from_a_store_as_of_a_date_with_external_ids(store, bgf, ggf):
     later = lifetime_value_parts(store, bgf, ggf, 7.0)
     assert list(later["historical"]) == [Decimal("149.00"), Decimal("12.00")]
     assert later["external_id"].tolist() == ["ann", "bob"]
+
+
+def test_a_numeric_date_column_needs_a_format(bgf, ggf):
+    tx = pd.DataFrame({"customer_id": ["ann", "ann", "bob"],
+                       "date": [19970101, 19970118, 19970105],
+                       "amount": ["10.00", "20.00", "5.00"]})
+    with pytest.raises(crmkit.ValidationError,
+                       match=r"^datetime_col: column 'date' holds numbers \(int64\)"):
+        lifetime_value_parts(tx, bgf, ggf, 7.0, currency="USD")
+    parsed = lifetime_value_parts(tx, bgf, ggf, 7.0, currency="USD", datetime_format="%Y%m%d")
+    as_dates = lifetime_value_parts(tx.assign(date=pd.to_datetime(tx["date"].astype(str))),
+                                    bgf, ggf, 7.0, currency="USD")
+    pd.testing.assert_frame_equal(parsed, as_dates)
+    assert list(parsed["historical"]) == [Decimal("30.00"), Decimal("5.00")]
+
+
+def test_one_rule_for_python_amounts_in_every_entry_point(store, bgf, ggf):
+    """Money(), money columns of lifetime_value_parts and Store.import_purchases share the
+    binding's conversion: the same message for the same bad amount, naming the place."""
+    tail = "binary floating-point numbers are not accepted as money; pass a str or decimal.Decimal"
+    with pytest.raises(crmkit.ValidationError) as info:
+        Money(1.5, "USD")
+    assert str(info.value) == f"amount: {tail}"
+    tx = pd.DataFrame({"customer_id": ["a"], "date": pd.to_datetime(["2024-01-01"]),
+                       "amount": [1.5]})
+    with pytest.raises(crmkit.ValidationError) as info:
+        lifetime_value_parts(tx, bgf, ggf, 7.0, currency="USD")
+    assert str(info.value) == f"amount[0]: {tail}"
+    frame = pd.DataFrame({"customer": ["a"], "at": pd.to_datetime(["2024-01-01"]),
+                          "amount": [1.5]})
+    with pytest.raises(crmkit.ValidationError) as info:
+        store.import_purchases(frame)
+    assert str(info.value) == f"rows[0].amount: {tail}"
+    with pytest.raises(crmkit.ValidationError) as info:
+        lifetime_value_parts(_summary(), bgf, ggf, 7.0, currency="USD", referral_value=2.5)
+    assert str(info.value) == f"referral_value: {tail}"
+    # Too many decimals and another currency's Money, named the same way.
+    with pytest.raises(crmkit.ValidationError) as info:
+        lifetime_value_parts(tx.assign(amount=["1.005"]), bgf, ggf, 7.0, currency="USD")
+    assert str(info.value) == "amount[0]: 1.005 has more decimals than USD allows (2)"
+    with pytest.raises(crmkit.ValidationError) as info:
+        lifetime_value_parts(tx.assign(amount=[Money("1.00", "EUR")]), bgf, ggf, 7.0,
+                             currency="USD")
+    assert str(info.value) == "amount[0]: currency EUR differs from USD"
