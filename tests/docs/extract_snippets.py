@@ -12,10 +12,12 @@ Rules (docs/contributing.md says the same, for authors):
     into `frequency`, `recency`, `T`, ...). Its `#include` lines go to the top too.
   - A ```cpp block preceded by `<!-- docs-test: declarations -->` goes before main() at namespace
     scope (for snippets that define functions or types).
+  - A standalone program preceded by `<!-- docs-test: run twice -->` is run twice in the same
+    directory (a program that must work again on the store it left behind).
 Every program includes tests/docs/docs_support.hpp (helpers for the hidden set-up) and runs in a
 fresh working directory.
 
-usage: extract_snippets.py OUT_DIR FILE.md...   (prints one "name|path" line per program)
+usage: extract_snippets.py OUT_DIR FILE.md...   (prints one "name|path|runs" line per program)
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ def blocks(text: str):
     lines = text.splitlines()
     i = 0
     pending_decl = False
+    pending_twice = False
     while i < len(lines):
         line = lines[i]
         m = FENCE.match(line)
@@ -44,8 +47,9 @@ def blocks(text: str):
             while i < len(lines) and lines[i].strip() != "```":
                 body.append(lines[i][indent:] if lines[i][:indent].strip() == "" else lines[i])
                 i += 1
-            yield ("code", body, pending_decl)
+            yield ("code", body, "decl" if pending_decl else "twice" if pending_twice else "")
             pending_decl = False
+            pending_twice = False
             i += 1
             continue
         if "<!--" in line and "docs-test:" in line:
@@ -59,6 +63,8 @@ def blocks(text: str):
                 content = hm.group(1)
                 if content.strip() == "declarations":
                     pending_decl = True
+                elif content.strip() == "run twice":
+                    pending_twice = True
                 else:
                     # The text on the docs-test: line itself says what the set-up is for.
                     first, _, rest = content.partition("\n")
@@ -117,11 +123,12 @@ def main() -> int:
                 target = out_dir / f"{stem}_main{standalone}.cpp"
                 write(target, f"// Extracted from {path.name} (standalone program {standalone}).\n"
                       + program(inc, rest, None))
-                print(f"docs_{stem}_main{standalone}|{target}")
+                runs = 2 if decl == "twice" else 1
+                print(f"docs_{stem}_main{standalone}|{target}|{runs}")
                 continue
             inc, rest = split_includes(lines)
             includes += inc
-            if kind == "code" and decl:
+            if kind == "code" and decl == "decl":
                 declarations += rest + [""]
             else:
                 if kind == "code":
@@ -131,7 +138,7 @@ def main() -> int:
             target = out_dir / f"{stem}_walkthrough.cpp"
             write(target, f"// Extracted from {path.name}: its snippets in order.\n"
                   + program(includes, declarations, body))
-            print(f"docs_{stem}_walkthrough|{target}")
+            print(f"docs_{stem}_walkthrough|{target}|1")
     for stale in set(out_dir.glob("*.cpp")) - written:
         stale.unlink()
     return 0
