@@ -58,6 +58,11 @@ def executed(tmp_path_factory):
         client = nbclient.NotebookClient(
             notebook,
             timeout=300,
+            # After a cell ends, nbclient waits iopub_timeout (default 4 s) for its last outputs
+            # and then silently drops them: on a loaded machine a print could go missing. Wait
+            # longer, and fail loudly rather than lose an output.
+            iopub_timeout=60,
+            raise_on_iopub_timeout=True,
             kernel_name=KERNEL,
             resources={"metadata": {"path": str(workdir)}},
         )
