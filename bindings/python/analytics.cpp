@@ -31,11 +31,6 @@ StoreSummaryOptions summary_options(TimeUnit unit, double multiplier,
   return o;
 }
 
-py::array method_codes(const std::vector<ValueMethod>& methods) {
-  std::vector<std::uint8_t> codes(methods.size());
-  for (std::size_t i = 0; i < methods.size(); ++i) codes[i] = static_cast<std::uint8_t>(methods[i]);
-  return to_numpy(std::move(codes));
-}
 
 }  // namespace
 
@@ -119,17 +114,9 @@ void bind_analytics(py::module_& m) {
             v = lifetime_value_parts(store, transaction_model, spend_model, horizon, o);
           }
         }
-        py::dict out;
-        out["currency"] = v.currency;
-        out["method_code"] = method_codes(v.method);
-        out["customer_id"] = to_numpy(std::move(v.customer_id));
-        out["external_id"] = texts_to_py(v.external_id);
-        out["historical_minor"] = to_numpy(std::move(v.historical_minor));
-        out["current_minor"] = to_numpy(std::move(v.current_minor));
-        out["potential_minor"] = to_numpy(std::move(v.potential_minor));
-        out["total_minor"] = to_numpy(std::move(v.total_minor));
-        out["converted_referrals"] = to_numpy(std::move(v.converted_referrals));
-        out["referral_value"] = Money::from_minor(v.referral_value_minor, v.currency);
+        py::list external_id = texts_to_py(v.external_id);
+        py::dict out = lifetime_value_to_py(std::move(v));
+        out["external_id"] = std::move(external_id);
         return out;
       },
       py::arg("store"), py::arg("transaction_model"), py::arg("spend_model"), py::arg("horizon"),

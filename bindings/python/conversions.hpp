@@ -230,6 +230,11 @@ struct type_caster<std::map<std::string, crmkit::FieldValue>> {
 }  // namespace pybind11::detail
 
 namespace crmkit_py {
+// Shared by ltv.cpp and analytics.cpp: LifetimeValue columns as a dict of numpy arrays (money as
+// int64 minor units plus "currency"), and ValueMethod codes as uint8.
+py::array method_codes(const std::vector<crmkit::ValueMethod>& methods);
+py::dict lifetime_value_to_py(crmkit::LifetimeValue&& value);
+
 void bind_errors(py::module_& m);
 void bind_money(py::module_& m);
 void bind_time(py::module_& m);

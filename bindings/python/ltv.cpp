@@ -17,16 +17,31 @@
 
 namespace crmkit_py {
 
-namespace {
-
-using namespace crmkit;
-
 // ValueMethod codes as uint8 (0 model, 1 run_rate): cheap to turn into a pandas Categorical.
-py::array method_codes(const std::vector<ValueMethod>& methods) {
+py::array method_codes(const std::vector<crmkit::ValueMethod>& methods) {
   std::vector<std::uint8_t> codes(methods.size());
   for (std::size_t i = 0; i < methods.size(); ++i) codes[i] = static_cast<std::uint8_t>(methods[i]);
   return to_numpy(std::move(codes));
 }
+
+py::dict lifetime_value_to_py(crmkit::LifetimeValue&& v) {
+  py::dict out;
+  out["currency"] = v.currency;
+  out["method_code"] = method_codes(v.method);
+  out["customer_id"] = to_numpy(std::move(v.customer_id));
+  out["historical_minor"] = to_numpy(std::move(v.historical_minor));
+  out["current_minor"] = to_numpy(std::move(v.current_minor));
+  out["potential_minor"] = to_numpy(std::move(v.potential_minor));
+  out["total_minor"] = to_numpy(std::move(v.total_minor));
+  out["converted_referrals"] = to_numpy(std::move(v.converted_referrals));
+  out["referral_value"] = crmkit::Money::from_minor(v.referral_value_minor, v.currency);
+  return out;
+}
+
+namespace {
+
+using namespace crmkit;
+
 
 py::dict historical_to_py(HistoricalValue&& h) {
   py::dict out;
@@ -203,17 +218,7 @@ void bind_ltv(py::module_& m) {
                              column(referrer_ids, "referrer_ids"), column(referred_ids, "referred_ids"),
                              o);
         }
-        py::dict out;
-        out["currency"] = v.currency;
-        out["method_code"] = method_codes(v.method);
-        out["customer_id"] = to_numpy(std::move(v.customer_id));
-        out["historical_minor"] = to_numpy(std::move(v.historical_minor));
-        out["current_minor"] = to_numpy(std::move(v.current_minor));
-        out["potential_minor"] = to_numpy(std::move(v.potential_minor));
-        out["total_minor"] = to_numpy(std::move(v.total_minor));
-        out["converted_referrals"] = to_numpy(std::move(v.converted_referrals));
-        out["referral_value"] = Money::from_minor(v.referral_value_minor, v.currency);
-        return out;
+        return lifetime_value_to_py(std::move(v));
       },
       py::arg("customer_id"), py::arg("frequency"), py::arg("recency"), py::arg("T"),
       py::arg("monetary_value"), py::arg("historical_minor"), py::arg("currency"),

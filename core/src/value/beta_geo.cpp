@@ -425,11 +425,11 @@ BetaGeoModel BetaGeoModel::with_standard_errors(std::span<const double> frequenc
                                    std::span<const double> recency,
                                    std::span<const double> T,
                                    std::span<const double> weights, double penalizer) const {
-  const double p[4] = {params_.r, params_.alpha, params_.a, params_.b};
-  const std::vector<double> se = delta_se(p, false, frequency, recency, T, weights, penalizer);
+  const BetaGeoParams se = compute_standard_errors(frequency, recency, T, weights, penalizer);
+  const double values[4] = {se.r, se.alpha, se.a, se.b};
   FitReport report = report_;
-  detail::check_standard_errors(se, report);
-  return BetaGeoModel(params_, {se[0], se[1], se[2], se[3]}, std::move(report));
+  detail::check_standard_errors(values, report);
+  return BetaGeoModel(params_, se, std::move(report));
 }
 
 std::vector<double> BetaGeoModel::conditional_probability_alive(
@@ -520,11 +520,11 @@ ModifiedBetaGeoModel ModifiedBetaGeoModel::with_standard_errors(std::span<const 
                                    std::span<const double> recency,
                                    std::span<const double> T,
                                    std::span<const double> weights, double penalizer) const {
-  const double p[4] = {params_.r, params_.alpha, params_.a, params_.b};
-  const std::vector<double> se = delta_se(p, true, frequency, recency, T, weights, penalizer);
+  const ModifiedBetaGeoParams se = compute_standard_errors(frequency, recency, T, weights, penalizer);
+  const double values[4] = {se.r, se.alpha, se.a, se.b};
   FitReport report = report_;
-  detail::check_standard_errors(se, report);
-  return ModifiedBetaGeoModel(params_, {se[0], se[1], se[2], se[3]}, std::move(report));
+  detail::check_standard_errors(values, report);
+  return ModifiedBetaGeoModel(params_, se, std::move(report));
 }
 
 std::vector<double> ModifiedBetaGeoModel::conditional_probability_alive(
