@@ -111,7 +111,15 @@ def test_prints_the_published_cdnow_results(executed):
     assert "actual weeks 20-25: [1359, 1414, 1484, 1517, 1573, 1672]" in text
     assert "model weeks 20-25:  [1309, 1385, 1460, 1533, 1604, 1674]" in text
     assert "actual: [1411, 439, 214, 100, 62, 38, 29]" in text
-    # Four plots were drawn.
+    # Four plots were drawn, each cell printing its own line.
+    notebook = executed[0]
+    plotting_cells = [i for i, cell in enumerate(notebook.cells)
+                      if cell.cell_type == "code" and 'print("plotted:"' in cell.source]
+    assert len(plotting_cells) == 4
+    for i in plotting_cells:
+        outputs = notebook.cells[i].get("outputs", [])
+        streams = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+        assert "plotted: " in streams, f"cell {i} printed no 'plotted:' line; outputs: {outputs!r}"
     assert text.count("plotted: ") == 4
     # LTV parts: the historical part is exact money and adds up to the store's revenue.
     assert "total historical: 244091.94 " in text
