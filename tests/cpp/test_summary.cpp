@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "crmkit/base/error.hpp"
+#include "crmkit/value/models.hpp"
 #include "crmkit/value/summary.hpp"
 #include "crmkit/base/time.hpp"
 #include "support.hpp"
@@ -431,4 +432,42 @@ TEST_CASE("time units print and parse, including lifetimes' letters") {
   const Error e = catch_error([] { crmkit::parse_time_unit("fortnight", "options.unit"); });
   CHECK(std::string(e.what()) ==
         "options.unit: 'fortnight' is not a time unit (day, week, month, D, W, M)");
+}
+
+TEST_CASE("the summary is the same on one worker thread and on several", "[summary][threads]") {
+  // 200,000 rows of 30,000 customers in time order with ids out of order: the ordering and the
+  // gather of the amounts run on worker threads above 20,000 rows.
+  std::vector<std::int64_t> ids, times, cents;
+  std::vector<double> dollars;
+  std::uint64_t x = 88172645463325252ULL;
+  const auto next = [&x] {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  };
+  for (std::int64_t i = 0; i < 200000; ++i) {
+    ids.push_back(static_cast<std::int64_t>(next() % 30000) * 7 + 3);
+    times.push_back(Timestamp::parse("2024-01-01").micros() + i * 60'000'000);
+    cents.push_back(static_cast<std::int64_t>(next() % 100000));
+    dollars.push_back(static_cast<double>(cents.back()) / 100.0);
+  }
+  SummaryOptions o;
+  o.multiplier = 7.0;
+  const unsigned before = crmkit::model_threads();
+  crmkit::set_model_threads(1);
+  const crmkit::RfmSummary one = summary_data_from_transaction_data(ids, times, dollars, o);
+  const crmkit::RfmSummary one_minor = summary_data_from_transaction_data(ids, times, cents, 2, o);
+  crmkit::set_model_threads(4);
+  const crmkit::RfmSummary four = summary_data_from_transaction_data(ids, times, dollars, o);
+  const crmkit::RfmSummary four_minor = summary_data_from_transaction_data(ids, times, cents, 2, o);
+  crmkit::set_model_threads(before);
+  REQUIRE(one.size() > 29000);
+  CHECK(one.customer_id == four.customer_id);
+  CHECK(one.frequency == four.frequency);
+  CHECK(one.recency == four.recency);
+  CHECK(one.T == four.T);
+  CHECK(one.monetary_value == four.monetary_value);
+  CHECK(one_minor.monetary_value == four_minor.monetary_value);
+  CHECK(one.first_purchase == four.first_purchase);
 }

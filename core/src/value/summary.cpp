@@ -1,8 +1,10 @@
 // RFM summaries: one ordering of the rows by (customer, time), then one pass per customer.
 // The pass is templated on how amounts are read and summed (none, double, exact int64 minor
 // units) so that the three public overloads share one implementation without per-row branches.
-#include "base/calendar.hpp"
 #include "crmkit/value/summary.hpp"
+
+#include "base/calendar.hpp"
+#include "value/internal.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -72,6 +74,19 @@ void check_multiplier(double multiplier) {
 
 // ---- amount policies -----------------------------------------------------------------------
 
+// values[rec[i].row] for every i: the amounts in (customer, time) order. Bound by random reads;
+// large inputs are split into blocks of output rows over the model worker threads (each output
+// slot is written once, so the result does not depend on the worker count).
+template <class Sum, class V, class R>
+std::vector<Sum> gather_rows(std::span<const V> values, const std::vector<R>& rec) {
+  std::vector<Sum> out(rec.size());
+  detail::parallel_blocks(rec.size(), 1 << 18, detail::threads_for(rec.size()),
+                          [&](unsigned, std::size_t, std::size_t b, std::size_t e) {
+                            for (std::size_t i = b; i < e; ++i) out[i] = values[rec[i].row];
+                          });
+  return out;
+}
+
 struct NoAmounts {
   using Sum = std::int64_t;
   static constexpr bool present = false;
@@ -88,9 +103,7 @@ struct DoubleAmounts {
   std::span<const double> values;
   template <class R>
   std::vector<Sum> gather(const std::vector<R>& rec) const {
-    std::vector<Sum> out(rec.size());
-    for (std::size_t i = 0; i < rec.size(); ++i) out[i] = values[rec[i].row];
-    return out;
+    return gather_rows<Sum>(values, rec);
   }
   static void add(Sum& acc, Sum v) { acc += v; }
   double to_major(Sum s) const { return s; }
@@ -110,9 +123,7 @@ struct MinorAmounts {
   double divisor = 1.0;
   template <class R>
   std::vector<Sum> gather(const std::vector<R>& rec) const {
-    std::vector<Sum> out(rec.size());
-    for (std::size_t i = 0; i < rec.size(); ++i) out[i] = values[rec[i].row];
-    return out;
+    return gather_rows<Sum>(values, rec);
   }
   static void add(Sum& acc, Sum v) {
     if (__builtin_add_overflow(acc, v, &acc)) {
@@ -258,26 +269,45 @@ Ordered order_rows(std::span<const std::int64_t> ids, std::span<const std::int64
     }
   }
   out.group_begin.push_back(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    out.rec[next[code[i]]++] = Rec{times[i], static_cast<std::uint32_t>(i)};
+  // The scatter is bound by random writes. With several workers each one owns a contiguous range
+  // of codes holding about n / workers rows: it reads every row but writes only its own, into
+  // slots no other worker touches, so the result is the same for any worker count.
+  const unsigned workers = detail::threads_for(n);
+  std::vector<std::uint32_t> first_code(workers + 1, static_cast<std::uint32_t>(codes));
+  first_code[0] = 0;
+  for (unsigned w = 1, c = 0; w < workers; ++w) {
+    const std::size_t target = n * w / workers;
+    while (c < codes && next[c] < target) ++c;
+    first_code[w] = static_cast<std::uint32_t>(c);
   }
+  detail::parallel_blocks(workers, 1, workers, [&](unsigned, std::size_t w, std::size_t,
+                                                   std::size_t) {
+    const std::uint32_t lo_code = first_code[w], hi_code = first_code[w + 1];
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint32_t c = code[i];
+      if (c >= lo_code && c < hi_code) out.rec[next[c]++] = Rec{times[i], static_cast<std::uint32_t>(i)};
+    }
+  });
   const auto by_time = [](const Rec& a, const Rec& b) {
     return a.time != b.time ? a.time < b.time : a.row < b.row;
   };
-  for (std::size_t g = 0; g < out.groups(); ++g) {
-    const auto b = out.rec.begin() + static_cast<std::ptrdiff_t>(out.group_begin[g]);
-    const auto e = out.rec.begin() + static_cast<std::ptrdiff_t>(out.group_begin[g + 1]);
-    if (e - b > 32) {
-      std::sort(b, e, by_time);
-      continue;
+  detail::parallel_blocks(out.groups(), 65536, workers, [&](unsigned, std::size_t, std::size_t gb,
+                                                            std::size_t ge) {
+    for (std::size_t g = gb; g < ge; ++g) {
+      const auto b = out.rec.begin() + static_cast<std::ptrdiff_t>(out.group_begin[g]);
+      const auto e = out.rec.begin() + static_cast<std::ptrdiff_t>(out.group_begin[g + 1]);
+      if (e - b > 32) {
+        std::sort(b, e, by_time);
+        continue;
+      }
+      for (auto i = b + 1; i < e; ++i) {  // insertion sort: groups are short
+        const Rec r = *i;
+        auto j = i;
+        for (; j != b && by_time(r, *(j - 1)); --j) *j = *(j - 1);
+        *j = r;
+      }
     }
-    for (auto i = b + 1; i < e; ++i) {  // insertion sort: groups are short
-      const Rec r = *i;
-      auto j = i;
-      for (; j != b && by_time(r, *(j - 1)); --j) *j = *(j - 1);
-      *j = r;
-    }
-  }
+  });
   return out;
 }
 

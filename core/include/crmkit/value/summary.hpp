@@ -25,7 +25,10 @@
 // 4,294,967,294 rows per call. Rows need not be sorted: they are grouped by customer with a
 // counting sort (dense ids such as factorised 0..k-1 directly, sparse ids after hashing them to
 // dense codes) and each customer's rows sorted by time; input already ordered by (customer,
-// time) skips this. About 1 s of one core for 10M rows of 1M customers in random order.
+// time) skips this. Above 20,000 rows the grouping and the gathering of amounts run on up to
+// model_threads() worker threads (crmkit/value/models.hpp; started per call and joined before it
+// returns), each writing slots no other worker writes, so results do not depend on the thread
+// count. 10M rows of 1M customers in random order: about 0.85 s on one core, 0.57 s on two.
 //
 // Thread-safety: every function here is pure (no shared state); call them from any thread.
 #pragma once
