@@ -183,7 +183,7 @@ class _BaseFitter:
 
     def _fitted(self) -> Any:
         if self._model is None:
-            raise ValueError(f"{type(self).__name__} is not fitted: call fit() first")
+            raise ValidationError(f"{type(self).__name__} is not fitted: call fit() first")
         return self._model
 
     @property

@@ -468,7 +468,7 @@ def test_an_unfitted_model_pickles_and_saves(tmp_path):
     loaded = crmkit.BetaGeoFitter()
     loaded.load_model(tmp_path / "empty.pkl")
     assert loaded.penalizer_coef == 0.1
-    with pytest.raises(ValueError, match="^BetaGeoFitter is not fitted: call fit\\(\\) first$"):
+    with pytest.raises(crmkit.ValidationError, match="^BetaGeoFitter is not fitted: call fit\\(\\) first$"):
         loaded.conditional_probability_alive(1, 1, 2)
 
 
@@ -516,7 +516,7 @@ def test_not_fitted_names_the_model_and_missing_names_give_validation_errors():
                 crmkit.BetaGeoBetaBinomFitter, crmkit.GammaGammaFitter):
         m = cls()
         name = cls.__name__
-        with pytest.raises(ValueError, match=f"^{name} is not fitted: call fit\\(\\) first$"):
+        with pytest.raises(crmkit.ValidationError, match=f"^{name} is not fitted: call fit\\(\\) first$"):
             m.fit_report_
         with pytest.raises(AttributeError, match=f"^params_: {name} is not fitted"):
             m.params_
