@@ -36,13 +36,21 @@ def _kernelspec(directory: Path) -> Path:
 
 
 def _text_outputs(notebook) -> str:
+    # The kernel may send one print() as several stream messages ("plotted:", " title\n"), which
+    # nbclient keeps as separate outputs: consecutive outputs of one stream are joined as they were
+    # printed, never with "\n".
     parts = []
     for cell in notebook.cells:
+        previous_stream = None
         for output in cell.get("outputs", []):
-            if output.get("output_type") == "stream":
+            is_stream = output.get("output_type") == "stream"
+            if is_stream and previous_stream == output.get("name"):
+                parts[-1] += output.get("text", "")
+            elif is_stream:
                 parts.append(output.get("text", ""))
             elif output.get("output_type") in ("execute_result", "display_data"):
                 parts.append(output.get("data", {}).get("text/plain", ""))
+            previous_stream = output.get("name") if is_stream else None
     return "\n".join(parts)
 
 

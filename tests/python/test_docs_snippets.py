@@ -1,0 +1,120 @@
+"""Every ```python block of docs/*.md runs (README.md's is run by test_readme.py).
+
+A document's Python blocks form one walkthrough program, in file order, so a later block may use
+what an earlier one defined. An HTML comment `<!-- docs-test-py: what it is for\\ncode... -->`
+(invisible on a rendered page) adds hidden code at that point: set-up a reader does not need to
+see, or asserts that check a result shown in a comment. The program runs in a fresh namespace, in
+a fresh empty working directory, with matplotlib on the Agg backend (docs/contributing.md)."""
+from __future__ import annotations
+
+import pathlib
+import re
+import traceback
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+
+DOCS = pathlib.Path(__file__).resolve().parents[2] / "docs"
+FENCE = re.compile(r"^(\s*)```python\s*$")
+HIDDEN = re.compile(r"<!--\s*docs-test-py:(.*?)-->", re.S)
+
+# The documents with Python blocks; test_every_document_with_python_blocks_is_tested keeps this
+# list in step with docs/.
+DOCUMENTS = ["analytics.md", "guide.md", "notebook.md", "value-ltv.md", "value.md"]
+
+
+def pieces(text: str):
+    """Yields (label, code) in file order: "block N" for the N-th ```python block (1-based) and
+    "hidden set-up before block N+1 (line L: description)" for a docs-test-py comment."""
+    lines = text.splitlines()
+    i = 0
+    n = 0
+    while i < len(lines):
+        line = lines[i]
+        m = FENCE.match(line)
+        if m:
+            indent = len(m.group(1))
+            start = i + 1
+            body = []
+            i += 1
+            while i < len(lines) and lines[i].strip() != "```":
+                body.append(lines[i][indent:] if lines[i][:indent].strip() == "" else lines[i])
+                i += 1
+            n += 1
+            yield f"block {n} (line {start})", "\n".join(body) + "\n"
+            i += 1
+            continue
+        if "<!--" in line and "docs-test-py:" in line:
+            j = i
+            chunk = line
+            while "-->" not in chunk and j + 1 < len(lines):
+                j += 1
+                chunk += "\n" + lines[j]
+            hm = HIDDEN.search(chunk)
+            assert hm, f"line {i + 1}: unterminated docs-test-py comment"
+            first, _, rest = hm.group(1).partition("\n")
+            yield (f"hidden set-up before block {n + 1} (line {i + 1}: {first.strip()})",
+                   rest.rstrip() + "\n")
+            i = j + 1
+            continue
+        i += 1
+
+
+def documents_with_python_blocks() -> list[str]:
+    return sorted(p.name for p in DOCS.glob("*.md")
+                  if any(FENCE.match(l) for l in p.read_text(encoding="utf-8").splitlines()))
+
+
+def test_every_document_with_python_blocks_is_tested():
+    assert documents_with_python_blocks() == sorted(DOCUMENTS)
+
+
+def test_hidden_python_set_up_is_not_read_as_cpp_set_up():
+    # tests/docs/extract_snippets.py must not take a docs-test-py comment for a C++ one.
+    import importlib.util
+
+    path = DOCS.parent / "tests" / "docs" / "extract_snippets.py"
+    spec = importlib.util.spec_from_file_location("extract_snippets", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = "<!-- docs-test-py: python set-up\nx = 1\n-->\n<!-- docs-test: c++ set-up\nint y = 2;\n-->\n"
+    assert list(module.blocks(text)) == [
+        ("hidden", ["// (hidden set-up) c++ set-up", "int y = 2;"], False)]
+
+
+def test_pieces_label_blocks_and_hidden_set_up_in_order():
+    text = ("intro\n```python\na = 1\n```\n<!-- docs-test-py: check a\nassert a == 1\n-->\n"
+            "```cpp\nint x;\n```\n  ```python\n  b = a + 1\n  ```\n")
+    assert list(pieces(text)) == [
+        ("block 1 (line 2)", "a = 1\n"),
+        ("hidden set-up before block 2 (line 5: check a)", "assert a == 1\n"),
+        ("block 2 (line 11)", "b = a + 1\n"),
+    ]
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+def test_python_snippets_of_document_run(document, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = DOCS / document
+    items = list(pieces(path.read_text(encoding="utf-8")))
+    assert any(label.startswith("block") for label, _ in items), f"{document}: no python block"
+    scope: dict = {"__name__": "__docs__"}
+    failure = None
+    try:
+        for label, code in items:
+            try:
+                exec(compile(code, f"{document} {label}", "exec"), scope)
+            except Exception:
+                failure = f"{document}, {label} failed:\n{traceback.format_exc()}"
+                break
+    finally:
+        plt.close("all")
+        store = scope.get("store")
+        if store is not None and hasattr(store, "close"):
+            store.close()
+    if failure is not None:
+        pytest.fail(failure, pytrace=False)
