@@ -26,53 +26,30 @@ import pathlib
 import re
 import sys
 
-FENCE = re.compile(r"^(\s*)```cpp\s*$")
-HIDDEN = re.compile(r"<!--\s*docs-test:(.*?)-->", re.S)
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import markdown_snippets  # noqa: E402
+
 MAIN = re.compile(r"\bint\s+main\s*\(")
 
 
 def blocks(text: str):
-    """Yields ("code", lines, declarations?) and ("hidden", lines) items in file order."""
-    lines = text.splitlines()
-    i = 0
-    pending_decl = False
-    pending_twice = False
-    while i < len(lines):
-        line = lines[i]
-        m = FENCE.match(line)
-        if m:
-            indent = len(m.group(1))
-            body = []
-            i += 1
-            while i < len(lines) and lines[i].strip() != "```":
-                body.append(lines[i][indent:] if lines[i][:indent].strip() == "" else lines[i])
-                i += 1
-            yield ("code", body, "decl" if pending_decl else "twice" if pending_twice else "")
-            pending_decl = False
-            pending_twice = False
-            i += 1
+    """Yields ("code", lines, "decl" / "twice" / "") and ("hidden", lines, False) items in file
+    order, from the one Markdown scanner (markdown_snippets.py)."""
+    pending = ""
+    for piece in markdown_snippets.scan(text, "cpp", "docs-test:"):
+        if piece.kind == "code":
+            yield ("code", piece.lines, pending)
+            pending = ""
             continue
-        if "<!--" in line and "docs-test:" in line:
-            j = i
-            chunk = line
-            while "-->" not in chunk and j + 1 < len(lines):
-                j += 1
-                chunk += "\n" + lines[j]
-            hm = HIDDEN.search(chunk)
-            if hm:
-                content = hm.group(1)
-                if content.strip() == "declarations":
-                    pending_decl = True
-                elif content.strip() == "run twice":
-                    pending_twice = True
-                else:
-                    # The text on the docs-test: line itself says what the set-up is for.
-                    first, _, rest = content.partition("\n")
-                    yield ("hidden", ["// (hidden set-up) " + first.strip()] + rest.splitlines(),
-                           False)
-            i = j + 1
-            continue
-        i += 1
+        content = "\n".join(piece.lines)
+        if content.strip() == "declarations":
+            pending = "decl"
+        elif content.strip() == "run twice":
+            pending = "twice"
+        else:
+            # The text on the docs-test: line itself says what the set-up is for.
+            yield ("hidden", ["// (hidden set-up) " + piece.lines[0].strip()] + piece.lines[1:],
+                   False)
 
 
 def split_includes(body):

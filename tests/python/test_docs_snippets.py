@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pathlib
 import re
+import sys
 import traceback
 
 import matplotlib
@@ -20,7 +21,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 DOCS = pathlib.Path(__file__).resolve().parents[2] / "docs"
 FENCE = re.compile(r"^(\s*)```python\s*$")
-HIDDEN = re.compile(r"<!--\s*docs-test-py:(.*?)-->", re.S)
+sys.path.insert(0, str(DOCS.parent / "tests" / "docs"))
+import markdown_snippets  # noqa: E402  (the one Markdown scanner, shared with the C++ docs tests)
 
 # The documents with Python blocks; test_every_document_with_python_blocks_is_tested keeps this
 # list in step with docs/.
@@ -30,38 +32,15 @@ DOCUMENTS = ["analytics.md", "guide.md", "notebook.md", "value-ltv.md", "value.m
 def pieces(text: str):
     """Yields (label, code) in file order: "block N" for the N-th ```python block (1-based) and
     "hidden set-up before block N+1 (line L: description)" for a docs-test-py comment."""
-    lines = text.splitlines()
-    i = 0
     n = 0
-    while i < len(lines):
-        line = lines[i]
-        m = FENCE.match(line)
-        if m:
-            indent = len(m.group(1))
-            start = i + 1
-            body = []
-            i += 1
-            while i < len(lines) and lines[i].strip() != "```":
-                body.append(lines[i][indent:] if lines[i][:indent].strip() == "" else lines[i])
-                i += 1
+    for piece in markdown_snippets.scan(text, "python", "docs-test-py:"):
+        if piece.kind == "code":
             n += 1
-            yield f"block {n} (line {start})", "\n".join(body) + "\n"
-            i += 1
-            continue
-        if "<!--" in line and "docs-test-py:" in line:
-            j = i
-            chunk = line
-            while "-->" not in chunk and j + 1 < len(lines):
-                j += 1
-                chunk += "\n" + lines[j]
-            hm = HIDDEN.search(chunk)
-            assert hm, f"line {i + 1}: unterminated docs-test-py comment"
-            first, _, rest = hm.group(1).partition("\n")
-            yield (f"hidden set-up before block {n + 1} (line {i + 1}: {first.strip()})",
-                   rest.rstrip() + "\n")
-            i = j + 1
-            continue
-        i += 1
+            yield f"block {n} (line {piece.line - 1})", "\n".join(piece.lines) + "\n"
+        else:
+            first, rest = piece.lines[0], piece.lines[1:]
+            yield (f"hidden set-up before block {n + 1} (line {piece.line}: {first.strip()})",
+                   "\n".join(rest).rstrip() + "\n")
 
 
 def documents_with_python_blocks() -> list[str]:
