@@ -53,16 +53,6 @@ PurchaseRows read_purchases(const Store& store, const std::optional<Timestamp>& 
   return rows;
 }
 
-SummaryOptions value_options(const StoreSummaryOptions& o) {
-  SummaryOptions out;
-  out.unit = o.unit;
-  out.multiplier = o.multiplier;
-  out.observation_period_end = o.observation_period_end;
-  out.include_first_transaction = o.include_first_transaction;
-  out.drop_customers_after_end = o.drop_customers_after_end;
-  return out;
-}
-
 std::vector<double> to_doubles(const std::vector<std::int64_t>& v) {
   return std::vector<double>(v.begin(), v.end());
 }
@@ -73,7 +63,7 @@ StoreLifetimeValue parts(const Store& store, const TransactionModel& transaction
                          std::span<const CustomerId> referred_ids,
                          const StoreValueOptions& options) {
   const PurchaseRows rows = read_purchases(store, options.summary.observation_period_end);
-  SummaryOptions so = value_options(options.summary);
+  SummaryOptions so = options.summary;
   so.include_first_transaction = false;
   so.drop_customers_after_end = false;  // no row is after the end (read_purchases)
   const RfmSummary s = summary_data_from_transaction_data(
@@ -133,7 +123,7 @@ StoreCustomerSummary summary_from_store(const Store& store, const StoreSummaryOp
   const PurchaseRows rows = read_purchases(store, std::nullopt);
   RfmSummary s = summary_data_from_transaction_data(
       rows.customer_id, rows.at_micros, rows.net_minor, rows.currency.minor_units(),
-      value_options(options));
+      options);
   StoreCustomerSummary out;
   out.currency = rows.currency;
   out.frequency = to_doubles(s.frequency);

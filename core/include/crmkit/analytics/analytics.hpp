@@ -55,23 +55,13 @@ std::vector<std::string> external_ids_of(const CustomerKeys& keys,
 // ---------------------------------------------------------------------------------------------
 // The per-customer summary of a store.
 
-struct StoreSummaryOptions {
-  // The period a purchase is counted in and the unit of recency and T (summary.hpp). Coarser
-  // units merge more purchases into one period.
-  TimeUnit unit = TimeUnit::day;
-  // recency and T are divided by this (lifetimes' freq_multiplier): day with 7 gives fractional
-  // weeks, as the CDNOW data sets use. Must be finite and > 0.
-  double multiplier = 1.0;
-  // T is measured to the start of this time's period, and purchases in later periods are left out.
-  // Empty: the time of the store's last purchase.
-  std::optional<Timestamp> observation_period_end;
-  // true: the first period counts too (frequency = periods with a purchase, monetary_value their
-  // mean), for RFM segmentation. Keep false for the BG/NBD-family and Gamma-Gamma models.
-  bool include_first_transaction = false;
-  // A customer whose first purchase is after observation_period_end has no T. true (the
-  // default, as lifetimes and Python's summary_from_store): such customers are left out; false:
-  // the call throws Error{invalid_argument}.
-  bool drop_customers_after_end = true;
+// summary.hpp's SummaryOptions (unit, multiplier, observation_period_end,
+// include_first_transaction), with one default changed: a customer whose first purchase is after
+// observation_period_end has no T, and drop_customers_after_end defaults to true here (as
+// lifetimes and Python's summary_from_store leave such customers out); false makes the call
+// throw Error{invalid_argument}. Purchases in periods after the end's are left out.
+struct StoreSummaryOptions : SummaryOptions {
+  StoreSummaryOptions() noexcept { drop_customers_after_end = true; }
 };
 
 // One row per customer with at least one purchase in the period, ascending by customer id. All
