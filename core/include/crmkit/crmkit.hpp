@@ -16,6 +16,7 @@
 #include "crmkit/base/time.hpp"
 #include "crmkit/records/customer.hpp"
 #include "crmkit/records/event.hpp"
+#include "crmkit/rules/facts.hpp"
 #include "crmkit/store/store.hpp"
 #include "crmkit/value/ltv.hpp"
 #include "crmkit/value/models.hpp"
