@@ -20,6 +20,7 @@
 #include "crmkit/records/customer.hpp"
 #include "crmkit/records/event.hpp"
 #include "crmkit/rules/facts.hpp"
+#include "crmkit/rules/rules.hpp"
 #include "crmkit/store/store.hpp"
 #include "crmkit/value/ltv.hpp"
 #include "crmkit/value/models.hpp"
