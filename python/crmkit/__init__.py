@@ -17,6 +17,9 @@ Value engine (crmkit/value/summary.hpp, rfm.hpp, models.hpp), with lifetimes' na
   - crmkit.BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter, BetaGeoBetaBinomFitter and
     GammaGammaFitter fit and predict (crmkit.fitters);
   - crmkit.rfm_scores scores and segments customers; crmkit.datasets loads the reference data.
+
+Rules (crmkit/rules/rules.hpp, docs/rules.md): crmkit.jsonlogic_apply runs standard JSON Logic;
+crmkit.Rule compiles a strict rule against a crmkit.FactSchema and tests a row or whole columns.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ from ._core import (
     Event,
     EventParticipation,
     EventType,
+    FactSchema,
+    FactType,
     FieldDef,
     FitReport,
     FieldType,
@@ -55,6 +60,7 @@ from ._core import (
     CustomerKeys,
     PurchaseImport,
     Referral,
+    Rule,
     Refund,
     RelationshipLevel,
     RoundingMode,
@@ -65,6 +71,7 @@ from ._core import (
     TimeUnit,
     Timestamp,
     WriteContext,
+    jsonlogic_apply,
     normalize_email,
     normalize_phone,
     validate_customer,
@@ -77,6 +84,7 @@ from .errors import (
     CorruptError,
     CrmkitError,
     InvalidTransitionError,
+    JsonLogicError,
     MoneyOverflowError,
     NotFoundError,
     StorageError,
@@ -112,6 +120,7 @@ __all__ = [
     "MoneyOverflowError",
     "StorageError",
     "CorruptError",
+    "JsonLogicError",
     # money and time
     "RoundingMode",
     "Currency",
@@ -183,4 +192,9 @@ __all__ = [
     "lifetime_value_parts",
     "calibration_vs_holdout",
     "CalibrationValidation",
+    # rules (JSON Logic)
+    "FactType",
+    "FactSchema",
+    "Rule",
+    "jsonlogic_apply",
 ]
