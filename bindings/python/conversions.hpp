@@ -245,4 +245,5 @@ void bind_value(py::module_& m);
 void bind_ltv(py::module_& m);
 void bind_analytics(py::module_& m);
 void bind_rules(py::module_& m);
+void bind_lifecycle(py::module_& m);
 }  // namespace crmkit_py

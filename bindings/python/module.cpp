@@ -15,4 +15,5 @@ PYBIND11_MODULE(_core, m) {
   crmkit_py::bind_ltv(m);
   crmkit_py::bind_analytics(m);
   crmkit_py::bind_rules(m);
+  crmkit_py::bind_lifecycle(m);
 }

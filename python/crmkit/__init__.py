@@ -20,6 +20,11 @@ Value engine (crmkit/value/summary.hpp, rfm.hpp, models.hpp), with lifetimes' na
 
 Rules (crmkit/rules/rules.hpp, docs/rules.md): crmkit.jsonlogic_apply runs standard JSON Logic;
 crmkit.Rule compiles a strict rule against a crmkit.FactSchema and tests a row or whole columns.
+
+Lifecycle (crmkit/lifecycle/*.hpp, docs/lifecycle.md): crmkit.Machine loads a JSON state machine
+against a FactSchema (check_manual, evaluate, evaluate_columns); crmkit.default_machine loads a
+shipped one; crmkit.History reports on a DataFrame of transition rows (stage as of a date, time
+in stage, distribution, transition counts, funnel, median durations).
 """
 
 from __future__ import annotations
@@ -92,6 +97,7 @@ from .errors import (
     ValidationError,
 )
 from .store import Store
+from .lifecycle import History, Machine, default_machine, default_machine_json, default_machine_names
 from . import datasets, fitters, ltv, utils
 from .fitters import (
     BetaGeoBetaBinomFitter,
@@ -197,4 +203,10 @@ __all__ = [
     "FactSchema",
     "Rule",
     "jsonlogic_apply",
+    # lifecycle machines and history
+    "Machine",
+    "History",
+    "default_machine",
+    "default_machine_names",
+    "default_machine_json",
 ]
