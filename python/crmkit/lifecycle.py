@@ -49,7 +49,9 @@ def _evaluate_columns(
     columns row, from, to, transition (by row, then in the order taken).
     """
     new, row, frm, to, tr = self._evaluate_columns(
-        list(states), np.asarray(days_in_stage, dtype=np.int64), facts
+        [s if isinstance(s, str) else int(s) for s in states],
+        np.asarray(days_in_stage, dtype=np.int64),
+        facts,
     )
     names = np.asarray(self.state_names, dtype=object)
     tnames = np.asarray([t["name"] for t in self.transitions], dtype=object)
