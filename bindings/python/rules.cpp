@@ -71,21 +71,22 @@ void set_cell(FactTable& t, std::size_t row, std::size_t slot, py::handle v) {
     return;
   }
   const std::string& name = decl.name;
+  const py::object o = py::reinterpret_borrow<py::object>(v);
   switch (decl.type) {
     case FactType::number:
       if (py::isinstance<py::str>(v) || PyBool_Check(v.ptr()))
         crmkit::throw_invalid(name, "a number fact needs a number");
-      t.set_number(row, slot, py::float_(v).cast<double>());
+      t.set_number(row, slot, py::float_(o).cast<double>());
       return;
     case FactType::integer: {
       if (py::isinstance<py::str>(v) || PyBool_Check(v.ptr()))
         crmkit::throw_invalid(name, "an integer fact needs an int");
       if (PyFloat_Check(v.ptr()) || py::hasattr(v, "is_integer")) {
-        const double d = py::float_(v).cast<double>();
+        const double d = py::float_(o).cast<double>();
         if (d != std::floor(d)) crmkit::throw_invalid(name, "an integer fact needs a whole number");
         t.set_integer(row, slot, static_cast<std::int64_t>(d));
       } else {
-        t.set_integer(row, slot, py::int_(v).cast<std::int64_t>());
+        t.set_integer(row, slot, py::int_(o).cast<std::int64_t>());
       }
       return;
     }
@@ -200,19 +201,19 @@ FactTable column_table(const Rule& rule, py::handle columns) {
         auto out = t.integers(slot);
         const bool date = rule.schema()[slot].type == FactType::date;
         if ((!date && (kind == "i" || kind == "u" || kind == "b")) || (date && kind == "M")) {
-          py::object values = s;
+          // Nullable integers (Int64) have kind "i" too: their NA cells read as 0 under the mask.
           py::array mask = s.attr("isna")().attr("to_numpy")();
-          if (date) values = s.attr("to_numpy")().attr("astype")("datetime64[D]");
-          auto a = py::module_::import("numpy")
-                       .attr("asarray")(values.attr("astype")("int64"))
-                       .cast<py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>>();
+          py::object values =
+              date ? s.attr("to_numpy")().attr("astype")("datetime64[D]").attr("astype")("int64")
+                   : s.attr("to_numpy")("dtype"_a = "int64", "na_value"_a = 0);
+          auto a = values.cast<py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>>();
           auto m = mask.cast<py::array_t<bool, py::array::c_style | py::array::forcecast>>();
           for (std::size_t r = 0; r < rows; ++r) {
             const bool ok = !m.data()[r];
             out[r] = ok ? a.data()[r] : 0;
             present[r] = ok;
           }
-        } else if (!date && (kind == "f" || s.attr("dtype").attr("name").cast<std::string>() == "Int64")) {
+        } else if (!date && kind == "f") {
           auto a = s.attr("to_numpy")("dtype"_a = "float64", "na_value"_a = np.attr("nan"))
                        .cast<py::array_t<double, py::array::c_style | py::array::forcecast>>();
           for (std::size_t r = 0; r < rows; ++r) {
@@ -373,12 +374,12 @@ void bind_rules(py::module_& m) {
       [](py::handle rule, py::handle data) {
         py::object dumps = py::module_::import("json").attr("dumps");
         const std::string out =
-            crmkit::jsonlogic_apply(json_text(rule), dumps(data).cast<std::string>());
+            crmkit::jsonlogic_apply(dumps(rule).cast<std::string>(), dumps(data).cast<std::string>());
         return py::module_::import("json").attr("loads")(out);
       },
       py::arg("rule"), py::arg("data") = py::none(),
-      "Applies a standard (loose) JSON Logic rule (a JSON-able value, or JSON text as a str) to "
-      "data (any JSON-able value); raises crmkit.JsonLogicError for JSON Logic errors.");
+      "Applies a standard (loose) JSON Logic rule to data, both JSON-able Python values (a str is "
+      "a string, not JSON text); raises crmkit.JsonLogicError for JSON Logic errors.");
 }
 
 }  // namespace crmkit_py

@@ -80,7 +80,8 @@ def test_jsonlogic_errors_carry_their_type():
     assert e.value.error == {"type": "Oops", "why": 1}
     with pytest.raises(crmkit.ValidationError, match=r"^rule\.or\[0\]: unknown operator 'nope'$"):
         crmkit.jsonlogic_apply({"or": [{"nope": 1}]})
-    assert crmkit.jsonlogic_apply('{"cat": ["a", {"var": "b"}]}', {"b": "c"}) == "ac"
+    assert crmkit.jsonlogic_apply({"cat": ["a", {"var": "b"}]}, {"b": "c"}) == "ac"
+    assert crmkit.jsonlogic_apply("apple") == "apple"  # a str is a string, not JSON text
     assert crmkit.jsonlogic_apply({"var": "x"}, {"x": "text data"}) == "text data"
 
 
