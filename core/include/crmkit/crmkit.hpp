@@ -10,12 +10,14 @@
 #pragma once
 
 #include "crmkit/analytics/analytics.hpp"
+#include "crmkit/analytics/pipeline.hpp"
 #include "crmkit/base/error.hpp"
 #include "crmkit/base/int128.hpp"
 #include "crmkit/base/money.hpp"
 #include "crmkit/base/time.hpp"
 #include "crmkit/records/customer.hpp"
 #include "crmkit/records/event.hpp"
+#include "crmkit/records/opportunity.hpp"
 #include "crmkit/rules/facts.hpp"
 #include "crmkit/store/store.hpp"
 #include "crmkit/value/ltv.hpp"

@@ -131,6 +131,9 @@ struct Store::Impl {
   Opportunity opportunity_from_row(sql::Stmt& s) const;   // columns of CRMKIT_OPPORTUNITY_COLS
   std::optional<Opportunity> try_read_opportunity(sql::Db& db, OpportunityId id) const;
   void insert_opportunity_row(sql::Db& db, const Opportunity& o, bool with_id);
+  // The customer of an opportunity being written must exist (Error{not_found}) and be neither
+  // soft-deleted nor erased (Error{conflict}).
+  void check_live_customer(sql::Db& db, CustomerId id) const;
   // The JSON form of export and audit: {"id","customer","name","amount":{"amount","currency"},
   // "expected_close","owner","pipeline","created_at","updated_at"}; the reader is strict and
   // throws Error{invalid_argument} naming "opportunity.<key>".

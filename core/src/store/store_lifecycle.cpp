@@ -25,13 +25,29 @@ constexpr std::size_t kMaxListenerErrors = 1000;
 
 // ---- the Machine calls the store makes (crmkit/lifecycle/machine.hpp) ----
 
-std::string initial_of(const Machine& m) { return std::string(m.initial_state()); }
+const std::string& initial_of(const Machine& m) { return m.initial_state(); }
 
-// True if the machine has a transition from `from` to `to` (any rule, manual or automatic).
-bool has_edge(const Machine& m, const std::string& from, const std::string& to) {
-  for (const auto& t : m.transitions())
-    if (t.to == to && t.leaves(from)) return true;
+// True if `t` leaves `from`.
+bool leaves(const TransitionDef& t, const std::string& from) {
+  for (const auto& f : t.from)
+    if (f == from) return true;
   return false;
+}
+
+// The check of an automatic change: the transition named `rule` leads from `from` to `to` (any
+// transition from `from` to `to` when `rule` is empty). Throws Error{invalid_transition}.
+void check_edge(const Machine& m, const std::string& from, const std::string& to,
+                const std::string& rule) {
+  for (const auto& t : m.transitions()) {
+    if (!rule.empty() && t.name != rule) continue;
+    if (t.to == to && leaves(t, from)) return;
+  }
+  if (rule.empty())
+    throw_error(ErrorCode::invalid_transition, "to",
+                "machine '" + m.name() + "' has no transition from '" + from + "' to '" + to + "'");
+  throw_error(ErrorCode::invalid_transition, "rule",
+              "machine '" + m.name() + "' has no transition '" + rule + "' from '" + from +
+                  "' to '" + to + "'");
 }
 
 // ---- entities ----
@@ -162,10 +178,7 @@ std::vector<TransitionRecord> run_batch(sql::Db& db, const Machine& m,
       if (cur.state != c.from)
         throw_error(ErrorCode::conflict, "from",
                     entity_text(c.entity) + " is in '" + cur.state + "', not '" + c.from + "'");
-      if (!has_edge(m, c.from, c.to))
-        throw_error(ErrorCode::invalid_transition, "to",
-                    "machine '" + machine + "' has no transition from '" + c.from + "' to '" +
-                        c.to + "'");
+      check_edge(m, c.from, c.to, c.rule);
       check_at(c.at, cur, now);
       check_text(c.rule, "rule", 0, 256);
       TransitionRecord r;
@@ -281,7 +294,7 @@ TransitionRecord Store::transition(const Machine& machine, EntityRef entity, std
       throw_error(ErrorCode::conflict, "entity", who + " is deleted (restore it first)");
     const EntityState cur = read_state(db, machine, entity, info);
     const std::string target(to);
-    machine.check_manual(cur.state, target, request.reason);
+    static_cast<void>(machine.check_manual(cur.state, target, request.reason));
     r.at = request.at.value_or(w.now());
     check_at(r.at, cur, w.now());
     r.machine = std::string(machine.name());

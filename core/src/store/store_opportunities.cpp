@@ -17,9 +17,10 @@ namespace {
   throw_error(ErrorCode::not_found, "opportunity", "no opportunity with id " + std::to_string(id));
 }
 
-// The customer of a new opportunity must exist and be neither soft-deleted nor erased.
-void check_live_customer(Store::Impl& impl, sql::Db& db, CustomerId id) {
-  auto c = impl.try_read_customer(db, id);
+}  // namespace
+
+void Store::Impl::check_live_customer(sql::Db& db, CustomerId id) const {
+  auto c = try_read_customer(db, id);
   if (!c)
     throw_error(ErrorCode::not_found, "opportunity.customer",
                 "no customer with id " + std::to_string(id));
@@ -30,6 +31,8 @@ void check_live_customer(Store::Impl& impl, sql::Db& db, CustomerId id) {
     throw_error(ErrorCode::conflict, "opportunity.customer",
                 "customer " + std::to_string(id) + " is deleted (restore it first)");
 }
+
+namespace {
 
 const nlohmann::json& member(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
@@ -124,7 +127,7 @@ Opportunity Store::create_opportunity(const Opportunity& opportunity, const Writ
   validate_opportunity(o, impl_->currency);
   Impl::WriteScope w(*impl_, ctx);
   sql::Db& db = w.db();
-  check_live_customer(*impl_, db, o.customer);
+  impl_->check_live_customer(db, o.customer);
   o.created_at = w.now();
   o.updated_at = w.now();
   impl_->insert_opportunity_row(db, o, false);
@@ -166,7 +169,7 @@ Opportunity Store::update_opportunity(const Opportunity& opportunity, const Writ
                                               std::to_string(old->customer) + ")");
   if (o.pipeline != old->pipeline)
     throw_invalid("opportunity.pipeline", "cannot change (it is '" + old->pipeline + "')");
-  check_live_customer(*impl_, db, o.customer);
+  impl_->check_live_customer(db, o.customer);
   o.created_at = old->created_at;
   o.updated_at = old->updated_at;
   const nlohmann::json jo = Impl::opportunity_to_json(*old);

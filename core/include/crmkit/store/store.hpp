@@ -1,7 +1,8 @@
 // crmkit/store/store.hpp: the embedded store. Open a store here; start here.
 //
 // A Store is one SQLite database file (or ":memory:") holding customers, the append-only event
-// ledger, the custom-field schema, an audit log and the suppression list of erased customers.
+// ledger, the custom-field schema, an audit log, the suppression list of erased customers,
+// opportunities, and every entity's lifecycle states with their transition history.
 //
 // Guarantees:
 //  - Every write is one transaction (BEGIN IMMEDIATE). A call that throws has changed nothing;
@@ -17,6 +18,8 @@
 //    (amounts, times, categories) so aggregates are unchanged, and stores keyed one-way hashes
 //    (HMAC-SHA-256 with a per-store random key) of its external id, e-mails and phones, so that
 //    re-creating the same person throws Error{suppressed} instead of silently succeeding.
+//    Lifecycle history of the customer and its opportunities is kept with its reasons blanked;
+//    its opportunities keep amounts, dates and stages and their names become "[erased]".
 //
 // Stored codes: enums are stored as the explicit integer values of their declarations
 // (EventType, CustomerKind, ContactKind; InteractionKind and ContactPurpose by name). The values
@@ -437,8 +440,9 @@ class Store {
                      std::string_view phone = {}) const;
 
   // ---- whole-store export and import ----
-  // Writes the whole store as JSON Lines: a header line, then fields, customers, events, audit
-  // entries and suppression hashes, each in id order. The output is deterministic: exporting,
+  // Writes the whole store as JSON Lines: a header line, then fields, customers, events,
+  // opportunities, recorded lifecycle states, transition history, audit entries and suppression
+  // hashes, each in id (states: key) order. The output is deterministic: exporting,
   // importing into an empty store and exporting again gives identical bytes.
   // Throws Error{storage} if the file cannot be written (nothing is left at `path` then).
   void export_jsonl(const std::string& path) const;
