@@ -190,8 +190,10 @@ class Machine {
                                        std::span<const std::int64_t> days_in_stage,
                                        const FactTable& facts) const;
 
- private:
+  // The loaded state, defined in the library's private sources.
   struct Impl;
+
+ private:
   explicit Machine(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
