@@ -244,4 +244,6 @@ void bind_store(py::module_& m);
 void bind_value(py::module_& m);
 void bind_ltv(py::module_& m);
 void bind_analytics(py::module_& m);
+void bind_machine(py::module_& m);
+void bind_lifecycle_store(py::module_& m);  // after bind_store (it extends Store)
 }  // namespace crmkit_py

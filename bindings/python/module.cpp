@@ -14,4 +14,6 @@ PYBIND11_MODULE(_core, m) {
   crmkit_py::bind_value(m);
   crmkit_py::bind_ltv(m);
   crmkit_py::bind_analytics(m);
+  crmkit_py::bind_machine(m);
+  crmkit_py::bind_lifecycle_store(m);
 }

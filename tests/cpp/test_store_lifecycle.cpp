@@ -132,7 +132,7 @@ TEST_CASE("a manual transition writes the state, one history row and one audit e
   CHECK(r2.actor == "kim");
   CHECK(r2.at == r2.recorded_at);
 
-  const HistoryColumns h = s.history("deal_flow");
+  const TransitionColumns h = s.history("deal_flow");
   REQUIRE(h.size() == 2);
   CHECK(h.id == std::vector<std::int64_t>{1, 2});
   CHECK(h.from == std::vector<std::string>{"new", "qualified"});
@@ -248,7 +248,7 @@ TEST_CASE("apply_transitions writes a batch in order and refuses it whole on a c
   CHECK(s.state(m, EntityRef::customer(a)).state == "new");
   CHECK(s.state(m, EntityRef::customer(a)).since == t2);
   CHECK(s.state(m, EntityRef::customer(b)).state == "qualified");
-  const HistoryColumns h = s.history("deal_flow", EntityRef::customer(a));
+  const TransitionColumns h = s.history("deal_flow", EntityRef::customer(a));
   CHECK(h.rule == std::vector<std::string>{"auto_qualify", "requalify"});
   const auto audit = s.audit_log();
   CHECK(audit.back().entity == "lifecycle");
@@ -433,7 +433,7 @@ TEST_CASE("erasure keeps the history and blanks its reasons; export and import c
   CHECK(copy.get_opportunity(oid).amount == m_("2500.00"));
 
   s.erase_customer(a);
-  const HistoryColumns h = s.history("deal_flow");
+  const TransitionColumns h = s.history("deal_flow");
   REQUIRE(h.size() == 3);
   CHECK(h.to == std::vector<std::string>{"lost", "lost", "lost"});
   CHECK(h.reason == std::vector<std::string>{"", "", "kept"});

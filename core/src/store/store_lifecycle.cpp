@@ -244,10 +244,10 @@ StateColumns Store::states(const Machine& machine, EntityKind kind) const {
   return out;
 }
 
-HistoryColumns Store::history(std::string_view machine, std::optional<EntityRef> entity) const {
+TransitionColumns Store::history(std::string_view machine, std::optional<EntityRef> entity) const {
   Impl::ReadLease lease(*impl_);
   sql::Db& db = lease.db();
-  HistoryColumns out;
+  TransitionColumns out;
   out.machine = std::string(machine);
   auto s = entity ? db.cached(
                         "SELECT id, entity_kind, entity_id, from_state, to_state, at, rule, actor, "

@@ -253,7 +253,7 @@ struct StateColumns {
 };
 
 // Transition history of one machine as columns of equal length, in history-id order.
-struct HistoryColumns {
+struct TransitionColumns {
   std::string machine;
   std::vector<std::int64_t> id;
   std::vector<EntityKind> entity_kind;
@@ -487,7 +487,7 @@ class Store {
   StateColumns states(const Machine& machine, EntityKind kind = EntityKind::customer) const;
   // The history of the machine named `machine`, in history-id order: all entities, or only
   // `entity`. Unknown names and entities give empty columns.
-  HistoryColumns history(std::string_view machine,
+  TransitionColumns history(std::string_view machine,
                          std::optional<EntityRef> entity = std::nullopt) const;
 
   // ---- transitions ----
