@@ -22,6 +22,7 @@
 #include "crmkit/records/event.hpp"
 #include "crmkit/records/opportunity.hpp"
 #include "crmkit/rules/facts.hpp"
+#include "crmkit/rules/rules.hpp"
 #include "crmkit/store/store.hpp"
 #include "crmkit/value/ltv.hpp"
 #include "crmkit/value/models.hpp"

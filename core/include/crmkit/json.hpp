@@ -14,3 +14,4 @@
 
 #include "crmkit/base/json.hpp"
 #include "crmkit/records/json.hpp"
+#include "crmkit/rules/json.hpp"
