@@ -457,7 +457,9 @@ class Store {
 
 
   // ==== lifecycle states, transitions, listeners and opportunities (engine block) ====
-  // See the block comment above TransitionRequest for how states and history are kept.
+  // See the block comment above TransitionRequest for how states and history are kept. Every
+  // method here is thread-safe like the rest of the Store (writes serialised, reads on the
+  // reader pool); the Machine is only read.
 
   // ---- opportunities ----
   // Validates (validate_opportunity) and stores a new opportunity, audited (entity
@@ -507,9 +509,10 @@ class Store {
   // a state, a history row with its rule name and the write's actor, and an audit entry), then
   // calls the listeners with each committed transition in order. Several changes of one entity
   // chain (the second's from is the first's to). Refuses the whole batch, with nothing changed:
-  // Error{conflict} "changes[3]: customer 7 is in 'growth', not 'introduction'" if an entity's
-  // current state is not the expected `from`; Error{invalid_transition} if the machine has no
-  // transition from `from` to `to`; Error{not_found} for an unknown entity or state;
+  // Error{conflict} "changes[3].from: customer 7 is in 'growth', not 'introduction'" if an
+  // entity's current state is not the expected `from`; Error{invalid_transition} if the machine
+  // has no transition named `rule` (any transition, when `rule` is empty) from `from` to `to`;
+  // Error{not_found} for an unknown entity or target state;
   // Error{invalid_argument} for an `at` before the current state's since or after the write
   // time, or an opportunity of another pipeline. Soft-deleted and erased customers are accepted
   // (the caller chooses whom to evaluate). Returns the history rows written.
