@@ -376,11 +376,11 @@ TEST_CASE("a file from a newer schema is corrupt", "[store]") {
   TempDir tmp("store");
   const std::string path = tmp.file("new.db");
   { Store s = Store::open(path, usd()); }
-  set_user_version(path, 3);
+  set_user_version(path, 4);
   auto e = catch_error([&] { Store::open(path, usd()); });
   CHECK(e.code() == ErrorCode::corrupt);
   CHECK(std::string(e.what()) ==
-        "store: '" + path + "' has schema version 3, newer than this library's (2)");
+        "store: '" + path + "' has schema version 4, newer than this library's (3)");
 }
 
 TEST_CASE("a file that is not a crmkit store is corrupt, and the message names it", "[store]") {
