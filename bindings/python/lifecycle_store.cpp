@@ -305,13 +305,13 @@ void bind_lifecycle_store(py::module_& m) {
              d["stage"] = texts(v.stage);
              d["owner"] = texts(v.owner);
              d["close_month"] = texts(v.close_month);
-             d["count"] = to_numpy(std::move(v.count));
              py::list amount, exact, weighted;
              for (std::size_t i = 0; i < v.size(); ++i) {
                amount.append(decimal_to_py(v.amount[i].amount()));
                exact.append(decimal_to_py(v.weighted_exact[i]));
                weighted.append(decimal_to_py(v.weighted[i].amount()));
              }
+             d["count"] = to_numpy(std::move(v.count));  // after the loop: size() reads count
              d["amount"] = amount;
              d["weighted_exact"] = exact;
              d["weighted"] = weighted;
