@@ -244,6 +244,9 @@ void bind_store(py::module_& m);
 void bind_value(py::module_& m);
 void bind_ltv(py::module_& m);
 void bind_analytics(py::module_& m);
-void bind_machine(py::module_& m);
-void bind_lifecycle_store(py::module_& m);  // after bind_store (it extends Store)
+void bind_rules(py::module_& m);
+void bind_lifecycle(py::module_& m);
+void bind_lifecycle_store(py::module_& m);  // after bind_store and bind_lifecycle (extends Store)
+// The crmkit::Machine of a crmkit.Machine (bound in lifecycle.cpp). Throws TypeError otherwise.
+const crmkit::Machine& machine_from_py(py::handle machine);
 }  // namespace crmkit_py

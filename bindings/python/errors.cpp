@@ -33,6 +33,16 @@ void bind_errors(py::module_& m) {
     if (!p) return;
     try {
       std::rethrow_exception(p);
+    } catch (const crmkit::JsonLogicError& e) {
+      // A JSON Logic error value: crmkit.errors.JsonLogicError (a ValidationError) carrying it.
+      try {
+        py::object cls = py::module_::import("crmkit.errors").attr("JsonLogicError");
+        py::object error = py::module_::import("json").attr("loads")(e.error_json());
+        py::object exc = cls(py::str(e.what()), error);
+        PyErr_SetObject(cls.ptr(), exc.ptr());
+      } catch (py::error_already_set&) {
+        raise_for(e.code(), e.what());
+      }
     } catch (const crmkit::Error& e) {
       raise_for(e.code(), e.what());
     }

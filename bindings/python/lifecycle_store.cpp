@@ -16,6 +16,22 @@
 
 namespace crmkit_py {
 
+// The object bound as crmkit.Machine (lifecycle.cpp's PyMachine, private to that file) is a
+// standard-layout struct whose first member is the crmkit::Machine, so a pointer to it is a
+// pointer to that Machine (pointer-interconvertible). This reads the held value through
+// pybind11's instance API after checking the Python type. If lifecycle.cpp exposes PyMachine (or
+// defines this function as `return obj.cast<const PyMachine&>().machine;`), this definition goes.
+const crmkit::Machine& machine_from_py(py::handle obj) {
+  py::object cls = py::module_::import("crmkit._core").attr("Machine");
+  if (!py::isinstance(obj, cls))
+    throw py::type_error("machine: expected a crmkit.Machine, got " +
+                         std::string(py::str(py::type::handle_of(obj).attr("__qualname__"))));
+  auto* inst = reinterpret_cast<py::detail::instance*>(obj.ptr());
+  void* value = inst->get_value_and_holder().value_ptr();
+  if (value == nullptr) throw py::type_error("machine: the crmkit.Machine is not initialised");
+  return *static_cast<const crmkit::Machine*>(value);
+}
+
 namespace {
 
 using crmkit::EntityKind;
@@ -163,7 +179,8 @@ void bind_lifecycle_store(py::module_& m) {
            py::arg("pipeline") = "")
       // ---- states and history ----
       .def("_state",
-           [](const Store& s, const Machine& machine, const std::string& kind, std::int64_t id) {
+           [](const Store& s, py::handle machine_obj, const std::string& kind, std::int64_t id) {
+             const Machine& machine = machine_from_py(machine_obj);
              EntityState st;
              {
                py::gil_scoped_release unlocked;
@@ -177,7 +194,8 @@ void bind_lifecycle_store(py::module_& m) {
            },
            py::arg("machine"), py::arg("kind"), py::arg("id"))
       .def("_states",
-           [](const Store& s, const Machine& machine, const std::string& kind) {
+           [](const Store& s, py::handle machine_obj, const std::string& kind) {
+             const Machine& machine = machine_from_py(machine_obj);
              StateColumns c;
              {
                py::gil_scoped_release unlocked;
@@ -218,9 +236,10 @@ void bind_lifecycle_store(py::module_& m) {
            py::arg("machine"), py::arg("kind") = py::none(), py::arg("id") = py::none())
       // ---- transitions ----
       .def("_transition",
-           [](Store& s, const Machine& machine, const std::string& kind, std::int64_t id,
+           [](Store& s, py::handle machine_obj, const std::string& kind, std::int64_t id,
               const std::string& to, const std::string& reason, const std::string& actor,
               py::object at, const std::string& source) {
+             const Machine& machine = machine_from_py(machine_obj);
              TransitionRequest req;
              req.reason = reason;
              req.actor = actor;
@@ -237,8 +256,9 @@ void bind_lifecycle_store(py::module_& m) {
            py::arg("reason") = "", py::arg("actor") = "", py::arg("at") = py::none(),
            py::arg("source") = "")
       .def("apply_transitions",
-           [](Store& s, const Machine& machine, const py::list& changes, bool dry_run,
+           [](Store& s, py::handle machine_obj, const py::list& changes, bool dry_run,
               const std::string& actor, const std::string& source) {
+             const Machine& machine = machine_from_py(machine_obj);
              const auto planned = planned_from_py(changes);
              std::vector<TransitionRecord> rows;
              {
@@ -289,8 +309,9 @@ void bind_lifecycle_store(py::module_& m) {
            "{listener, transition_id, message}; clears them.")
       // ---- pipeline value ----
       .def("_pipeline_value",
-           [](const Store& s, const Machine& machine, bool by_stage, bool by_owner,
+           [](const Store& s, py::handle machine_obj, bool by_stage, bool by_owner,
               bool by_close_month, bool include_terminal) {
+             const Machine& machine = machine_from_py(machine_obj);
              PipelineOptions o;
              o.by_stage = by_stage;
              o.by_owner = by_owner;

@@ -14,6 +14,7 @@ PYBIND11_MODULE(_core, m) {
   crmkit_py::bind_value(m);
   crmkit_py::bind_ltv(m);
   crmkit_py::bind_analytics(m);
-  crmkit_py::bind_machine(m);
+  crmkit_py::bind_rules(m);
+  crmkit_py::bind_lifecycle(m);
   crmkit_py::bind_lifecycle_store(m);
 }

@@ -17,6 +17,14 @@ Value engine (crmkit/value/summary.hpp, rfm.hpp, models.hpp), with lifetimes' na
   - crmkit.BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter, BetaGeoBetaBinomFitter and
     GammaGammaFitter fit and predict (crmkit.fitters);
   - crmkit.rfm_scores scores and segments customers; crmkit.datasets loads the reference data.
+
+Rules (crmkit/rules/rules.hpp, docs/rules.md): crmkit.jsonlogic_apply runs standard JSON Logic;
+crmkit.Rule compiles a strict rule against a crmkit.FactSchema and tests a row or whole columns.
+
+Lifecycle (crmkit/lifecycle/*.hpp, docs/lifecycle.md): crmkit.Machine loads a JSON state machine
+against a FactSchema (check_manual, evaluate, evaluate_columns); crmkit.default_machine loads a
+shipped one; crmkit.History reports on a DataFrame of transition rows (stage as of a date, time
+in stage, distribution, transition counts, funnel, median durations).
 """
 
 from __future__ import annotations
@@ -40,6 +48,8 @@ from ._core import (
     Event,
     EventParticipation,
     EventType,
+    FactSchema,
+    FactType,
     FieldDef,
     FitReport,
     FieldType,
@@ -47,7 +57,6 @@ from ._core import (
     Interaction,
     InteractionKind,
     LegalBasis,
-    Machine,
     Membership,
     Money,
     Opportunity,
@@ -57,6 +66,7 @@ from ._core import (
     CustomerKeys,
     PurchaseImport,
     Referral,
+    Rule,
     Refund,
     RelationshipLevel,
     RoundingMode,
@@ -67,6 +77,7 @@ from ._core import (
     TimeUnit,
     Timestamp,
     WriteContext,
+    jsonlogic_apply,
     normalize_email,
     normalize_phone,
     probability_decimal,
@@ -80,6 +91,7 @@ from .errors import (
     CorruptError,
     CrmkitError,
     InvalidTransitionError,
+    JsonLogicError,
     MoneyOverflowError,
     NotFoundError,
     StorageError,
@@ -87,6 +99,7 @@ from .errors import (
     ValidationError,
 )
 from .store import Store
+from .lifecycle import History, Machine, default_machine, default_machine_json, default_machine_names
 from . import datasets, fitters, ltv, utils
 from .fitters import (
     BetaGeoBetaBinomFitter,
@@ -115,6 +128,7 @@ __all__ = [
     "MoneyOverflowError",
     "StorageError",
     "CorruptError",
+    "JsonLogicError",
     # money and time
     "RoundingMode",
     "Currency",
@@ -165,8 +179,7 @@ __all__ = [
     "StoreSummary",
     "EraseReport",
     "Store",
-    # lifecycle engine and opportunities
-    "Machine",
+    # lifecycle engine and opportunities (docs/lifecycle-store.md)
     "Opportunity",
     "probability_decimal",
     # value engine
@@ -190,4 +203,15 @@ __all__ = [
     "lifetime_value_parts",
     "calibration_vs_holdout",
     "CalibrationValidation",
+    # rules (JSON Logic)
+    "FactType",
+    "FactSchema",
+    "Rule",
+    "jsonlogic_apply",
+    # lifecycle machines and history
+    "Machine",
+    "History",
+    "default_machine",
+    "default_machine_names",
+    "default_machine_json",
 ]

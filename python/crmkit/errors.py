@@ -20,6 +20,7 @@ __all__ = [
     "MoneyOverflowError",
     "StorageError",
     "CorruptError",
+    "JsonLogicError",
 ]
 
 
@@ -85,6 +86,17 @@ class CorruptError(StorageError):
     """The store file or an import is damaged or from an unknown schema (``corrupt``)."""
 
     code = "corrupt"
+
+
+class JsonLogicError(ValidationError):
+    """A JSON Logic error value raised by ``crmkit.jsonlogic_apply`` (``invalid_argument``):
+    ``error`` is the error object (``{"type": "NaN"}``, ``{"type": "Invalid Arguments"}``, or
+    what ``throw`` threw) and ``type`` its ``"type"`` member (None when it has none)."""
+
+    def __init__(self, message: str, error: object = None) -> None:
+        super().__init__(message)
+        self.error = error
+        self.type = error.get("type") if isinstance(error, dict) else None
 
 
 # ErrorCode name -> class; read by the translator in bindings/python/errors.cpp.

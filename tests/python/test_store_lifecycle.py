@@ -67,7 +67,7 @@ def path_to(machine: crmkit.Machine, target: str) -> list[tuple[str, str, str]]:
     todo, seen = [machine.initial_state], {machine.initial_state}
     while todo:
         cur = todo.pop(0)
-        for t in machine.transitions():
+        for t in machine.transitions:
             if cur in t["from"] and t["to"] not in seen:
                 seen.add(t["to"])
                 prev[t["to"]] = (cur, t["name"])
@@ -81,10 +81,10 @@ def path_to(machine: crmkit.Machine, target: str) -> list[tuple[str, str, str]]:
     return steps
 
 
-@pytest.mark.parametrize("name", crmkit.Machine.default_names())
+@pytest.mark.parametrize("name", crmkit.default_machine_names())
 def test_every_default_machine_allows_its_manual_moves_and_refuses_the_rest(store, tmp_path, name):
-    machine = crmkit.Machine.default(name, STANDARD_FACTS)
-    pipeline = any(s["probability"] is not None for s in machine.states())
+    machine = crmkit.default_machine(name, crmkit.FactSchema(STANDARD_FACTS))
+    pipeline = any(s["probability"] is not None for s in machine.states)
     owner = store.create_customer(person("owner"))
     serial = iter(range(1, 10_000))
 
@@ -104,11 +104,11 @@ def test_every_default_machine_allows_its_manual_moves_and_refuses_the_rest(stor
         return entity
 
     allowed = refused = 0
-    for frm in machine.states():
+    for frm in machine.states:
         if frm["terminal"]:
             continue
-        for to in machine.states():
-            manual = [t for t in machine.transitions()
+        for to in machine.states:
+            manual = [t for t in machine.transitions
                       if frm["name"] in t["from"] and t["to"] == to["name"] and t["manual"]]
             entity = entity_in(frm["name"])
             if manual:
@@ -131,7 +131,7 @@ def test_every_default_machine_allows_its_manual_moves_and_refuses_the_rest(stor
 
 
 def test_customer_lifecycle_by_external_id_with_history_and_states_frames(store, tmp_path):
-    machine = crmkit.Machine.default("customer_lifecycle", STANDARD_FACTS)
+    machine = crmkit.default_machine("customer_lifecycle", crmkit.FactSchema(STANDARD_FACTS))
     ann = store.create_customer(person("ann"))
     bob = store.create_customer(person("bob", "Bob Byte"))
     first = machine.initial_state
@@ -148,7 +148,7 @@ def test_customer_lifecycle_by_external_id_with_history_and_states_frames(store,
         store.transition(machine, 1.5, first)
     assert exported(store, tmp_path, "after") == before
 
-    manual = [t for t in machine.transitions() if first in t["from"] and t["manual"]]
+    manual = [t for t in machine.transitions if first in t["from"] and t["manual"]]
     assert manual, "customer_lifecycle has a manual move out of its initial state"
     target = manual[0]["to"]
     row = store.transition(machine, "ann", target, reason="called in", actor="kim", at=T0)
@@ -173,7 +173,7 @@ def test_customer_lifecycle_by_external_id_with_history_and_states_frames(store,
 
 
 def test_listeners_get_a_dict_per_commit_and_their_exceptions_are_reported(store):
-    machine = crmkit.Machine.from_json(PIPELINE)
+    machine = crmkit.Machine(PIPELINE, crmkit.FactSchema())
     owner = store.create_customer(person("acme"))
     deal = store.create_opportunity("acme", "Fleet", "100.00", "2025-03-31", pipeline="deals")
     heard: list[tuple[int, str, str, str]] = []
@@ -210,7 +210,7 @@ def test_listeners_get_a_dict_per_commit_and_their_exceptions_are_reported(store
 
 
 def test_apply_transitions_conflict_refuses_the_whole_batch(store, tmp_path):
-    machine = crmkit.Machine.from_json(PIPELINE)
+    machine = crmkit.Machine(PIPELINE, crmkit.FactSchema())
     store.create_customer(person("acme"))
     a = store.create_opportunity("acme", "A", "1.00", "2025-01-01", pipeline="deals")
     b = store.create_opportunity("acme", "B", "1.00", "2025-01-01", pipeline="deals")
@@ -226,7 +226,7 @@ def test_apply_transitions_conflict_refuses_the_whole_batch(store, tmp_path):
 
 
 def test_pipeline_value_is_exact_with_half_even_rounding(store):
-    machine = crmkit.Machine.from_json(PIPELINE)
+    machine = crmkit.Machine(PIPELINE, crmkit.FactSchema())
     store.create_customer(person("acme"))
     # proposal at 50%: 0.25 -> 0.125 and 0.35 -> 0.175 are ties.
     p1 = store.create_opportunity("acme", "p1", "0.25", "2025-03-10", owner="kim", pipeline="deals")
@@ -259,7 +259,7 @@ def test_pipeline_value_is_exact_with_half_even_rounding(store):
 
 
 def test_export_import_round_trip_keeps_states_history_and_opportunities(store, tmp_path):
-    machine = crmkit.Machine.from_json(PIPELINE)
+    machine = crmkit.Machine(PIPELINE, crmkit.FactSchema())
     store.create_customer(person("acme"))
     deal = store.create_opportunity("acme", "A", "12.50", "2025-01-01", pipeline="deals")
     store.transition(machine, deal, "proposal", reason="sent", at=T0)

@@ -46,24 +46,34 @@ std::string js_number_to_string(double x) {
   std::string digits;
   for (std::size_t i = 0; i < e_at; ++i)
     if (sci[i] != '.') digits.push_back(sci[i]);
+  // Built with append only (operator+ on temporaries trips GCC 12's false -Wrestrict, bug 105329).
   std::string out;
+  if (neg) out.push_back('-');
   const int n = static_cast<int>(digits.size());
   if (exp >= 21 || exp <= -7) {
-    out = digits.substr(0, 1);
-    if (n > 1) out += "." + digits.substr(1);
-    out += exp > 0 ? "e+" : "e-";
-    out += std::to_string(std::abs(exp));
+    out.push_back(digits[0]);
+    if (n > 1) {
+      out.push_back('.');
+      out.append(digits, 1, std::string::npos);
+    }
+    out.append(exp > 0 ? "e+" : "e-");
+    out.append(std::to_string(std::abs(exp)));
   } else if (exp >= 0) {
-    if (n <= exp + 1) {
-      out = digits + std::string(static_cast<std::size_t>(exp + 1 - n), '0');
+    const auto whole = static_cast<std::size_t>(exp + 1);
+    if (static_cast<std::size_t>(n) <= whole) {
+      out.append(digits);
+      out.append(whole - static_cast<std::size_t>(n), '0');
     } else {
-      out = digits.substr(0, static_cast<std::size_t>(exp + 1)) + "." +
-            digits.substr(static_cast<std::size_t>(exp + 1));
+      out.append(digits, 0, whole);
+      out.push_back('.');
+      out.append(digits, whole, std::string::npos);
     }
   } else {
-    out = "0." + std::string(static_cast<std::size_t>(-exp - 1), '0') + digits;
+    out.append("0.");
+    out.append(static_cast<std::size_t>(-exp - 1), '0');
+    out.append(digits);
   }
-  return neg ? "-" + out : out;
+  return out;
 }
 
 // JavaScript's Number(text) for decimal text: surrounding white space ignored, "" is 0.

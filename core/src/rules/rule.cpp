@@ -46,6 +46,11 @@ const char* type_name(T t) {
   return "?";
 }
 
+// "a bool", "an integer", ...
+std::string a_type(T t) {
+  return std::string(t == T::integer ? "an " : "a ") + type_name(t);
+}
+
 enum class Op : std::uint8_t {
   fact, constant, element, to_num, truthy, not_, and_, or_, cmp, arith, if_, coalesce, exists,
   missing, in_list, in_texts, in_numbers, substring, quant
@@ -205,8 +210,7 @@ class Compiler {
       c.i = date.days_since_epoch();
       return add(std::move(c));
     }
-    throw_invalid(path, std::string("expected a ") + detail::type_name(want) + " value, got a " +
-                            detail::type_name(have));
+    throw_invalid(path, "expected " + detail::a_type(want) + " value, got " + detail::a_type(have));
   }
 
  private:
@@ -258,7 +262,8 @@ class Compiler {
                          : hi == SIZE_MAX ? "at least " + std::to_string(lo)
                                           : std::to_string(lo) + " to " + std::to_string(hi);
       throw_invalid(path.empty() ? op : path + "." + op,
-                    "'" + op + "' takes " + want + " argument" + (want == "1" ? "" : "s") +
+                    "'" + op + "' takes " + want + " argument" +
+                        ((lo == 1 && (hi == 1 || hi == SIZE_MAX)) ? "" : "s") +
                         ", got " + std::to_string(a.size()));
     }
   }
@@ -320,13 +325,11 @@ class Compiler {
     if (ta == T::date || tb == T::date) {
       const bool a_is_date = ta == T::date;
       throw_invalid(a_is_date ? path_b : path_a,
-                    std::string("a date can only be compared with a date or a date literal "
-                                "(\"YYYY-MM-DD\"), not a ") +
-                        detail::type_name(a_is_date ? tb : ta));
+                    "a date can only be compared with a date or a date literal (\"YYYY-MM-DD\"), "
+                    "not " + detail::a_type(a_is_date ? tb : ta));
     }
-    throw_invalid(path_b, std::string("a ") + detail::type_name(tb) +
-                              " value cannot be compared with or combined with a " +
-                              detail::type_name(ta) + " value");
+    throw_invalid(path_b, "cannot compare or combine " + detail::a_type(ta) + " with " +
+                              detail::a_type(tb) + " (strict rules do not convert types)");
   }
 
   int comparison(Cmp kind, const std::string& op, const json& args, const std::string& path) {
@@ -407,8 +410,7 @@ class Compiler {
       if (t == T::null)
         throw_invalid(a[i].path, "arithmetic with null is always missing; use {\"??\": [...]}");
       if (t != T::integer && t != T::number)
-        throw_invalid(a[i].path, std::string("'") + op + "' needs numbers, got a " +
-                                     detail::type_name(t) +
+        throw_invalid(a[i].path, "'" + op + "' needs numbers, got " + detail::a_type(t) +
                                      " (strict rules do not convert text to numbers)");
       all_int = all_int && t == T::integer;
     }
@@ -572,8 +574,8 @@ class Compiler {
       if (in_quant_) throw_invalid(here, "some/all/none cannot be nested in strict rules");
       int list = compile(*a[0].value, a[0].path);
       if (type_of(list) != T::list)
-        throw_invalid(a[0].path, std::string("'") + op + "' needs a list of text, got a " +
-                                     detail::type_name(type_of(list)));
+        throw_invalid(a[0].path, "'" + op + "' needs a list of text, got " +
+                                     detail::a_type(type_of(list)));
       auto sub = std::make_shared<Program>();
       Compiler inner(schema_, *sub, true);
       sub->root = inner.truthy(inner.compile(*a[1].value, a[1].path));
@@ -622,17 +624,15 @@ class Compiler {
         n.args = {coerce(needle, T::number, a[0].path)};
         return add(std::move(n));
       }
-      throw_invalid(a[1].path, std::string("'in' with a ") + detail::type_name(nt) +
-                                   " needs an array of " +
+      throw_invalid(a[1].path, "'in' with " + detail::a_type(nt) + " needs an array of " +
                                    (nt == T::text ? "texts" : "numbers"));
     }
     int hay = compile(*a[1].value, a[1].path);
     const T ht = type_of(hay);
     if (nt != T::text)
-      throw_invalid(a[0].path, std::string("'in' looks for a text, got a ") + detail::type_name(nt));
+      throw_invalid(a[0].path, "'in' looks for a text, got " + detail::a_type(nt));
     if (ht != T::list && ht != T::text)
-      throw_invalid(a[1].path, std::string("'in' looks in a text or a list of text, got a ") +
-                                   detail::type_name(ht));
+      throw_invalid(a[1].path, "'in' looks in a text or a list of text, got " + detail::a_type(ht));
     Node n = base(ht == T::list ? Op::in_list : Op::substring, T::boolean);
     n.args = {needle, hay};
     return add(std::move(n));

@@ -5,7 +5,9 @@
 //
 // Input: one row per transition of one machine: entity id, from state, to state, time (UTC
 // microseconds). States are indexes into the machine's states() (int32); from = -1 marks the row
-// that puts an entity into its first state (its creation). Rows may come in any order: a History
+// that puts an entity into its first state (its creation). An entity's first row may also name a
+// from state (a history that starts later); every later row must leave the state the previous
+// row entered. Rows may come in any order: a History
 // sorts them once by (entity, time, input position), so rows of one entity at the same time keep
 // their input order (an automatic chain a -> b -> c written in one evaluation).
 //

@@ -1,0 +1,354 @@
+// crmkit/lifecycle/machine.hpp, defaults.hpp and history.hpp: Machine (JSON state machines),
+// the default machines, and the history arithmetic (as _core.History over numpy columns; the
+// DataFrame front end is python/crmkit/lifecycle.py).
+//
+// Facts for Machine.evaluate: one row as a dict {fact: value} (None or an absent key: missing);
+// Machine.evaluate_columns: a pandas DataFrame or a dict of columns. Only the facts the machine
+// reads (Machine.facts_used) are converted: number and integer columns through float64 (NaN,
+// None and pandas.NA are missing; an integer must be whole), bool, text, date and list of text
+// cell by cell (None is missing).
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "conversions.hpp"
+
+namespace crmkit_py {
+
+namespace {
+
+using namespace pybind11::literals;
+using crmkit::FactSchema;
+using crmkit::FactTable;
+using crmkit::FactType;
+using crmkit::History;
+using crmkit::Machine;
+
+std::string json_text(py::handle value) {
+  if (py::isinstance<py::str>(value)) return value.cast<std::string>();
+  return py::module_::import("json").attr("dumps")(value).cast<std::string>();
+}
+
+crmkit::MachineOptions options_from_py(py::handle parameters, bool strict) {
+  crmkit::MachineOptions o;
+  o.strict = strict;
+  if (!parameters.is_none())
+    for (auto item : parameters.cast<py::dict>()) {
+      const std::string name = text_from_py(item.first, "parameters");
+      if (!py::isinstance<py::int_>(item.second) && !py::isinstance<py::float_>(item.second))
+        crmkit::throw_invalid("parameters." + name, "expected a number");
+      o.parameters[name] = item.second.cast<double>();
+    }
+  return o;
+}
+
+py::dict state_to_py(const crmkit::StateDef& s) {
+  py::dict d;
+  d["name"] = text_to_py(s.name);
+  d["order"] = s.order;
+  d["initial"] = s.initial;
+  d["active"] = s.active;
+  d["terminal"] = s.terminal;
+  d["description"] = text_to_py(s.description);
+  d["playbook"] = texts_to_py(s.playbook);
+  d["probability"] = s.probability ? py::object(py::float_(*s.probability)) : py::object(py::none());
+  return d;
+}
+
+py::dict transition_to_py(const crmkit::TransitionDef& t) {
+  py::dict d;
+  d["name"] = text_to_py(t.name);
+  d["from"] = texts_to_py(t.from);
+  d["from_any"] = t.from_any;
+  d["to"] = text_to_py(t.to);
+  d["when"] = t.when.empty() ? py::object(py::none())
+                             : py::module_::import("json").attr("loads")(t.when);
+  d["manual"] = t.manual;
+  d["reason_required"] = t.reason_required;
+  d["description"] = text_to_py(t.description);
+  d["index"] = t.index;
+  return d;
+}
+
+bool is_missing(py::handle v) {
+  if (v.is_none()) return true;
+  if (PyFloat_Check(v.ptr())) return std::isnan(PyFloat_AsDouble(v.ptr()));
+  static py::object pd_na = py::module_::import("pandas").attr("NA");
+  static py::object nat = py::module_::import("pandas").attr("NaT");
+  return v.is(pd_na) || v.is(nat);
+}
+
+// The facts a machine reads, as a FactTable over exactly those facts, from a DataFrame.
+FactTable facts_from_frame(const Machine& m, const FactSchema& declared, py::handle frame) {
+  py::module_ np = py::module_::import("numpy");
+  FactSchema schema;
+  for (const auto& name : m.facts_used()) schema.add(name, declared[declared.slot(name)].type);
+  const std::size_t rows = py::len(frame);
+  FactTable t(schema, rows);
+  for (std::size_t slot = 0; slot < schema.size(); ++slot) {
+    const std::string& name = schema[slot].name;
+    py::str key(name);
+    if (!frame.attr("__contains__")(key).cast<bool>())
+      crmkit::throw_error(crmkit::ErrorCode::not_found, name, "no column for this fact");
+    py::object s = frame[key];
+    auto present = t.present(slot);
+    const FactType type = schema[slot].type;
+    if (type == FactType::number || type == FactType::integer) {
+      auto a = s.attr("to_numpy")("dtype"_a = "float64", "na_value"_a = np.attr("nan"))
+                   .cast<py::array_t<double, py::array::c_style | py::array::forcecast>>();
+      for (std::size_t r = 0; r < rows; ++r) {
+        const double d = a.data()[r];
+        if (std::isnan(d)) continue;
+        if (type == FactType::number) {
+          t.numbers(slot)[r] = d;
+        } else {
+          if (d != std::floor(d))
+            crmkit::throw_invalid(name, "row " + std::to_string(r) + ": an integer fact needs a whole number");
+          t.integers(slot)[r] = static_cast<std::int64_t>(d);
+        }
+        present[r] = 1;
+      }
+      continue;
+    }
+    py::list items = s.attr("tolist")();
+    for (std::size_t r = 0; r < rows; ++r) {
+      py::handle v = items[r];
+      if (is_missing(v)) continue;
+      const std::string field = name + "[" + std::to_string(r) + "]";
+      switch (type) {
+        case FactType::boolean:
+          if (!PyBool_Check(v.ptr()) && !py::isinstance(v, np.attr("bool_")))
+            crmkit::throw_invalid(field, "a bool fact needs True or False");
+          t.set_boolean(r, slot, v.cast<bool>());
+          break;
+        case FactType::text:
+          if (!py::isinstance<py::str>(v)) crmkit::throw_invalid(field, "a text fact needs a str");
+          t.set_text(r, slot, text_from_py(v, field));
+          break;
+        case FactType::date: {
+          py::object d = py::reinterpret_borrow<py::object>(v);
+          if (py::hasattr(d, "to_pydatetime")) d = d.attr("date")();
+          const auto date = try_date_from_py(d);
+          if (!date) crmkit::throw_invalid(field, "a date fact needs a datetime.date or \"YYYY-MM-DD\"");
+          t.set_date(r, slot, date->days_since_epoch());
+          break;
+        }
+        case FactType::text_list:
+          t.set_text_list(r, slot, texts_from_py(v, field));
+          break;
+        default:
+          break;
+      }
+    }
+  }
+  return t;
+}
+
+py::object as_frame(py::handle facts) {
+  py::module_ pd = py::module_::import("pandas");
+  if (py::isinstance(facts, pd.attr("DataFrame"))) return py::reinterpret_borrow<py::object>(facts);
+  return pd.attr("DataFrame")(facts);
+}
+
+// A Machine with the schema it was loaded against (to type the facts handed in).
+struct PyMachine {
+  Machine machine;
+  FactSchema facts;
+};
+
+PyMachine load(py::handle definition, const FactSchema& facts, py::handle parameters, bool strict) {
+  const std::string text = json_text(definition);
+  const auto options = options_from_py(parameters, strict);
+  py::gil_scoped_release release;
+  return PyMachine{Machine::from_json_text(text, facts, options), facts};
+}
+
+std::vector<std::int32_t> state_indexes(const Machine& m, py::handle states) {
+  std::vector<std::int32_t> out;
+  for (py::handle s : states) {
+    if (py::isinstance<py::str>(s)) out.push_back(m.state_index(text_from_py(s, "states")));
+    else out.push_back(s.cast<std::int32_t>());
+  }
+  return out;
+}
+
+}  // namespace
+
+void bind_lifecycle(py::module_& m) {
+  py::class_<PyMachine>(m, "Machine",
+                        "A state machine defined in JSON (crmkit/lifecycle/machine.hpp, "
+                        "docs/lifecycle.md), loaded against a FactSchema.")
+      .def(py::init([](py::handle definition, const FactSchema& facts, py::handle parameters, bool strict) {
+             return load(definition, facts, parameters, strict);
+           }),
+           py::arg("definition"), py::arg("facts"), py::arg("parameters") = py::none(),
+           py::arg("strict") = true,
+           "definition: JSON text or a JSON-able dict; facts: the FactSchema its rules may read; "
+           "parameters: {name: number} overriding the machine's declared parameters.")
+      .def_property_readonly("name", [](const PyMachine& p) { return p.machine.name(); })
+      .def_property_readonly("description", [](const PyMachine& p) { return p.machine.description(); })
+      .def_property_readonly("initial_state", [](const PyMachine& p) { return p.machine.initial_state(); })
+      .def_property_readonly("parameters",
+                             [](const PyMachine& p) {
+                               py::dict d;
+                               for (const auto& [k, v] : p.machine.parameters()) d[py::str(k)] = v;
+                               return d;
+                             })
+      .def_property_readonly("states",
+                             [](const PyMachine& p) {
+                               py::list out;
+                               for (const auto& s : p.machine.states()) out.append(state_to_py(s));
+                               return out;
+                             })
+      .def_property_readonly("state_names",
+                             [](const PyMachine& p) {
+                               py::list out;
+                               for (const auto& s : p.machine.states()) out.append(text_to_py(s.name));
+                               return out;
+                             })
+      .def_property_readonly("transitions",
+                             [](const PyMachine& p) {
+                               py::list out;
+                               for (const auto& t : p.machine.transitions()) out.append(transition_to_py(t));
+                               return out;
+                             })
+      .def_property_readonly("facts_used", [](const PyMachine& p) { return p.machine.facts_used(); })
+      .def_property_readonly("facts", [](const PyMachine& p) { return p.facts; })
+      .def("has_state", [](const PyMachine& p, const std::string& name) { return p.machine.has_state(name); },
+           py::arg("name"))
+      .def("state", [](const PyMachine& p, const std::string& name) { return state_to_py(p.machine.state(name)); },
+           py::arg("name"))
+      .def("state_index", [](const PyMachine& p, const std::string& name) { return p.machine.state_index(name); },
+           py::arg("name"))
+      .def(
+          "check_manual",
+          [](const PyMachine& p, const std::string& from, const std::string& to, const std::string& reason) {
+            return transition_to_py(p.machine.check_manual(from, to, reason));
+          },
+          py::arg("from_state"), py::arg("to_state"), py::arg("reason") = "",
+          "The transition that allows this manual move; raises InvalidTransitionError otherwise.")
+      .def(
+          "evaluate",
+          [](const PyMachine& p, const std::string& state, std::int64_t days_in_stage, py::dict facts) {
+            // One row: a column of one cell per fact the machine reads (absent key: missing).
+            py::dict columns;
+            for (const auto& name : p.machine.facts_used()) {
+              py::str key(name);
+              py::list cell;
+              cell.append(facts.contains(key) ? py::object(facts[key]) : py::object(py::none()));
+              columns[key] = py::module_::import("pandas").attr("Series")(cell, "dtype"_a = "object");
+            }
+            FactTable t = facts_from_frame(p.machine, p.facts, as_frame(columns));
+            if (t.rows() == 0) t = FactTable(t.schema(), 1);
+            py::list out;
+            for (const auto& s : p.machine.evaluate(state, days_in_stage, t, 0))
+              out.append(py::dict("from"_a = s.from, "to"_a = s.to, "transition"_a = s.transition));
+            return out;
+          },
+          py::arg("state"), py::arg("days_in_stage"), py::arg("facts"),
+          "Automatic moves from `state` for one row of facts (a dict): a list of {from, to, transition}.")
+      .def(
+          "_evaluate_columns",
+          [](const PyMachine& p, py::handle states, IArray days, py::handle facts) {
+            py::object frame = as_frame(facts);
+            FactTable t = facts_from_frame(p.machine, p.facts, frame);
+            if (p.machine.facts_used().empty()) t = FactTable(t.schema(), py::len(frame));
+            const auto idx = state_indexes(p.machine, states);
+            const auto d = column(days, "days_in_stage");
+            crmkit::MachineColumnResult r;
+            {
+              py::gil_scoped_release release;
+              r = p.machine.evaluate_columns(idx, d, t);
+            }
+            std::vector<std::int64_t> row;
+            std::vector<std::int32_t> from, to, tr;
+            for (const auto& c : r.changes) {
+              row.push_back(static_cast<std::int64_t>(c.row));
+              from.push_back(c.from);
+              to.push_back(c.to);
+              tr.push_back(c.transition);
+            }
+            return py::make_tuple(to_numpy(std::move(r.states)), to_numpy(std::move(row)),
+                                  to_numpy(std::move(from)), to_numpy(std::move(to)), to_numpy(std::move(tr)));
+          },
+          py::arg("states"), py::arg("days_in_stage"), py::arg("facts"))
+      .def("__repr__", [](const PyMachine& p) { return "Machine('" + p.machine.name() + "')"; });
+
+  m.def("default_machine_names", &crmkit::default_machine_names);
+  m.def("default_machine_json", [](const std::string& name) { return crmkit::default_machine_json(name); },
+        py::arg("name"));
+  m.def(
+      "default_machine",
+      [](const std::string& name, const FactSchema& facts, py::handle parameters, bool strict) {
+        return load(py::str(crmkit::default_machine_json(name)), facts, parameters, strict);
+      },
+      py::arg("name"), py::arg("facts"), py::arg("parameters") = py::none(), py::arg("strict") = true);
+
+  py::class_<History>(m, "_History")
+      .def(py::init([](IArray entity, py::array_t<std::int32_t, py::array::c_style | py::array::forcecast> from,
+                       py::array_t<std::int32_t, py::array::c_style | py::array::forcecast> to, IArray at,
+                       std::int32_t state_count, std::vector<std::string> names) {
+             crmkit::HistoryColumns c{column(entity, "entity"), column(from, "from"), column(to, "to"),
+                                      column(at, "at")};
+             py::gil_scoped_release release;
+             return History(c, state_count, std::move(names));
+           }),
+           py::arg("entity"), py::arg("from_state"), py::arg("to_state"), py::arg("at"), py::arg("state_count"),
+           py::arg("state_names"))
+      .def("entities", [](const History& h) { return to_numpy(std::vector<std::int64_t>(h.entities())); })
+      .def("stages_as_of", [](const History& h, crmkit::Timestamp t) { return to_numpy(h.stages_as_of(t)); })
+      .def("stage_times",
+           [](const History& h, crmkit::Timestamp t) {
+             const auto v = h.stage_times(t);
+             std::vector<std::int64_t> entity, first, exited, latest, stints;
+             std::vector<std::int32_t> state;
+             std::vector<std::uint8_t> current, has_exit;
+             std::vector<double> days;
+             for (const auto& s : v) {
+               entity.push_back(s.entity);
+               state.push_back(s.state);
+               first.push_back(s.first_entered.micros());
+               has_exit.push_back(s.last_exited.has_value());
+               exited.push_back(s.last_exited ? s.last_exited->micros() : 0);
+               latest.push_back(s.latest_entered.micros());
+               current.push_back(s.current);
+               stints.push_back(s.stints);
+               days.push_back(s.days);
+             }
+             return py::make_tuple(to_numpy(std::move(entity)), to_numpy(std::move(state)), to_numpy(std::move(first)),
+                                   to_numpy(std::move(has_exit)), to_numpy(std::move(exited)),
+                                   to_numpy(std::move(latest)), to_numpy(std::move(current)),
+                                   to_numpy(std::move(stints)), to_numpy(std::move(days)));
+           })
+      .def("distribution",
+           [](const History& h, IArray dates) {
+             std::vector<crmkit::Timestamp> ts;
+             for (auto v : column(dates, "dates")) ts.emplace_back(v);
+             return to_numpy(h.distribution(ts));
+           })
+      .def("transition_counts",
+           [](const History& h, crmkit::Timestamp start, crmkit::Timestamp end) {
+             std::vector<std::int32_t> from, to;
+             std::vector<std::int64_t> count;
+             for (const auto& c : h.transition_counts(start, end)) {
+               from.push_back(c.from);
+               to.push_back(c.to);
+               count.push_back(c.count);
+             }
+             return py::make_tuple(to_numpy(std::move(from)), to_numpy(std::move(to)), to_numpy(std::move(count)));
+           })
+      .def("funnel",
+           [](const History& h, crmkit::Timestamp start, crmkit::Timestamp end) {
+             auto f = h.funnel(start, end);
+             return py::make_tuple(to_numpy(std::move(f.entered)), to_numpy(std::move(f.reached)));
+           })
+      .def("median_durations", [](const History& h, crmkit::Timestamp t) {
+        const auto m = h.median_durations(t);
+        std::vector<double> out;
+        for (const auto& v : m) out.push_back(v ? *v : std::nan(""));
+        return to_numpy(std::move(out));
+      });
+}
+
+}  // namespace crmkit_py

@@ -1,0 +1,178 @@
+"""Lifecycle machines and history reporting with pandas (crmkit/lifecycle/*.hpp, docs/lifecycle.md).
+
+``Machine`` and ``default_machine`` come from the core; this module adds
+``Machine.evaluate_columns`` (states per row and a DataFrame of changes) and ``History``, the
+history arithmetic over a DataFrame of transition rows. Both only convert columns and call the
+core.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import _core
+from .errors import ValidationError
+
+Machine = _core.Machine
+default_machine = _core.default_machine
+default_machine_names = _core.default_machine_names
+default_machine_json = _core.default_machine_json
+
+__all__ = ["Machine", "History", "default_machine", "default_machine_names", "default_machine_json"]
+
+_US = pd.Timedelta(microseconds=1)
+_EPOCH = pd.Timestamp(0, tz="UTC")
+
+
+def _micros(values: Any, field: str) -> np.ndarray:
+    """UTC microseconds since the epoch of a column of times (naive times are taken as UTC)."""
+    times = pd.to_datetime(pd.Series(values), utc=True)
+    if times.isna().any():
+        raise ValidationError(f"{field}: row {int(np.flatnonzero(times.isna().to_numpy())[0])}: missing time")
+    return ((times - _EPOCH) // _US).to_numpy(dtype=np.int64)
+
+
+def _time(micros: int) -> pd.Timestamp:
+    return _EPOCH + pd.Timedelta(microseconds=int(micros))
+
+
+def _evaluate_columns(
+    self: Any, states: Sequence[Any], days_in_stage: Any, facts: Any
+) -> tuple[pd.Series, pd.DataFrame]:
+    """Automatic evaluation of every row of ``facts`` (a DataFrame or dict of columns).
+
+    ``states``: each row's current state (names or indexes), ``days_in_stage``: whole days in it.
+    Returns the new state of each row (a Series of names) and the changes, a DataFrame with
+    columns row, from, to, transition (by row, then in the order taken).
+    """
+    new, row, frm, to, tr = self._evaluate_columns(
+        [s if isinstance(s, str) else int(s) for s in states],
+        np.asarray(days_in_stage, dtype=np.int64),
+        facts,
+    )
+    names = np.asarray(self.state_names, dtype=object)
+    tnames = np.asarray([t["name"] for t in self.transitions], dtype=object)
+    changes = pd.DataFrame(
+        {"row": row, "from": names[frm], "to": names[to], "transition": tnames[tr]}
+    )
+    return pd.Series(names[new], name="state"), changes
+
+
+Machine.evaluate_columns = _evaluate_columns
+
+
+class History:
+    """Reporting over the transition history of one machine (crmkit/lifecycle/history.hpp).
+
+    ``rows``: a DataFrame with one row per transition: the entity id (int), the state it leaves
+    (``None``/NaN for the row that creates the entity), the state it enters, and the time
+    (datetime-like; naive times are UTC). Column names are given by ``entity``, ``from_state``,
+    ``to_state`` and ``at``. States are names of ``machine``'s states (a Machine, or a list of
+    names). Durations are in days: (exit - entry) / 86,400 s, not rounded.
+    """
+
+    def __init__(
+        self,
+        rows: pd.DataFrame,
+        machine: Any,
+        *,
+        entity: str = "entity",
+        from_state: str = "from",
+        to_state: str = "to",
+        at: str = "at",
+    ) -> None:
+        names = list(machine.state_names) if hasattr(machine, "state_names") else list(machine)
+        self.state_names: list[str] = names
+        index = {n: i for i, n in enumerate(names)}
+
+        def codes(column: str, allow_none: bool) -> np.ndarray:
+            out = np.empty(len(rows), dtype=np.int32)
+            for i, v in enumerate(rows[column].tolist()):
+                if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+                    if not allow_none:
+                        raise ValidationError(f"{column}: row {i}: missing state")
+                    out[i] = -1
+                elif v in index:
+                    out[i] = index[v]
+                else:
+                    raise ValidationError(f"{column}: row {i}: unknown state {v!r}")
+            return out
+
+        self._core = _core._History(
+            rows[entity].to_numpy(dtype=np.int64),
+            codes(from_state, True),
+            codes(to_state, False),
+            _micros(rows[at], at),
+            len(names),
+            names,
+        )
+
+    def _name(self, codes: np.ndarray) -> np.ndarray:
+        names = np.asarray(self.state_names + [None], dtype=object)
+        return names[np.where(codes < 0, len(self.state_names), codes)]
+
+    @property
+    def entities(self) -> np.ndarray:
+        """The distinct entity ids, ascending (the order of per-entity results)."""
+        return self._core.entities()
+
+    def stages_as_of(self, as_of: Any) -> pd.DataFrame:
+        """Each entity's state as of ``as_of`` (rows at or before it count): columns entity, state
+        (None before the entity's first row)."""
+        return pd.DataFrame({"entity": self.entities, "state": self._name(self._core.stages_as_of(as_of))})
+
+    def stage_times(self, as_of: Any) -> pd.DataFrame:
+        """Per entity and state entered by ``as_of``: first_entered, last_exited (NaT if never
+        left), latest_entered, current, stints (entries) and days (cumulative, the open stint up
+        to ``as_of``)."""
+        entity, state, first, has_exit, exited, latest, current, stints, days = self._core.stage_times(as_of)
+        to_time = lambda m: pd.to_datetime(m, unit="us", utc=True)  # noqa: E731
+        last_exited = to_time(exited).where(has_exit.astype(bool))
+        return pd.DataFrame(
+            {
+                "entity": entity,
+                "state": self._name(state),
+                "first_entered": to_time(first),
+                "last_exited": last_exited,
+                "latest_entered": to_time(latest),
+                "current": current.astype(bool),
+                "stints": stints,
+                "days": days,
+            }
+        )
+
+    def distribution(self, dates: Iterable[Any]) -> pd.DataFrame:
+        """Entities per state at each date: one row per date (in the given order), one column per
+        state."""
+        dates = list(dates)
+        micros = _micros(dates, "dates")
+        counts = self._core.distribution(micros).reshape(len(dates), len(self.state_names))
+        index = pd.DatetimeIndex([_time(m) for m in micros], name="date")
+        return pd.DataFrame(counts, index=index, columns=self.state_names)
+
+    def transition_counts(self, start: Any, end: Any) -> pd.DataFrame:
+        """Rows with start <= time < end by (from, to): columns from (None: creation), to, count."""
+        frm, to, count = self._core.transition_counts(start, end)
+        return pd.DataFrame({"from": self._name(frm), "to": self._name(to), "count": count})
+
+    def funnel(self, start: Any, end: Any) -> pd.DataFrame:
+        """For each pair of states (a, b): of the entities that entered a in [start, end), how
+        many entered b later (before ``end``): columns from, to, entered, reached, rate; pairs
+        whose ``entered`` is 0 are left out."""
+        entered, reached = self._core.funnel(start, end)
+        n = len(self.state_names)
+        reached = reached.reshape(n, n)
+        rows = [
+            (self.state_names[a], self.state_names[b], int(entered[a]), int(reached[a, b]), reached[a, b] / entered[a])
+            for a in range(n)
+            if entered[a] > 0
+            for b in range(n)
+        ]
+        return pd.DataFrame(rows, columns=["from", "to", "entered", "reached", "rate"])
+
+    def median_durations(self, as_of: Any) -> pd.DataFrame:
+        """Each state's median completed stint in days (NaN when none by ``as_of``)."""
+        return pd.DataFrame({"state": self.state_names, "median_days": self._core.median_durations(as_of)})

@@ -1,0 +1,233 @@
+"""crmkit.Machine, the default machines and crmkit.History (crmkit/lifecycle/*.hpp)."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import crmkit
+
+STANDARD = {
+    **{
+        name: "integer"
+        for name in [
+            "purchase_count",
+            "purchases_365d",
+            "days_since_first_purchase",
+            "days_since_last_purchase",
+            "days_since_last_interaction",
+            "interactions_365d",
+            "interactions_365d.hospitality",
+            "interactions_365d.site_visit",
+            "interactions_365d.care",
+            "interactions_365d.gift",
+            "interactions_365d.intelligence",
+            "interactions_365d.deal",
+            "commitments_obtained_365d",
+            "referrals_made",
+            "days_since_last_service_contact",
+        ]
+    },
+    "p_alive": "number",
+    "consent_any": "bool",
+}
+
+SMALL = {
+    "name": "m",
+    "parameters": {"big": 10},
+    "states": [
+        {"name": "a", "initial": True, "playbook": ["call"]},
+        {"name": "b", "active": True, "probability": 0.5},
+        {"name": "c", "terminal": True},
+    ],
+    "transitions": [
+        {"name": "up", "from": "a", "to": "b", "when": {">=": [{"var": "x"}, {"param": "big"}]}},
+        {"name": "done", "from": "b", "to": "c", "reason_required": True},
+        {"name": "flag", "from": "b", "to": "c", "manual": False, "when": {"var": "ok"}},
+    ],
+}
+
+
+@pytest.fixture
+def facts():
+    return crmkit.FactSchema(STANDARD)
+
+
+def small_facts():
+    return crmkit.FactSchema({"x": "integer", "ok": "bool"})
+
+
+def test_exports():
+    for name in ["Machine", "History", "default_machine", "default_machine_names", "default_machine_json"]:
+        assert name in crmkit.__all__
+        assert hasattr(crmkit, name)
+
+
+def test_machine_from_dict_or_json_with_states_and_transitions_as_dicts():
+    m = crmkit.Machine(SMALL, small_facts())
+    m2 = crmkit.Machine(json.dumps(SMALL), small_facts(), parameters={"big": 3})
+    assert m.name == "m"
+    assert m.initial_state == "a"
+    assert m.state_names == ["a", "b", "c"]
+    assert m.states[0] == {
+        "name": "a",
+        "order": 0,
+        "initial": True,
+        "active": False,
+        "terminal": False,
+        "description": "",
+        "playbook": ["call"],
+        "probability": None,
+    }
+    assert m.state("b")["probability"] == 0.5
+    assert m.transitions[0]["when"] == {">=": [{"var": "x"}, 10]}
+    assert m2.transitions[0]["when"] == {">=": [{"var": "x"}, 3]}
+    assert m.transitions[0]["from"] == ["a"]
+    assert m.parameters == {"big": 10.0}
+    assert m.facts_used == ["x", "ok"]
+    assert m.has_state("b") and not m.has_state("z")
+    with pytest.raises(crmkit.NotFoundError, match="machine 'm': unknown state 'z'"):
+        m.state("z")
+
+
+def test_load_errors_name_their_json_path():
+    bad = json.loads(json.dumps(SMALL))
+    bad["states"].append({"name": "island", "terminal": True})
+    with pytest.raises(crmkit.ValidationError, match=r"^states\[3\]: state 'island' cannot be reached"):
+        crmkit.Machine(bad, small_facts())
+    bad = json.loads(json.dumps(SMALL))
+    bad["transitions"][0]["when"] = {"and": [{"var": "ok"}, {">": [{"var": "nope"}, 1]}]}
+    with pytest.raises(crmkit.ValidationError, match=r"^transitions\[0\]\.when\.and\[1\].*unknown fact 'nope'"):
+        crmkit.Machine(bad, small_facts())
+    bad = json.loads(json.dumps(SMALL))
+    bad["transitions"].append({"name": "down", "from": "b", "to": "a", "when": {">": [{"var": "x"}, 3]}})
+    with pytest.raises(crmkit.ValidationError, match=r"^transitions\[3\]\.when: automatic cycle a -> b -> a"):
+        crmkit.Machine(bad, small_facts())
+    bad = json.loads(json.dumps(SMALL))
+    bad["states"][1]["initial"] = True
+    with pytest.raises(crmkit.ValidationError, match=r"^states\[1\]\.initial: 'b' is a second initial state"):
+        crmkit.Machine(bad, small_facts())
+    bad = json.loads(json.dumps(SMALL))
+    bad["transitions"].append({"name": "back", "from": "c", "to": "a"})
+    with pytest.raises(crmkit.ValidationError, match=r"^transitions\[3\]\.from: state 'c' is terminal"):
+        crmkit.Machine(bad, small_facts())
+    with pytest.raises(crmkit.ValidationError, match="parameters.nope: machine 'm' declares no such parameter"):
+        crmkit.Machine(SMALL, small_facts(), parameters={"nope": 1})
+
+
+def test_check_manual_allows_or_refuses_with_the_reason():
+    m = crmkit.Machine(SMALL, small_facts())
+    assert m.check_manual("a", "b")["name"] == "up"
+    assert m.check_manual("b", "c", reason="signed")["name"] == "done"
+    with pytest.raises(crmkit.InvalidTransitionError, match="transition 'done' requires a reason"):
+        m.check_manual("b", "c")
+    with pytest.raises(crmkit.InvalidTransitionError, match="from 'a' to 'c': no such transition"):
+        m.check_manual("a", "c")
+    with pytest.raises(crmkit.NotFoundError):
+        m.check_manual("a", "z")
+
+
+def test_evaluate_one_row_and_columns():
+    m = crmkit.Machine(SMALL, small_facts())
+    assert m.evaluate("a", 0, {"x": 12}) == [{"from": "a", "to": "b", "transition": "up"}]
+    assert m.evaluate("a", 0, {"x": 12, "ok": True}) == [
+        {"from": "a", "to": "b", "transition": "up"},
+        {"from": "b", "to": "c", "transition": "flag"},
+    ]
+    assert m.evaluate("a", 0, {}) == []
+    assert m.evaluate("a", 0, {"x": None}) == []
+    frame = pd.DataFrame({"x": [12, 1, None, 20], "ok": [True, True, None, False]})
+    states, changes = m.evaluate_columns(["a", "a", "a", "b"], [0, 0, 0, 0], frame)
+    assert states.tolist() == ["c", "a", "a", "b"]
+    assert changes.to_dict("list") == {
+        "row": [0, 0],
+        "from": ["a", "b"],
+        "to": ["b", "c"],
+        "transition": ["up", "flag"],
+    }
+    # A dict of columns works too, and state indexes.
+    states, _ = m.evaluate_columns(np.array([0, 0]), [0, 0], {"x": np.array([10, 9]), "ok": [False, False]})
+    assert states.tolist() == ["b", "a"]
+    with pytest.raises(crmkit.NotFoundError, match="ok: no column for this fact"):
+        m.evaluate_columns(["a"], [0], pd.DataFrame({"x": [1]}))
+    with pytest.raises(crmkit.ValidationError, match=r"x: row 0: an integer fact needs a whole number"):
+        m.evaluate_columns(["a"], [0], pd.DataFrame({"x": [1.5], "ok": [True]}))
+
+
+def test_default_machines(facts):
+    assert crmkit.default_machine_names() == [
+        "customer_lifecycle",
+        "implementation",
+        "prospect",
+        "relationship_level",
+        "sales_pipeline",
+    ]
+    assert json.loads(crmkit.default_machine_json("prospect"))["name"] == "prospect"
+    with pytest.raises(crmkit.NotFoundError, match="no default machine 'nope'"):
+        crmkit.default_machine_json("nope")
+    life = crmkit.default_machine("customer_lifecycle", facts)
+    assert life.evaluate("dormancy", 30, {"days_since_last_purchase": 20}) == [
+        {"from": "dormancy", "to": "growth", "transition": "reactivated"}
+    ]
+    quick = crmkit.default_machine("customer_lifecycle", facts, parameters={"dormant_after_days": 90})
+    assert quick.evaluate("growth", 0, {"days_since_last_purchase": 100})[0]["to"] == "dormancy"
+    assert life.evaluate("growth", 0, {"days_since_last_purchase": 100}) == []
+    prospect = crmkit.default_machine("prospect", facts)
+    assert prospect.evaluate("captured", 0, {"consent_any": False, "interactions_365d": 5}) == []
+    assert prospect.evaluate("captured", 0, {"consent_any": True})[0]["to"] == "consented"
+    with pytest.raises(crmkit.InvalidTransitionError, match="'consent_given' is automatic only"):
+        prospect.check_manual("captured", "consented")
+    assert prospect.check_manual("opportunity", "nurtured", reason="budget frozen")["name"] == "lost"
+    pipeline = crmkit.default_machine("sales_pipeline", facts)
+    assert [s["probability"] for s in pipeline.states] == [0.1, 0.2, 0.5, 0.8, 1.0, 0.0]
+    assert pipeline.evaluate("proposal", 180, {}) == [{"from": "proposal", "to": "lost", "transition": "stale"}]
+
+
+def history_rows():
+    # Entity 1: p (day 0) -> a (day 10) -> b (day 15) -> a (day 40) -> c (day 50);
+    # entity 2: p, a, b all on day 5; entity 3: p on day 20.
+    day = lambda d: pd.Timestamp("2024-01-01") + pd.Timedelta(days=d)  # noqa: E731
+    return pd.DataFrame(
+        {
+            "entity": [3, 1, 2, 1, 2, 1, 1, 2, 1],
+            "from": [None, "a", None, None, "p", "p", "b", "a", "a"],
+            "to": ["p", "c", "p", "p", "a", "a", "a", "b", "b"],
+            "at": [day(20), day(50), day(5), day(0), day(5), day(10), day(40), day(5), day(15)],
+        }
+    )
+
+
+def test_history_frames():
+    h = crmkit.History(history_rows(), ["p", "a", "b", "c"])
+    assert h.entities.tolist() == [1, 2, 3]
+    assert h.stages_as_of("2024-01-13").to_dict("list") == {"entity": [1, 2, 3], "state": ["a", "b", None]}
+    times = h.stage_times("2024-03-01")  # day 60
+    one = times[times.entity == 1].set_index("state")
+    assert one.loc["a", "stints"] == 2
+    assert one.loc["a", "days"] == 15.0
+    assert one.loc["a", "last_exited"] == pd.Timestamp("2024-02-20", tz="UTC")
+    assert pd.isna(one.loc["c", "last_exited"])
+    assert bool(one.loc["c", "current"])
+    dist = h.distribution(["2024-01-13", "2024-01-06", "2024-02-15"])
+    assert dist.to_dict("list") == {"p": [0, 1, 1], "a": [1, 0, 1], "b": [1, 1, 1], "c": [0, 0, 0]}
+    counts = h.transition_counts("2024-01-01", "2024-01-21")
+    assert counts.to_dict("list") == {"from": [None, "p", "a"], "to": ["p", "a", "b"], "count": [2, 2, 2]}
+    funnel = h.funnel("2024-01-01", "2024-04-10").set_index(["from", "to"])
+    assert funnel.loc[("p", "a"), "entered"] == 3
+    assert funnel.loc[("p", "a"), "reached"] == 2
+    assert funnel.loc[("p", "a"), "rate"] == pytest.approx(2 / 3)
+    medians = h.median_durations("2024-03-01").set_index("state")["median_days"]
+    assert medians["p"] == 5.0 and medians["a"] == 5.0 and medians["b"] == 25.0
+    assert np.isnan(medians["c"])
+
+
+def test_history_refuses_unknown_states_and_broken_chains():
+    rows = history_rows()
+    rows.loc[0, "to"] = "zz"
+    with pytest.raises(crmkit.ValidationError, match=r"to: row 0: unknown state 'zz'"):
+        crmkit.History(rows, ["p", "a", "b", "c"])
+    rows = history_rows()
+    rows.loc[1, "from"] = "b"  # entity 1 is in a on day 50, not b
+    with pytest.raises(crmkit.ValidationError, match="row 1: entity 1 moves from 'b' but is in 'a'"):
+        crmkit.History(rows, ["p", "a", "b", "c"])
