@@ -175,6 +175,13 @@ std::vector<std::int32_t> state_indexes(const Machine& m, py::handle states) {
 
 }  // namespace
 
+const crmkit::Machine& machine_from_py(py::handle machine) {
+  if (!py::isinstance<PyMachine>(machine))
+    throw py::type_error("machine: expected a crmkit.Machine, got " +
+                         std::string(py::str(py::type::handle_of(machine).attr("__qualname__"))));
+  return machine.cast<const PyMachine&>().machine;
+}
+
 void bind_lifecycle(py::module_& m) {
   py::class_<PyMachine>(m, "Machine",
                         "A state machine defined in JSON (crmkit/lifecycle/machine.hpp, "

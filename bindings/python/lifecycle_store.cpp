@@ -3,6 +3,8 @@
 // "opportunity"; crmkit/store.py resolves external ids and records into those. Columns come back
 // as dicts of numpy arrays and lists, which crmkit/store.py turns into DataFrames.
 //
+// The Machine comes from the lifecycle binding (machine_from_py, lifecycle.cpp).
+//
 // Listeners: a Python callable is wrapped in a C++ TransitionListener that takes the GIL, calls
 // it with a dict, and turns a Python exception into a C++ one that the store records (see
 // Store::take_listener_errors); the commit is never undone. The wrapper drops its reference to the
@@ -15,22 +17,6 @@
 #include "crmkit/lifecycle/machine.hpp"
 
 namespace crmkit_py {
-
-// The object bound as crmkit.Machine (lifecycle.cpp's PyMachine, private to that file) is a
-// standard-layout struct whose first member is the crmkit::Machine, so a pointer to it is a
-// pointer to that Machine (pointer-interconvertible). This reads the held value through
-// pybind11's instance API after checking the Python type. If lifecycle.cpp exposes PyMachine (or
-// defines this function as `return obj.cast<const PyMachine&>().machine;`), this definition goes.
-const crmkit::Machine& machine_from_py(py::handle obj) {
-  py::object cls = py::module_::import("crmkit._core").attr("Machine");
-  if (!py::isinstance(obj, cls))
-    throw py::type_error("machine: expected a crmkit.Machine, got " +
-                         std::string(py::str(py::type::handle_of(obj).attr("__qualname__"))));
-  auto* inst = reinterpret_cast<py::detail::instance*>(obj.ptr());
-  void* value = inst->get_value_and_holder().value_ptr();
-  if (value == nullptr) throw py::type_error("machine: the crmkit.Machine is not initialised");
-  return *static_cast<const crmkit::Machine*>(value);
-}
 
 namespace {
 

@@ -110,9 +110,10 @@ class History:
             names,
         )
 
-    def _name(self, codes: np.ndarray) -> np.ndarray:
+    def _name(self, codes: np.ndarray) -> pd.Series:
+        """State names for state codes, None for -1 (an object column: None stays None)."""
         names = np.asarray(self.state_names + [None], dtype=object)
-        return names[np.where(codes < 0, len(self.state_names), codes)]
+        return pd.Series(names[np.where(codes < 0, len(self.state_names), codes)], dtype=object)
 
     @property
     def entities(self) -> np.ndarray:

@@ -691,8 +691,15 @@ void setup(Scratch& sc, const Program& prog, std::size_t cap) {
         break;
       case T::null: break;
     }
+    const bool always_present = n.op == Op::truthy || n.op == Op::not_ || n.op == Op::and_ ||
+                                n.op == Op::or_ || n.op == Op::cmp || n.op == Op::exists ||
+                                n.op == Op::missing || n.op == Op::in_list ||
+                                n.op == Op::in_texts || n.op == Op::in_numbers ||
+                                n.op == Op::substring || n.op == Op::quant;
     if (n.op == Op::constant) {
       c.pp = n.present ? sc.ones.data() : sc.zeros.data();
+    } else if (always_present) {
+      c.pp = sc.ones.data();  // never written: these nodes always have a value
     } else {
       c.p.assign(cap, 1);
       c.pp = c.p.data();
@@ -713,21 +720,50 @@ inline std::uint8_t compare(Cmp kind, const A& x, const B& y) {
   return 0;
 }
 
+// out[r] = x[r] OP y[r] and both present. `yc`: y is a present constant (read once); a null
+// present pointer means every cell is present. Each case is one loop the compiler vectorises.
+template <typename V, typename F>
+void cmp_loop(F op, const V* x, const V* y, bool yc, const std::uint8_t* px,
+              const std::uint8_t* py, std::uint8_t* out, std::size_t n) {
+  if (yc) {
+    const V c = y[0];
+    if (px) {
+      for (std::size_t r = 0; r < n; ++r) out[r] = static_cast<std::uint8_t>(op(x[r], c) & px[r]);
+    } else {
+      for (std::size_t r = 0; r < n; ++r) out[r] = static_cast<std::uint8_t>(op(x[r], c));
+    }
+  } else if (px && py) {
+    for (std::size_t r = 0; r < n; ++r)
+      out[r] = static_cast<std::uint8_t>(op(x[r], y[r]) & px[r] & py[r]);
+  } else if (px || py) {
+    const std::uint8_t* p = px ? px : py;
+    for (std::size_t r = 0; r < n; ++r) out[r] = static_cast<std::uint8_t>(op(x[r], y[r]) & p[r]);
+  } else {
+    for (std::size_t r = 0; r < n; ++r) out[r] = static_cast<std::uint8_t>(op(x[r], y[r]));
+  }
+}
+
 template <typename V>
-void cmp_kernel(Cmp kind, const V* x, const V* y, const std::uint8_t* px, const std::uint8_t* py,
-                std::uint8_t* out, std::size_t n) {
+void cmp_kernel(Cmp kind, const V* x, const V* y, bool yc, const std::uint8_t* px,
+                const std::uint8_t* py, std::uint8_t* out, std::size_t n) {
   switch (kind) {
-#define CRMKIT_CMP(K, EXPR)                                                              \
-  case Cmp::K:                                                                           \
-    for (std::size_t r = 0; r < n; ++r) out[r] = static_cast<std::uint8_t>((EXPR) & px[r] & py[r]); \
-    break;
-    CRMKIT_CMP(eq, x[r] == y[r])
-    CRMKIT_CMP(ne, x[r] != y[r])
-    CRMKIT_CMP(lt, x[r] < y[r])
-    CRMKIT_CMP(le, x[r] <= y[r])
-    CRMKIT_CMP(gt, x[r] > y[r])
-    CRMKIT_CMP(ge, x[r] >= y[r])
-#undef CRMKIT_CMP
+    case Cmp::eq: cmp_loop([](V a, V b) { return a == b; }, x, y, yc, px, py, out, n); break;
+    case Cmp::ne: cmp_loop([](V a, V b) { return a != b; }, x, y, yc, px, py, out, n); break;
+    case Cmp::lt: cmp_loop([](V a, V b) { return a < b; }, x, y, yc, px, py, out, n); break;
+    case Cmp::le: cmp_loop([](V a, V b) { return a <= b; }, x, y, yc, px, py, out, n); break;
+    case Cmp::gt: cmp_loop([](V a, V b) { return a > b; }, x, y, yc, px, py, out, n); break;
+    case Cmp::ge: cmp_loop([](V a, V b) { return a >= b; }, x, y, yc, px, py, out, n); break;
+  }
+}
+
+// x OP y == y MIRROR(OP) x
+Cmp mirror(Cmp kind) {
+  switch (kind) {
+    case Cmp::lt: return Cmp::gt;
+    case Cmp::le: return Cmp::ge;
+    case Cmp::gt: return Cmp::lt;
+    case Cmp::ge: return Cmp::le;
+    default: return kind;
   }
 }
 
@@ -798,32 +834,61 @@ void eval_node(const Program& prog, Scratch& sc, std::size_t k, const FactTable*
     }
     case Op::and_:
     case Op::or_: {
+      // Operands that are always present (comparisons, logic) skip their present flags.
       std::uint8_t* out = c.b.data();
+      const std::uint8_t* ones = sc.ones.data();
       const Col& x0 = arg(0);
-      for (std::size_t r = 0; r < n; ++r) out[r] = x0.bp[r] & x0.pp[r];
+      if (x0.pp == ones) {
+        for (std::size_t r = 0; r < n; ++r) out[r] = x0.bp[r];
+      } else {
+        for (std::size_t r = 0; r < n; ++r) out[r] = x0.bp[r] & x0.pp[r];
+      }
       for (std::size_t j = 1; j < node.args.size(); ++j) {
         const Col& x = arg(j);
+        const std::uint8_t* b = x.bp;
+        const std::uint8_t* p = x.pp;
         if (node.op == Op::and_) {
-          for (std::size_t r = 0; r < n; ++r) out[r] &= x.bp[r] & x.pp[r];
+          if (p == ones) {
+            for (std::size_t r = 0; r < n; ++r) out[r] &= b[r];
+          } else {
+            for (std::size_t r = 0; r < n; ++r) out[r] &= b[r] & p[r];
+          }
         } else {
-          for (std::size_t r = 0; r < n; ++r) out[r] |= x.bp[r] & x.pp[r];
+          if (p == ones) {
+            for (std::size_t r = 0; r < n; ++r) out[r] |= b[r];
+          } else {
+            for (std::size_t r = 0; r < n; ++r) out[r] |= b[r] & p[r];
+          }
         }
       }
       return;
     }
     case Op::cmp: {
-      const Col& x = arg(0);
-      const Col& y = arg(1);
-      const Cmp kind = static_cast<Cmp>(node.kind);
+      const Col* x = &arg(0);
+      const Col* y = &arg(1);
+      Cmp kind = static_cast<Cmp>(node.kind);
+      auto is_const = [&](std::size_t j) {
+        const Node& a = prog.nodes[static_cast<std::size_t>(node.args[j])];
+        return a.op == Op::constant && a.present;
+      };
+      bool yc = is_const(1);
+      if (!yc && is_const(0)) {  // constant first: swap to put it second
+        std::swap(x, y);
+        kind = mirror(kind);
+        yc = true;
+      }
+      const std::uint8_t* ones = sc.ones.data();
+      const std::uint8_t* px = x->pp == ones ? nullptr : x->pp;
+      const std::uint8_t* py = y->pp == ones ? nullptr : y->pp;
       std::uint8_t* out = c.b.data();
       switch (node.operand) {
-        case T::number: cmp_kernel(kind, x.dp, y.dp, x.pp, y.pp, out, n); break;
+        case T::number: cmp_kernel(kind, x->dp, y->dp, yc, px, py, out, n); break;
         case T::integer:
-        case T::date: cmp_kernel(kind, x.ip, y.ip, x.pp, y.pp, out, n); break;
-        case T::boolean: cmp_kernel(kind, x.bp, y.bp, x.pp, y.pp, out, n); break;
+        case T::date: cmp_kernel(kind, x->ip, y->ip, yc, px, py, out, n); break;
+        case T::boolean: cmp_kernel(kind, x->bp, y->bp, yc, px, py, out, n); break;
         case T::text:
           for (std::size_t r = 0; r < n; ++r)
-            out[r] = (x.pp[r] & y.pp[r]) ? compare(kind, *x.sp[r], *y.sp[r]) : 0;
+            out[r] = (x->pp[r] & y->pp[r]) ? compare(kind, *x->sp[r], *y->sp[r]) : 0;
           break;
         default:
           for (std::size_t r = 0; r < n; ++r) out[r] = 0;
