@@ -59,6 +59,7 @@ from ._core import (
     LegalBasis,
     Membership,
     Money,
+    Opportunity,
     Purchase,
     PurchaseColumns,
     ReferralColumns,
@@ -79,6 +80,7 @@ from ._core import (
     jsonlogic_apply,
     normalize_email,
     normalize_phone,
+    probability_decimal,
     validate_customer,
     validate_event,
     validate_field_def,
@@ -177,6 +179,9 @@ __all__ = [
     "StoreSummary",
     "EraseReport",
     "Store",
+    # lifecycle engine and opportunities (docs/lifecycle-store.md)
+    "Opportunity",
+    "probability_decimal",
     # value engine
     "utils",
     "fitters",

@@ -668,6 +668,73 @@ class Store:
     def checkpoint(self) -> bool: ...
     def close(self) -> None: ...
     def is_closed(self) -> bool: ...
+    # ---- lifecycle engine and opportunities (docs/lifecycle-store.md) ----
+    def transition(
+        self,
+        machine: Machine,
+        customer: int | str | Customer | Opportunity,
+        to: str,
+        reason: str | None = None,
+        actor: str | None = None,
+        at: TimestampLike | None = None,
+        *,
+        source: str = "",
+    ) -> dict[str, Any]: ...
+    def state(self, machine: Machine, entity: int | str | Customer | Opportunity) -> dict[str, Any]: ...
+    def states(self, machine: Machine, kind: str = "customer") -> pd.DataFrame: ...
+    def history(
+        self, machine: Machine | str, entity: int | str | Customer | Opportunity | None = None
+    ) -> pd.DataFrame: ...
+    def apply_transitions(
+        self,
+        machine: Machine,
+        changes: list[dict[str, Any]],
+        *,
+        dry_run: bool = False,
+        actor: str = "",
+        source: str = "",
+    ) -> list[dict[str, Any]]: ...
+    def add_transition_listener(self, listener: Any) -> int: ...
+    def remove_transition_listener(self, id: int) -> bool: ...
+    def listener_errors(self) -> list[dict[str, Any]]: ...
+    def create_opportunity(
+        self,
+        customer: int | str | Customer | Opportunity,
+        name: str | None = None,
+        amount: DecimalLike | Money | None = None,
+        expected_close: DateLike | None = None,
+        owner: str = "",
+        pipeline: str = "sales_pipeline",
+        *,
+        actor: str = "",
+        source: str = "",
+    ) -> Opportunity: ...
+    def get_opportunity(self, id: int) -> Opportunity: ...
+    def list_opportunities(self, customer: int = 0) -> list[Opportunity]: ...
+    def update_opportunity(
+        self, opportunity: Opportunity, *, actor: str = "", source: str = ""
+    ) -> Opportunity: ...
+    def opportunities(self, pipeline: str | None = None) -> pd.DataFrame: ...
+    def pipeline_value(
+        self,
+        machine: Machine,
+        by: str | Sequence[str] = ("stage", "owner", "close_month"),
+        include_terminal: bool = False,
+    ) -> pd.DataFrame: ...
+
+class Opportunity(_Struct):
+    id: int
+    customer: int
+    name: str
+    amount: Money
+    expected_close: Date
+    owner: str
+    pipeline: str
+    created_at: Timestamp
+    updated_at: Timestamp
+    def __init__(self, **fields: Any) -> None: ...
+
+def probability_decimal(probability: float) -> decimal.Decimal: ...
 
 # ---- value engine (summary.hpp, rfm.hpp, models.hpp) ----
 

@@ -3,6 +3,11 @@
 ``Store.import_purchases`` also takes a pandas DataFrame, and ``Store.purchases_frame`` returns the
 ledger's purchases as a DataFrame. Both only convert columns and call the core; every rule (amount
 signs, decimals per currency, idempotency) is checked in C++.
+
+The lifecycle engine (docs/lifecycle-store.md): ``Store.transition``, ``state``, ``states``,
+``history``, ``add_transition_listener``, opportunities and ``pipeline_value``. Entities are
+given by internal id (int), external id (str), a crmkit.Customer, or a crmkit.Opportunity; every
+check (allowed edge, manual, reason) is the core's.
 """
 
 from __future__ import annotations
@@ -18,6 +23,29 @@ from .errors import ValidationError
 
 __all__ = ["Store"]
 
+
+
+def _entity(store: Any, entity: Any) -> tuple[str, int]:
+    """(kind, id) of a customer id, an external id, a Customer or an Opportunity."""
+    if isinstance(entity, _core.Opportunity):
+        return "opportunity", int(entity.id)
+    if isinstance(entity, _core.Customer):
+        return "customer", int(entity.id)
+    if isinstance(entity, str):
+        return "customer", int(store.get_customer_by_external_id(entity).id)
+    if isinstance(entity, (bool, np.bool_)) or not isinstance(entity, numbers.Integral):
+        raise ValidationError(
+            f"entity: expected a customer id (int), an external id (str), a Customer or an "
+            f"Opportunity, got {type(entity).__name__}"
+        )
+    return "customer", int(entity)
+
+
+def _utc(micros: Any) -> Any:
+    import pandas as pd
+
+    at = pd.to_datetime(np.asarray(micros, dtype=np.int64), unit="us", utc=True)
+    return at.as_unit("ns") if hasattr(at, "as_unit") else at
 
 
 def _is_missing(value: Any) -> bool:
@@ -160,3 +188,226 @@ class Store(_core.Store):
                 "currency": pd.Series([cols.currency.code] * len(cols), dtype=object),
             }
         )
+
+    # ---- the lifecycle engine (crmkit/store/store.hpp, the engine block) ----
+
+    def transition(
+        self,
+        machine: Any,
+        customer: Any,
+        to: str,
+        reason: str | None = None,
+        actor: str | None = None,
+        at: Any = None,
+        *,
+        source: str = "",
+    ) -> dict[str, Any]:
+        """Moves a customer (or an opportunity) to state ``to`` of ``machine`` by hand.
+
+        ``customer`` is an internal id, an external id, a Customer or an Opportunity. The move is
+        checked by the machine (an allowed edge, manual allowed, a reason when required); a
+        refused move raises InvalidTransitionError and changes nothing. ``actor`` is who decided
+        (also the audit entry's actor; default the store's), ``at`` when it took effect (default
+        now). Returns the history row as a dict (id, machine, entity_kind, entity_id, from, to,
+        at, rule, actor, reason, recorded_at). Listeners are called before it returns.
+        """
+        kind, ident = _entity(self, customer)
+        return self._transition(
+            machine, kind, ident, to, reason or "", actor or "", at, source=source
+        )
+
+    def state(self, machine: Any, entity: Any) -> dict[str, Any]:
+        """The entity's current state: {"state", "since" (UTC datetime), "recorded"}.
+
+        ``recorded`` is False for an entity that never moved: it is in the machine's initial
+        state since its creation.
+        """
+        kind, ident = _entity(self, entity)
+        return self._state(machine, kind, ident)
+
+    def states(self, machine: Any, kind: str = "customer") -> Any:
+        """Every entity's current state in ``machine`` as a DataFrame, ascending by id.
+
+        Customers (every one, deleted and erased included): columns customer_id, external_id,
+        state, since (datetime64[ns, UTC]), recorded. Opportunities of the pipeline
+        (kind="opportunity"): opportunity_id, customer_id, external_id, state, since, recorded.
+        """
+        import pandas as pd
+
+        cols = self._states(machine, kind)
+        ids = np.asarray(cols["entity_id"], dtype=np.int64)
+        frame: dict[str, Any] = {}
+        if kind == "opportunity":
+            opp = self._opportunity_columns(machine.name)
+            by_id = dict(zip(opp["id"].tolist(), opp["customer_id"].tolist()))
+            customer_ids = np.array([by_id.get(int(i), 0) for i in ids], dtype=np.int64)
+            frame["opportunity_id"] = ids
+        else:
+            customer_ids = ids
+        frame["customer_id"] = customer_ids
+        frame["external_id"] = pd.Series(
+            _core.external_ids_of(self.customer_keys(), customer_ids), dtype=object
+        )
+        frame["state"] = pd.Series(cols["state"], dtype=object)
+        frame["since"] = _utc(cols["since_micros"])
+        frame["recorded"] = np.asarray(cols["recorded"], dtype=bool)
+        return pd.DataFrame(frame)
+
+    def history(self, machine: Any, entity: Any = None) -> Any:
+        """The transition history of ``machine`` (a Machine or its name) as a DataFrame.
+
+        All entities, or one (``entity`` as in ``transition``), in history order. Columns: id,
+        entity_kind, entity_id, customer_id (the customer, or the opportunity's customer),
+        external_id, from, to, at, rule (the automatic rule's name, "" for a manual move), actor,
+        reason, recorded_at (times datetime64[ns, UTC]).
+        """
+        import pandas as pd
+
+        name = machine if isinstance(machine, str) else machine.name
+        if entity is None:
+            cols = self._history(name)
+        else:
+            kind, ident = _entity(self, entity)
+            cols = self._history(name, kind, ident)
+        entity_ids = np.asarray(cols["entity_id"], dtype=np.int64)
+        kinds = cols["entity_kind"]
+        opp_customer: dict[int, int] = {}
+        if "opportunity" in kinds:
+            opp = self._opportunity_columns()
+            opp_customer = dict(zip(opp["id"].tolist(), opp["customer_id"].tolist()))
+        customer_ids = np.array(
+            [
+                opp_customer.get(int(i), 0) if k == "opportunity" else int(i)
+                for k, i in zip(kinds, entity_ids)
+            ],
+            dtype=np.int64,
+        )
+        return pd.DataFrame(
+            {
+                "id": np.asarray(cols["id"], dtype=np.int64),
+                "entity_kind": pd.Series(kinds, dtype=object),
+                "entity_id": entity_ids,
+                "customer_id": customer_ids,
+                "external_id": pd.Series(
+                    _core.external_ids_of(self.customer_keys(), customer_ids), dtype=object
+                ),
+                "from": pd.Series(cols["from"], dtype=object),
+                "to": pd.Series(cols["to"], dtype=object),
+                "at": _utc(cols["at_micros"]),
+                "rule": pd.Series(cols["rule"], dtype=object),
+                "actor": pd.Series(cols["actor"], dtype=object),
+                "reason": pd.Series(cols["reason"], dtype=object),
+                "recorded_at": _utc(cols["recorded_at_micros"]),
+            }
+        )
+
+    # ---- opportunities ----
+
+    def create_opportunity(  # type: ignore[override]
+        self,
+        customer: Any,
+        name: str | None = None,
+        amount: Any = None,
+        expected_close: Any = None,
+        owner: str = "",
+        pipeline: str = "sales_pipeline",
+        *,
+        actor: str = "",
+        source: str = "",
+    ) -> _core.Opportunity:
+        """Creates an opportunity and returns it as stored.
+
+        Either ``create_opportunity(crmkit.Opportunity(...))`` or
+        ``create_opportunity(customer, name, amount, expected_close, owner, pipeline)`` with the
+        customer as an id, external id or Customer, the amount a str or decimal.Decimal in the
+        store's currency (or a Money) and the close date a datetime.date or "YYYY-MM-DD".
+        """
+        if isinstance(customer, _core.Opportunity):
+            return super().create_opportunity(customer, actor=actor, source=source)
+        kind, ident = _entity(self, customer)
+        if kind != "customer":
+            raise ValidationError("opportunity.customer: must be a customer")
+        opp = _core.Opportunity()
+        opp.customer = ident
+        opp.name = name if name is not None else ""
+        opp.amount = amount if isinstance(amount, _core.Money) else _core.Money(amount, self.currency)
+        opp.expected_close = expected_close
+        opp.owner = owner
+        opp.pipeline = pipeline
+        return super().create_opportunity(opp, actor=actor, source=source)
+
+    def opportunities(self, pipeline: str | None = None) -> Any:
+        """Every opportunity (or one pipeline's) as a DataFrame, ascending by id.
+
+        Columns: opportunity_id, customer_id, external_id, name, amount (decimal.Decimal, exact),
+        expected_close (datetime.date), owner, pipeline, created_at (datetime64[ns, UTC]).
+        """
+        import datetime
+
+        import pandas as pd
+
+        cols = self._opportunity_columns(pipeline or "")
+        digits = cols["currency"].minor_units
+        epoch = datetime.date(1970, 1, 1)
+        customer_ids = np.asarray(cols["customer_id"], dtype=np.int64)
+        return pd.DataFrame(
+            {
+                "opportunity_id": np.asarray(cols["id"], dtype=np.int64),
+                "customer_id": customer_ids,
+                "external_id": pd.Series(
+                    _core.external_ids_of(self.customer_keys(), customer_ids), dtype=object
+                ),
+                "name": pd.Series(cols["name"], dtype=object),
+                "amount": pd.Series(
+                    [decimal.Decimal(int(v)).scaleb(-digits) for v in cols["amount_minor"]],
+                    dtype=object,
+                ),
+                "expected_close": pd.Series(
+                    [epoch + datetime.timedelta(days=int(d)) for d in cols["expected_close_days"]],
+                    dtype=object,
+                ),
+                "owner": pd.Series(cols["owner"], dtype=object),
+                "pipeline": pd.Series(cols["pipeline"], dtype=object),
+                "created_at": _utc(cols["created_at_micros"]),
+            }
+        )
+
+    def pipeline_value(
+        self,
+        machine: Any,
+        by: Any = ("stage", "owner", "close_month"),
+        include_terminal: bool = False,
+    ) -> Any:
+        """The weighted value of a pipeline's open opportunities as a DataFrame.
+
+        One row per group of ``by`` (any of "stage", "owner", "close_month"), ordered by stage
+        (the machine's order), owner, close month. Columns: the group keys, count, amount,
+        weighted (amount x stage probability summed exactly, rounded half to even to the
+        currency's minor unit), weighted_exact (unrounded), all amounts decimal.Decimal, and
+        currency. Terminal stages (won, lost) only with include_terminal=True.
+        """
+        import pandas as pd
+
+        keys = (by,) if isinstance(by, str) else tuple(by)
+        unknown = [k for k in keys if k not in ("stage", "owner", "close_month")]
+        if unknown:
+            raise ValidationError(
+                f"by: unknown group key {unknown[0]!r} (expected stage, owner or close_month)"
+            )
+        cols = self._pipeline_value(
+            machine,
+            by_stage="stage" in keys,
+            by_owner="owner" in keys,
+            by_close_month="close_month" in keys,
+            include_terminal=include_terminal,
+        )
+        frame: dict[str, Any] = {}
+        for k in ("stage", "owner", "close_month"):
+            if k in keys:
+                frame[k] = pd.Series(cols[k], dtype=object)
+        frame["count"] = np.asarray(cols["count"], dtype=np.int64)
+        frame["amount"] = pd.Series(cols["amount"], dtype=object)
+        frame["weighted"] = pd.Series(cols["weighted"], dtype=object)
+        frame["weighted_exact"] = pd.Series(cols["weighted_exact"], dtype=object)
+        frame["currency"] = pd.Series([cols["currency"].code] * len(cols["count"]), dtype=object)
+        return pd.DataFrame(frame)

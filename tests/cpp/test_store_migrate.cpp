@@ -1,7 +1,9 @@
-// Schema migration: a store file written by the release before schema v2
-// (tests/data/store_v1.crmkit, made by tests/fixtures/make_store_fixture.cpp) opens with this
-// library, migrates to the current version in place, and keeps everything: customers, events and
-// amounts, the audit log, the suppression of the erased customer; JSON Lines export still works.
+// Schema migration: store files written by the releases of schema v1 and v2
+// (tests/data/store_v1.crmkit and store_v2.crmkit, made by tests/fixtures/make_store_fixture.cpp)
+// open with this library, migrate to the current version in place, and keep everything:
+// customers, events and amounts, the audit log, the suppression of the erased customer; JSON
+// Lines export still works, and the v3 tables (opportunities, lifecycle states and history) are
+// there and empty.
 #include <catch2/catch.hpp>
 
 #include <sqlite3.h>
@@ -19,10 +21,10 @@ using namespace crmkit::test;
 
 namespace {
 
-// A copy of the fixture in `tmp` (the committed file is never opened in place).
-std::string fixture_copy(const TempDir& tmp) {
-  const std::string path = tmp.file("store_v1.crmkit");
-  std::filesystem::copy_file(std::string(CRMKIT_TEST_DATA_DIR) + "/store_v1.crmkit", path);
+// A copy of a fixture in `tmp` (the committed file is never opened in place).
+std::string fixture_copy(const TempDir& tmp, const std::string& name = "store_v1.crmkit") {
+  const std::string path = tmp.file(name);
+  std::filesystem::copy_file(std::string(CRMKIT_TEST_DATA_DIR) + "/" + name, path);
   return path;
 }
 
@@ -49,12 +51,22 @@ TEST_CASE("the fixture is a schema v1 store", "[store][migrate]") {
   CHECK(query_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'codes'") == 0);
 }
 
-TEST_CASE("a v1 store migrates to the current schema with nothing lost", "[store][migrate]") {
+TEST_CASE("the second fixture is a schema v2 store", "[store][migrate]") {
   TempDir tmp("migrate");
-  const std::string path = fixture_copy(tmp);
+  const std::string path = fixture_copy(tmp, "store_v2.crmkit");
+  CHECK(!std::filesystem::exists(std::string(CRMKIT_TEST_DATA_DIR) + "/store_v2.crmkit-wal"));
+  CHECK(query_int(path, "PRAGMA user_version") == 2);
+  CHECK(query_int(path, "SELECT count(*) FROM codes") == 27);
+  CHECK(query_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'transitions'") == 0);
+}
+
+TEMPLATE_TEST_CASE_SIG("a v1 or v2 store migrates to the current schema with nothing lost",
+                       "[store][migrate]", ((int V), V), 1, 2) {
+  TempDir tmp("migrate");
+  const std::string path = fixture_copy(tmp, "store_v" + std::to_string(V) + ".crmkit");
   Store s = Store::open(path);
-  REQUIRE(Store::current_schema_version() == 2);
-  CHECK(s.schema_version() == 2);
+  REQUIRE(Store::current_schema_version() == 3);
+  CHECK(s.schema_version() == 3);
   CHECK(s.currency().code() == "USD");
 
   // Customers.
@@ -142,15 +154,32 @@ TEST_CASE("a v1 store migrates to the current schema with nothing lost", "[store
   CHECK(dump(copy) == out.str());
   CHECK(copy.summary().net_revenue == m("282.30"));
   CHECK(copy.is_suppressed("C-003"));
+
+  // The v3 tables are there, empty but for what this test wrote.
+  CHECK(s.list_opportunities().empty());
+  CHECK(s.history("customer_lifecycle").size() == 0);
   s.close();
 
-  // The file itself is now v2, with the codes table.
-  CHECK(query_int(path, "PRAGMA user_version") == 2);
+  // The file itself is now v3, with the codes table (v2) and the entity kinds (v3).
+  CHECK(query_int(path, "PRAGMA user_version") == 3);
   CHECK(query_int(path, "SELECT count(*) FROM codes WHERE enumeration = 'event_type'") == 6);
   CHECK(query_int(path, "SELECT code FROM codes WHERE name = 'survey_response'") == 4);
+  CHECK(query_int(path, "SELECT count(*) FROM codes") == 29);
+  CHECK(query_int(path, "SELECT code FROM codes WHERE enumeration = 'entity_kind' AND "
+                        "name = 'opportunity'") == 1);
+  CHECK(query_int(path, "SELECT count(*) FROM sqlite_master WHERE name IN ('opportunities', "
+                        "'machine_states', 'transitions')") == 3);
   Store reopened = Store::open(path);
-  CHECK(reopened.schema_version() == 2);
+  CHECK(reopened.schema_version() == 3);
   CHECK(reopened.count_customers() == 5);
+  // The migrated store takes opportunities.
+  Opportunity o;
+  o.customer = 1;
+  o.name = "Renewal";
+  o.amount = m("100.00");
+  o.expected_close = Date(2025, 3, 31);
+  o.pipeline = "sales_pipeline";
+  CHECK(reopened.create_opportunity(o).id == 1);
 }
 
 TEST_CASE("a read-only open of a v1 store refuses to migrate and leaves it as it was",
@@ -160,7 +189,7 @@ TEST_CASE("a read-only open of a v1 store refuses to migrate and leaves it as it
   StoreOptions ro;
   ro.read_only = true;
   CHECK_ERROR(Store::open(path, ro), ErrorCode::storage,
-              "store: read-only store '" + path + "' needs a schema migration (version 1 to 2)");
+              "store: read-only store '" + path + "' needs a schema migration (version 1 to 3)");
   CHECK(query_int(path, "PRAGMA user_version") == 1);
 }
 

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "crmkit/analytics/analytics.hpp"
+#include "crmkit/analytics/pipeline.hpp"
 #include "crmkit/base/error.hpp"
 #include "crmkit/base/int128.hpp"
 #include "crmkit/base/money.hpp"
@@ -19,6 +20,7 @@
 #include "crmkit/lifecycle/machine.hpp"
 #include "crmkit/records/customer.hpp"
 #include "crmkit/records/event.hpp"
+#include "crmkit/records/opportunity.hpp"
 #include "crmkit/rules/facts.hpp"
 #include "crmkit/rules/rules.hpp"
 #include "crmkit/store/store.hpp"

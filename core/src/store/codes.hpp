@@ -1,6 +1,6 @@
 // Private: the integer codes the store writes for enums (events.type, customers.kind,
-// contact_index.kind), as named constants built from the enums' explicit values, and the
-// compile-time checks that keep them stable.
+// contact_index.kind, machine_states.entity_kind, transitions.entity_kind), as named constants
+// built from the enums' explicit values, and the compile-time checks that keep them stable.
 //
 // The codes are part of the file format: a value may be added, never renumbered or reused.
 // SQL binds these constants as parameters; no statement spells a code as a literal number.
@@ -14,6 +14,7 @@
 
 #include "crmkit/records/customer.hpp"
 #include "crmkit/records/event.hpp"
+#include "crmkit/records/opportunity.hpp"
 
 namespace crmkit {
 inline namespace v0 {
@@ -52,6 +53,7 @@ static_assert(at_code<EventType::event_participation, EventParticipation>);
 static_assert(kPurchase == 0 && kRefund == 1 && kInteraction == 2 && kReferral == 3 &&
               kSurveyResponse == 4 && kEventParticipation == 5);
 static_assert(kPerson == 0 && kOrganisation == 1);
+static_assert(code(EntityKind::customer) == 0 && code(EntityKind::opportunity) == 1);
 static_assert(code(ContactKind::email) == 0 && code(ContactKind::phone) == 1 &&
               code(ContactKind::im) == 2 && code(ContactKind::postal) == 3);
 static_assert(code(InteractionKind::call) == 0 && code(InteractionKind::other) == 9);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "crmkit/base/error.hpp"
+#include "crmkit/records/opportunity.hpp"
 #include "store/codes.hpp"
 
 namespace crmkit {
@@ -97,8 +98,10 @@ void add_codes(std::vector<CodeRow>& out, const char* enumeration, std::initiali
   for (E v : all) out.push_back({enumeration, codes::code(v), to_string(v)});
 }
 
-// Every enum the store writes as an integer (columns) or by name (event data), with its code.
-const std::vector<CodeRow>& library_codes() {
+// The codes schema v2 introduced (the codes table's first rows). Frozen: a code added later
+// goes into the list of the version that adds it (v3_codes), so that migrating an old file adds
+// exactly the rows it lacks.
+const std::vector<CodeRow>& v2_codes() {
   static const std::vector<CodeRow> rows = [] {
     std::vector<CodeRow> r;
     add_codes(r, "event_type",
@@ -120,6 +123,85 @@ const std::vector<CodeRow>& library_codes() {
   return rows;
 }
 
+// The codes schema v3 added: the entity kinds of lifecycle states and history.
+const std::vector<CodeRow>& v3_codes() {
+  static const std::vector<CodeRow> rows = [] {
+    std::vector<CodeRow> r;
+    add_codes(r, "entity_kind", {EntityKind::customer, EntityKind::opportunity});
+    return r;
+  }();
+  return rows;
+}
+
+// Every enum the store writes as an integer (columns) or by name (event data), with its code.
+const std::vector<CodeRow>& library_codes() {
+  static const std::vector<CodeRow> rows = [] {
+    std::vector<CodeRow> r = v2_codes();
+    r.insert(r.end(), v3_codes().begin(), v3_codes().end());
+    return r;
+  }();
+  return rows;
+}
+
+void insert_codes(sql::Db& db, const std::vector<CodeRow>& rows) {
+  auto ins = db.prepare("INSERT INTO codes(enumeration, code, name) VALUES(?, ?, ?)");
+  for (const auto& row : rows) {
+    ins.bind(1, std::string_view(row.enumeration))
+        .bind(2, row.code)
+        .bind(3, std::string_view(row.name))
+        .run();
+    ins.reset();
+  }
+}
+
+// Schema v3: opportunities, the current state of each entity per lifecycle machine, and the
+// history of transitions.
+//  - machine_states holds a row only for an entity that has made a transition in that machine;
+//    an entity without a row is in the machine's initial state since its created_at (so adding a
+//    machine, a customer or an opportunity back-fills nothing).
+//  - transitions is append-only (erasure blanks reason only). rule is the automatic rule's
+//    name ('' for a manual transition); actor who made it; at when it took effect; recorded_at
+//    when it was written.
+//  - entity_kind holds EntityKind codes (codes table, enumeration 'entity_kind'); entity_id a
+//    customers.id or opportunities.id (not a foreign key: one column refers to two tables).
+constexpr const char* kSchemaV3 = R"sql(
+CREATE TABLE opportunities(
+  id INTEGER PRIMARY KEY,
+  customer_id INTEGER NOT NULL REFERENCES customers(id),
+  name TEXT NOT NULL,
+  amount_minor INTEGER NOT NULL,
+  expected_close INTEGER NOT NULL,
+  owner TEXT NOT NULL,
+  pipeline TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX opportunities_customer ON opportunities(customer_id);
+CREATE INDEX opportunities_pipeline ON opportunities(pipeline, id);
+CREATE TABLE machine_states(
+  machine TEXT NOT NULL,
+  entity_kind INTEGER NOT NULL,
+  entity_id INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  since INTEGER NOT NULL,
+  PRIMARY KEY(machine, entity_kind, entity_id)
+) WITHOUT ROWID;
+CREATE TABLE transitions(
+  id INTEGER PRIMARY KEY,
+  machine TEXT NOT NULL,
+  entity_kind INTEGER NOT NULL,
+  entity_id INTEGER NOT NULL,
+  from_state TEXT NOT NULL,
+  to_state TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  rule TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  recorded_at INTEGER NOT NULL
+);
+CREATE INDEX transitions_entity ON transitions(machine, entity_kind, entity_id, id);
+)sql";
+
 // v0 -> v1: the tables, the format marker, the currency and a fresh suppression key.
 void step_create_v1(sql::Db& db, const std::string& currency) {
   db.exec(kSchemaV1);
@@ -140,21 +222,21 @@ void step_codes_v2(sql::Db& db, const std::string&) {
   db.exec(
       "CREATE TABLE codes(enumeration TEXT NOT NULL, code INTEGER NOT NULL, name TEXT NOT NULL, "
       "PRIMARY KEY(enumeration, code)) WITHOUT ROWID");
-  auto ins = db.prepare("INSERT INTO codes(enumeration, code, name) VALUES(?, ?, ?)");
-  for (const auto& row : library_codes()) {
-    ins.bind(1, std::string_view(row.enumeration))
-        .bind(2, row.code)
-        .bind(3, std::string_view(row.name))
-        .run();
-    ins.reset();
-  }
+  insert_codes(db, v2_codes());
+}
+
+// v2 -> v3: opportunities, machine_states, transitions and the entity_kind codes. No existing
+// row is rewritten.
+void step_lifecycle_v3(sql::Db& db, const std::string&) {
+  db.exec(kSchemaV3);
+  insert_codes(db, v3_codes());
 }
 
 using Step = std::function<void(sql::Db&, const std::string& currency)>;
 
 // steps()[i] takes a file from version i to i + 1.
 const std::vector<Step>& steps() {
-  static const std::vector<Step> list = {step_create_v1, step_codes_v2};
+  static const std::vector<Step> list = {step_create_v1, step_codes_v2, step_lifecycle_v3};
   return list;
 }
 

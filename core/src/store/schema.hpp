@@ -8,9 +8,11 @@
 //   v2  table codes: every integer code the store writes for an enum, with its name
 //       (see codes.hpp), so a file says what its numbers mean and a library whose enums
 //       disagree with a file refuses it instead of misreading it
+//   v3  tables opportunities, machine_states, transitions (lifecycle states and their history)
+//       and the entity_kind codes
 //
 // To change the schema: add a step at the end of the list in schema.cpp, raise kCurrentVersion,
-// and extend tests/cpp/test_store_migrate.cpp (which migrates tests/data/store_v1.crmkit).
+// and extend tests/cpp/test_store_migrate.cpp (which migrates tests/data/store_v1.crmkit and store_v2.crmkit).
 #pragma once
 
 #include <string>
@@ -21,7 +23,7 @@ namespace crmkit {
 inline namespace v0 {
 namespace schema {
 
-inline constexpr int kCurrentVersion = 2;
+inline constexpr int kCurrentVersion = 3;
 
 // The value of meta.format in every store.
 inline constexpr const char* kFormat = "crmkit";

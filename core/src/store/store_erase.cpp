@@ -120,6 +120,33 @@ EraseReport Store::erase_customer(CustomerId id, const WriteContext& ctx) {
       u.bind(1, id).run();
       report.audit_entries_scrubbed = static_cast<std::size_t>(db.changes());
     }
+    // Lifecycle (schema v3): the history of the customer and of its opportunities is kept
+    // (states, times and rule names are not personal), its free-text reasons are blanked; the
+    // customer's opportunities keep amount, dates, owner and stage, and their names (free text
+    // that may name the person) become "[erased]", in the rows and in their audit entries.
+    {
+      auto u = db.cached(
+          "UPDATE transitions SET reason = '' WHERE reason <> '' AND ((entity_kind = ?1 AND "
+          "entity_id = ?3) OR (entity_kind = ?2 AND entity_id IN (SELECT id FROM opportunities "
+          "WHERE customer_id = ?3)))");
+      u.bind(1, codes::code(EntityKind::customer))
+          .bind(2, codes::code(EntityKind::opportunity))
+          .bind(3, id)
+          .run();
+    }
+    {
+      auto u = db.cached(
+          "UPDATE audit SET old_value = '', new_value = '' WHERE entity = 'opportunity' AND "
+          "entity_id IN (SELECT id FROM opportunities WHERE customer_id = ?) AND "
+          "(old_value <> '' OR new_value <> '')");
+      u.bind(1, id).run();
+      report.audit_entries_scrubbed += static_cast<std::size_t>(db.changes());
+    }
+    {
+      auto u = db.cached(
+          "UPDATE opportunities SET name = '[erased]' WHERE customer_id = ? AND name <> '[erased]'");
+      u.bind(1, id).run();
+    }
     {
       auto ins = db.cached("INSERT OR IGNORE INTO suppression(hash, kind) VALUES(?, ?)");
       for (const auto& [hash, kind] : hashes) {

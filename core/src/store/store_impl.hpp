@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <iosfwd>
 #include <memory>
 #include <optional>
@@ -112,11 +113,39 @@ struct Store::Impl {
   bool hash_suppressed(sql::Db& db, const std::string& hash) const;
 
   void write_jsonl(sql::Db& db, std::ostream& out) const;
+
+  // ---- lifecycle and opportunities (store_lifecycle.cpp, store_opportunities.cpp) ----
+  // Transition listeners and their errors, guarded by listener_mu (never held during a write or
+  // while a listener runs).
+  struct ListenerSlot {
+    ListenerId id = 0;
+    std::shared_ptr<TransitionListener> fn;
+  };
+  std::mutex listener_mu;
+  std::vector<ListenerSlot> listeners;
+  ListenerId next_listener = 1;
+  std::deque<ListenerError> listener_errors;
+  // Calls every listener with each record (after the commit, no lock held).
+  void notify(const std::vector<TransitionRecord>& records);
+
+  Opportunity opportunity_from_row(sql::Stmt& s) const;   // columns of CRMKIT_OPPORTUNITY_COLS
+  std::optional<Opportunity> try_read_opportunity(sql::Db& db, OpportunityId id) const;
+  void insert_opportunity_row(sql::Db& db, const Opportunity& o, bool with_id);
+  // The customer of an opportunity being written must exist (Error{not_found}) and be neither
+  // soft-deleted nor erased (Error{conflict}).
+  void check_live_customer(sql::Db& db, CustomerId id) const;
+  // The JSON form of export and audit: {"id","customer","name","amount":{"amount","currency"},
+  // "expected_close","owner","pipeline","created_at","updated_at"}; the reader is strict and
+  // throws Error{invalid_argument} naming "opportunity.<key>".
+  static nlohmann::json opportunity_to_json(const Opportunity& o);
+  Opportunity opportunity_from_json(const nlohmann::json& j) const;
 };
 
 // Column lists shared by the SELECTs that feed customer_from_row / event_from_row.
 #define CRMKIT_CUSTOMER_COLS \
   "id, external_id, kind, name, data, deleted, erased, created_at, updated_at"
+#define CRMKIT_OPPORTUNITY_COLS \
+  "id, customer_id, name, amount_minor, expected_close, owner, pipeline, created_at, updated_at"
 #define CRMKIT_EVENT_COLS                                                                    \
   "id, customer_id, type, at, recorded_at, source, actor, idempotency_key, amount_minor, " \
   "ref_id, item_count, essential, order_id, category, data"

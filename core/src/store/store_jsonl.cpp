@@ -5,6 +5,12 @@
 //   {"field":{...}}        per declared field, in id order (to_json(FieldDef))
 //   {"customer":{...}}     per customer, in id order (to_json(Customer))
 //   {"event":{...}}        per event, in id order (to_json(Event))
+//   {"opportunity":{...}}  per opportunity, in id order (schema v3)
+//   {"state":{"entity_id":1,"entity_kind":"customer","machine":"..","since":"..","state":".."}}
+//                          per recorded lifecycle state, by (machine, entity kind, entity id)
+//   {"transition":{"actor":"..","at":"..","entity_id":1,"entity_kind":"customer","from":"..",
+//                  "id":1,"machine":"..","reason":"..","recorded_at":"..","rule":"..","to":".."}}
+//                          per history row, in id order
 //   {"audit":{...}}        per audit entry, in id order
 //   {"suppression":{"hash":"<hex>","kind":"email"}}   per hash, in hash order
 #include <cstdio>
@@ -16,6 +22,7 @@
 
 #include "crmkit/base/error.hpp"
 #include "crmkit/base/json.hpp"
+#include "store/codes.hpp"
 #include "store/store_impl.hpp"
 #include "store/write_scope.hpp"
 
@@ -65,6 +72,40 @@ void Store::Impl::write_jsonl(sql::Db& db, std::ostream& out) const {
   {
     auto s = db.cached("SELECT " CRMKIT_EVENT_COLS " FROM events ORDER BY id");
     while (s.step()) write_line(out, {{"event", to_json(event_from_row(s))}});
+  }
+  {
+    auto s = db.cached("SELECT " CRMKIT_OPPORTUNITY_COLS " FROM opportunities ORDER BY id");
+    while (s.step()) write_line(out, {{"opportunity", opportunity_to_json(opportunity_from_row(s))}});
+  }
+  {
+    auto s = db.cached(
+        "SELECT machine, entity_kind, entity_id, state, since FROM machine_states "
+        "ORDER BY machine, entity_kind, entity_id");
+    while (s.step())
+      write_line(out, {{"state",
+                        {{"machine", s.str(0)},
+                         {"entity_kind", to_string(static_cast<EntityKind>(s.i64(1)))},
+                         {"entity_id", s.i64(2)},
+                         {"state", s.str(3)},
+                         {"since", Timestamp(s.i64(4)).to_string()}}}});
+  }
+  {
+    auto s = db.cached(
+        "SELECT id, machine, entity_kind, entity_id, from_state, to_state, at, rule, actor, "
+        "reason, recorded_at FROM transitions ORDER BY id");
+    while (s.step())
+      write_line(out, {{"transition",
+                        {{"id", s.i64(0)},
+                         {"machine", s.str(1)},
+                         {"entity_kind", to_string(static_cast<EntityKind>(s.i64(2)))},
+                         {"entity_id", s.i64(3)},
+                         {"from", s.str(4)},
+                         {"to", s.str(5)},
+                         {"at", Timestamp(s.i64(6)).to_string()},
+                         {"rule", s.str(7)},
+                         {"actor", s.str(8)},
+                         {"reason", s.str(9)},
+                         {"recorded_at", Timestamp(s.i64(10)).to_string()}}}});
   }
   {
     auto s = db.cached(
@@ -134,11 +175,18 @@ void Store::import_jsonl(std::istream& in) {
     const auto customers = db.query_int("SELECT count(*) FROM customers");
     const auto events = db.query_int("SELECT count(*) FROM events");
     const auto fields = db.query_int("SELECT count(*) FROM fields");
-    if (customers + events + fields != 0)
+    const auto lifecycle = db.query_int(
+        "SELECT (SELECT count(*) FROM opportunities) + (SELECT count(*) FROM machine_states) + "
+        "(SELECT count(*) FROM transitions)");
+    if (customers + events + fields + lifecycle != 0)
       throw_error(ErrorCode::conflict, "store",
                   "import_jsonl needs an empty store (it has " + std::to_string(customers) +
                       " customers, " + std::to_string(events) + " events, " +
-                      std::to_string(fields) + " fields)");
+                      std::to_string(fields) + " fields" +
+                      (lifecycle != 0 ? ", " + std::to_string(lifecycle) +
+                                            " opportunities, lifecycle states and transitions"
+                                      : std::string()) +
+                      ")");
   }
   std::vector<FieldDef> fields;
   std::string key;
@@ -194,6 +242,47 @@ void Store::import_jsonl(std::istream& in) {
         if (e.id <= 0) throw_invalid("event.id", "must be positive");
         impl_->check_event(e);
         impl_->insert_event_row(db, e, true);
+      } else if (kind == "opportunity") {
+        Opportunity o = impl_->opportunity_from_json(v);
+        if (o.id <= 0) throw_invalid("opportunity.id", "must be positive");
+        Opportunity copy = o;
+        validate_opportunity(copy, impl_->currency);
+        if (!impl_->try_read_customer(db, o.customer))
+          throw_error(ErrorCode::not_found, "opportunity.customer",
+                      "no customer with id " + std::to_string(o.customer));
+        impl_->insert_opportunity_row(db, o, true);
+      } else if (kind == "state") {
+        if (v.size() != 5) throw_invalid("state", "expected 5 keys");
+        const EntityKind ek = parse_entity_kind(get_string(v, "entity_kind"), "state.entity_kind");
+        auto s = db.cached(
+            "INSERT INTO machine_states(machine, entity_kind, entity_id, state, since) "
+            "VALUES(?,?,?,?,?)");
+        s.bind(1, get_string(v, "machine"))
+            .bind(2, codes::code(ek))
+            .bind(3, get_int(v, "entity_id"))
+            .bind(4, get_string(v, "state"))
+            .bind(5, Timestamp::parse(get_string(v, "since"), "state.since").micros())
+            .run();
+      } else if (kind == "transition") {
+        if (v.size() != 11) throw_invalid("transition", "expected 11 keys");
+        const EntityKind ek =
+            parse_entity_kind(get_string(v, "entity_kind"), "transition.entity_kind");
+        auto s = db.cached(
+            "INSERT INTO transitions(id, machine, entity_kind, entity_id, from_state, to_state, "
+            "at, rule, actor, reason, recorded_at) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+        s.bind(1, get_int(v, "id"))
+            .bind(2, get_string(v, "machine"))
+            .bind(3, codes::code(ek))
+            .bind(4, get_int(v, "entity_id"))
+            .bind(5, get_string(v, "from"))
+            .bind(6, get_string(v, "to"))
+            .bind(7, Timestamp::parse(get_string(v, "at"), "transition.at").micros())
+            .bind(8, get_string(v, "rule"))
+            .bind(9, get_string(v, "actor"))
+            .bind(10, get_string(v, "reason"))
+            .bind(11, Timestamp::parse(get_string(v, "recorded_at"), "transition.recorded_at")
+                          .micros())
+            .run();
       } else if (kind == "audit") {
         AuditEntry a;
         a.id = get_int(v, "id");

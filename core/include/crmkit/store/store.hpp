@@ -1,7 +1,8 @@
 // crmkit/store/store.hpp: the embedded store. Open a store here; start here.
 //
 // A Store is one SQLite database file (or ":memory:") holding customers, the append-only event
-// ledger, the custom-field schema, an audit log and the suppression list of erased customers.
+// ledger, the custom-field schema, an audit log, the suppression list of erased customers,
+// opportunities, and every entity's lifecycle states with their transition history.
 //
 // Guarantees:
 //  - Every write is one transaction (BEGIN IMMEDIATE). A call that throws has changed nothing;
@@ -17,6 +18,8 @@
 //    (amounts, times, categories) so aggregates are unchanged, and stores keyed one-way hashes
 //    (HMAC-SHA-256 with a per-store random key) of its external id, e-mails and phones, so that
 //    re-creating the same person throws Error{suppressed} instead of silently succeeding.
+//    Lifecycle history of the customer and its opportunities is kept with its reasons blanked;
+//    its opportunities keep amounts, dates and stages and their names become "[erased]".
 //
 // Stored codes: enums are stored as the explicit integer values of their declarations
 // (EventType, CustomerKind, ContactKind; InteractionKind and ContactPurpose by name). The values
@@ -31,6 +34,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <optional>
@@ -41,6 +45,7 @@
 
 #include "crmkit/records/customer.hpp"
 #include "crmkit/records/event.hpp"
+#include "crmkit/records/opportunity.hpp"
 #include "crmkit/base/money.hpp"
 #include "crmkit/base/time.hpp"
 
@@ -175,6 +180,127 @@ struct EraseReport {
   std::size_t suppression_hashes = 0;
   bool wal_truncated = false;        // false if a reader kept the WAL from being truncated
 };
+
+
+// ==== lifecycle states, transitions, listeners and opportunities: types (engine block) ====
+//
+// States. Every customer and every opportunity has, per lifecycle machine (by machine name), a
+// current state and the time it was entered ("since"). An entity that has never made a
+// transition in a machine is in that machine's initial state since its own created_at: nothing
+// is written when a machine, a customer or an opportunity is added, and nothing needs
+// back-filling. The first transition writes the state row. An opportunity is tracked by its
+// pipeline machine only (Opportunity::pipeline).
+//
+// History. Every transition is one history row (machine, entity, from, to, at, rule or actor,
+// reason, recorded_at), written in the same transaction as the new state and its audit entry
+// (entity "customer" or "opportunity", action "transition", field the machine name, old and new
+// value the states as JSON strings). History is append-only; within one machine and entity its
+// rows are in time order (a transition may not take effect before the current state's since).
+// erase_customer keeps the history of the customer and of its opportunities (states and rule
+// names are not personal data) and blanks their reasons (free text that may be).
+
+class Machine;  // crmkit/lifecycle/machine.hpp
+
+// A manual transition's request.
+struct TransitionRequest {
+  std::string reason;              // why (required when the machine's transition says so)
+  std::string actor;               // who decided; empty: the write's actor (WriteContext)
+  std::optional<Timestamp> at;     // when it took effect; empty: the time of the write
+};
+
+// One change computed by automatic evaluation, for apply_transitions.
+struct PlannedTransition {
+  EntityRef entity;
+  std::string from;                // the state the entity must be in when the batch is applied
+  std::string to;
+  std::string rule;                // the name of the automatic transition (rule) that fired
+  Timestamp at;                    // when it took effect (the evaluation's as-of time)
+};
+
+// One row of transition history, as written (or, in a dry run, as it would be written).
+struct TransitionRecord {
+  std::int64_t id = 0;             // history row id, ascending in commit order; 0 in a dry run
+  std::string machine;
+  EntityRef entity;
+  std::string from;
+  std::string to;
+  Timestamp at;
+  std::string rule;                // the automatic rule's name; empty for a manual transition
+  std::string actor;               // who made it (the request's actor, else the write's actor)
+  std::string reason;              // empty when none was given (and after erasure)
+  Timestamp recorded_at;           // when it was written
+
+  friend bool operator==(const TransitionRecord&, const TransitionRecord&) = default;
+};
+
+// An entity's current state in one machine.
+struct EntityState {
+  std::string state;
+  Timestamp since;
+  bool recorded = false;           // false: never transitioned (initial state since created_at)
+};
+
+// Every entity's current state in one machine, as columns of equal length, ascending by id.
+struct StateColumns {
+  std::string machine;
+  EntityKind kind = EntityKind::customer;
+  std::vector<std::int64_t> entity_id;       // ascending
+  std::vector<std::string> state;
+  std::vector<std::int64_t> since_micros;    // Timestamp::micros()
+  std::vector<std::uint8_t> recorded;        // 1 if the entity has made a transition, else 0
+
+  std::size_t size() const noexcept { return entity_id.size(); }
+};
+
+// Transition history of one machine as columns of equal length, in history-id order.
+struct TransitionColumns {
+  std::string machine;
+  std::vector<std::int64_t> id;
+  std::vector<EntityKind> entity_kind;
+  std::vector<std::int64_t> entity_id;
+  std::vector<std::string> from;
+  std::vector<std::string> to;
+  std::vector<std::int64_t> at_micros;
+  std::vector<std::string> rule;
+  std::vector<std::string> actor;
+  std::vector<std::string> reason;
+  std::vector<std::int64_t> recorded_at_micros;
+
+  std::size_t size() const noexcept { return id.size(); }
+};
+
+// Every opportunity (or those of one pipeline) as columns of equal length, ascending by id.
+struct OpportunityColumns {
+  Currency currency;                          // the store's; amounts are its minor units
+  std::vector<OpportunityId> id;
+  std::vector<CustomerId> customer_id;
+  std::vector<std::string> name;
+  std::vector<std::int64_t> amount_minor;
+  std::vector<std::int64_t> expected_close_days;  // Date::days_since_epoch()
+  std::vector<std::string> owner;
+  std::vector<std::string> pipeline;
+  std::vector<std::int64_t> created_at_micros;
+
+  std::size_t size() const noexcept { return id.size(); }
+};
+
+// Listeners. A TransitionListener is called once per committed transition, after the commit,
+// on the thread that made the write, with the store's write lock released (a listener may read
+// and write the store; its own transitions are delivered to it in turn). The transitions of one
+// call are delivered in history order, to each listener in registration order. Nothing is called
+// for a write that rolled back or for a dry run. An exception thrown by a listener does not undo
+// the commit, does not reach the caller of the write and does not stop the other listeners: it
+// is recorded as a ListenerError, which take_listener_errors() returns. Calls made by different
+// threads' writes may interleave.
+using TransitionListener = std::function<void(const TransitionRecord&)>;
+using ListenerId = std::uint64_t;
+
+struct ListenerError {
+  ListenerId listener = 0;
+  std::int64_t transition_id = 0;  // the history row being delivered
+  std::string message;             // what() of the exception ("unknown exception" otherwise)
+};
+// ==== end of the engine block (types) ====
 
 class Store {
  public:
@@ -314,8 +440,9 @@ class Store {
                      std::string_view phone = {}) const;
 
   // ---- whole-store export and import ----
-  // Writes the whole store as JSON Lines: a header line, then fields, customers, events, audit
-  // entries and suppression hashes, each in id order. The output is deterministic: exporting,
+  // Writes the whole store as JSON Lines: a header line, then fields, customers, events,
+  // opportunities, recorded lifecycle states, transition history, audit entries and suppression
+  // hashes, each in id (states: key) order. The output is deterministic: exporting,
   // importing into an empty store and exporting again gives identical bytes.
   // Throws Error{storage} if the file cannot be written (nothing is left at `path` then).
   void export_jsonl(const std::string& path) const;
@@ -327,6 +454,89 @@ class Store {
   // Error{invalid_argument} (naming the line) for a damaged file, Error{storage} on I/O failure.
   void import_jsonl(const std::string& path);
   void import_jsonl(std::istream& in);
+
+
+  // ==== lifecycle states, transitions, listeners and opportunities (engine block) ====
+  // See the block comment above TransitionRequest for how states and history are kept. Every
+  // method here is thread-safe like the rest of the Store (writes serialised, reads on the
+  // reader pool); the Machine is only read.
+
+  // ---- opportunities ----
+  // Validates (validate_opportunity) and stores a new opportunity, audited (entity
+  // "opportunity", action "create"); returns it as stored (id, created_at, updated_at). It starts
+  // in its pipeline's initial state. Throws Error{invalid_argument} for invalid data,
+  // Error{not_found} for an unknown customer, Error{conflict} for a soft-deleted or erased one.
+  Opportunity create_opportunity(const Opportunity& opportunity, const WriteContext& ctx = {});
+  // Throws Error{not_found}.
+  Opportunity get_opportunity(OpportunityId id) const;
+  // Opportunities in id order: all (customer = 0) or one customer's.
+  std::vector<Opportunity> list_opportunities(CustomerId customer = 0) const;
+  // Replaces name, amount, expected_close and owner of the stored opportunity (matched by
+  // opportunity.id), auditing each changed field (action "update"); returns it as stored.
+  // customer and pipeline cannot change (Error{invalid_argument}). Throws as
+  // create_opportunity, plus Error{not_found} for an unknown id.
+  Opportunity update_opportunity(const Opportunity& opportunity, const WriteContext& ctx = {});
+  // All opportunities, or (pipeline not empty) those of one pipeline, as columns.
+  OpportunityColumns opportunity_columns(std::string_view pipeline = {}) const;
+
+  // ---- states and history ----
+  // The entity's current state in `machine`. Throws Error{not_found} for an unknown entity,
+  // Error{invalid_argument} for an opportunity whose pipeline is not machine.name().
+  EntityState state(const Machine& machine, EntityRef entity) const;
+  // The current state of every entity of `kind` in `machine`, read in one transaction: for
+  // customers every customer (soft-deleted and erased ones included; the same rows as
+  // customer_keys()), for opportunities those whose pipeline is machine.name().
+  StateColumns states(const Machine& machine, EntityKind kind = EntityKind::customer) const;
+  // The history of the machine named `machine`, in history-id order: all entities, or only
+  // `entity`. Unknown names and entities give empty columns.
+  TransitionColumns history(std::string_view machine,
+                         std::optional<EntityRef> entity = std::nullopt) const;
+
+  // ---- transitions ----
+  // A manual transition of `entity` to `to`, checked by machine.check_manual(current, to,
+  // reason) (an allowed edge, manual allowed, a reason when required); the new state, its history
+  // row and its audit entry are written in one transaction, then listeners are called.
+  // Returns the history row. request.at must not be before the current state's since (for a
+  // recorded state) nor after the write time.
+  // Throws Error{invalid_transition} (from check_manual) with nothing changed,
+  // Error{not_found} for an unknown entity, Error{conflict} for a soft-deleted or erased customer
+  // (or an opportunity of one), Error{invalid_argument} for a bad `at`, a reason over 4096 bytes
+  // or an opportunity of another pipeline.
+  TransitionRecord transition(const Machine& machine, EntityRef entity, std::string_view to,
+                              const TransitionRequest& request = {},
+                              const WriteContext& ctx = {});
+  // The write half of automatic evaluation: applies `changes` in order in one transaction (each
+  // a state, a history row with its rule name and the write's actor, and an audit entry), then
+  // calls the listeners with each committed transition in order. Several changes of one entity
+  // chain (the second's from is the first's to). Refuses the whole batch, with nothing changed:
+  // Error{conflict} "changes[3].from: customer 7 is in 'growth', not 'introduction'" if an
+  // entity's current state is not the expected `from`; Error{invalid_transition} if the machine
+  // has no transition named `rule` (any transition, when `rule` is empty) from `from` to `to`;
+  // Error{not_found} for an unknown entity or target state;
+  // Error{invalid_argument} for an `at` before the current state's since or after the write
+  // time, or an opportunity of another pipeline. Soft-deleted and erased customers are accepted
+  // (the caller chooses whom to evaluate). Returns the history rows written.
+  std::vector<TransitionRecord> apply_transitions(const Machine& machine,
+                                                  std::span<const PlannedTransition> changes,
+                                                  const WriteContext& ctx = {});
+  // The dry run of apply_transitions: the same checks and the same errors, on a snapshot, and
+  // the rows that would be written (id 0, recorded_at the time of the check); writes nothing and
+  // calls no listener.
+  std::vector<TransitionRecord> check_transitions(const Machine& machine,
+                                                  std::span<const PlannedTransition> changes,
+                                                  const WriteContext& ctx = {}) const;
+
+  // ---- listeners ----
+  // Registers a listener (see TransitionListener) and returns its id (1, 2, ...). Thread-safe;
+  // a listener added during a delivery receives the next write's transitions.
+  ListenerId add_transition_listener(TransitionListener listener);
+  // Removes a listener; false if there is none with that id. A delivery already under way may
+  // still call it once.
+  bool remove_transition_listener(ListenerId id);
+  // The listener errors recorded since the last call (oldest first; at most the last 1000 are
+  // kept), and clears them.
+  std::vector<ListenerError> take_listener_errors();
+  // ==== end of the engine block ====
 
   // Runs a WAL checkpoint (TRUNCATE). Returns false if a reader prevented the full truncate.
   bool checkpoint();
