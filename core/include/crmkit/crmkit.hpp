@@ -10,6 +10,7 @@
 #pragma once
 
 #include "crmkit/analytics/analytics.hpp"
+#include "crmkit/analytics/facts.hpp"
 #include "crmkit/base/error.hpp"
 #include "crmkit/base/int128.hpp"
 #include "crmkit/base/money.hpp"
