@@ -51,7 +51,9 @@ void validate_window_fact(const WindowFact& f, std::string_view path) {
     FactSchema scratch;
     scratch.add(f.name, FactType::integer);
   } catch (const Error& e) {
-    throw_invalid(join(path, "name"), e.what());
+    std::string_view what = e.what();
+    if (what.substr(0, 6) == "fact: ") what.remove_prefix(6);
+    throw_invalid(join(path, "name"), what);
   }
   if (static_cast<std::size_t>(f.event) >= kEventNames.size()) {
     throw_invalid(join(path, "event"), "unknown event code");

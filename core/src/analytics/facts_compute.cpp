@@ -182,7 +182,8 @@ class Computer {
   FactSchema schema_;
   CustomerFacts out_;
   std::size_t rows_ = 0;
-  IdMap map_;
+  IdMap map_;                          // customer id -> input index
+  std::vector<std::uint32_t> row_of_;  // input index -> row, or kExcluded
   // Purchases: row per purchase (all times), refunds as of the date per purchase.
   std::vector<std::uint32_t> prow_;
   std::vector<std::int64_t> refunded_;
@@ -201,8 +202,9 @@ std::vector<std::uint32_t> Computer::resolve(std::span<const CustomerId> ids,
                               if (r == kUnknown) {
                                 if (!o_.ignore_unknown_customers) bad[k] = 1;
                                 r = kExcluded;
-                              } else if (!times.empty() && times[i] > as_of_) {
-                                r = kExcluded;
+                              } else {
+                                r = row_of_[r];
+                                if (!times.empty() && times[i] > as_of_) r = kExcluded;
                               }
                               rows[i] = r;
                             }
@@ -237,30 +239,50 @@ void Computer::by_rows(const std::vector<std::uint32_t>& rows, const Body& body)
 
 void Computer::customers() {
   const std::size_t n = c_.customer_id.size();
-  if (!c_.created_at_micros.empty()) {
-    check_len(c_.created_at_micros.size(), n, "created_at_micros", "customer_id");
-  }
-  std::vector<std::uint32_t> row_of(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!c_.created_at_micros.empty() && c_.created_at_micros[i] > as_of_) {
-      row_of[i] = kExcluded;
-      continue;
+  if (n >= kExcluded) throw_invalid("customer_id", "too many customers");
+  const bool created = !c_.created_at_micros.empty();
+  if (created) check_len(c_.created_at_micros.size(), n, "created_at_micros", "customer_id");
+  std::vector<std::uint32_t> index(n);
+  for (std::size_t i = 0; i < n; ++i) index[i] = static_cast<std::uint32_t>(i);
+  map_.build(c_.customer_id, index);  // id -> input index; checks duplicates
+  // A customer is a row if its record was created at or before as_of, or if it has an event at
+  // or before as_of (a record imported later than its history).
+  std::vector<std::uint8_t> exists(n, created ? 0 : 1);
+  bool all = !created;
+  if (created) {
+    all = true;
+    for (std::size_t i = 0; i < n; ++i) {
+      exists[i] = c_.created_at_micros[i] <= as_of_ ? 1 : 0;
+      all = all && exists[i];
     }
-    row_of[i] = static_cast<std::uint32_t>(out_.customer_id.size());
+  }
+  if (!all) {
+    const auto mark = [&](std::span<const CustomerId> ids, std::span<const std::int64_t> at) {
+      for (std::size_t i = 0; i < ids.size() && i < at.size(); ++i) {
+        if (at[i] > as_of_) continue;
+        const std::uint32_t k = map_.find(ids[i]);
+        if (k != kUnknown) exists[k] = 1;
+      }
+    };
+    mark(c_.purchase_customer_id, c_.purchase_at_micros);
+    mark(c_.interaction_customer_id, c_.interaction_at_micros);
+    mark(c_.referral_customer_id, c_.referral_at_micros);
+    mark(c_.survey_customer_id, c_.survey_at_micros);
+    mark(c_.participation_customer_id, c_.participation_at_micros);
+  }
+  row_of_.assign(n, kExcluded);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!exists[i]) continue;
+    row_of_[i] = static_cast<std::uint32_t>(out_.customer_id.size());
     out_.customer_id.push_back(c_.customer_id[i]);
   }
-  if (n >= kExcluded) throw_invalid("customer_id", "too many customers");
-  map_.build(c_.customer_id, row_of);
   rows_ = out_.customer_id.size();
   out_.table = FactTable(schema_, rows_);
-  if (want("days_since_created") && !c_.created_at_micros.empty()) {
-    const std::size_t s = slot("days_since_created");
-    auto v = out_.table.integers(s);
-    auto p = out_.table.present(s);
+  if (want("days_since_created") && created) {
+    const IntOut since = int_out("days_since_created");
     for (std::size_t i = 0; i < n; ++i) {
-      if (row_of[i] == kExcluded) continue;
-      v[row_of[i]] = days(as_of_ - c_.created_at_micros[i]);
-      p[row_of[i]] = 1;
+      if (row_of_[i] == kExcluded || c_.created_at_micros[i] > as_of_) continue;
+      since.set(row_of_[i], days(as_of_ - c_.created_at_micros[i]));
     }
   }
 }
@@ -626,8 +648,10 @@ void Computer::windows() {
       if (d >= n_days) return;
       ++count[r];
       sum[r] += amount;
-      if (distinct) day_keys.push_back((static_cast<std::uint64_t>(r) << 20) |
-                                       static_cast<std::uint64_t>(d));
+      if (distinct) {  // the UTC calendar day, counted back from as_of's (0..n_days)
+        const std::int64_t back = detail::day_of(as_of_) - detail::day_of(at);
+        day_keys.push_back((static_cast<std::uint64_t>(r) << 20) | static_cast<std::uint64_t>(back));
+      }
     };
     switch (w.event) {
       case WindowEvent::purchase:

@@ -111,14 +111,15 @@ CustomerFacts customer_facts(const Store& store, CustomerId customer, Timestamp 
   if (cols.customers.deleted[0]) {
     throw_invalid("customer", std::to_string(customer) + " is soft-deleted");
   }
-  if (cols.customers.created_at_micros[0] > as_of.micros()) {
-    throw_invalid("customer", std::to_string(customer) + " was created after as_of");
-  }
   StoreView v;
   make_view(cols, v);
   FactOptions o = options;
   o.ignore_unknown_customers = true;
   CustomerFacts out = compute_facts(v.view, as_of, o);
+  if (out.size() != 1) {
+    throw_invalid("customer", std::to_string(customer) + " does not exist as of " +
+                                  as_of.to_string());
+  }
   out.external_id = {cols.customers.external_id[0]};
 
   // RFM ranks the customer among every customer: compute those facts on the whole store's

@@ -11,9 +11,11 @@
 //    of it made at or before as_of (later refunds are not netted). A purchase whose refunds as of
 //    the date equal its amount (> 0) is fully refunded: it is not a purchase for purchase_count,
 //    the purchases_Nd windows, days_since_first/last_purchase, average_order_value and RFM.
-//  - Rows: one per customer whose record was created at or before as_of, in input order; a
-//    customer created after as_of is left out of the table (they did not exist yet), and their
-//    events are ignored. Without created_at columns every customer is a row.
+//  - Rows: one per customer that exists as of the date, in input order: its record was created
+//    at or before as_of, or it has a purchase, interaction, referral, survey response or event
+//    participation at or before as_of (a record imported after its history). Other customers are
+//    left out of the table. Without created_at columns every customer is a row.
+//    days_since_created is missing when the record was created after as_of.
 //  - Consent, tags and custom fields are the current record (the store keeps no history of
 //    them): a consent record dated after as_of counts as no record.
 //  - RFM (rfm.r, rfm.f, rfm.m, rfm.segment): crmkit/value/rfm.hpp's scores (ties shared) among
@@ -143,7 +145,8 @@ struct FactModel {
 };
 
 // The current stage of one machine per customer (the lifecycle engine's states): the stage and
-// when it was entered. A customer not listed has stage.<machine> missing.
+// when it was entered. stage.<machine> and days_in_stage.<machine> are missing for a customer
+// not listed and for one whose stage was entered after as_of (pass the states as of the date).
 struct MachineStageColumns {
   std::string machine;
   std::vector<CustomerId> customer_id;
@@ -258,9 +261,9 @@ CustomerFacts facts_as_of(const Store& store, Timestamp as_of, const FactOptions
 
 // The one row of `customer` as of `as_of`: equal to that customer's row of facts_as_of (RFM
 // scores still rank the customer among every customer, so those facts read every purchase).
-// Throws Error{not_found} for an unknown customer, Error{invalid_argument} for a customer
-// soft-deleted or created after as_of ("customer: 7 was created after as_of"), and as
-// facts_as_of.
+// Throws Error{not_found} for an unknown customer, Error{invalid_argument} for a customer that
+// is soft-deleted or does not exist yet as of the date ("customer: 7 does not exist as of
+// 2024-01-01T00:00:00Z"), and as facts_as_of.
 CustomerFacts customer_facts(const Store& store, CustomerId customer, Timestamp as_of,
                              const FactOptions& options = {});
 
