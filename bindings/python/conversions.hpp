@@ -244,4 +244,5 @@ void bind_store(py::module_& m);
 void bind_value(py::module_& m);
 void bind_ltv(py::module_& m);
 void bind_analytics(py::module_& m);
+void bind_facts(py::module_& m);
 }  // namespace crmkit_py

@@ -14,4 +14,5 @@ PYBIND11_MODULE(_core, m) {
   crmkit_py::bind_value(m);
   crmkit_py::bind_ltv(m);
   crmkit_py::bind_analytics(m);
+  crmkit_py::bind_facts(m);
 }

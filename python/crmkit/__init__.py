@@ -17,6 +17,9 @@ Value engine (crmkit/value/summary.hpp, rfm.hpp, models.hpp), with lifetimes' na
   - crmkit.BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter, BetaGeoBetaBinomFitter and
     GammaGammaFitter fit and predict (crmkit.fitters);
   - crmkit.rfm_scores scores and segments customers; crmkit.datasets loads the reference data.
+
+Customer facts as of a date (crmkit/analytics/facts.hpp): Store.facts, Store.customer_facts,
+crmkit.facts_from_columns, crmkit.standard_facts and crmkit.window_fact (docs/facts.md).
 """
 
 from __future__ import annotations
@@ -96,6 +99,8 @@ from .fitters import (
 from .utils import default_rfm_segments, rfm_scores
 from ._core import ValueMethod, model_threads, set_model_threads
 from .ltv import CalibrationValidation, calibration_vs_holdout, lifetime_value_parts
+from . import facts
+from .facts import facts_from_columns, standard_facts, window_fact
 
 __version__: str = _core.__version__
 
@@ -183,4 +188,9 @@ __all__ = [
     "lifetime_value_parts",
     "calibration_vs_holdout",
     "CalibrationValidation",
+    # customer facts as of a date
+    "facts",
+    "facts_from_columns",
+    "standard_facts",
+    "window_fact",
 ]
