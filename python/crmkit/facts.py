@@ -6,8 +6,9 @@ Every rule (as-of, windows, refunds, RFM, model facts) is computed in C++; this 
 converts columns. docs/facts.md has the catalogue.
 
 Column types of the DataFrame: number -> float64 (NaN when missing), integer -> Int64 and bool ->
-boolean (pandas' nullable dtypes, <NA> when missing), date -> datetime64[ns] (NaT), text -> object
-(None when missing), list of text -> object holding Python lists.
+boolean (pandas' nullable dtypes, <NA> when missing), date -> datetime64[ns] (NaT), text -> pandas'
+default text column (missing: NaN with pandas 3's str dtype, None with pandas 2's object dtype;
+pd.isna is true either way), list of text -> object holding Python lists.
 """
 
 from __future__ import annotations

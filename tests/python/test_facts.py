@@ -80,7 +80,7 @@ def test_store_facts_frame(ledger):
     assert frame.loc[a.id, "tags"] == ["vip"]
     assert frame.loc[b.id, "tags"] == []
     assert frame.loc[a.id, "field.tier"] == "gold"
-    assert frame.loc[b.id, "field.tier"] is None
+    assert pd.isna(frame.loc[b.id, "field.tier"])
     assert str(frame["field.since"].dtype) == "datetime64[ns]"
     assert frame.loc[a.id, "field.since"] == pd.Timestamp("2029-12-31")
     assert pd.isna(frame.loc[b.id, "field.since"])
@@ -147,7 +147,8 @@ def test_facts_from_columns():
     purchases = pd.DataFrame({
         "event_id": [1, 2, 3],
         "customer_id": [10, 10, 20],
-        "at": pd.to_datetime(["2024-04-01 12:00:00", "2024-04-01 12:00:01", "2024-06-01"]),
+        "at": pd.to_datetime(["2024-04-01 12:00:00", "2024-04-01 12:00:01",
+                              "2024-06-01 00:00:00"]),
         "amount_minor": [10000, 5000, 700],
     })
     refunds = pd.DataFrame({"purchase_id": [2, 2], "amount_minor": [2000, 1000],

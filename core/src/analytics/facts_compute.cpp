@@ -586,22 +586,22 @@ void Computer::fields() {
       if (rows[i] >= kExcluded) continue;
       const FieldValue& v = f.value[i];
       const std::size_t r = rows[i];
-      const std::string at = name + "[" + std::to_string(i) + "]";
+      const auto at = [&] { return name + ".value[" + std::to_string(i) + "]"; };
       switch (schema_[s].type) {
         case FactType::boolean:
-          if (!std::holds_alternative<bool>(v)) throw_invalid(at, "is not a bool");
+          if (!std::holds_alternative<bool>(v)) throw_invalid(at(), "is not a bool");
           out_.table.set_boolean(r, s, std::get<bool>(v));
           break;
         case FactType::integer:
-          if (!std::holds_alternative<std::int64_t>(v)) throw_invalid(at, "is not an integer");
+          if (!std::holds_alternative<std::int64_t>(v)) throw_invalid(at(), "is not an integer");
           out_.table.set_integer(r, s, std::get<std::int64_t>(v));
           break;
         case FactType::text:
-          if (!std::holds_alternative<std::string>(v)) throw_invalid(at, "is not text");
+          if (!std::holds_alternative<std::string>(v)) throw_invalid(at(), "is not text");
           out_.table.set_text(r, s, std::get<std::string>(v));
           break;
         case FactType::date:
-          if (!std::holds_alternative<Date>(v)) throw_invalid(at, "is not a date");
+          if (!std::holds_alternative<Date>(v)) throw_invalid(at(), "is not a date");
           out_.table.set_date(r, s, std::get<Date>(v).days_since_epoch());
           break;
         case FactType::number:
@@ -610,7 +610,7 @@ void Computer::fields() {
           } else if (const auto* m = std::get_if<Money>(&v)) {
             out_.table.set_number(r, s, m->to_double());
           } else {
-            throw_invalid(at, "is not a decimal or money value");
+            throw_invalid(at(), "is not a decimal or money value");
           }
           break;
         case FactType::text_list: break;
