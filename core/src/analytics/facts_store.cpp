@@ -4,7 +4,6 @@
 #include <utility>
 #include <vector>
 
-#include "crmkit/analytics/analytics.hpp"
 #include "crmkit/analytics/facts.hpp"
 #include "crmkit/base/error.hpp"
 
@@ -96,7 +95,14 @@ CustomerFacts facts_as_of(const Store& store, Timestamp as_of, const FactOptions
   FactOptions o = options;
   o.ignore_unknown_customers = true;  // the events of soft-deleted customers
   CustomerFacts out = compute_facts(v.view, as_of, o);
-  out.external_id = external_ids_of(store.customer_keys(), out.customer_id);
+  // The rows are a subsequence of the customers (ascending ids), read in the same transaction.
+  const CustomerColumns& c = cols.customers;
+  out.external_id.reserve(out.size());
+  std::size_t k = 0;
+  for (const CustomerId id : out.customer_id) {
+    while (c.customer_id[k] != id) ++k;
+    out.external_id.push_back(c.external_id[k]);
+  }
   return out;
 }
 

@@ -240,13 +240,16 @@ struct CustomerFacts {
 
 // Computes the facts of every customer of `columns` as of `as_of`, in one pass per event group,
 // grouped by dense customer index.
-// Throws Error{invalid_argument} for columns of unequal length within a group ("interactions:
-// interaction_kind has length 3, interaction_customer_id 4"), a duplicate customer id, a
-// scale outside 0..18, an unknown customer in an event column ("purchase_customer_id[7]: no
-// customer 42") unless ignore_unknown_customers, a refund of an unknown purchase, a refund whose
-// refunds exceed their purchase, an unknown fact name ("facts[2]: unknown fact 'x'"), a bad
-// window declaration, a bad enum code; Error{conflict} for a window named like another fact;
-// and what the model's predictions throw.
+// Throws Error{invalid_argument} for columns of unequal length within a group
+// ("interaction_kind: length 4 differs from interaction_customer_id (5)"), a duplicate customer
+// id ("customer_id[1]: customer 3 is listed twice"), a scale outside 0..18, an unknown customer
+// in an event column ("purchase_customer_id[7]: no customer 42") unless
+// ignore_unknown_customers, a refund of an unknown purchase ("refund_purchase_id[0]: no purchase
+// 77"), refunds as of the date above their purchase, an unknown or repeated fact name
+// ("facts[2]: unknown fact 'x'"), a bad window declaration ("windows[0].window_days: ..."), an
+// enum code out of range ("interaction_kind[3]: unknown code 12"), a custom field value of the
+// wrong type, a model multiplier that is not finite and > 0; Error{conflict} for a window named
+// like another fact; and what the model's predictions throw. Nothing is returned then.
 CustomerFacts compute_facts(const FactColumns& columns, Timestamp as_of,
                             const FactOptions& options = {});
 
