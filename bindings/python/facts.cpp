@@ -109,9 +109,75 @@ py::dict facts_to_py(CustomerFacts&& f) {
   return out;
 }
 
+// A read-only numpy view property of one vector member of a bound columns struct (no copy).
+template <class T, class V>
+void view(py::class_<T>& cls, const char* name, std::vector<V> T::*member,
+          const char* dtype = nullptr) {
+  cls.def_property_readonly(name, [member, dtype](py::handle self) {
+    return column_view(self, self.cast<const T&>().*member, dtype);
+  });
+}
+
+template <class T>
+void finish_columns(py::class_<T>& cls, const char* what) {
+  std::string type_name = py::str(cls.attr("__name__"));
+  cls.def("__len__", [](const T& c) { return c.event_id.size(); });
+  cls.def("__repr__", [type_name, what](const T& c) {
+    return type_name + "(" + std::to_string(c.event_id.size()) + " " + what + ")";
+  });
+}
+
 }  // namespace
 
 void bind_facts(py::module_& m) {
+  // ---- the store's column reads for facts (store.hpp) ----
+  py::class_<RefundColumns> refunds(m, "RefundColumns",
+                                    "Columns of every refund event (read-only numpy views).");
+  view(refunds, "event_id", &RefundColumns::event_id);
+  view(refunds, "customer_id", &RefundColumns::customer_id);
+  view(refunds, "purchase_id", &RefundColumns::purchase_id);
+  view(refunds, "at_micros", &RefundColumns::at_micros);
+  view(refunds, "amount_minor", &RefundColumns::amount_minor);
+  finish_columns(refunds, "refunds");
+  py::class_<InteractionColumns> interactions(
+      m, "InteractionColumns",
+      "Columns of every interaction event (read-only numpy views; kind and purpose are the "
+      "InteractionKind and ContactPurpose codes).");
+  view(interactions, "event_id", &InteractionColumns::event_id);
+  view(interactions, "customer_id", &InteractionColumns::customer_id);
+  view(interactions, "at_micros", &InteractionColumns::at_micros);
+  view(interactions, "kind", &InteractionColumns::kind);
+  view(interactions, "purpose", &InteractionColumns::purpose);
+  view(interactions, "commitment_asked", &InteractionColumns::commitment_asked, "bool");
+  view(interactions, "commitment_obtained", &InteractionColumns::commitment_obtained, "bool");
+  finish_columns(interactions, "interactions");
+  py::class_<SurveyColumns> surveys(
+      m, "SurveyColumns", "Columns of every survey response (read-only numpy views; -1 = no score).");
+  view(surveys, "event_id", &SurveyColumns::event_id);
+  view(surveys, "customer_id", &SurveyColumns::customer_id);
+  view(surveys, "at_micros", &SurveyColumns::at_micros);
+  view(surveys, "nps", &SurveyColumns::nps);
+  view(surveys, "csat", &SurveyColumns::csat);
+  finish_columns(surveys, "survey responses");
+  py::class_<ParticipationColumns> participations(
+      m, "ParticipationColumns", "Columns of every event participation (read-only numpy views).");
+  view(participations, "event_id", &ParticipationColumns::event_id);
+  view(participations, "customer_id", &ParticipationColumns::customer_id);
+  view(participations, "at_micros", &ParticipationColumns::at_micros);
+  finish_columns(participations, "participations");
+
+  auto store = py::reinterpret_borrow<py::class_<Store>>(m.attr("Store"));
+  store.def("refund_columns", &Store::refund_columns, py::call_guard<py::gil_scoped_release>(),
+            "Every refund event as columns (store.hpp).");
+  store.def("interaction_columns", &Store::interaction_columns,
+            py::call_guard<py::gil_scoped_release>(),
+            "Every interaction event as columns (store.hpp).");
+  store.def("survey_columns", &Store::survey_columns, py::call_guard<py::gil_scoped_release>(),
+            "Every survey response as columns (store.hpp).");
+  store.def("participation_columns", &Store::participation_columns,
+            py::call_guard<py::gil_scoped_release>(),
+            "Every event participation as columns (store.hpp).");
+
   m.def(
       "standard_facts",
       [](const std::vector<std::string>& machines,

@@ -89,6 +89,24 @@ def test_store_facts_frame(ledger):
     assert np.isnan(frame.loc[a.id, "p_alive"])  # no model handed in
 
 
+def test_store_column_reads(ledger):
+    store, a, b = ledger
+    refunds = store.refund_columns()
+    assert len(refunds) == 3
+    assert refunds.purchase_id.tolist() == [1, 1, 7]  # events: p1 = 1, p2 = 7
+    assert refunds.amount_minor.tolist() == [3000, 2000, 1500]
+    assert refunds.customer_id.tolist() == [a.id, a.id, b.id]
+    interactions = store.interaction_columns()
+    assert interactions.kind.tolist() == [int(InteractionKind.visit)]
+    assert interactions.purpose.tolist() == [int(ContactPurpose.service)]
+    assert interactions.commitment_obtained.tolist() == [False]
+    surveys = store.survey_columns()
+    assert (surveys.nps.tolist(), surveys.csat.tolist()) == ([8], [-1])
+    assert len(store.participation_columns()) == 0
+    with pytest.raises(ValueError):
+        refunds.amount_minor[0] = 1  # read-only views
+
+
 def test_customer_facts_equal_the_row(ledger):
     store, a, b = ledger
     frame = store.facts(AS_OF, facts=["purchase_count", "net_revenue", "days_since_last_purchase",
