@@ -340,6 +340,23 @@ TEST_CASE("input errors name the column and row") {
   length.i_kind.pop_back();
   CHECK_INVALID(compute_facts(length.columns(), kAsOf),
                 "interaction_kind: length 4 differs from interaction_customer_id (5)");
+  FactOptions window_only;  // the same check when only a declared window reads interactions
+  window_only.windows = window_facts_from_json_text(
+      R"([{"name": "calls_30d", "event": "interaction", "kind": "call", "window_days": 30}])");
+  window_only.facts = {"calls_30d"};
+  CHECK_INVALID(compute_facts(length.columns(), kAsOf, window_only),
+                "interaction_kind: length 4 differs from interaction_customer_id (5)");
+  Ledger surveys;
+  surveys.s_at.pop_back();
+  FactOptions survey_window;
+  survey_window.windows = window_facts_from_json_text(
+      R"([{"name": "surveys_30d", "event": "survey_response", "window_days": 30}])");
+  survey_window.facts = {"surveys_30d"};
+  CHECK_INVALID(compute_facts(surveys.columns(), kAsOf, survey_window),
+                "survey_at_micros: length 2 differs from survey_customer_id (3)");
+  Ledger code;
+  code.i_purpose[1] = 5;
+  CHECK_INVALID(compute_facts(code.columns(), kAsOf), "interaction_purpose[1]: unknown code 5");
 }
 
 TEST_CASE("declared windows from JSON") {

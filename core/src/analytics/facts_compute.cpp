@@ -135,6 +135,7 @@ class Computer {
   void customers();
   void purchases();
   void interactions();
+  void check_interactions();  // lengths and codes of the interaction columns, once
   void simple_counts();
   void surveys();
   void consents();
@@ -187,6 +188,7 @@ class Computer {
   // Purchases: row per purchase (all times), refunds as of the date per purchase.
   std::vector<std::uint32_t> prow_;
   std::vector<std::int64_t> refunded_;
+  bool interactions_checked_ = false;
 };
 
 std::vector<std::uint32_t> Computer::resolve(std::span<const CustomerId> ids,
@@ -395,17 +397,8 @@ struct InteractionAcc {
   std::int64_t last = kNone, last_service = kNone;
 };
 
-void Computer::interactions() {
-  bool any = want("interactions_90d") || want("interactions_365d") ||
-             want("commitments_obtained_365d") || want("days_since_last_interaction") ||
-             want("days_since_last_service_contact");
-  for (int k = 0; k <= 9; ++k) {
-    any = any || want(std::string("interactions_365d.") + to_string(static_cast<InteractionKind>(k)));
-  }
-  for (int p = 0; p <= 4; ++p) {
-    any = any || want(std::string("interactions_365d.") + to_string(static_cast<ContactPurpose>(p)));
-  }
-  if (!any) return;
+void Computer::check_interactions() {
+  if (interactions_checked_) return;
   const std::size_t n = c_.interaction_customer_id.size();
   check_len(c_.interaction_at_micros.size(), n, "interaction_at_micros", "interaction_customer_id");
   check_len(c_.interaction_kind.size(), n, "interaction_kind", "interaction_customer_id");
@@ -424,6 +417,21 @@ void Computer::interactions() {
                     "unknown code " + std::to_string(c_.interaction_purpose[i]));
     }
   }
+  interactions_checked_ = true;
+}
+
+void Computer::interactions() {
+  bool any = want("interactions_90d") || want("interactions_365d") ||
+             want("commitments_obtained_365d") || want("days_since_last_interaction") ||
+             want("days_since_last_service_contact");
+  for (int k = 0; k <= 9; ++k) {
+    any = any || want(std::string("interactions_365d.") + to_string(static_cast<InteractionKind>(k)));
+  }
+  for (int p = 0; p <= 4; ++p) {
+    any = any || want(std::string("interactions_365d.") + to_string(static_cast<ContactPurpose>(p)));
+  }
+  if (!any) return;
+  check_interactions();
   const auto rows = resolve(c_.interaction_customer_id, c_.interaction_at_micros,
                             "interaction_customer_id");
   std::vector<InteractionAcc> acc(rows_);
@@ -676,6 +684,7 @@ void Computer::windows() {
         break;
       }
       case WindowEvent::interaction: {
+        check_interactions();
         const auto rows = resolve(c_.interaction_customer_id, c_.interaction_at_micros,
                                   "interaction_customer_id");
         for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -695,18 +704,18 @@ void Computer::windows() {
       case WindowEvent::referral:
       case WindowEvent::survey_response:
       case WindowEvent::event_participation: {
-        std::span<const CustomerId> ids;
-        std::span<const std::int64_t> at;
-        const char* field = "";
+        std::span<const CustomerId> ids = c_.participation_customer_id;
+        std::span<const std::int64_t> at = c_.participation_at_micros;
+        const char* field = "participation_customer_id";
+        const char* at_field = "participation_at_micros";
         if (w.event == WindowEvent::referral) {
-          ids = c_.referral_customer_id, at = c_.referral_at_micros, field = "referral_customer_id";
+          ids = c_.referral_customer_id, at = c_.referral_at_micros;
+          field = "referral_customer_id", at_field = "referral_at_micros";
         } else if (w.event == WindowEvent::survey_response) {
-          ids = c_.survey_customer_id, at = c_.survey_at_micros, field = "survey_customer_id";
-        } else {
-          ids = c_.participation_customer_id, at = c_.participation_at_micros,
-          field = "participation_customer_id";
+          ids = c_.survey_customer_id, at = c_.survey_at_micros;
+          field = "survey_customer_id", at_field = "survey_at_micros";
         }
-        check_len(at.size(), ids.size(), field, "its time column");
+        check_len(at.size(), ids.size(), at_field, field);
         const auto rows = resolve(ids, at, field);
         for (std::size_t i = 0; i < rows.size(); ++i) {
           if (rows[i] < kExcluded) take(rows[i], at[i], 0);
