@@ -214,7 +214,8 @@ def facts_from_columns(customers: Any, as_of: Any, *, purchases: Any = None,
                        facts: Iterable[str] | None = None, windows: Iterable[Any] | None = None,
                        model: Any = None, unit: Any = "day", multiplier: float = 1.0) -> Any:
     """The facts of facts.hpp compute_facts from pandas DataFrames (or dicts of columns),
-    without a store; a DataFrame indexed by customer_id, typed as Store.facts.
+    without a store; a DataFrame indexed by customer_id (no external_id column), typed as
+    Store.facts.
 
     Columns (times are datetime64, naive taken as UTC, or int64 UTC microseconds; amounts are
     int64 minor units with ``scale`` digits):
