@@ -249,4 +249,5 @@ void bind_lifecycle(py::module_& m);
 void bind_lifecycle_store(py::module_& m);  // after bind_store and bind_lifecycle (extends Store)
 // The crmkit::Machine held by a crmkit.Machine (lifecycle.cpp). Throws TypeError for anything else.
 const crmkit::Machine& machine_from_py(py::handle machine);
+void bind_facts(py::module_& m);
 }  // namespace crmkit_py

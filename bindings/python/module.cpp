@@ -17,4 +17,5 @@ PYBIND11_MODULE(_core, m) {
   crmkit_py::bind_rules(m);
   crmkit_py::bind_lifecycle(m);
   crmkit_py::bind_lifecycle_store(m);
+  crmkit_py::bind_facts(m);
 }

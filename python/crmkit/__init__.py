@@ -25,6 +25,8 @@ Lifecycle (crmkit/lifecycle/*.hpp, docs/lifecycle.md): crmkit.Machine loads a JS
 against a FactSchema (check_manual, evaluate, evaluate_columns); crmkit.default_machine loads a
 shipped one; crmkit.History reports on a DataFrame of transition rows (stage as of a date, time
 in stage, distribution, transition counts, funnel, median durations).
+Customer facts as of a date (crmkit/analytics/facts.hpp): Store.facts, Store.customer_facts,
+crmkit.facts_from_columns, crmkit.standard_facts and crmkit.window_fact (docs/facts.md).
 """
 
 from __future__ import annotations
@@ -63,6 +65,10 @@ from ._core import (
     Purchase,
     PurchaseColumns,
     ReferralColumns,
+    RefundColumns,
+    InteractionColumns,
+    SurveyColumns,
+    ParticipationColumns,
     CustomerKeys,
     PurchaseImport,
     Referral,
@@ -112,6 +118,8 @@ from .fitters import (
 from .utils import default_rfm_segments, rfm_scores
 from ._core import ValueMethod, model_threads, set_model_threads
 from .ltv import CalibrationValidation, calibration_vs_holdout, lifetime_value_parts
+from . import facts
+from .facts import facts_from_columns, standard_facts, window_fact
 
 __version__: str = _core.__version__
 
@@ -173,6 +181,10 @@ __all__ = [
     "AuditEntry",
     "PurchaseColumns",
     "ReferralColumns",
+    "RefundColumns",
+    "InteractionColumns",
+    "SurveyColumns",
+    "ParticipationColumns",
     "CustomerKeys",
     "PurchaseImport",
     "ImportReport",
@@ -214,4 +226,9 @@ __all__ = [
     "default_machine",
     "default_machine_names",
     "default_machine_json",
+    # customer facts as of a date
+    "facts",
+    "facts_from_columns",
+    "standard_facts",
+    "window_fact",
 ]

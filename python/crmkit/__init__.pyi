@@ -505,6 +505,42 @@ class AuditEntry(_Struct):
     new_value: str
     def __init__(self, **fields: Any) -> None: ...
 
+class RefundColumns:
+    """Read-only numpy views of the C++ columns (no copy)."""
+    event_id: npt.NDArray[np.int64]
+    customer_id: npt.NDArray[np.int64]
+    purchase_id: npt.NDArray[np.int64]
+    at_micros: npt.NDArray[np.int64]
+    amount_minor: npt.NDArray[np.int64]
+    def __len__(self) -> int: ...
+
+class InteractionColumns:
+    """Read-only numpy views of the C++ columns (no copy); kind and purpose are enum codes."""
+    event_id: npt.NDArray[np.int64]
+    customer_id: npt.NDArray[np.int64]
+    at_micros: npt.NDArray[np.int64]
+    kind: npt.NDArray[np.uint8]
+    purpose: npt.NDArray[np.uint8]
+    commitment_asked: npt.NDArray[np.bool_]
+    commitment_obtained: npt.NDArray[np.bool_]
+    def __len__(self) -> int: ...
+
+class SurveyColumns:
+    """Read-only numpy views of the C++ columns (no copy); -1 = no score."""
+    event_id: npt.NDArray[np.int64]
+    customer_id: npt.NDArray[np.int64]
+    at_micros: npt.NDArray[np.int64]
+    nps: npt.NDArray[np.int8]
+    csat: npt.NDArray[np.int8]
+    def __len__(self) -> int: ...
+
+class ParticipationColumns:
+    """Read-only numpy views of the C++ columns (no copy)."""
+    event_id: npt.NDArray[np.int64]
+    customer_id: npt.NDArray[np.int64]
+    at_micros: npt.NDArray[np.int64]
+    def __len__(self) -> int: ...
+
 class PurchaseColumns:
     """Read-only numpy views of the C++ columns (no copy)."""
 
@@ -659,6 +695,21 @@ class Store:
     def referral_columns(self) -> ReferralColumns: ...
     def customer_keys(self) -> CustomerKeys: ...
     def purchases_frame(self) -> pd.DataFrame: ...
+    def refund_columns(self) -> RefundColumns: ...
+    def interaction_columns(self) -> InteractionColumns: ...
+    def survey_columns(self) -> SurveyColumns: ...
+    def participation_columns(self) -> ParticipationColumns: ...
+    def facts(
+        self, as_of: TimestampLike, facts: Iterable[str] | None = None,
+        windows: Iterable[dict[str, Any] | str] | None = None, model: Any = None, *,
+        unit: str | TimeUnit = "day", multiplier: float = 1.0,
+    ) -> pd.DataFrame: ...
+    def customer_facts(
+        self, customer: int | str | Customer, as_of: TimestampLike,
+        facts: Iterable[str] | None = None,
+        windows: Iterable[dict[str, Any] | str] | None = None, model: Any = None, *,
+        unit: str | TimeUnit = "day", multiplier: float = 1.0,
+    ) -> dict[str, Any]: ...
     def summary(self) -> StoreSummary: ...
     def audit_log(self, customer: int = 0) -> list[AuditEntry]: ...
     def erase_customer(self, id: int, *, actor: str = "", source: str = "") -> EraseReport: ...
@@ -754,6 +805,18 @@ from .ltv import (
     lifetime_value_parts as lifetime_value_parts,
 )
 
+from . import facts as facts
+def facts_from_columns(
+    customers: Any, as_of: TimestampLike, *, purchases: Any = None, refunds: Any = None,
+    interactions: Any = None, referrals: Any = None, surveys: Any = None,
+    participations: Any = None, scale: int = 2, facts: Iterable[str] | None = None,
+    windows: Iterable[dict[str, Any] | str] | None = None, model: Any = None,
+    unit: str | TimeUnit = "day", multiplier: float = 1.0,
+) -> pd.DataFrame: ...
+def standard_facts(
+    machines: Iterable[str] = (), windows: Iterable[dict[str, Any] | str] | None = None
+) -> pd.DataFrame: ...
+def window_fact(declaration: dict[str, Any] | str) -> dict[str, Any]: ...
 def set_model_threads(threads: int) -> None: ...
 def model_threads() -> int: ...
 

@@ -411,3 +411,37 @@ class Store(_core.Store):
         frame["weighted_exact"] = pd.Series(cols["weighted_exact"], dtype=object)
         frame["currency"] = pd.Series([cols["currency"].code] * len(cols["count"]), dtype=object)
         return pd.DataFrame(frame)
+
+    # ---- customer facts as of a date (crmkit/analytics/facts.hpp) ----
+
+    def facts(self, as_of: Any, facts: Any = None, windows: Any = None, model: Any = None, *,
+              unit: Any = "day", multiplier: float = 1.0) -> Any:
+        """Customer facts as of a date (crmkit/analytics/facts.hpp facts_as_of; docs/facts.md).
+
+        A pandas DataFrame indexed by customer_id, one row per customer that exists as of the
+        date (not soft-deleted), with an external_id column and one column per fact: ``facts``
+        (names, in that order; None = the whole catalogue), ``windows`` (declarations, each a dict
+        or JSON text: ``{"name": "meetings_180d", "event": "interaction", "kind": "meeting",
+        "window_days": 180}``). ``model`` is a fitted BetaGeoFitter, ModifiedBetaGeoFitter or
+        ParetoNBDFitter (or its core model) for p_alive and expected_purchases_365d, fitted in
+        ``unit`` ("day", "week", "month") divided by ``multiplier``; without one those facts are
+        missing. Integers and bools are nullable (Int64, boolean), dates datetime64, missing
+        numbers NaN, tags Python lists.
+        """
+        from .facts import store_facts
+
+        return store_facts(self, as_of, facts, windows, model, unit=unit, multiplier=multiplier)
+
+    def customer_facts(self, customer: Any, as_of: Any, facts: Any = None, windows: Any = None,
+                       model: Any = None, *, unit: Any = "day",
+                       multiplier: float = 1.0) -> dict[str, Any]:
+        """The facts of one customer (an id, an external id str or a Customer) as of a date: a
+        dict of customer_id, external_id and each fact (None when missing; dates as
+        datetime.date), equal to that customer's row of ``facts(as_of, ...)``. Raises
+        NotFoundError for an unknown customer, ValidationError for one soft-deleted or not yet
+        existing as of the date.
+        """
+        from .facts import store_customer_facts
+
+        return store_customer_facts(self, customer, as_of, facts, windows, model, unit=unit,
+                                    multiplier=multiplier)

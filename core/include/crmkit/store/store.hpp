@@ -128,6 +128,117 @@ struct CustomerKeys {
   std::size_t size() const noexcept { return customer_id.size(); }
 };
 
+// ==== Columns for customer facts (crmkit/analytics/facts.hpp) ==================================
+// Read-only column views of the ledger and of the customer records, one struct per kind, as
+// PurchaseColumns and ReferralColumns are. Events are in event-id order; every vector of one
+// struct has the same length. Enum codes are the declarations' integer values
+// (static_cast<std::uint8_t>(InteractionKind::meeting) == 8), so the columns cross to numpy as
+// they are.
+
+// Every refund event: the purchase it refunds and when, so that a refund after an as-of date is
+// not netted.
+struct RefundColumns {
+  std::vector<EventId> event_id;
+  std::vector<CustomerId> customer_id;
+  std::vector<EventId> purchase_id;       // Refund::purchase
+  std::vector<std::int64_t> at_micros;
+  std::vector<std::int64_t> amount_minor; // integer minor units of the store's currency
+};
+
+// Every interaction event.
+struct InteractionColumns {
+  std::vector<EventId> event_id;
+  std::vector<CustomerId> customer_id;
+  std::vector<std::int64_t> at_micros;
+  std::vector<std::uint8_t> kind;                 // InteractionKind code
+  std::vector<std::uint8_t> purpose;              // ContactPurpose code
+  std::vector<std::uint8_t> commitment_asked;     // 1 if commitment_asked is not empty
+  std::vector<std::uint8_t> commitment_obtained;  // 1 or 0
+};
+
+// Every survey response. A score not given is -1.
+struct SurveyColumns {
+  std::vector<EventId> event_id;
+  std::vector<CustomerId> customer_id;
+  std::vector<std::int64_t> at_micros;
+  std::vector<std::int8_t> nps;    // 0..10, or -1
+  std::vector<std::int8_t> csat;   // 1..5, or -1
+};
+
+// Every event participation.
+struct ParticipationColumns {
+  std::vector<EventId> event_id;
+  std::vector<CustomerId> customer_id;
+  std::vector<std::int64_t> at_micros;
+};
+
+// One row per customer, in id order (soft-deleted and erased ones included: see the flags).
+struct CustomerColumns {
+  std::vector<CustomerId> customer_id;      // ascending
+  std::vector<std::string> external_id;     // "erased:<id>" for an erased customer
+  std::vector<std::int64_t> created_at_micros;
+  std::vector<std::uint8_t> deleted;        // 1 = soft-deleted
+  std::vector<std::uint8_t> erased;         // 1 = erased
+
+  std::size_t size() const noexcept { return customer_id.size(); }
+};
+
+// One row per stored consent record (Customer::consents), by customer id, then in record order.
+struct ConsentColumns {
+  std::vector<CustomerId> customer_id;
+  std::vector<std::uint8_t> channel;        // Channel code (email = 0 ... visit = 5)
+  std::vector<std::string> purpose;
+  std::vector<std::uint8_t> granted;        // 1 = ConsentStatus::granted, 0 = withdrawn
+  std::vector<std::int64_t> at_micros;      // Consent::at
+};
+
+// One row per tag of a customer (Customer::tags), by customer id, then in tag order.
+struct TagColumns {
+  std::vector<CustomerId> customer_id;
+  std::vector<std::string> tag;
+};
+
+// The values of one declared custom field: one row per customer that holds it, by customer id.
+struct FieldColumns {
+  FieldDef field;
+  std::vector<CustomerId> customer_id;
+  std::vector<FieldValue> value;            // the alternative field.type allows
+};
+
+// What Store::columns reads. Everything by default.
+struct ColumnRequest {
+  // Only this customer's rows (0: every customer). Customers, consents, tags and fields are then
+  // that customer's only.
+  CustomerId customer = 0;
+  bool customers = true;
+  bool purchases = true;      // with refunded_minor the total of every refund, whatever its time
+  bool refunds = true;
+  bool interactions = true;
+  bool referrals = true;
+  bool surveys = true;
+  bool participations = true;
+  bool consents = true;       // these three parse the customer records (slower)
+  bool tags = true;
+  bool fields = true;
+};
+
+// All the columns a facts computation reads, from one read transaction (so they agree).
+// Parts not requested are empty.
+struct StoreColumns {
+  Currency currency;                   // the store's
+  CustomerColumns customers;
+  PurchaseColumns purchases;
+  RefundColumns refunds;
+  InteractionColumns interactions;
+  ReferralColumns referrals;
+  SurveyColumns surveys;
+  ParticipationColumns participations;
+  ConsentColumns consents;
+  TagColumns tags;
+  std::vector<FieldColumns> fields;    // one per declared field, in declaration order
+};
+// ==== end of the columns for customer facts ====================================================
+
 // Column-wise purchases to import in one transaction (the bulk path for CSV files and
 // DataFrames). `customer_external_id`, `at` and `amount` are required and of equal length; every
 // other vector is either empty (not given) or of that length too.
@@ -428,6 +539,21 @@ class Store {
   // order, read in one transaction; see CustomerKeys. Throws Error{storage} if the store is closed
   // or the read fails. Thread-safe.
   CustomerKeys customer_keys() const;
+
+  // ---- columns for customer facts (see the structs above) ----
+  // Each reads its rows in one read transaction. Throw Error{storage} if the store is closed or
+  // a read fails, Error{corrupt} for a stored event whose data cannot be read. Thread-safe.
+  RefundColumns refund_columns() const;
+  InteractionColumns interaction_columns() const;
+  SurveyColumns survey_columns() const;
+  ParticipationColumns participation_columns() const;
+  CustomerColumns customer_columns() const;
+  ConsentColumns consent_columns() const;
+  TagColumns tag_columns() const;
+  std::vector<FieldColumns> field_columns() const;
+  // The requested parts at once, in one read transaction. Throws Error{not_found} if
+  // request.customer is not 0 and no such customer exists, and as above.
+  StoreColumns columns(const ColumnRequest& request = {}) const;
 
   // ---- audit, erasure, suppression ----
   // The audit log in id order, for one customer or (customer = 0) for the whole store.

@@ -1,0 +1,165 @@
+// Customer facts from a store: reads the store's columns (Store::columns, one read transaction)
+// and runs compute_facts on them. The rules are in crmkit/analytics/facts.hpp.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "crmkit/analytics/facts.hpp"
+#include "crmkit/base/error.hpp"
+
+namespace crmkit {
+inline namespace v0 {
+
+namespace {
+
+// The customers a store-level call makes rows of (not soft-deleted), and the view of `cols`.
+struct StoreView {
+  std::vector<CustomerId> ids;
+  std::vector<std::int64_t> created;
+  FactColumns view;
+};
+
+void make_view(const StoreColumns& cols, StoreView& v) {
+  const CustomerColumns& c = cols.customers;
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    if (c.deleted[i]) continue;
+    v.ids.push_back(c.customer_id[i]);
+    v.created.push_back(c.created_at_micros[i]);
+  }
+  FactColumns& f = v.view;
+  f.scale = cols.currency.minor_units();
+  f.customer_id = v.ids;
+  f.created_at_micros = v.created;
+  f.purchase_event_id = cols.purchases.event_id;
+  f.purchase_customer_id = cols.purchases.customer_id;
+  f.purchase_at_micros = cols.purchases.at_micros;
+  f.purchase_amount_minor = cols.purchases.amount_minor;
+  f.refund_purchase_id = cols.refunds.purchase_id;
+  f.refund_at_micros = cols.refunds.at_micros;
+  f.refund_amount_minor = cols.refunds.amount_minor;
+  f.interaction_customer_id = cols.interactions.customer_id;
+  f.interaction_at_micros = cols.interactions.at_micros;
+  f.interaction_kind = cols.interactions.kind;
+  f.interaction_purpose = cols.interactions.purpose;
+  f.interaction_commitment_obtained = cols.interactions.commitment_obtained;
+  f.referral_customer_id = cols.referrals.referrer;
+  f.referral_at_micros = cols.referrals.at_micros;
+  f.survey_customer_id = cols.surveys.customer_id;
+  f.survey_at_micros = cols.surveys.at_micros;
+  f.survey_nps = cols.surveys.nps;
+  f.survey_csat = cols.surveys.csat;
+  f.participation_customer_id = cols.participations.customer_id;
+  f.participation_at_micros = cols.participations.at_micros;
+  f.consent_customer_id = cols.consents.customer_id;
+  f.consent_channel = cols.consents.channel;
+  f.consent_granted = cols.consents.granted;
+  f.consent_at_micros = cols.consents.at_micros;
+  f.tag_customer_id = cols.tags.customer_id;
+  f.tag = cols.tags.tag;
+  f.fields = cols.fields;
+}
+
+// Copies one cell (value and present flag) between two tables whose slots have the same type.
+void copy_cell(const FactTable& from, std::size_t from_row, std::size_t from_slot, FactTable& to,
+               std::size_t to_row, std::size_t to_slot) {
+  if (!from.is_present(from_row, from_slot)) {
+    to.set_missing(to_row, to_slot);
+    return;
+  }
+  switch (from.schema()[from_slot].type) {
+    case FactType::number:
+      to.set_number(to_row, to_slot, from.numbers(from_slot)[from_row]);
+      break;
+    case FactType::integer:
+      to.set_integer(to_row, to_slot, from.integers(from_slot)[from_row]);
+      break;
+    case FactType::date: to.set_date(to_row, to_slot, from.integers(from_slot)[from_row]); break;
+    case FactType::boolean:
+      to.set_boolean(to_row, to_slot, from.booleans(from_slot)[from_row] != 0);
+      break;
+    case FactType::text: to.set_text(to_row, to_slot, from.texts(from_slot)[from_row]); break;
+    case FactType::text_list:
+      to.set_text_list(to_row, to_slot, from.text_lists(from_slot)[from_row]);
+      break;
+  }
+}
+
+bool is_rfm(std::string_view name) { return name.substr(0, 4) == "rfm."; }
+
+}  // namespace
+
+CustomerFacts facts_as_of(const Store& store, Timestamp as_of, const FactOptions& options) {
+  const StoreColumns cols = store.columns();
+  StoreView v;
+  make_view(cols, v);
+  FactOptions o = options;
+  o.ignore_unknown_customers = true;  // the events of soft-deleted customers
+  CustomerFacts out = compute_facts(v.view, as_of, o);
+  // The rows are a subsequence of the customers (ascending ids), read in the same transaction.
+  const CustomerColumns& c = cols.customers;
+  out.external_id.reserve(out.size());
+  std::size_t k = 0;
+  for (const CustomerId id : out.customer_id) {
+    while (c.customer_id[k] != id) ++k;
+    out.external_id.push_back(c.external_id[k]);
+  }
+  return out;
+}
+
+CustomerFacts customer_facts(const Store& store, CustomerId customer, Timestamp as_of,
+                             const FactOptions& options) {
+  ColumnRequest request;
+  request.customer = customer;
+  const StoreColumns cols = store.columns(request);  // throws not_found
+  if (cols.customers.size() != 1) {
+    throw_error(ErrorCode::not_found, "customer", "no customer " + std::to_string(customer));
+  }
+  if (cols.customers.deleted[0]) {
+    throw_invalid("customer", std::to_string(customer) + " is soft-deleted");
+  }
+  StoreView v;
+  make_view(cols, v);
+  FactOptions o = options;
+  o.ignore_unknown_customers = true;
+  CustomerFacts out = compute_facts(v.view, as_of, o);
+  if (out.size() != 1) {
+    throw_invalid("customer", std::to_string(customer) + " does not exist as of " +
+                                  as_of.to_string());
+  }
+  out.external_id = {cols.customers.external_id[0]};
+
+  // RFM ranks the customer among every customer: compute those facts on the whole store's
+  // purchases and copy the customer's cells over.
+  std::vector<std::string> rfm_names;
+  for (const FactDecl& d : out.table.schema().facts()) {
+    if (is_rfm(d.name)) rfm_names.push_back(d.name);
+  }
+  if (!rfm_names.empty()) {
+    ColumnRequest all;
+    all.interactions = all.referrals = all.surveys = all.participations = false;
+    all.consents = all.tags = all.fields = false;
+    const StoreColumns every = store.columns(all);
+    StoreView ev;
+    make_view(every, ev);
+    FactOptions ro = o;
+    ro.facts = rfm_names;
+    ro.windows.clear();
+    ro.model = FactModel{};
+    const CustomerFacts ranked = compute_facts(ev.view, as_of, ro);
+    std::size_t row = ranked.size();
+    for (std::size_t r = 0; r < ranked.size(); ++r) {
+      if (ranked.customer_id[r] == customer) row = r;
+    }
+    if (row == ranked.size()) {
+      throw_error(ErrorCode::conflict, "customer",
+                  std::to_string(customer) + " vanished between two reads");
+    }
+    for (std::size_t k = 0; k < rfm_names.size(); ++k) {
+      copy_cell(ranked.table, row, k, out.table, 0, out.table.schema().slot(rfm_names[k]));
+    }
+  }
+  return out;
+}
+
+}  // namespace v0
+}  // namespace crmkit

@@ -1,0 +1,278 @@
+"""Customer facts as of a date (crmkit/analytics/facts.hpp) as pandas DataFrames and dicts.
+
+``Store.facts(as_of)`` gives one row per customer, ``Store.customer_facts(customer, as_of)`` one
+dict, and ``facts_from_columns`` computes the same facts from pandas/numpy columns without a store.
+Every rule (as-of, windows, refunds, RFM, model facts) is computed in C++; this module only
+converts columns. docs/facts.md has the catalogue.
+
+Column types of the DataFrame: number -> float64 (NaN when missing), integer -> Int64 and bool ->
+boolean (pandas' nullable dtypes, <NA> when missing), date -> datetime64[ns] (NaT), text -> pandas'
+default text column (missing: NaN with pandas 3's str dtype, None with pandas 2's object dtype;
+pd.isna is true either way), list of text -> object holding Python lists.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+
+from . import _core
+from .errors import ValidationError
+
+__all__ = ["facts_from_columns", "standard_facts", "window_fact"]
+
+_UNITS = {"day": _core.TimeUnit.day, "week": _core.TimeUnit.week, "month": _core.TimeUnit.month,
+          "D": _core.TimeUnit.day, "W": _core.TimeUnit.week, "M": _core.TimeUnit.month}
+
+
+def _unit(unit: Any) -> Any:
+    if isinstance(unit, _core.TimeUnit):
+        return unit
+    try:
+        return _UNITS[unit]
+    except (KeyError, TypeError):
+        raise ValidationError(f"unit: expected day, week or month, got {unit!r}") from None
+
+
+def _window_texts(windows: Iterable[Any] | None) -> list[str] | None:
+    """Window declarations as JSON texts: each a dict or a JSON string."""
+    if windows is None:
+        return None
+    out = []
+    for i, w in enumerate(windows):
+        if isinstance(w, str):
+            out.append(w)
+        elif isinstance(w, Mapping):
+            out.append(json.dumps(dict(w)))
+        else:
+            raise ValidationError(f"windows[{i}]: expected a dict or a JSON string, "
+                                  f"got {type(w).__name__}")
+    return out
+
+
+def window_fact(declaration: Any) -> dict[str, Any]:
+    """Validates one window declaration (a dict or JSON text) and returns it in canonical form,
+    defaults filled in: ``{"name": "meetings_180d", "event": "interaction", "kind": "meeting",
+    "window_days": 180}`` gets ``"aggregate": "count"``. Raises ValidationError naming the path
+    (``window.window_days: ...``)."""
+    text = _window_texts([declaration])[0]  # type: ignore[index]
+    return json.loads(_core.window_fact_json(text))
+
+
+def standard_facts(machines: Iterable[str] = (), windows: Iterable[Any] | None = None) -> Any:
+    """The standard fact catalogue as a DataFrame (columns name, type, description), with
+    stage.<machine> / days_in_stage.<machine> for each machine and the declared windows."""
+    import pandas as pd
+
+    rows = _core.standard_facts(list(machines), _window_texts(windows))
+    return pd.DataFrame(rows, columns=["name", "type", "description"])
+
+
+def _column_series(kind: str, values: Any, present: np.ndarray) -> Any:
+    import pandas as pd
+
+    missing = present == 0
+    if kind == "number":
+        out = np.array(values, dtype=np.float64)
+        out[missing] = np.nan
+        return out
+    if kind == "integer":
+        return pd.arrays.IntegerArray(np.asarray(values, dtype=np.int64), missing.copy())
+    if kind == "bool":
+        return pd.arrays.BooleanArray(np.asarray(values, dtype=bool), missing.copy())
+    if kind == "date":
+        days = np.asarray(values, dtype=np.int64).astype("datetime64[D]").astype("datetime64[ns]")
+        days[missing] = np.datetime64("NaT")
+        return days
+    if kind == "text":
+        return pd.Series([None if m else v for v, m in zip(values, missing)], dtype=object).array
+    return pd.Series(list(values), dtype=object).array  # list of text: always present
+
+
+def _frame(result: dict[str, Any]) -> Any:
+    import pandas as pd
+
+    data: dict[str, Any] = {}
+    if result["external_id"]:
+        data["external_id"] = pd.Series(result["external_id"], dtype=object).array
+    for name, kind, values, present in result["columns"]:
+        data[name] = _column_series(kind, values, np.asarray(present))
+    index = pd.Index(np.asarray(result["customer_id"], dtype=np.int64), name="customer_id")
+    return pd.DataFrame(data, index=index)
+
+
+def _cell(kind: str, values: Any, present: np.ndarray, row: int) -> Any:
+    if not present[row]:
+        return None
+    v = values[row]
+    if kind == "number":
+        return float(v)
+    if kind == "integer":
+        return int(v)
+    if kind == "bool":
+        return bool(v)
+    if kind == "date":
+        return datetime.date(1970, 1, 1) + datetime.timedelta(days=int(v))
+    if kind == "list of text":
+        return list(v)
+    return v
+
+
+def _row_dict(result: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"customer_id": int(result["customer_id"][0]),
+                           "external_id": result["external_id"][0]}
+    for name, kind, values, present in result["columns"]:
+        out[name] = _cell(kind, values, np.asarray(present), 0)
+    return out
+
+
+def store_facts(store: Any, as_of: Any, facts: Iterable[str] | None = None,
+                windows: Iterable[Any] | None = None, model: Any = None, *,
+                unit: Any = "day", multiplier: float = 1.0) -> Any:
+    """Store.facts: see crmkit.Store.facts."""
+    result = _core.facts_as_of(store, as_of, facts=None if facts is None else list(facts),
+                               windows=_window_texts(windows), model=model, unit=_unit(unit),
+                               multiplier=float(multiplier))
+    return _frame(result)
+
+
+def store_customer_facts(store: Any, customer: Any, as_of: Any,
+                         facts: Iterable[str] | None = None, windows: Iterable[Any] | None = None,
+                         model: Any = None, *, unit: Any = "day",
+                         multiplier: float = 1.0) -> dict[str, Any]:
+    """Store.customer_facts: see crmkit.Store.customer_facts."""
+    if isinstance(customer, str):
+        customer = store.get_customer_by_external_id(customer).id
+    elif isinstance(customer, _core.Customer):
+        customer = customer.id
+    result = _core.customer_facts(store, int(customer), as_of,
+                                  facts=None if facts is None else list(facts),
+                                  windows=_window_texts(windows), model=model, unit=_unit(unit),
+                                  multiplier=float(multiplier))
+    return _row_dict(result)
+
+
+# ---- facts_from_columns ----------------------------------------------------------------------
+
+def _micros(values: Any, field: str) -> np.ndarray:
+    """UTC microseconds of a datetime64 column (naive = UTC) or of int64 microseconds."""
+    import pandas as pd
+
+    s = pd.Series(values)
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        if isinstance(s.dtype, pd.DatetimeTZDtype):
+            s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+        if s.isna().any():
+            raise ValidationError(f"{field}[{int(np.flatnonzero(s.isna().to_numpy())[0])}]: "
+                                  "is missing (NaT)")
+        return s.to_numpy(dtype="datetime64[us]").astype(np.int64)
+    if pd.api.types.is_integer_dtype(s.dtype):
+        return s.to_numpy(dtype=np.int64)
+    raise ValidationError(f"{field}: expected datetime64 values or int64 UTC microseconds, "
+                          f"got {s.dtype}")
+
+
+def _ids(values: Any, field: str) -> np.ndarray:
+    import pandas as pd
+
+    s = pd.Series(values)
+    if not pd.api.types.is_integer_dtype(s.dtype):
+        raise ValidationError(f"{field}: expected integer customer ids, got {s.dtype}")
+    return s.to_numpy(dtype=np.int64)
+
+
+def _codes(values: Any, field: str, enum: Any) -> np.ndarray:
+    """uint8 codes of an enum column given by name ("meeting") or code."""
+    import pandas as pd
+
+    s = pd.Series(values)
+    if pd.api.types.is_integer_dtype(s.dtype):
+        return s.to_numpy(dtype=np.uint8)
+    names = {name: int(v) for name, v in enum.__members__.items()}
+    out = np.empty(len(s), dtype=np.uint8)
+    for i, v in enumerate(s):
+        try:
+            out[i] = names[v]
+        except (KeyError, TypeError):
+            raise ValidationError(f"{field}[{i}]: unknown {enum.__name__} {v!r}") from None
+    return out
+
+
+def _scores(values: Any) -> np.ndarray:
+    import pandas as pd
+
+    s = pd.to_numeric(pd.Series(values), errors="raise")
+    return s.fillna(-1).to_numpy(dtype=np.int8)
+
+
+def facts_from_columns(customers: Any, as_of: Any, *, purchases: Any = None,
+                       refunds: Any = None, interactions: Any = None, referrals: Any = None,
+                       surveys: Any = None, participations: Any = None, scale: int = 2,
+                       facts: Iterable[str] | None = None, windows: Iterable[Any] | None = None,
+                       model: Any = None, unit: Any = "day", multiplier: float = 1.0) -> Any:
+    """The facts of facts.hpp compute_facts from pandas DataFrames (or dicts of columns),
+    without a store; a DataFrame indexed by customer_id (no external_id column), typed as
+    Store.facts.
+
+    Columns (times are datetime64, naive taken as UTC, or int64 UTC microseconds; amounts are
+    int64 minor units with ``scale`` digits):
+      customers: customer_id, and created_at (optional: without it every customer is a row)
+      purchases: customer_id, at, amount_minor, and event_id (needed when refunds are given)
+      refunds: purchase_id, at, amount_minor
+      interactions: customer_id, at, kind, purpose (names or codes), commitment_obtained
+        (optional bool)
+      referrals: customer_id (the referrer), at
+      surveys: customer_id, at, nps, csat (NaN when not given)
+      participations: customer_id, at
+    """
+    import pandas as pd
+
+    args: dict[str, Any] = {}
+    c = pd.DataFrame(customers)
+    customer_id = _ids(c["customer_id"], "customers.customer_id")
+    if "created_at" in c:
+        args["created_at"] = _micros(c["created_at"], "customers.created_at")
+    if purchases is not None:
+        p = pd.DataFrame(purchases)
+        args["purchase_customer_id"] = _ids(p["customer_id"], "purchases.customer_id")
+        args["purchase_at"] = _micros(p["at"], "purchases.at")
+        args["purchase_amount_minor"] = p["amount_minor"].to_numpy(dtype=np.int64)
+        if "event_id" in p:
+            args["purchase_event_id"] = p["event_id"].to_numpy(dtype=np.int64)
+    if refunds is not None:
+        r = pd.DataFrame(refunds)
+        args["refund_purchase_id"] = r["purchase_id"].to_numpy(dtype=np.int64)
+        args["refund_at"] = _micros(r["at"], "refunds.at")
+        args["refund_amount_minor"] = r["amount_minor"].to_numpy(dtype=np.int64)
+    if interactions is not None:
+        i = pd.DataFrame(interactions)
+        args["interaction_customer_id"] = _ids(i["customer_id"], "interactions.customer_id")
+        args["interaction_at"] = _micros(i["at"], "interactions.at")
+        args["interaction_kind"] = _codes(i["kind"], "interactions.kind", _core.InteractionKind)
+        args["interaction_purpose"] = _codes(i["purpose"], "interactions.purpose",
+                                             _core.ContactPurpose)
+        if "commitment_obtained" in i:
+            args["interaction_commitment_obtained"] = i["commitment_obtained"].to_numpy(
+                dtype=np.uint8)
+    if referrals is not None:
+        f = pd.DataFrame(referrals)
+        args["referral_customer_id"] = _ids(f["customer_id"], "referrals.customer_id")
+        args["referral_at"] = _micros(f["at"], "referrals.at")
+    if surveys is not None:
+        s = pd.DataFrame(surveys)
+        args["survey_customer_id"] = _ids(s["customer_id"], "surveys.customer_id")
+        args["survey_at"] = _micros(s["at"], "surveys.at")
+        args["survey_nps"] = _scores(s["nps"] if "nps" in s else [np.nan] * len(s))
+        args["survey_csat"] = _scores(s["csat"] if "csat" in s else [np.nan] * len(s))
+    if participations is not None:
+        e = pd.DataFrame(participations)
+        args["participation_customer_id"] = _ids(e["customer_id"], "participations.customer_id")
+        args["participation_at"] = _micros(e["at"], "participations.at")
+    result = _core.compute_facts(customer_id, as_of=as_of, scale=scale,
+                                 facts=None if facts is None else list(facts),
+                                 windows=_window_texts(windows), model=model, unit=_unit(unit),
+                                 multiplier=float(multiplier), **args)
+    return _frame(result)
