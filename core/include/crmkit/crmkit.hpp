@@ -12,6 +12,7 @@
 #include "crmkit/analytics/analytics.hpp"
 #include "crmkit/analytics/pipeline.hpp"
 #include "crmkit/analytics/facts.hpp"
+#include "crmkit/analytics/lifecycle.hpp"
 #include "crmkit/base/error.hpp"
 #include "crmkit/base/int128.hpp"
 #include "crmkit/base/money.hpp"
