@@ -272,3 +272,27 @@ def test_export_import_round_trip_keeps_states_history_and_opportunities(store, 
         assert again.read_bytes() == path.read_bytes()
         assert copy.state(machine, copy.get_opportunity(deal.id))["state"] == "proposal"
         assert copy.history("deals")["reason"].tolist() == ["sent"]
+
+
+def test_a_listener_runs_on_the_writing_thread_with_the_gil(store):
+    machine = crmkit.Machine(PIPELINE, crmkit.FactSchema())
+    store.create_customer(person("acme"))
+    deals = [store.create_opportunity("acme", f"d{i}", "1.00", "2025-01-01", pipeline="deals")
+             for i in range(8)]
+    heard: list[tuple[int, int]] = []
+    store.add_transition_listener(lambda row: heard.append((row["entity_id"], threading.get_ident())))
+    workers: dict[int, int] = {}
+
+    def work(deal):
+        workers[deal.id] = threading.get_ident()
+        store.transition(machine, deal, "proposal")
+
+    threads = [threading.Thread(target=work, args=(d,)) for d in deals]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(e for e, _ in heard) == [d.id for d in deals]
+    assert all(workers[e] == ident for e, ident in heard)
+    assert store.listener_errors() == []
+    assert store.states(machine, "opportunity")["state"].tolist() == ["proposal"] * 8
