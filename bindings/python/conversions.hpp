@@ -250,4 +250,8 @@ void bind_lifecycle_store(py::module_& m);  // after bind_store and bind_lifecyc
 // The crmkit::Machine held by a crmkit.Machine (lifecycle.cpp). Throws TypeError for anything else.
 const crmkit::Machine& machine_from_py(py::handle machine);
 void bind_facts(py::module_& m);
+// The FactModel of a crmkit fitter (its _model) or core BG/NBD, MBG/NBD or Pareto/NBD model;
+// None gives no model (facts.cpp).
+crmkit::FactModel fact_model(py::handle model, crmkit::TimeUnit unit, double multiplier);
+void bind_lifecycle_analytics(py::module_& m);  // after bind_lifecycle_store and bind_facts
 }  // namespace crmkit_py

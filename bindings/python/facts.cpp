@@ -15,12 +15,7 @@
 
 namespace crmkit_py {
 
-namespace {
-
 using namespace crmkit;
-
-using U8Array = py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>;
-using I8Array = py::array_t<std::int8_t, py::array::c_style | py::array::forcecast>;
 
 // The model handed in: a crmkit fitter (its _model), or a BG/NBD, MBG/NBD or Pareto/NBD model.
 FactModel fact_model(py::handle model, TimeUnit unit, double multiplier) {
@@ -43,6 +38,13 @@ FactModel fact_model(py::handle model, TimeUnit unit, double multiplier) {
   }
   return out;
 }
+
+namespace {
+
+using namespace crmkit;
+
+using U8Array = py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>;
+using I8Array = py::array_t<std::int8_t, py::array::c_style | py::array::forcecast>;
 
 FactOptions fact_options(const std::optional<std::vector<std::string>>& facts,
                          const std::optional<std::vector<std::string>>& windows, py::handle model,

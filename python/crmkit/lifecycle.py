@@ -110,6 +110,14 @@ class History:
             names,
         )
 
+    @classmethod
+    def _from_core(cls, core: Any, state_names: list[str]) -> "History":
+        """A History over a built _core._History (Store.stage_history)."""
+        self = cls.__new__(cls)
+        self.state_names = list(state_names)
+        self._core = core
+        return self
+
     def _name(self, codes: np.ndarray) -> pd.Series:
         """State names for state codes, None for -1 (an object column: None stays None)."""
         names = np.asarray(self.state_names + [None], dtype=object)

@@ -445,3 +445,80 @@ class Store(_core.Store):
 
         return store_customer_facts(self, customer, as_of, facts, windows, model, unit=unit,
                                     multiplier=multiplier)
+
+    # ---- lifecycle machines on the store (crmkit/analytics/lifecycle.hpp) ----
+
+    def fact_schema(self, machines: Any = (), windows: Any = None) -> Any:
+        """The FactSchema machines on this store are loaded against: the standard facts, the
+        store's custom fields as field.<name>, stage.<m> / days_in_stage.<m> for each machine name
+        in ``machines``, and declared ``windows`` (dicts or JSON texts; docs/facts.md)."""
+        from .facts import _window_texts
+
+        return _core.store_fact_schema(self, list(machines), _window_texts(windows))
+
+    def evaluate(self, machine: Any, as_of: Any, customer: Any = None, *, dry_run: bool = False,
+                 windows: Any = None, model: Any = None, unit: Any = "day",
+                 multiplier: float = 1.0, actor: str = "", source: str = "") -> Any:
+        """Runs ``machine``'s automatic transitions as of ``as_of`` for every customer that exists
+        then, or for one (an id, an external id or a Customer), and writes the moves in one
+        transaction (``dry_run``: computes and checks them, writes nothing). The facts the rules
+        read are computed as of the date (``windows`` and ``model`` as in ``facts``).
+
+        Returns a DataFrame of the moves in history order: id (0 in a dry run), customer_id,
+        external_id, from, to, rule, at, actor; ``.attrs["evaluated"]`` is the number of
+        customers evaluated. Raises ValidationError when a customer's recorded state is newer than
+        ``as_of`` (history runs forwards: evaluate dates in order).
+        """
+        import pandas as pd
+
+        from .facts import _unit, _window_texts
+
+        ident = None
+        if customer is not None:
+            kind, ident = _entity(self, customer)
+            if kind != "customer":
+                raise ValidationError("customer: evaluate runs on customers, got an Opportunity")
+        r = _core.evaluate_machine(self, machine, as_of, customer=ident, dry_run=dry_run,
+                                   windows=_window_texts(windows), model=model, unit=_unit(unit),
+                                   multiplier=float(multiplier), actor=actor, source=source)
+        ids = np.asarray(r["customer_id"], dtype=np.int64)
+        frame = pd.DataFrame({
+            "id": np.asarray(r["id"], dtype=np.int64),
+            "customer_id": ids,
+            "external_id": pd.Series(_core.external_ids_of(self.customer_keys(), ids),
+                                     dtype=object),
+            "from": pd.Series(r["from"], dtype=object),
+            "to": pd.Series(r["to"], dtype=object),
+            "rule": pd.Series(r["rule"], dtype=object),
+            "at": _utc(r["at_micros"]),
+            "actor": pd.Series(r["actor"], dtype=object),
+        })
+        frame.attrs["evaluated"] = int(r["evaluated"])
+        return frame
+
+    def stage_history(self, machine: Any, kind: str = "customer") -> Any:
+        """The stored history of ``machine`` as a crmkit.History (docs/lifecycle.md) whose
+        entities are this store's customer ids (or opportunity ids, kind="opportunity"), with one
+        creation row per entity: it is in the initial state from its record's created_at (or its
+        first transition, if earlier) until its first transition. Every report of History then
+        works on the store: stages_as_of, stage_times, distribution, transition_counts (creation
+        rows have from None), funnel, median_durations."""
+        from .lifecycle import History
+
+        core = _core.store_history(self, machine, kind)
+        return History._from_core(core, list(machine.state_names))
+
+    def stages_as_of(self, machine: Any, as_of: Any) -> Any:
+        """Every customer's stage in ``machine`` as of ``as_of``: a DataFrame with customer_id,
+        external_id and stage (None for a customer that did not exist yet)."""
+        import pandas as pd
+
+        h = self.stage_history(machine)
+        st = h.stages_as_of(as_of)
+        ids = np.asarray(st["entity"], dtype=np.int64)
+        return pd.DataFrame({
+            "customer_id": ids,
+            "external_id": pd.Series(_core.external_ids_of(self.customer_keys(), ids),
+                                     dtype=object),
+            "stage": st["state"],
+        })

@@ -1,5 +1,7 @@
 // Customer facts from a store: reads the store's columns (Store::columns, one read transaction)
 // and runs compute_facts on them. The rules are in crmkit/analytics/facts.hpp.
+#include <algorithm>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -84,6 +86,54 @@ void copy_cell(const FactTable& from, std::size_t from_row, std::size_t from_slo
   }
 }
 
+// stage.<m> / days_in_stage.<m> as of the date, from the store's transition history of machine
+// m (customers only): the state entered by the customer's last transition at or before as_of
+// and its time; for a customer whose transitions are all later, the state its first transition
+// left, entered at its record's created_at (missing if that is after as_of too). A customer
+// without any transition in m has missing stage facts (the history does not know the machine's
+// initial state; evaluate_machine supplies it through the engine facts stage / days_in_stage).
+struct StageHolder {
+  std::vector<MachineStageColumns> machines;
+};
+
+void add_machine_stages(const Store& store, const std::vector<std::string>& wanted,
+                        const StoreView& v, Timestamp as_of, StageHolder& out) {
+  std::vector<std::string> names;
+  for (const std::string& f : wanted) {
+    std::string m;
+    if (f.rfind("stage.", 0) == 0) m = f.substr(6);
+    else if (f.rfind("days_in_stage.", 0) == 0) m = f.substr(14);
+    else continue;
+    if (std::find(names.begin(), names.end(), m) == names.end()) names.push_back(m);
+  }
+  for (const std::string& name : names) {
+    const TransitionColumns h = store.history(name);
+    // Per customer: its last row at or before as_of, else its first row.
+    std::map<CustomerId, std::pair<std::size_t, bool>> pick;  // row, at or before as_of
+    for (std::size_t k = 0; k < h.size(); ++k) {
+      if (h.entity_kind[k] != EntityKind::customer) continue;
+      const bool before = h.at_micros[k] <= as_of.micros();
+      auto it = pick.find(h.entity_id[k]);
+      if (it == pick.end()) {
+        pick.emplace(h.entity_id[k], std::make_pair(k, before));
+      } else if (before) {
+        it->second = {k, true};  // rows come in history order: a later one at or before as_of
+      }
+    }
+    MachineStageColumns m;
+    m.machine = name;
+    for (std::size_t i = 0; i < v.ids.size(); ++i) {
+      const auto it = pick.find(v.ids[i]);
+      if (it == pick.end()) continue;
+      const auto [k, before] = it->second;
+      m.customer_id.push_back(v.ids[i]);
+      m.stage.push_back(before ? h.to[k] : h.from[k]);
+      m.entered_at_micros.push_back(before ? h.at_micros[k] : v.created[i]);
+    }
+    out.machines.push_back(std::move(m));
+  }
+}
+
 bool is_rfm(std::string_view name) { return name.substr(0, 4) == "rfm."; }
 
 }  // namespace
@@ -94,6 +144,9 @@ CustomerFacts facts_as_of(const Store& store, Timestamp as_of, const FactOptions
   make_view(cols, v);
   FactOptions o = options;
   o.ignore_unknown_customers = true;  // the events of soft-deleted customers
+  StageHolder stages;
+  add_machine_stages(store, o.facts, v, as_of, stages);
+  v.view.machines = stages.machines;
   CustomerFacts out = compute_facts(v.view, as_of, o);
   // The rows are a subsequence of the customers (ascending ids), read in the same transaction.
   const CustomerColumns& c = cols.customers;
@@ -121,6 +174,9 @@ CustomerFacts customer_facts(const Store& store, CustomerId customer, Timestamp 
   make_view(cols, v);
   FactOptions o = options;
   o.ignore_unknown_customers = true;
+  StageHolder stages;
+  add_machine_stages(store, o.facts, v, as_of, stages);
+  v.view.machines = stages.machines;
   CustomerFacts out = compute_facts(v.view, as_of, o);
   if (out.size() != 1) {
     throw_invalid("customer", std::to_string(customer) + " does not exist as of " +

@@ -158,8 +158,9 @@ History store_history(const Store& store, const Machine& machine, EntityKind kin
   }
   std::vector<std::string> names;
   for (const auto& s : machine.states()) names.push_back(s.name);
+  const auto state_count = static_cast<std::int32_t>(names.size());
   HistoryColumns cols{entity, from, to, at};
-  return History(cols, static_cast<std::int32_t>(names.size()), std::move(names));
+  return History(cols, state_count, std::move(names));
 }
 
 StageSnapshot stages_as_of(const Store& store, const Machine& machine, Timestamp as_of,
