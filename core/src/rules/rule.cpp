@@ -116,8 +116,14 @@ using detail::T;
 // ---------------------------------------------------------------- compiler
 
 std::string arg_path(const std::string& path, const std::string& op, std::ptrdiff_t index) {
-  std::string p = path.empty() ? op : path + "." + op;
-  if (index >= 0) p += "[" + std::to_string(index) + "]";
+  std::string p = path;
+  if (!p.empty()) p.push_back('.');
+  p.append(op);
+  if (index >= 0) {  // appends only: operator+ on temporaries trips GCC 12's false -Wrestrict
+    p.push_back('[');
+    p.append(std::to_string(index));
+    p.push_back(']');
+  }
   return p;
 }
 
