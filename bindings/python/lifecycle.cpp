@@ -260,8 +260,9 @@ void bind_lifecycle(py::module_& m) {
           [](const PyMachine& p, py::handle states, IArray days, py::handle facts) {
             py::object frame = as_frame(facts);
             FactTable t = facts_from_frame(p.machine, p.facts, frame);
-            if (p.machine.facts_used().empty()) t = FactTable(t.schema(), py::len(frame));
             const auto idx = state_indexes(p.machine, states);
+            // A machine that reads no fact (only days_in_stage) takes one row per state given.
+            if (p.machine.facts_used().empty()) t = FactTable(t.schema(), idx.size());
             const auto d = column(days, "days_in_stage");
             crmkit::MachineColumnResult r;
             {

@@ -89,16 +89,16 @@ class History:
         index = {n: i for i, n in enumerate(names)}
 
         def codes(column: str, allow_none: bool) -> np.ndarray:
-            out = np.empty(len(rows), dtype=np.int32)
-            for i, v in enumerate(rows[column].tolist()):
-                if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-                    if not allow_none:
-                        raise ValidationError(f"{column}: row {i}: missing state")
-                    out[i] = -1
-                elif v in index:
-                    out[i] = index[v]
-                else:
-                    raise ValidationError(f"{column}: row {i}: unknown state {v!r}")
+            # Vectorised: positions in the machine's states; -1 for missing or unknown.
+            values = rows[column]
+            missing = values.isna().to_numpy()
+            out = pd.Index(names, dtype=object).get_indexer(values.astype(object)).astype(np.int32)
+            unknown = np.flatnonzero((out < 0) & ~missing)
+            if unknown.size:
+                i = int(unknown[0])
+                raise ValidationError(f"{column}: row {i}: unknown state {values.iloc[i]!r}")
+            if not allow_none and missing.any():
+                raise ValidationError(f"{column}: row {int(np.flatnonzero(missing)[0])}: missing state")
             return out
 
         self._core = _core._History(

@@ -182,6 +182,9 @@ def test_default_machines(facts):
     pipeline = crmkit.default_machine("sales_pipeline", facts)
     assert [s["probability"] for s in pipeline.states] == [0.1, 0.2, 0.5, 0.8, 1.0, 0.0]
     assert pipeline.evaluate("proposal", 180, {}) == [{"from": "proposal", "to": "lost", "transition": "stale"}]
+    states, changes = pipeline.evaluate_columns(["proposal", "qualification"], [200, 3], {})
+    assert states.tolist() == ["lost", "qualification"]
+    assert changes["transition"].tolist() == ["stale"]
 
 
 def history_rows():

@@ -570,7 +570,27 @@ MachineColumnResult Machine::evaluate_columns(std::span<const std::int32_t> stat
   // Rows to evaluate this round, grouped by their current state.
   std::vector<std::uint32_t> active(n);
   for (std::size_t r = 0; r < n; ++r) active[r] = static_cast<std::uint32_t>(r);
-  std::unordered_map<std::uint32_t, std::vector<std::int32_t>> paths;  // moved rows: states visited
+  // The cycle guard: the states each row has been in during this evaluation, as a bit mask when
+  // the machine has at most 64 states (the usual case), else as a list per moved row.
+  const bool small = m.states.size() <= 64;
+  std::vector<std::uint64_t> visited_bits;
+  std::unordered_map<std::uint32_t, std::vector<std::int32_t>> visited_lists;
+  const auto repeats = [&](std::uint32_t r, std::int32_t from, std::int32_t to) {
+    if (small) {
+      if (visited_bits.empty()) visited_bits.assign(n, 0);
+      auto& bits = visited_bits[r];
+      bits |= std::uint64_t{1} << from;
+      const std::uint64_t bit = std::uint64_t{1} << to;
+      const bool seen = (bits & bit) != 0;
+      bits |= bit;
+      return seen;
+    }
+    auto& list = visited_lists[r];
+    if (list.empty()) list.push_back(from);
+    const bool seen = std::find(list.begin(), list.end(), to) != list.end();
+    list.push_back(to);
+    return seen;
+  };
   std::vector<std::vector<std::uint32_t>> groups(m.states.size());
   // Each rule is evaluated over all rows at once, when first needed; a rule that reads no engine
   // fact keeps its result for the whole evaluation, the others are evaluated again each round
@@ -604,13 +624,14 @@ MachineColumnResult Machine::evaluate_columns(std::span<const std::int32_t> stat
           }
           out.changes.push_back({r, static_cast<std::int32_t>(s), to, ti});
           out.states[r] = to;
-          auto& path = paths[r];
-          if (path.empty()) path.push_back(static_cast<std::int32_t>(s));
-          path.push_back(to);
-          if (std::count(path.begin(), path.end(), to) > 1) {
-            std::vector<std::int32_t> taken;
+          if (repeats(r, static_cast<std::int32_t>(s), to)) {
+            std::vector<std::int32_t> path, taken;
             for (const auto& c : out.changes)
-              if (c.row == r) taken.push_back(c.transition);
+              if (c.row == r) {
+                if (path.empty()) path.push_back(c.from);
+                path.push_back(c.to);
+                taken.push_back(c.transition);
+              }
             m.throw_cycle(path, taken, "row " + std::to_string(r) + ": ");
           }
           moved.push_back(r);
