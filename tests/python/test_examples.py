@@ -26,7 +26,7 @@ def run(script, *args):
 
 
 def test_every_python_example_is_covered():
-    covered = {"import_cdnow.py", "value_from_store.py"}
+    covered = {"import_cdnow.py", "lifecycle_cdnow.py", "value_from_store.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} == covered
 
 
@@ -127,3 +127,31 @@ def test_value_from_store_gives_the_published_cdnow_numbers(value_runs):
     assert np.array_equal(s["frequency"].to_numpy(), expected["frequency"].to_numpy())
     assert np.abs(s["recency"].to_numpy() - expected["recency"].to_numpy()).max() < 0.01
     assert np.abs(s["T"].to_numpy() - expected["T"].to_numpy()).max() < 0.01
+
+
+# ---- lifecycle_cdnow: the customer_lifecycle machine month by month, twins agree ---------------
+
+
+def test_lifecycle_cdnow_cpp_and_python_print_the_same_table_and_rerun_adds_nothing(tmp_path):
+    binary = CPP_EXAMPLES / "example_lifecycle_cdnow"
+    assert binary.exists(), f"{binary}: build the C++ examples first (scripts/setup)"
+    cpp = subprocess.run([str(binary), str(tmp_path / "cpp.crmkit")], capture_output=True,
+                         text=True, check=True).stdout.splitlines()
+    py_store = tmp_path / "py.crmkit"
+    py = run("lifecycle_cdnow.py", py_store).splitlines()
+    assert py == cpp
+    assert py[0] == "customer_lifecycle on CDNOW (2357 customers, 9012 transitions written this run)"
+    assert py[1].split() == ["month", "introduction", "growth", "maturity", "dormancy", "churned",
+                             "acquired"]
+    rows = [line.split() for line in py[2:]]
+    assert [r[0] for r in rows] == [f"{y}-{m:02d}" for y in (1997, 1998) for m in range(1, 13)]
+    # Every month, the stages hold exactly the customers acquired by then.
+    for r in rows:
+        assert sum(map(int, r[1:6])) == int(r[6])
+    assert rows[0] == ["1997-01", "700", "81", "0", "0", "0", "781"]
+    assert rows[2][6] == "2357"
+    assert rows[-1] == ["1998-12", "0", "0", "0", "515", "1842", "2357"]
+    # A second run evaluates nothing again and prints the same table.
+    again = run("lifecycle_cdnow.py", py_store).splitlines()
+    assert again[0].endswith("(2357 customers, 0 transitions written this run)")
+    assert again[1:] == py[1:]
