@@ -259,7 +259,12 @@ CustomerFacts compute_facts(const FactColumns& columns, Timestamp as_of,
 // The facts of every customer of the store as of `as_of`: customers neither soft-deleted nor
 // created after as_of (erased customers are rows: their events still count), ascending by id,
 // with their external ids; the catalogue has the store's declared fields. Reads every column in
-// one read transaction. Throws as compute_facts, Error{storage} if the store is closed.
+// one read transaction. stage.<m> / days_in_stage.<m>, when asked for in options.facts, come
+// from machine m's transition history as of the date (a second read): the state entered by the
+// customer's last transition at or before as_of; for a customer whose transitions all come
+// later, the state the first one left, entered at its created_at (missing if after as_of);
+// missing for a customer without a transition in m (docs/facts.md). Throws as compute_facts,
+// Error{storage} if the store is closed.
 CustomerFacts facts_as_of(const Store& store, Timestamp as_of, const FactOptions& options = {});
 
 // The one row of `customer` as of `as_of`: equal to that customer's row of facts_as_of (RFM
