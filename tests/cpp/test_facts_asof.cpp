@@ -111,12 +111,16 @@ struct Ledger {
   // Participations of customer 1.
   std::vector<CustomerId> e_cust = {1, 1};
   std::vector<std::int64_t> e_at = {t("2023-01-01T00:00:00Z"), t("2024-06-01T00:00:00Z")};
-  // Consents: 1 email granted, sms withdrawn, phone granted after as_of; 2 email withdrawn.
-  std::vector<CustomerId> c_cust = {1, 1, 1, 2};
-  std::vector<std::uint8_t> c_channel = {0, 2, 1, 0};
-  std::vector<std::uint8_t> c_granted = {1, 0, 1, 0};
+  // Consents: 1 email granted (marketing, then service too), sms withdrawn, phone granted after
+  // as_of; 2 email withdrawn.
+  std::vector<CustomerId> c_cust = {1, 1, 1, 2, 1};
+  std::vector<std::uint8_t> c_channel = {0, 2, 1, 0, 0};
+  std::vector<std::string> c_purpose = {"service", "marketing", "marketing", "marketing",
+                                        "marketing"};
+  std::vector<std::uint8_t> c_granted = {1, 0, 1, 0, 1};
   std::vector<std::int64_t> c_at = {t("2024-01-01T00:00:00Z"), t("2024-02-01T00:00:00Z"),
-                                    t("2024-08-01T00:00:00Z"), t("2024-01-01T00:00:00Z")};
+                                    t("2024-08-01T00:00:00Z"), t("2024-01-01T00:00:00Z"),
+                                    t("2024-03-01T00:00:00Z")};
   std::vector<CustomerId> tag_cust = {1, 1};
   std::vector<std::string> tags = {"vip", "b2b"};
   std::vector<FieldColumns> fields;
@@ -165,6 +169,7 @@ struct Ledger {
     c.participation_at_micros = e_at;
     c.consent_customer_id = c_cust;
     c.consent_channel = c_channel;
+    c.consent_purpose = c_purpose;
     c.consent_granted = c_granted;
     c.consent_at_micros = c_at;
     c.tag_customer_id = tag_cust;
@@ -192,9 +197,10 @@ TEST_CASE("the catalogue lists the standard facts, fields, machines and windows"
   w.window_days = 180;
   const std::vector<WindowFact> windows = {w};
   const FactSchema s = standard_fact_schema(fields, machines, windows);
-  CHECK(s.size() == 55);
+  CHECK(s.size() == 61);  // the 57 standard facts, then the field, machine and window facts
   CHECK(s[0].name == "purchase_count");
   CHECK(s[s.slot("interactions_365d.site_visit")].type == FactType::integer);
+  CHECK(s[s.slot("consent.email.purposes")].type == FactType::text_list);
   CHECK(s[s.slot("interactions_365d.intelligence")].type == FactType::integer);
   CHECK(s[s.slot("consent.visit")].type == FactType::boolean);
   CHECK(s[s.slot("tags")].type == FactType::text_list);
@@ -206,7 +212,7 @@ TEST_CASE("the catalogue lists the standard facts, fields, machines and windows"
   CHECK(s[s.slot("meetings_180d")].description ==
         "count of interaction events in the last 180 days, kind meeting");
   for (const FactDecl& d : s.facts()) CHECK_FALSE(d.description.empty());
-  CHECK(standard_fact_schema().size() == 51);
+  CHECK(standard_fact_schema().size() == 57);
 
   WindowFact clash;
   clash.name = "purchases_90d";
@@ -294,6 +300,10 @@ TEST_CASE("record facts: created, interactions, referrals, surveys, events, cons
   CHECK(cell(f, 1, "consent.phone") == "false");  // granted after as_of
   CHECK(cell(f, 2, "consent_any") == "false");    // withdrawn
   CHECK(cell(f, 3, "consent_any") == "false");    // no record
+  CHECK(cell(f, 1, "consent.email.purposes") == "[marketing,service]");  // sorted
+  CHECK(cell(f, 1, "consent.sms.purposes") == "[]");    // withdrawn
+  CHECK(cell(f, 1, "consent.phone.purposes") == "[]");  // granted after as_of
+  CHECK(cell(f, 2, "consent.email.purposes") == "[]");
   CHECK(cell(f, 1, "tags") == "[vip,b2b]");
   CHECK(cell(f, 2, "tags") == "[]");
   CHECK(cell(f, 1, "field.tier") == "gold");
@@ -725,6 +735,7 @@ TEST_CASE("facts from a store: every customer, and one row equal to its row") {
   CHECK(cell(all, a.id, "days_since_last_service_contact") == "10");
   CHECK(cell(all, a.id, "interactions_365d.visit") == "1");
   CHECK(cell(all, a.id, "consent.email") == "true");
+  CHECK(cell(all, a.id, "consent.email.purposes") == "[marketing]");
   CHECK(cell(all, a.id, "tags") == "[vip]");
   CHECK(cell(all, a.id, "field.tier") == "gold");
   CHECK(cell(all, b.id, "purchase_count") == "0");  // fully refunded

@@ -61,7 +61,7 @@ def test_store_facts_frame(ledger):
     assert frame.index.tolist() == [a.id, b.id]
     assert frame.columns[0] == "external_id"
     assert frame["external_id"].tolist() == ["a", "b"]
-    assert len(frame.columns) == 1 + 51 + 2  # external_id, the standard facts, two fields
+    assert len(frame.columns) == 1 + 57 + 2  # external_id, the standard facts, two fields
     # a: 100 - 30 (the later 20.00 refund is after as_of) + 40; b: fully refunded.
     assert frame.loc[a.id, "net_revenue"] == 110.0
     assert frame["purchase_count"].tolist() == [2, 0]

@@ -263,6 +263,12 @@ const std::vector<StandardFact>& standard_facts() {
       add(std::string("consent.") + n, T::boolean,
           std::string("consent granted for channel ") + n + " (any purpose)");
     }
+    for (int c = 0; c <= 5; ++c) {
+      const char* n = to_string(static_cast<Channel>(c));
+      add(std::string("consent.") + n + ".purposes", T::text_list,
+          std::string("the purposes consent is granted for on channel ") + n +
+              " as of the date, sorted (test one with {\"in\": [\"marketing\", ...]})");
+    }
     add("tags", T::text_list, "the customer's tags");
     add("rfm.r", T::integer, "RFM recency score 1..5 (5 = most recent); missing when no purchase");
     add("rfm.f", T::integer, "RFM frequency score 1..5; missing when no purchase");

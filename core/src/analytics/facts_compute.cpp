@@ -534,10 +534,13 @@ void Computer::surveys() {
 
 void Computer::consents() {
   bool any = want("consent_any");
+  bool purposes = false;
   for (int ch = 0; ch <= 5; ++ch) {
-    any = any || want(std::string("consent.") + to_string(static_cast<Channel>(ch)));
+    const std::string base = std::string("consent.") + to_string(static_cast<Channel>(ch));
+    any = any || want(base);
+    purposes = purposes || want(base + ".purposes");
   }
-  if (!any) return;
+  if (!any && !purposes) return;
   const std::size_t n = c_.consent_customer_id.size();
   check_len(c_.consent_channel.size(), n, "consent_channel", "consent_customer_id");
   check_len(c_.consent_granted.size(), n, "consent_granted", "consent_customer_id");
@@ -551,6 +554,23 @@ void Computer::consents() {
     }
     if (rows[i] >= kExcluded || !c_.consent_granted[i]) continue;
     mask[rows[i]] |= static_cast<std::uint8_t>(1u << c_.consent_channel[i]);
+  }
+  if (purposes) {
+    check_len(c_.consent_purpose.size(), n, "consent_purpose", "consent_customer_id");
+    for (int ch = 0; ch <= 5; ++ch) {
+      const std::string name =
+          std::string("consent.") + to_string(static_cast<Channel>(ch)) + ".purposes";
+      const auto s = schema_.find(name);
+      if (!s || !want(name)) continue;
+      auto v = out_.table.text_lists(*s);
+      auto p = out_.table.present(*s);
+      for (std::size_t r = 0; r < rows_; ++r) p[r] = 1;  // an empty list when none
+      for (std::size_t i = 0; i < n; ++i) {
+        if (rows[i] >= kExcluded || !c_.consent_granted[i] || c_.consent_channel[i] != ch) continue;
+        v[rows[i]].push_back(c_.consent_purpose[i]);
+      }
+      for (std::size_t r = 0; r < rows_; ++r) std::sort(v[r].begin(), v[r].end());
+    }
   }
   const auto fill = [&](std::string_view name, std::uint8_t bits) {
     const auto s = schema_.find(name);

@@ -54,6 +54,7 @@ void make_view(const StoreColumns& cols, StoreView& v) {
   f.participation_at_micros = cols.participations.at_micros;
   f.consent_customer_id = cols.consents.customer_id;
   f.consent_channel = cols.consents.channel;
+  f.consent_purpose = cols.consents.purpose;
   f.consent_granted = cols.consents.granted;
   f.consent_at_micros = cols.consents.at_micros;
   f.tag_customer_id = cols.tags.customer_id;

@@ -198,6 +198,8 @@ struct FactColumns {
   // Consent records (Channel code, granted 0/1, when).
   std::span<const CustomerId> consent_customer_id;
   std::span<const std::uint8_t> consent_channel;
+  // Consent::purpose per consent row; needed only for the consent.<channel>.purposes facts.
+  std::span<const std::string> consent_purpose;
   std::span<const std::uint8_t> consent_granted;
   std::span<const std::int64_t> consent_at_micros;
 
