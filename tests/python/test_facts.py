@@ -153,9 +153,10 @@ def test_declared_windows_and_their_errors(ledger):
 def test_standard_facts_catalogue():
     cat = crmkit.standard_facts(machines=["customer_lifecycle"])
     assert cat.columns.tolist() == ["name", "type", "description"]
-    assert len(cat) == 53
+    assert len(cat) == 57 + 2  # the standard facts and the machine's two
     assert cat["name"].iloc[0] == "purchase_count"
     assert cat.set_index("name").loc["tags", "type"] == "list of text"
+    assert cat.set_index("name").loc["consent.email.purposes", "type"] == "list of text"
     assert cat.set_index("name").loc["days_in_stage.customer_lifecycle", "type"] == "integer"
 
 
