@@ -91,10 +91,13 @@ class History:
         index = {n: i for i, n in enumerate(names)}
 
         def codes(column: str, allow_none: bool) -> np.ndarray:
-            # Vectorised: positions in the machine's states; -1 for missing or unknown.
+            # Vectorised: positions in the machine's states; -1 for missing or unknown. factorize
+            # hashes each cell once in its own dtype; only the distinct values are looked up.
             values = rows[column]
             missing = values.isna().to_numpy()
-            out = pd.Index(names, dtype=object).get_indexer(values.astype(object)).astype(np.int32)
+            distinct, uniques = pd.factorize(values)
+            lookup = pd.Index(names, dtype=object).get_indexer(pd.Index(uniques, dtype=object))
+            out = np.where(distinct < 0, -1, lookup[distinct]).astype(np.int32)
             unknown = np.flatnonzero((out < 0) & ~missing)
             if unknown.size:
                 i = int(unknown[0])
