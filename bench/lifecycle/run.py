@@ -14,8 +14,8 @@ Parts (bench/README.md explains each side):
       DuckDB's ASOF JOIN.
 
 Times are the best of --repeat runs, the sides alternating within each round. Memory is the peak
-RSS above the RSS just before the call, sampled every millisecond by a thread during one extra,
-untimed run of each side. A ratio is peer time / crmkit time: above 1, crmkit is faster. PARITY
+RSS above the RSS just before the call (after gc.collect and glibc's malloc_trim), sampled every
+millisecond by a thread during one extra, untimed run of each side. A ratio is peer time / crmkit time: above 1, crmkit is faster. PARITY
 compares every cell of crmkit's result with each peer's (integers exactly, floats to 1e-9
 relative); PASS/FAIL lines check the issue's bars. The data (data.py, deterministic for --seed) is
 generated once and cached in bench/lifecycle/out/.
@@ -52,11 +52,24 @@ def _rss_bytes() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def _trim() -> None:
+    """Returns the free memory of glibc's heap to the system (malloc_trim), so that memory freed
+    by earlier runs and kept by malloc does not hide a side's own use."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 class RssPeak:
-    """Peak RSS above the RSS at entry, sampled every millisecond by a thread."""
+    """Peak RSS above the RSS at entry (after gc and malloc_trim), sampled every millisecond by a
+    thread."""
 
     def __enter__(self) -> "RssPeak":
         gc.collect()
+        _trim()
         self.base = _rss_bytes()
         self.peak = self.base
         self._stop = threading.Event()
