@@ -53,12 +53,14 @@ def _evaluate_columns(
         np.asarray(days_in_stage, dtype=np.int64),
         facts,
     )
-    names = np.asarray(self.state_names, dtype=object)
-    tnames = np.asarray([t["name"] for t in self.transitions], dtype=object)
+    # Names by position: take() on the few names (typed as pandas types a Series of names) is
+    # O(rows) without a per-cell str check, unlike a Series built from an object array of names.
+    names = pd.Series(self.state_names).array
+    tnames = pd.Series([t["name"] for t in self.transitions]).array
     changes = pd.DataFrame(
-        {"row": row, "from": names[frm], "to": names[to], "transition": tnames[tr]}
+        {"row": row, "from": names.take(frm), "to": names.take(to), "transition": tnames.take(tr)}
     )
-    return pd.Series(names[new], name="state"), changes
+    return pd.Series(names.take(new), name="state"), changes
 
 
 Machine.evaluate_columns = _evaluate_columns
@@ -89,10 +91,13 @@ class History:
         index = {n: i for i, n in enumerate(names)}
 
         def codes(column: str, allow_none: bool) -> np.ndarray:
-            # Vectorised: positions in the machine's states; -1 for missing or unknown.
+            # Vectorised: positions in the machine's states; -1 for missing or unknown. factorize
+            # hashes each cell once in its own dtype; only the distinct values are looked up.
             values = rows[column]
             missing = values.isna().to_numpy()
-            out = pd.Index(names, dtype=object).get_indexer(values.astype(object)).astype(np.int32)
+            distinct, uniques = pd.factorize(values)
+            lookup = pd.Index(names, dtype=object).get_indexer(pd.Index(uniques, dtype=object))
+            out = np.where(distinct < 0, -1, lookup[distinct]).astype(np.int32)
             unknown = np.flatnonzero((out < 0) & ~missing)
             if unknown.size:
                 i = int(unknown[0])
