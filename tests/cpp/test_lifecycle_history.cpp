@@ -259,3 +259,20 @@ TEST_CASE("history answers agree with a direct scan on a random history") {
   for (const auto& c : h.transition_counts(day(0), day(1000))) counted += c.count;
   CHECK(counted == static_cast<std::int64_t>(rows.size()));
 }
+
+TEST_CASE("history sorts any entity ids (negative, above 2^32) and rows out of time order") {
+  // Entities -5, 7 and 2^40 + 3, rows shuffled across entities and out of time order within
+  // one; two rows of entity 7 share a time and keep their input order (creation first).
+  const std::int64_t big = (std::int64_t{1} << 40) + 3;
+  const std::vector<std::int64_t> entity = {big, 7, -5, 7, big, -5, 7};
+  const std::vector<std::int32_t> from = {0, -1, 0, 0, -1, -1, 1};
+  const std::vector<std::int32_t> to = {1, 0, 2, 1, 0, 0, 2};
+  const std::vector<std::int64_t> at = {50, 10, 30, 10, 40, 20, 60};
+  const History h(HistoryColumns{entity, from, to, at}, 3);
+  CHECK(h.entities() == std::vector<std::int64_t>{-5, 7, big});
+  CHECK(h.stages_as_of(Timestamp(9)) == std::vector<std::int32_t>{-1, -1, -1});
+  CHECK(h.stages_as_of(Timestamp(10)) == std::vector<std::int32_t>{-1, 1, -1});
+  CHECK(h.stages_as_of(Timestamp(45)) == std::vector<std::int32_t>{2, 1, 0});
+  CHECK(h.stages_as_of(Timestamp(60)) == std::vector<std::int32_t>{2, 2, 1});
+  CHECK(h.stage_as_of(big, Timestamp(55)) == 1);
+}

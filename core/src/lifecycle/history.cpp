@@ -18,7 +18,66 @@ constexpr double kMicrosPerDay = 86'400'000'000.0;
 double days_between(std::int64_t from, std::int64_t to) {
   return static_cast<double>(to - from) / kMicrosPerDay;
 }
+
+// The row order (entity, time, input position), by a stable LSD radix sort on the entity (16-bit
+// digits; digits shared by every key are skipped, so ids below 2^32 take two passes) and then,
+// within each entity, a sort by time where the input was not in time order already. Input in
+// that order already costs one pass. O(n) plus the per-entity sorts.
+std::vector<std::uint32_t> sort_rows(const HistoryColumns& rows) {
+  const std::size_t n = rows.entity.size();
+  std::vector<std::uint32_t> order(n);
+  std::iota(order.begin(), order.end(), 0u);
+  bool sorted = true;
+  for (std::size_t i = 1; i < n && sorted; ++i) {
+    sorted = rows.entity[i - 1] < rows.entity[i] ||
+             (rows.entity[i - 1] == rows.entity[i] && rows.at[i - 1] <= rows.at[i]);
+  }
+  if (sorted) return order;
+
+  constexpr std::uint64_t kSign = std::uint64_t{1} << 63;  // orders negative ids first
+  std::vector<std::uint64_t> key(n);
+  for (std::size_t i = 0; i < n; ++i) key[i] = static_cast<std::uint64_t>(rows.entity[i]) ^ kSign;
+  std::vector<std::uint64_t> key_tmp(n);
+  std::vector<std::uint32_t> order_tmp(n);
+  std::vector<std::size_t> count(std::size_t{1} << 16);
+  for (int shift = 0; shift < 64; shift += 16) {
+    std::fill(count.begin(), count.end(), 0);
+    for (std::size_t i = 0; i < n; ++i) ++count[(key[i] >> shift) & 0xffff];
+    if (count[(key[0] >> shift) & 0xffff] == n) continue;  // every key has this digit
+    std::size_t sum = 0;
+    for (auto& c : count) {
+      const std::size_t here = c;
+      c = sum;
+      sum += here;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t slot = count[(key[i] >> shift) & 0xffff]++;
+      key_tmp[slot] = key[i];
+      order_tmp[slot] = order[i];
+    }
+    key.swap(key_tmp);
+    order.swap(order_tmp);
+  }
+  // Rows of one entity keep their input order (the sort is stable); put them in time order where
+  // they are not (ties keep input order).
+  const auto by_time = [&](std::uint32_t a, std::uint32_t b) {
+    return rows.at[a] != rows.at[b] ? rows.at[a] < rows.at[b] : a < b;
+  };
+  for (std::size_t b = 0; b < n;) {
+    std::size_t e = b + 1;
+    bool in_order = true;
+    while (e < n && key[e] == key[b]) {
+      in_order = in_order && rows.at[order[e - 1]] <= rows.at[order[e]];
+      ++e;
+    }
+    if (!in_order) std::sort(order.begin() + static_cast<std::ptrdiff_t>(b),
+                             order.begin() + static_cast<std::ptrdiff_t>(e), by_time);
+    b = e;
+  }
+  return order;
+}
 }  // namespace
+
 
 double Funnel::rate(std::int32_t a, std::int32_t b) const {
   if (a < 0 || b < 0 || a >= state_count || b >= state_count)
@@ -58,15 +117,7 @@ History::History(const HistoryColumns& rows, std::int32_t state_count,
                     "from state " + std::to_string(rows.from[i]) + " is out of range (" +
                         std::to_string(state_count) + " states, or -1)");
   }
-  std::vector<std::uint32_t> order(n);
-  std::iota(order.begin(), order.end(), 0u);
-  // Input already sorted (the store writes in time order per entity) costs one pass.
-  const auto less = [&](std::uint32_t a, std::uint32_t b) {
-    if (rows.entity[a] != rows.entity[b]) return rows.entity[a] < rows.entity[b];
-    if (rows.at[a] != rows.at[b]) return rows.at[a] < rows.at[b];
-    return a < b;
-  };
-  if (!std::is_sorted(order.begin(), order.end(), less)) std::sort(order.begin(), order.end(), less);
+  const std::vector<std::uint32_t> order = sort_rows(rows);
 
   at_.resize(n);
   from_.resize(n);
