@@ -22,8 +22,10 @@ double days_between(std::int64_t from, std::int64_t to) {
 // The row order (entity, time, input position), by a stable LSD radix sort on the entity (16-bit
 // digits; digits shared by every key are skipped, so ids below 2^32 take two passes) and then,
 // within each entity, a sort by time where the input was not in time order already. Input in
-// that order already costs one pass. O(n) plus the per-entity sorts.
-std::vector<std::uint32_t> sort_rows(const HistoryColumns& rows) {
+// that order already costs one pass. O(n) plus the per-entity sorts. `sorted_entity` receives
+// the entity of each row in the returned order.
+std::vector<std::uint32_t> sort_rows(const HistoryColumns& rows,
+                                     std::vector<std::int64_t>& sorted_entity) {
   const std::size_t n = rows.entity.size();
   std::vector<std::uint32_t> order(n);
   std::iota(order.begin(), order.end(), 0u);
@@ -32,7 +34,10 @@ std::vector<std::uint32_t> sort_rows(const HistoryColumns& rows) {
     sorted = rows.entity[i - 1] < rows.entity[i] ||
              (rows.entity[i - 1] == rows.entity[i] && rows.at[i - 1] <= rows.at[i]);
   }
-  if (sorted) return order;
+  if (sorted) {
+    sorted_entity.assign(rows.entity.begin(), rows.entity.end());
+    return order;
+  }
 
   constexpr std::uint64_t kSign = std::uint64_t{1} << 63;  // orders negative ids first
   std::vector<std::uint64_t> key(n);
@@ -74,6 +79,8 @@ std::vector<std::uint32_t> sort_rows(const HistoryColumns& rows) {
                              order.begin() + static_cast<std::ptrdiff_t>(e), by_time);
     b = e;
   }
+  sorted_entity.resize(n);
+  for (std::size_t k = 0; k < n; ++k) sorted_entity[k] = static_cast<std::int64_t>(key[k] ^ kSign);
   return order;
 }
 }  // namespace
@@ -117,27 +124,39 @@ History::History(const HistoryColumns& rows, std::int32_t state_count,
                     "from state " + std::to_string(rows.from[i]) + " is out of range (" +
                         std::to_string(state_count) + " states, or -1)");
   }
-  const std::vector<std::uint32_t> order = sort_rows(rows);
+  std::vector<std::int64_t> sorted_entity;
+  const std::vector<std::uint32_t> order = sort_rows(rows, sorted_entity);
 
+  // One packed record per row, gathered in sorted order: one scattered read per row instead of
+  // one per column.
+  struct Packed {
+    std::int64_t at;
+    std::int32_t from;
+    std::int32_t to;
+  };
+  std::vector<Packed> packed(n);
+  for (std::size_t i = 0; i < n; ++i) packed[i] = Packed{rows.at[i], rows.from[i], rows.to[i]};
   at_.resize(n);
   from_.resize(n);
   to_.resize(n);
   for (std::size_t k = 0; k < n; ++k) {
-    const auto i = order[k];
-    at_[k] = rows.at[i];
-    from_[k] = rows.from[i];
-    to_[k] = rows.to[i];
-    const bool first = k == 0 || rows.entity[order[k - 1]] != rows.entity[i];
+    const Packed& r = packed[order[k]];
+    at_[k] = r.at;
+    from_[k] = r.from;
+    to_[k] = r.to;
+  }
+  for (std::size_t k = 0; k < n; ++k) {
+    const bool first = k == 0 || sorted_entity[k - 1] != sorted_entity[k];
     if (first) {
-      entities_.push_back(rows.entity[i]);
+      entities_.push_back(sorted_entity[k]);
       offsets_.push_back(k);
     } else if (from_[k] == -1) {
-      throw_invalid("row " + std::to_string(i),
-                    "entity " + std::to_string(rows.entity[i]) +
+      throw_invalid("row " + std::to_string(order[k]),
+                    "entity " + std::to_string(sorted_entity[k]) +
                         " has from = -1 (creation) but is already in " + state_name(to_[k - 1]));
     } else if (from_[k] != to_[k - 1]) {
-      throw_invalid("row " + std::to_string(i),
-                    "entity " + std::to_string(rows.entity[i]) + " moves from " +
+      throw_invalid("row " + std::to_string(order[k]),
+                    "entity " + std::to_string(sorted_entity[k]) + " moves from " +
                         state_name(from_[k]) + " but is in " + state_name(to_[k - 1]));
     }
   }
