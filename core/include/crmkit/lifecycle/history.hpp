@@ -77,8 +77,8 @@ class History {
   // (optional, size state_count) names states in error messages. Throws Error{invalid_argument}
   // naming the input row for columns of different sizes, a state out of range, from = -1 on a row
   // that is not its entity's first, or a row whose `from` is not the state its entity is in
-  // ("row 7: entity 42 moves from 'growth' but is in 'introduction'"). O(n): a radix sort by entity, then a sort by time only of the entities whose rows
-  // were not in time order.
+  // ("row 7: entity 42 moves from 'growth' but is in 'introduction'"). O(n): a radix sort by
+  // entity, then a sort by time of only those entities whose rows were not in time order.
   History(const HistoryColumns& rows, std::int32_t state_count,
           std::vector<std::string> state_names = {});
 
