@@ -103,8 +103,11 @@ FactTable facts_from_frame(const Machine& m, const FactSchema& declared, py::han
         if (type == FactType::number) {
           t.numbers(slot)[r] = d;
         } else {
-          if (d != std::floor(d))
+          // An infinity is not whole (and would be undefined as an integer); nor is 2^63 or more.
+          if (!std::isfinite(d) || d != std::floor(d))
             crmkit::throw_invalid(name, "row " + std::to_string(r) + ": an integer fact needs a whole number");
+          if (d < -9223372036854775808.0 || d >= 9223372036854775808.0)
+            crmkit::throw_invalid(name, "row " + std::to_string(r) + ": outside the 64-bit integer range");
           t.integers(slot)[r] = static_cast<std::int64_t>(d);
         }
         present[r] = 1;

@@ -153,6 +153,11 @@ def test_evaluate_one_row_and_columns():
         m.evaluate_columns(["a"], [0], pd.DataFrame({"x": [1]}))
     with pytest.raises(crmkit.ValidationError, match=r"x: row 0: an integer fact needs a whole number"):
         m.evaluate_columns(["a"], [0], pd.DataFrame({"x": [1.5], "ok": [True]}))
+    # Review fix: an infinity in an integer fact was cast to an integer (undefined behaviour).
+    with pytest.raises(crmkit.ValidationError, match=r"x: row 1: an integer fact needs a whole number"):
+        m.evaluate_columns(["a", "a"], [0, 0], pd.DataFrame({"x": [1.0, np.inf], "ok": [True, True]}))
+    with pytest.raises(crmkit.ValidationError, match=r"x: row 0: outside the 64-bit integer range"):
+        m.evaluate_columns(["a"], [0], pd.DataFrame({"x": [1e19], "ok": [True]}))
 
 
 def test_default_machines(facts):
