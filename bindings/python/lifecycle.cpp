@@ -101,7 +101,8 @@ FactTable facts_from_frame(const Machine& m, const FactSchema& declared, py::han
         const double d = a.data()[r];
         if (std::isnan(d)) continue;
         if (type == FactType::number) {
-          t.numbers(slot)[r] = d;
+          t.set_number(r, slot, d);  // refuses an infinity, naming the fact and row
+          continue;
         } else {
           // An infinity is not whole (and would be undefined as an integer); nor is 2^63 or more.
           if (!std::isfinite(d) || d != std::floor(d))

@@ -195,8 +195,12 @@ FactTable column_table(const Rule& rule, py::handle columns) {
         auto out = t.numbers(slot);
         const double* in = a.data();
         for (std::size_t r = 0; r < rows; ++r) {
-          // Only NaN (None, pandas.NA) is missing: an infinity is a value, as in test() on a row.
+          // Only NaN (None, pandas.NA) is missing. An infinity is refused, as FactTable::set_number
+          // and test() on a row refuse it (it was read as missing here: a wrong answer).
           const bool ok = !std::isnan(in[r]);
+          if (ok && !std::isfinite(in[r]))
+            crmkit::throw_invalid(name, "row " + std::to_string(r) +
+                                            ": a number fact must be finite (got NaN or infinity)");
           out[r] = ok ? in[r] : 0.0;
           present[r] = ok;
         }

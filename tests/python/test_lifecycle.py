@@ -239,3 +239,16 @@ def test_history_refuses_unknown_states_and_broken_chains():
     rows.loc[1, "from"] = "b"  # entity 1 is in a on day 50, not b
     with pytest.raises(crmkit.ValidationError, match="row 1: entity 1 moves from 'b' but is in 'a'"):
         crmkit.History(rows, ["p", "a", "b", "c"])
+
+
+def test_evaluate_columns_refuses_an_infinite_number(facts):
+    # Review fix: an infinity went into a number fact unchecked (FactTable refuses it on set).
+    m = crmkit.default_machine("customer_lifecycle", facts)
+    frame = pd.DataFrame({name: [np.nan] for name in m.facts_used})
+    frame["days_since_last_purchase"] = [70.0]
+    frame["p_alive"] = [0.1]
+    states, _ = m.evaluate_columns(["growth"], [0], frame)
+    assert states.tolist() == ["dormancy"]
+    frame["p_alive"] = [-np.inf]
+    with pytest.raises(crmkit.ValidationError, match="p_alive: row 0: a number fact must be finite"):
+        m.evaluate_columns(["growth"], [0], frame)

@@ -211,10 +211,14 @@ def test_strict_rule_columns_keep_missing_bools_and_infinities():
         [True, False, False]
     assert crmkit.Rule({"!": {"==": [{"var": "consent"}, False]}}, s).test(consent).tolist() == \
         [True, True, False]
-    # An infinity is a number, in columns as on one row (it was read as missing in columns).
+    # A number fact is finite (facts.hpp): an infinity is refused in columns as on one row (in
+    # columns it was read as missing, a wrong answer without an error).
     big = crmkit.Rule({">": [{"var": "net_revenue"}, 50]}, s)
-    assert big.test({"net_revenue": float("inf")}) is True
-    assert big.test(pd.DataFrame({"net_revenue": [np.inf, 10.0, np.nan]})).tolist() == \
+    with pytest.raises(crmkit.ValidationError, match="net_revenue: row 0: a number fact must be finite"):
+        big.test({"net_revenue": float("inf")})
+    with pytest.raises(crmkit.ValidationError, match="net_revenue: row 0: a number fact must be finite"):
+        big.test(pd.DataFrame({"net_revenue": [np.inf, 10.0, np.nan]}))
+    assert big.test(pd.DataFrame({"net_revenue": [60.0, 10.0, np.nan]})).tolist() == \
         [True, False, False]
     # An infinity or a float beyond int64 is no integer (it was cast, undefined behaviour).
     count = crmkit.Rule({">=": [{"var": "purchase_count"}, 2]}, s)
