@@ -252,3 +252,16 @@ def test_evaluate_columns_refuses_an_infinite_number(facts):
     frame["p_alive"] = [-np.inf]
     with pytest.raises(crmkit.ValidationError, match="p_alive: row 0: a number fact must be finite"):
         m.evaluate_columns(["growth"], [0], frame)
+
+
+def test_history_refuses_numeric_times():
+    # Review fix: pandas reads integers as nanoseconds, so int64 microseconds (crmkit's unit)
+    # became January 1970 without an error.
+    rows = history_rows()
+    micros = (rows["at"].dt.tz_localize("UTC") - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(microseconds=1)
+    with pytest.raises(crmkit.ValidationError, match=r"^at: expected datetimes .* got int64$"):
+        crmkit.History(rows.assign(at=micros.astype(np.int64)), ["p", "a", "b", "c"])
+    # Aware times in another zone are converted to UTC: the same answers as naive UTC.
+    aware = rows.assign(at=rows["at"].dt.tz_localize("UTC").dt.tz_convert("America/New_York"))
+    h = crmkit.History(aware, ["p", "a", "b", "c"])
+    assert h.stages_as_of("2024-01-13").to_dict("list") == {"entity": [1, 2, 3], "state": ["a", "b", None]}
