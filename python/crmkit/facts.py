@@ -204,7 +204,7 @@ def _ints(values: Any, field: str) -> np.ndarray:
         bad[~bad] = np.abs(f[~bad]) > 2.0**53  # beyond 2**53 a float no longer holds every integer
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise ValidationError(f"{field}[{i}]: {f[i]!r} is not a whole number in range")
+            raise ValidationError(f"{field}[{i}]: {float(f[i])!r} is not a whole number in range")
         return f.astype(np.int64)
     raise ValidationError(f"{field}: expected integers, got {s.dtype}")
 
@@ -244,7 +244,7 @@ def _scores(values: Any, field: str, low: int, high: int) -> np.ndarray:
     bad = given & ((f != np.floor(f)) | (f < low) | (f > high))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ValidationError(f"{field}[{i}]: {f[i]!r} is not a whole number in {low}..{high}")
+        raise ValidationError(f"{field}[{i}]: {float(f[i])!r} is not a whole number in {low}..{high}")
     return np.where(given, f, -1).astype(np.int8)
 
 
