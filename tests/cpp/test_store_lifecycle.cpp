@@ -641,6 +641,18 @@ TEST_CASE("import_jsonl checks the lifecycle rows as live writes do, and a refus
   CHECK(e.code() == ErrorCode::corrupt);
   CHECK(std::string(e.what()) ==
         "import: transition 1: customer 1 in 'deal_flow' has no state row");
+  // A repeated opportunity id replaced the first opportunity without an error.
+  {
+    const std::size_t n = line_of(R"({"opportunity":)");
+    std::vector<std::string> twice = lines;
+    std::string copy = lines[n - 1];
+    copy.replace(copy.find("kitchen"), 7, "garage");
+    twice.insert(twice.begin() + static_cast<std::ptrdiff_t>(n), copy);
+    e = refused(join(twice));
+    CHECK(e.code() == ErrorCode::conflict);
+    CHECK(std::string(e.what()) == "import: line " + std::to_string(n + 1) +
+                                       ": opportunity.id: opportunity 1 appears twice");
+  }
   e = refused(without(R"("entity_kind":"customer","from")"));
   CHECK(e.code() == ErrorCode::corrupt);
   CHECK(std::string(e.what()) == "import: state of customer 1 in 'deal_flow': 'won' since "

@@ -329,6 +329,11 @@ void Store::import_jsonl(std::istream& in) {
         if (!impl_->try_read_customer(db, o.customer))
           throw_error(ErrorCode::not_found, "opportunity.customer",
                       "no customer with id " + std::to_string(o.customer));
+        // The row insert replaces (update_opportunity rewrites a row): a repeated id would
+        // silently overwrite the first one, where a repeated customer or event id is refused.
+        if (impl_->try_read_opportunity(db, o.id))
+          throw_error(ErrorCode::conflict, "opportunity.id",
+                      "opportunity " + std::to_string(o.id) + " appears twice");
         impl_->insert_opportunity_row(db, o, true);
       } else if (kind == "state") {
         if (v.size() != 5) throw_invalid("state", "expected 5 keys");
