@@ -581,7 +581,8 @@ class Store {
   // else Error{invalid_argument}), and per machine and entity the transitions chain in id order
   // (each one's from is the previous one's to, never earlier in time) and the state row is the
   // last transition's to since its at (Error{corrupt} naming the transition or the state). State
-  // names are not checked against a machine (the store holds none).
+  // names are not checked against a machine (the store holds none). A repeated opportunity id
+  // is Error{conflict}, like a repeated customer or event id.
   // Throws Error{conflict} if the store is not empty or the currencies differ, Error{corrupt} or
   // Error{invalid_argument} (naming the line) for a damaged file, Error{storage} on I/O failure.
   void import_jsonl(const std::string& path);
