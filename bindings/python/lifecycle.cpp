@@ -101,10 +101,14 @@ FactTable facts_from_frame(const Machine& m, const FactSchema& declared, py::han
         const double d = a.data()[r];
         if (std::isnan(d)) continue;
         if (type == FactType::number) {
-          t.numbers(slot)[r] = d;
+          t.set_number(r, slot, d);  // refuses an infinity, naming the fact and row
+          continue;
         } else {
-          if (d != std::floor(d))
+          // An infinity is not whole (and would be undefined as an integer); nor is 2^63 or more.
+          if (!std::isfinite(d) || d != std::floor(d))
             crmkit::throw_invalid(name, "row " + std::to_string(r) + ": an integer fact needs a whole number");
+          if (d < -9223372036854775808.0 || d >= 9223372036854775808.0)
+            crmkit::throw_invalid(name, "row " + std::to_string(r) + ": outside the 64-bit integer range");
           t.integers(slot)[r] = static_cast<std::int64_t>(d);
         }
         present[r] = 1;

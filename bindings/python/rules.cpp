@@ -81,9 +81,14 @@ void set_cell(FactTable& t, std::size_t row, std::size_t slot, py::handle v) {
     case FactType::integer: {
       if (py::isinstance<py::str>(v) || PyBool_Check(v.ptr()))
         crmkit::throw_invalid(name, "an integer fact needs an int");
-      if (PyFloat_Check(v.ptr()) || py::hasattr(v, "is_integer")) {
+      // Integers (Python's and numpy's) exactly; floats only when whole (not via double for
+      // an int: 2**53 + 1 would lose its last digit).
+      if (!PyLong_Check(v.ptr()) && !py::isinstance(v, py::module_::import("numpy").attr("integer")) &&
+          (PyFloat_Check(v.ptr()) || py::hasattr(v, "is_integer"))) {
         const double d = py::float_(o).cast<double>();
-        if (d != std::floor(d)) crmkit::throw_invalid(name, "an integer fact needs a whole number");
+        if (!std::isfinite(d) || d != std::floor(d) || d < -9223372036854775808.0 ||
+            d >= 9223372036854775808.0)
+          crmkit::throw_invalid(name, "an integer fact needs a whole number");
         t.set_integer(row, slot, static_cast<std::int64_t>(d));
       } else {
         t.set_integer(row, slot, py::int_(o).cast<std::int64_t>());
@@ -190,7 +195,12 @@ FactTable column_table(const Rule& rule, py::handle columns) {
         auto out = t.numbers(slot);
         const double* in = a.data();
         for (std::size_t r = 0; r < rows; ++r) {
-          const bool ok = std::isfinite(in[r]);
+          // Only NaN (None, pandas.NA) is missing. An infinity is refused, as FactTable::set_number
+          // and test() on a row refuse it (it was read as missing here: a wrong answer).
+          const bool ok = !std::isnan(in[r]);
+          if (ok && !std::isfinite(in[r]))
+            crmkit::throw_invalid(name, "row " + std::to_string(r) +
+                                            ": a number fact must be finite (got NaN or infinity)");
           out[r] = ok ? in[r] : 0.0;
           present[r] = ok;
         }
@@ -223,9 +233,13 @@ FactTable column_table(const Rule& rule, py::handle columns) {
               present[r] = 0;
               continue;
             }
-            if (d != std::floor(d))
+            // Not finite or not whole: refused (an infinity would be undefined as an integer).
+            if (!std::isfinite(d) || d != std::floor(d))
               crmkit::throw_invalid(name, "row " + std::to_string(r) + ": " +
                                               std::to_string(d) + " is not a whole number");
+            if (d < -9223372036854775808.0 || d >= 9223372036854775808.0)
+              crmkit::throw_invalid(name, "row " + std::to_string(r) + ": " + std::to_string(d) +
+                                              " is outside the 64-bit integer range");
             out[r] = static_cast<std::int64_t>(d);
             present[r] = 1;
           }
@@ -238,10 +252,15 @@ FactTable column_table(const Rule& rule, py::handle columns) {
       case FactType::boolean: {
         auto out = t.booleans(slot);
         if (kind == "b") {
-          auto a = s.attr("to_numpy")().cast<py::array_t<bool, py::array::c_style | py::array::forcecast>>();
+          // pandas' nullable "boolean" has kind "b" too: its NA cells are missing, not False.
+          py::array mask = s.attr("isna")().attr("to_numpy")();
+          auto a = s.attr("to_numpy")("dtype"_a = "bool", "na_value"_a = false)
+                       .cast<py::array_t<bool, py::array::c_style | py::array::forcecast>>();
+          auto m = mask.cast<py::array_t<bool, py::array::c_style | py::array::forcecast>>();
           for (std::size_t r = 0; r < rows; ++r) {
-            out[r] = a.data()[r] ? 1 : 0;
-            present[r] = 1;
+            const bool ok = !m.data()[r];
+            out[r] = ok && a.data()[r] ? 1 : 0;
+            present[r] = ok;
           }
         } else {
           py::list items = s.attr("tolist")();

@@ -184,13 +184,44 @@ def _ids(values: Any, field: str) -> np.ndarray:
     return s.to_numpy(dtype=np.int64)
 
 
+def _ints(values: Any, field: str) -> np.ndarray:
+    """int64 of an integer column, or of a float column holding whole numbers only (a float
+    column of integers, e.g. read from a CSV); a fraction, NaN or infinity is refused naming the
+    row (to_numpy(dtype=int64) would truncate 19.99 to 19 and turn NaN into a huge negative)."""
+    import pandas as pd
+
+    s = pd.Series(values)
+    if pd.api.types.is_bool_dtype(s.dtype):
+        raise ValidationError(f"{field}: expected integers, got {s.dtype}")
+    if pd.api.types.is_integer_dtype(s.dtype):
+        if s.isna().any():
+            raise ValidationError(f"{field}[{int(np.flatnonzero(s.isna().to_numpy())[0])}]: "
+                                  "is missing")
+        return s.to_numpy(dtype=np.int64)
+    if pd.api.types.is_float_dtype(s.dtype):
+        f = s.to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = ~np.isfinite(f) | (f != np.floor(f)) | (np.abs(f) >= 2.0**63)
+        bad[~bad] = np.abs(f[~bad]) > 2.0**53  # beyond 2**53 a float no longer holds every integer
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValidationError(f"{field}[{i}]: {float(f[i])!r} is not a whole number in range")
+        return f.astype(np.int64)
+    raise ValidationError(f"{field}: expected integers, got {s.dtype}")
+
+
 def _codes(values: Any, field: str, enum: Any) -> np.ndarray:
     """uint8 codes of an enum column given by name ("meeting") or code."""
     import pandas as pd
 
     s = pd.Series(values)
-    if pd.api.types.is_integer_dtype(s.dtype):
-        return s.to_numpy(dtype=np.uint8)
+    if pd.api.types.is_integer_dtype(s.dtype) or pd.api.types.is_float_dtype(s.dtype):
+        codes = _ints(s, field)
+        known = sorted(int(v) for v in enum.__members__.values())
+        bad = ~np.isin(codes, known)
+        if bad.any():  # uint8 would wrap 259 to 3, a valid code
+            i = int(np.flatnonzero(bad)[0])
+            raise ValidationError(f"{field}[{i}]: unknown {enum.__name__} code {int(codes[i])}")
+        return codes.astype(np.uint8)
     names = {name: int(v) for name, v in enum.__members__.items()}
     out = np.empty(len(s), dtype=np.uint8)
     for i, v in enumerate(s):
@@ -201,11 +232,20 @@ def _codes(values: Any, field: str, enum: Any) -> np.ndarray:
     return out
 
 
-def _scores(values: Any) -> np.ndarray:
+def _scores(values: Any, field: str, low: int, high: int) -> np.ndarray:
+    """int8 scores (-1: not given, from NaN / None / NA). A score must be a whole number in
+    low..high (NPS 0..10, CSAT 1..5, as SurveyResponse): int8 would wrap 300 to 44 and 255 to
+    -1 (not given), and truncate 7.9 to 7."""
     import pandas as pd
 
     s = pd.to_numeric(pd.Series(values), errors="raise")
-    return s.fillna(-1).to_numpy(dtype=np.int8)
+    f = s.to_numpy(dtype=np.float64, na_value=np.nan)
+    given = ~np.isnan(f)
+    bad = given & ((f != np.floor(f)) | (f < low) | (f > high))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValidationError(f"{field}[{i}]: {float(f[i])!r} is not a whole number in {low}..{high}")
+    return np.where(given, f, -1).astype(np.int8)
 
 
 def facts_from_columns(customers: Any, as_of: Any, *, purchases: Any = None,
@@ -239,14 +279,14 @@ def facts_from_columns(customers: Any, as_of: Any, *, purchases: Any = None,
         p = pd.DataFrame(purchases)
         args["purchase_customer_id"] = _ids(p["customer_id"], "purchases.customer_id")
         args["purchase_at"] = _micros(p["at"], "purchases.at")
-        args["purchase_amount_minor"] = p["amount_minor"].to_numpy(dtype=np.int64)
+        args["purchase_amount_minor"] = _ints(p["amount_minor"], "purchases.amount_minor")
         if "event_id" in p:
-            args["purchase_event_id"] = p["event_id"].to_numpy(dtype=np.int64)
+            args["purchase_event_id"] = _ints(p["event_id"], "purchases.event_id")
     if refunds is not None:
         r = pd.DataFrame(refunds)
-        args["refund_purchase_id"] = r["purchase_id"].to_numpy(dtype=np.int64)
+        args["refund_purchase_id"] = _ints(r["purchase_id"], "refunds.purchase_id")
         args["refund_at"] = _micros(r["at"], "refunds.at")
-        args["refund_amount_minor"] = r["amount_minor"].to_numpy(dtype=np.int64)
+        args["refund_amount_minor"] = _ints(r["amount_minor"], "refunds.amount_minor")
     if interactions is not None:
         i = pd.DataFrame(interactions)
         args["interaction_customer_id"] = _ids(i["customer_id"], "interactions.customer_id")
@@ -265,8 +305,8 @@ def facts_from_columns(customers: Any, as_of: Any, *, purchases: Any = None,
         s = pd.DataFrame(surveys)
         args["survey_customer_id"] = _ids(s["customer_id"], "surveys.customer_id")
         args["survey_at"] = _micros(s["at"], "surveys.at")
-        args["survey_nps"] = _scores(s["nps"] if "nps" in s else [np.nan] * len(s))
-        args["survey_csat"] = _scores(s["csat"] if "csat" in s else [np.nan] * len(s))
+        args["survey_nps"] = _scores(s["nps"] if "nps" in s else [np.nan] * len(s), "surveys.nps", 0, 10)
+        args["survey_csat"] = _scores(s["csat"] if "csat" in s else [np.nan] * len(s), "surveys.csat", 1, 5)
     if participations is not None:
         e = pd.DataFrame(participations)
         args["participation_customer_id"] = _ids(e["customer_id"], "participations.customer_id")

@@ -28,8 +28,14 @@ _EPOCH = pd.Timestamp(0, tz="UTC")
 
 
 def _micros(values: Any, field: str) -> np.ndarray:
-    """UTC microseconds since the epoch of a column of times (naive times are taken as UTC)."""
-    times = pd.to_datetime(pd.Series(values), utc=True)
+    """UTC microseconds since the epoch of a column of times (naive times are taken as UTC).
+    Numbers are refused: pandas reads them as nanoseconds, so int64 microseconds (the unit of
+    crmkit's columns) would silently become dates in January 1970."""
+    series = pd.Series(values)
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_datetime64_any_dtype(series.dtype):
+        raise ValidationError(f"{field}: expected datetimes (datetime64, datetime or ISO text), "
+                              f"got {series.dtype}")
+    times = pd.to_datetime(series, utc=True)
     if times.isna().any():
         raise ValidationError(f"{field}: row {int(np.flatnonzero(times.isna().to_numpy())[0])}: missing time")
     return ((times - _EPOCH) // _US).to_numpy(dtype=np.int64)

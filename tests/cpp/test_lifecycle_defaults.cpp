@@ -212,9 +212,24 @@ TEST_CASE("prospect: nothing leaves captured without consent; a lost opportunity
   CHECK(run(m, "captured", 0, {{"consent_any", false}, {"interactions_365d", 3}, {"purchase_count", 1}}).empty());
   CHECK(run(m, "captured", 0, {{"interactions_365d", 3}}).empty());
   CHECK(run(m, "captured", 0, {{"consent_any", true}}) == "captured>consented(consent_given)");
+  // Qualification needs a contact after entering nurtured, so one evaluation stops there.
   CHECK(run(m, "captured", 0, {{"consent_any", true}, {"interactions_365d", 1}, {"interactions_365d.deal", 1},
-                               {"commitments_obtained_365d", 1}}) ==
-        "captured>consented(consent_given) consented>nurtured(nurture) nurtured>opportunity(qualified)");
+                               {"commitments_obtained_365d", 1}, {"days_since_last_interaction", 0}}) ==
+        "captured>consented(consent_given) consented>nurtured(nurture)");
+  const Row deal{{"consent_any", true}, {"interactions_365d", 2}, {"interactions_365d.deal", 1},
+                 {"commitments_obtained_365d", 1}, {"days_since_last_interaction", 2}};
+  CHECK(run(m, "nurtured", 3, deal) == "nurtured>opportunity(qualified)");
+  // Review fix: a lost opportunity (opportunity -> nurtured, manual) was re-qualified by the next
+  // evaluation from the same deal contacts (still within 365 days): it bounced straight back.
+  // Lost 2 days ago, last contact 2 days ago (before the loss that day), or 5 days ago: stays.
+  CHECK(run(m, "nurtured", 2, deal).empty());
+  Row earlier = deal;
+  earlier[4].second = std::int64_t{5};
+  CHECK(run(m, "nurtured", 2, earlier).empty());
+  CHECK(run(m, "nurtured", 0, {{"consent_any", true}, {"interactions_365d", 2}, {"interactions_365d.deal", 1},
+                               {"commitments_obtained_365d", 1}, {"days_since_last_interaction", 0}}).empty());
+  CHECK(run(m, "nurtured", 30, {{"consent_any", true}, {"interactions_365d.deal", 1},
+                                {"commitments_obtained_365d", 1}}).empty());  // no contact known
   CHECK(run(m, "opportunity", 0, {{"consent_any", true}, {"purchase_count", 1}}) == "opportunity>customer(purchased)");
   CHECK(run(m, "opportunity", 0, {{"consent_any", false}, {"purchase_count", 1}}) ==
         "opportunity>captured(consent_withdrawn)");

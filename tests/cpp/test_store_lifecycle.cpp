@@ -541,3 +541,120 @@ TEST_CASE("every default machine: each manual move is allowed, every other move 
     CHECK(refused > 0);
   }
 }
+
+TEST_CASE("import_jsonl checks the lifecycle rows as live writes do, and a refusal imports nothing",
+          "[store][lifecycle][jsonl]") {
+  // Review fix: states and transitions were inserted as read: a state of a missing customer, a
+  // history that does not chain or a state row that disagrees with its history was accepted.
+  Store s = Store::open(":memory:", usd());
+  const Machine m = deals();
+  const CustomerId a = s.create_customer(person("C-1")).id;
+  s.create_customer(person("C-2"));
+  Opportunity o;
+  o.customer = a;
+  o.name = "kitchen";
+  o.amount = m_("100.00");
+  o.expected_close = Date(2025, 6, 30);
+  o.pipeline = "deal_flow";
+  const OpportunityId oid = s.create_opportunity(o).id;
+  const Timestamp t1 = Timestamp::parse("2024-01-02T00:00:00Z");
+  TransitionRequest r0, r1;
+  r0.at = kT0;
+  r1.at = t1;
+  s.transition(m, EntityRef::customer(a), "qualified", r0);  // history row 1
+  s.transition(m, EntityRef::customer(a), "won", r1);        // 2
+  s.transition(m, EntityRef::opportunity(oid), "qualified", r0);  // 3
+  const std::string good = dump(s);
+  {
+    Store copy = Store::open(":memory:", usd());
+    std::istringstream in(good);
+    copy.import_jsonl(in);
+    CHECK(dump(copy) == good);
+  }
+  std::vector<std::string> lines;
+  {
+    std::istringstream in(good);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+  }
+  auto join = [](const std::vector<std::string>& ls) {
+    std::string out;
+    for (const auto& l : ls) out += l + "\n";
+    return out;
+  };
+  // The export with the first occurrence of `from` replaced by `to`.
+  auto edited = [&](const std::string& from, const std::string& to) {
+    std::string text = good;
+    const auto at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    return text.replace(at, from.size(), to);
+  };
+  // The export without the lines containing `needle`.
+  auto without = [&](const std::string& needle) {
+    std::vector<std::string> kept;
+    for (const auto& l : lines)
+      if (l.find(needle) == std::string::npos) kept.push_back(l);
+    REQUIRE(kept.size() < lines.size());
+    return join(kept);
+  };
+  auto refused = [&](const std::string& text) {
+    Store copy = Store::open(":memory:", usd());
+    const std::string empty = dump(copy);
+    std::istringstream in(text);
+    const Error e = catch_error([&] { copy.import_jsonl(in); });
+    CHECK(dump(copy) == empty);
+    return e;
+  };
+  auto line_of = [&](const std::string& needle) {
+    for (std::size_t i = 0; i < lines.size(); ++i)
+      if (lines[i].find(needle) != std::string::npos) return i + 1;
+    FAIL("no line with " << needle);
+    return std::size_t{0};
+  };
+  const std::string state_a = R"({"state":{"entity_id":1,"entity_kind":"customer")";
+  const std::string state_o = R"({"state":{"entity_id":1,"entity_kind":"opportunity")";
+
+  Error e = refused(edited(state_a, R"({"state":{"entity_id":9,"entity_kind":"customer")"));
+  CHECK(e.code() == ErrorCode::not_found);
+  CHECK(std::string(e.what()) == "import: line " + std::to_string(line_of(state_a)) +
+                                     ": state.entity_id: no customer with id 9");
+  e = refused(edited(state_o + R"(,"machine":"deal_flow")", state_o + R"(,"machine":"other")"));
+  CHECK(e.code() == ErrorCode::invalid_argument);
+  CHECK(std::string(e.what()) ==
+        "import: line " + std::to_string(line_of(state_o)) +
+            ": state.entity_id: opportunity 1 is tracked by pipeline 'deal_flow', not by 'other'");
+  e = refused(edited(R"("state":"won")", R"("state":"qualified")"));
+  CHECK(e.code() == ErrorCode::corrupt);
+  CHECK(std::string(e.what()) ==
+        "import: state of customer 1 in 'deal_flow': 'qualified' since 2024-01-02T00:00:00Z, but "
+        "its last transition (2) entered 'won' at 2024-01-02T00:00:00Z");
+  e = refused(edited(R"("from":"qualified","id":2)", R"("from":"new","id":2)"));
+  CHECK(e.code() == ErrorCode::corrupt);
+  CHECK(std::string(e.what()) == "import: transition 2: customer 1 in 'deal_flow' moves from "
+                                 "'new', but its previous transition entered 'qualified'");
+  e = refused(edited(R"({"transition":{"actor":"system","at":"2024-01-02T00:00:00Z")",
+                     R"({"transition":{"actor":"system","at":"2023-12-31T00:00:00Z")"));
+  CHECK(e.code() == ErrorCode::corrupt);
+  CHECK(std::string(e.what()) ==
+        "import: transition 2: customer 1 in 'deal_flow' takes effect at 2023-12-31T00:00:00Z, "
+        "before its previous transition (2024-01-01T00:00:00Z)");
+  e = refused(without(state_a));
+  CHECK(e.code() == ErrorCode::corrupt);
+  CHECK(std::string(e.what()) ==
+        "import: transition 1: customer 1 in 'deal_flow' has no state row");
+  // A repeated opportunity id replaced the first opportunity without an error.
+  {
+    const std::size_t n = line_of(R"({"opportunity":)");
+    std::vector<std::string> twice = lines;
+    std::string copy = lines[n - 1];
+    copy.replace(copy.find("kitchen"), 7, "garage");
+    twice.insert(twice.begin() + static_cast<std::ptrdiff_t>(n), copy);
+    e = refused(join(twice));
+    CHECK(e.code() == ErrorCode::conflict);
+    CHECK(std::string(e.what()) == "import: line " + std::to_string(n + 1) +
+                                       ": opportunity.id: opportunity 1 appears twice");
+  }
+  e = refused(without(R"("entity_kind":"customer","from")"));
+  CHECK(e.code() == ErrorCode::corrupt);
+  CHECK(std::string(e.what()) == "import: state of customer 1 in 'deal_flow': 'won' since "
+                                 "2024-01-02T00:00:00Z, but it has no transition");
+}

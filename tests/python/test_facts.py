@@ -225,3 +225,50 @@ def test_p_alive_from_a_fitted_mbg_nbd_equals_its_prediction(tmp_path):
         assert row["p_alive"] == frame["p_alive"].iloc[0]
         with pytest.raises(crmkit.ValidationError, match="model: the fitter is not fitted"):
             store.facts(end, model=crmkit.ModifiedBetaGeoFitter())
+
+
+def test_facts_from_columns_refuses_silent_coercions():
+    # Review fixes: int8 / int64 / uint8 casts used to change the data without an error.
+    customers = pd.DataFrame({"customer_id": [10]})
+    at = pd.to_datetime(["2024-05-01", "2024-06-01"])
+
+    def last_nps(nps, csat=(np.nan, np.nan)):
+        surveys = pd.DataFrame({"customer_id": [10, 10], "at": at, "nps": list(nps),
+                                "csat": list(csat)})
+        frame = crmkit.facts_from_columns(customers, "2024-06-30", surveys=surveys,
+                                          facts=["last_nps", "last_csat"])
+        return frame.loc[10, "last_nps"], frame.loc[10, "last_csat"]
+
+    assert last_nps([3, 8.0], [np.nan, 5]) == (8, 5)
+    # 255 wrapped to -1 ("not given": last_nps was 3), 300 to 44, 7.9 was truncated to 7.
+    for nps, shown in ((255, "255.0"), (300, "300.0"), (7.9, "7.9"), (-2, "-2.0")):
+        with pytest.raises(crmkit.ValidationError,
+                           match=rf"^surveys\.nps\[1\]: {shown} is not a whole number in 0\.\.10$"):
+            last_nps([3, nps])
+    with pytest.raises(crmkit.ValidationError, match=r"^surveys\.csat\[0\]: 0\.0 is not .* 1\.\.5$"):
+        last_nps([3, 8], [0, np.nan])
+
+    def revenue(amount_minor, event_id=(1, 2)):
+        purchases = pd.DataFrame({"customer_id": [10, 10], "at": at,
+                                  "amount_minor": amount_minor, "event_id": list(event_id)})
+        frame = crmkit.facts_from_columns(customers, "2024-06-30", purchases=purchases,
+                                          facts=["net_revenue"])
+        return frame.loc[10, "net_revenue"]
+
+    # A float column of whole minor units is read exactly; a fraction or NaN is refused (it was
+    # truncated, and NaN became -9223372036854775808).
+    assert revenue([1999.0, 1.0]) == 20.0
+    with pytest.raises(crmkit.ValidationError,
+                       match=r"^purchases\.amount_minor\[1\]: 0\.5 is not a whole number"):
+        revenue([1999.0, 0.5])
+    with pytest.raises(crmkit.ValidationError, match=r"^purchases\.amount_minor\[0\]: nan"):
+        revenue([np.nan, 100.0])
+    with pytest.raises(crmkit.ValidationError, match=r"^purchases\.event_id\[1\]"):
+        revenue([100, 100], event_id=(1.0, 2.5))
+    # An interaction kind code beyond uint8 wrapped to a valid code (259 -> 3).
+    interactions = pd.DataFrame({"customer_id": [10], "at": at[:1], "kind": [259],
+                                 "purpose": ["deal"]})
+    with pytest.raises(crmkit.ValidationError,
+                       match=r"^interactions\.kind\[0\]: unknown InteractionKind code 259$"):
+        crmkit.facts_from_columns(customers, "2024-06-30", interactions=interactions,
+                                  facts=["interactions_365d"])

@@ -153,6 +153,11 @@ def test_evaluate_one_row_and_columns():
         m.evaluate_columns(["a"], [0], pd.DataFrame({"x": [1]}))
     with pytest.raises(crmkit.ValidationError, match=r"x: row 0: an integer fact needs a whole number"):
         m.evaluate_columns(["a"], [0], pd.DataFrame({"x": [1.5], "ok": [True]}))
+    # Review fix: an infinity in an integer fact was cast to an integer (undefined behaviour).
+    with pytest.raises(crmkit.ValidationError, match=r"x: row 1: an integer fact needs a whole number"):
+        m.evaluate_columns(["a", "a"], [0, 0], pd.DataFrame({"x": [1.0, np.inf], "ok": [True, True]}))
+    with pytest.raises(crmkit.ValidationError, match=r"x: row 0: outside the 64-bit integer range"):
+        m.evaluate_columns(["a"], [0], pd.DataFrame({"x": [1e19], "ok": [True]}))
 
 
 def test_default_machines(facts):
@@ -234,3 +239,29 @@ def test_history_refuses_unknown_states_and_broken_chains():
     rows.loc[1, "from"] = "b"  # entity 1 is in a on day 50, not b
     with pytest.raises(crmkit.ValidationError, match="row 1: entity 1 moves from 'b' but is in 'a'"):
         crmkit.History(rows, ["p", "a", "b", "c"])
+
+
+def test_evaluate_columns_refuses_an_infinite_number(facts):
+    # Review fix: an infinity went into a number fact unchecked (FactTable refuses it on set).
+    m = crmkit.default_machine("customer_lifecycle", facts)
+    frame = pd.DataFrame({name: [np.nan] for name in m.facts_used})
+    frame["days_since_last_purchase"] = [70.0]
+    frame["p_alive"] = [0.1]
+    states, _ = m.evaluate_columns(["growth"], [0], frame)
+    assert states.tolist() == ["dormancy"]
+    frame["p_alive"] = [-np.inf]
+    with pytest.raises(crmkit.ValidationError, match="p_alive: row 0: a number fact must be finite"):
+        m.evaluate_columns(["growth"], [0], frame)
+
+
+def test_history_refuses_numeric_times():
+    # Review fix: pandas reads integers as nanoseconds, so int64 microseconds (crmkit's unit)
+    # became January 1970 without an error.
+    rows = history_rows()
+    micros = (rows["at"].dt.tz_localize("UTC") - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(microseconds=1)
+    with pytest.raises(crmkit.ValidationError, match=r"^at: expected datetimes .* got int64$"):
+        crmkit.History(rows.assign(at=micros.astype(np.int64)), ["p", "a", "b", "c"])
+    # Aware times in another zone are converted to UTC: the same answers as naive UTC.
+    aware = rows.assign(at=rows["at"].dt.tz_localize("UTC").dt.tz_convert("America/New_York"))
+    h = crmkit.History(aware, ["p", "a", "b", "c"])
+    assert h.stages_as_of("2024-01-13").to_dict("list") == {"entity": [1, 2, 3], "state": ["a", "b", None]}

@@ -200,3 +200,34 @@ def test_strict_rule_over_dataframe_columns():
         [True, False, False]
     with pytest.raises(crmkit.NotFoundError, match="no column for this fact"):
         rule.test(pd.DataFrame({"purchase_count": [1]}))
+
+
+def test_strict_rule_columns_keep_missing_bools_and_infinities():
+    # Review fixes: Store.facts gives bool facts as pandas' nullable "boolean"; an NA there is
+    # missing (the comparison is false, "!" makes it true), not an error and not False.
+    s = crmkit.FactSchema(SCHEMA)
+    consent = pd.DataFrame({"consent": pd.array([True, None, False], dtype="boolean")})
+    assert crmkit.Rule({"==": [{"var": "consent"}, True]}, s).test(consent).tolist() == \
+        [True, False, False]
+    assert crmkit.Rule({"!": {"==": [{"var": "consent"}, False]}}, s).test(consent).tolist() == \
+        [True, True, False]
+    # A number fact is finite (facts.hpp): an infinity is refused in columns as on one row (in
+    # columns it was read as missing, a wrong answer without an error).
+    big = crmkit.Rule({">": [{"var": "net_revenue"}, 50]}, s)
+    with pytest.raises(crmkit.ValidationError, match="net_revenue: row 0: a number fact must be finite"):
+        big.test({"net_revenue": float("inf")})
+    with pytest.raises(crmkit.ValidationError, match="net_revenue: row 0: a number fact must be finite"):
+        big.test(pd.DataFrame({"net_revenue": [np.inf, 10.0, np.nan]}))
+    assert big.test(pd.DataFrame({"net_revenue": [60.0, 10.0, np.nan]})).tolist() == \
+        [True, False, False]
+    # An infinity or a float beyond int64 is no integer (it was cast, undefined behaviour).
+    count = crmkit.Rule({">=": [{"var": "purchase_count"}, 2]}, s)
+    with pytest.raises(crmkit.ValidationError, match=r"purchase_count: row 1: inf is not a whole"):
+        count.test(pd.DataFrame({"purchase_count": [3.0, np.inf]}))
+    with pytest.raises(crmkit.ValidationError, match=r"purchase_count: row 0: .* 64-bit integer"):
+        count.test(pd.DataFrame({"purchase_count": [1e19]}))
+    with pytest.raises(crmkit.ValidationError, match="an integer fact needs a whole number"):
+        count.test({"purchase_count": float("inf")})
+    # A numpy integer on one row is read exactly, not through a double.
+    value = crmkit.Rule({"var": "purchase_count"}, s)
+    assert value.evaluate({"purchase_count": np.int64(2**53 + 1)}) == 2**53 + 1

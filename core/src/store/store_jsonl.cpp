@@ -50,6 +50,85 @@ std::int64_t get_int(const nlohmann::json& j, const char* key) {
   return it->get<std::int64_t>();
 }
 
+std::string entity_text(std::int64_t kind_code, std::int64_t id) {
+  return std::string(to_string(static_cast<EntityKind>(kind_code))) + " " + std::to_string(id);
+}
+
+// A lifecycle row of the import names an entity that exists (an export writes customers and
+// opportunities before states and transitions), and an opportunity's rows are of its pipeline:
+// the checks Store::transition and apply_transitions make.
+void check_lifecycle_entity(sql::Db& db, EntityKind kind, std::int64_t id,
+                            const std::string& machine, const char* field) {
+  if (kind == EntityKind::customer) {
+    auto s = db.cached("SELECT 1 FROM customers WHERE id = ?");
+    s.bind(1, id);
+    if (!s.step())
+      throw_error(ErrorCode::not_found, field, "no customer with id " + std::to_string(id));
+    return;
+  }
+  auto s = db.cached("SELECT pipeline FROM opportunities WHERE id = ?");
+  s.bind(1, id);
+  if (!s.step())
+    throw_error(ErrorCode::not_found, field, "no opportunity with id " + std::to_string(id));
+  if (s.str(0) != machine)
+    throw_invalid(field, "opportunity " + std::to_string(id) + " is tracked by pipeline '" +
+                             s.str(0) + "', not by '" + machine + "'");
+}
+
+// After the last line: the states and the history read back are what live writes leave. Per
+// (machine, entity) the transitions chain in id order (each one's from is the previous one's to)
+// and do not go back in time; the state row is the last transition's `to` since its `at`; there
+// is a state row exactly when there is a transition. Throws Error{corrupt} naming the row.
+void check_lifecycle_rows(sql::Db& db) {
+  {
+    auto s = db.cached(
+        "SELECT id, machine, entity_kind, entity_id, from_state, prev_to, at, prev_at FROM ("
+        "SELECT id, machine, entity_kind, entity_id, from_state, at, "
+        "LAG(to_state) OVER w AS prev_to, LAG(at) OVER w AS prev_at FROM transitions "
+        "WINDOW w AS (PARTITION BY machine, entity_kind, entity_id ORDER BY id)) "
+        "WHERE prev_to IS NOT NULL AND (from_state <> prev_to OR at < prev_at) ORDER BY id "
+        "LIMIT 1");
+    if (s.step()) {
+      const std::string head = "transition " + std::to_string(s.i64(0)) + ": " +
+                               entity_text(s.i64(2), s.i64(3)) + " in '" + s.str(1) + "' ";
+      if (s.str(4) != s.str(5))
+        throw Error(ErrorCode::corrupt, head + "moves from '" + s.str(4) +
+                                            "', but its previous transition entered '" +
+                                            s.str(5) + "'");
+      throw Error(ErrorCode::corrupt, head + "takes effect at " + Timestamp(s.i64(6)).to_string() +
+                                          ", before its previous transition (" +
+                                          Timestamp(s.i64(7)).to_string() + ")");
+    }
+  }
+  {
+    auto s = db.cached(
+        "SELECT s.machine, s.entity_kind, s.entity_id, s.state, s.since, t.id, t.to_state, t.at "
+        "FROM machine_states s LEFT JOIN transitions t ON t.id = (SELECT max(x.id) FROM "
+        "transitions x WHERE x.machine = s.machine AND x.entity_kind = s.entity_kind AND "
+        "x.entity_id = s.entity_id) WHERE t.id IS NULL OR t.to_state <> s.state OR "
+        "t.at <> s.since ORDER BY s.machine, s.entity_kind, s.entity_id LIMIT 1");
+    if (s.step()) {
+      const std::string head = "state of " + entity_text(s.i64(1), s.i64(2)) + " in '" +
+                               s.str(0) + "': '" + s.str(3) + "' since " +
+                               Timestamp(s.i64(4)).to_string();
+      if (s.is_null(5)) throw Error(ErrorCode::corrupt, head + ", but it has no transition");
+      throw Error(ErrorCode::corrupt, head + ", but its last transition (" +
+                                          std::to_string(s.i64(5)) + ") entered '" + s.str(6) +
+                                          "' at " + Timestamp(s.i64(7)).to_string());
+    }
+  }
+  {
+    auto s = db.cached(
+        "SELECT t.id, t.machine, t.entity_kind, t.entity_id FROM transitions t WHERE NOT EXISTS "
+        "(SELECT 1 FROM machine_states s WHERE s.machine = t.machine AND "
+        "s.entity_kind = t.entity_kind AND s.entity_id = t.entity_id) ORDER BY t.id LIMIT 1");
+    if (s.step())
+      throw Error(ErrorCode::corrupt, "transition " + std::to_string(s.i64(0)) + ": " +
+                                          entity_text(s.i64(2), s.i64(3)) + " in '" + s.str(1) +
+                                          "' has no state row");
+  }
+}
+
 }  // namespace
 
 void Store::Impl::write_jsonl(sql::Db& db, std::ostream& out) const {
@@ -250,10 +329,17 @@ void Store::import_jsonl(std::istream& in) {
         if (!impl_->try_read_customer(db, o.customer))
           throw_error(ErrorCode::not_found, "opportunity.customer",
                       "no customer with id " + std::to_string(o.customer));
+        // The row insert replaces (update_opportunity rewrites a row): a repeated id would
+        // silently overwrite the first one, where a repeated customer or event id is refused.
+        if (impl_->try_read_opportunity(db, o.id))
+          throw_error(ErrorCode::conflict, "opportunity.id",
+                      "opportunity " + std::to_string(o.id) + " appears twice");
         impl_->insert_opportunity_row(db, o, true);
       } else if (kind == "state") {
         if (v.size() != 5) throw_invalid("state", "expected 5 keys");
         const EntityKind ek = parse_entity_kind(get_string(v, "entity_kind"), "state.entity_kind");
+        check_lifecycle_entity(db, ek, get_int(v, "entity_id"), get_string(v, "machine"),
+                               "state.entity_id");
         auto s = db.cached(
             "INSERT INTO machine_states(machine, entity_kind, entity_id, state, since) "
             "VALUES(?,?,?,?,?)");
@@ -267,6 +353,8 @@ void Store::import_jsonl(std::istream& in) {
         if (v.size() != 11) throw_invalid("transition", "expected 11 keys");
         const EntityKind ek =
             parse_entity_kind(get_string(v, "entity_kind"), "transition.entity_kind");
+        check_lifecycle_entity(db, ek, get_int(v, "entity_id"), get_string(v, "machine"),
+                               "transition.entity_id");
         auto s = db.cached(
             "INSERT INTO transitions(id, machine, entity_kind, entity_id, from_state, to_state, "
             "at, rule, actor, reason, recorded_at) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
@@ -313,6 +401,11 @@ void Store::import_jsonl(std::istream& in) {
   }
   if (in.bad()) throw Error(ErrorCode::storage, "import: read error");
   if (line_no == 0) throw Error(ErrorCode::corrupt, "import: empty input");
+  try {
+    check_lifecycle_rows(db);
+  } catch (const Error& e) {
+    rethrow_prefixed(e, "import: ");
+  }
   {
     auto s = db.cached("UPDATE meta SET value = ? WHERE key = 'suppression_key'");
     s.bind_blob(1, key.data(), key.size()).run();

@@ -576,6 +576,13 @@ class Store {
   // Loads an export into this store, which must be empty (no customers, events or fields), in
   // one transaction. Ids, times, the audit log, the suppression list and its key are kept as
   // exported, and the import itself adds no audit entry (so a re-export is byte-identical).
+  // Lifecycle rows are checked as live writes keep them: a state or transition names an
+  // existing customer or opportunity (Error{not_found}; an opportunity's rows are of its pipeline,
+  // else Error{invalid_argument}), and per machine and entity the transitions chain in id order
+  // (each one's from is the previous one's to, never earlier in time) and the state row is the
+  // last transition's to since its at (Error{corrupt} naming the transition or the state). State
+  // names are not checked against a machine (the store holds none). A repeated opportunity id
+  // is Error{conflict}, like a repeated customer or event id.
   // Throws Error{conflict} if the store is not empty or the currencies differ, Error{corrupt} or
   // Error{invalid_argument} (naming the line) for a damaged file, Error{storage} on I/O failure.
   void import_jsonl(const std::string& path);
@@ -632,7 +639,9 @@ class Store {
                               const TransitionRequest& request = {},
                               const WriteContext& ctx = {});
   // The write half of automatic evaluation: applies `changes` in order in one transaction (each
-  // a state, a history row with its rule name and the write's actor, and an audit entry), then
+  // a state and a history row with its rule name and the write's actor; one audit entry for the
+  // batch: entity "lifecycle", action "apply_transitions", field the machine name, new value
+  // {"first_id":..,"last_id":..,"transitions":..}, the history rows being the detail), then
   // calls the listeners with each committed transition in order. Several changes of one entity
   // chain (the second's from is the first's to). Refuses the whole batch, with nothing changed:
   // Error{conflict} "changes[3].from: customer 7 is in 'growth', not 'introduction'" if an
