@@ -49,9 +49,11 @@ void bind_lifecycle_analytics(py::module_& m) {
       "evaluate_machine",
       [](Store& store, py::handle machine, Timestamp as_of, std::optional<CustomerId> customer,
          bool dry_run, const std::optional<std::vector<std::string>>& windows, py::handle model,
-         TimeUnit unit, double multiplier, const std::string& actor, const std::string& source) {
+         TimeUnit unit, double multiplier, const std::string& actor, const std::string& source,
+         const std::string& kind) {
         const Machine& mach = machine_from_py(machine);
         EvaluateOptions o;
+        o.kind = parse_entity_kind(kind, "kind");
         o.customer = customer;
         o.dry_run = dry_run;
         if (windows) {
@@ -73,7 +75,7 @@ void bind_lifecycle_analytics(py::module_& m) {
       py::arg("store"), py::arg("machine"), py::arg("as_of"), py::arg("customer") = py::none(),
       py::arg("dry_run") = false, py::arg("windows") = py::none(), py::arg("model") = py::none(),
       py::arg("unit") = TimeUnit::day, py::arg("multiplier") = 1.0, py::arg("actor") = "",
-      py::arg("source") = "");
+      py::arg("source") = "", py::arg("kind") = "customer");
 
   m.def(
       "store_history",

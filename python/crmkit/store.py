@@ -458,7 +458,8 @@ class Store(_core.Store):
 
     def evaluate(self, machine: Any, as_of: Any, customer: Any = None, *, dry_run: bool = False,
                  windows: Any = None, model: Any = None, unit: Any = "day",
-                 multiplier: float = 1.0, actor: str = "", source: str = "") -> Any:
+                 multiplier: float = 1.0, actor: str = "", source: str = "",
+                 kind: str = "customer") -> Any:
         """Runs ``machine``'s automatic transitions as of ``as_of`` for every customer that exists
         then, or for one (an id, an external id or a Customer), and writes the moves in one
         transaction (``dry_run``: computes and checks them, writes nothing). The facts the rules
@@ -468,6 +469,10 @@ class Store(_core.Store):
         external_id, from, to, rule, at, actor; ``.attrs["evaluated"]`` is the number of
         customers evaluated. Raises ValidationError when a customer's recorded state is newer than
         ``as_of`` (history runs forwards: evaluate dates in order).
+
+        ``kind="opportunity"`` runs a pipeline machine (reading only stage and days_in_stage, as
+        the shipped sales_pipeline's ``stale`` rule) over the opportunities of the pipeline named
+        like it; the DataFrame then has an opportunity_id column before customer_id.
         """
         import pandas as pd
 
@@ -480,10 +485,17 @@ class Store(_core.Store):
                 raise ValidationError("customer: evaluate runs on customers, got an Opportunity")
         r = _core.evaluate_machine(self, machine, as_of, customer=ident, dry_run=dry_run,
                                    windows=_window_texts(windows), model=model, unit=_unit(unit),
-                                   multiplier=float(multiplier), actor=actor, source=source)
+                                   multiplier=float(multiplier), actor=actor, source=source,
+                                   kind=kind)
         ids = np.asarray(r["customer_id"], dtype=np.int64)
+        head: dict[str, Any] = {"id": np.asarray(r["id"], dtype=np.int64)}
+        if kind == "opportunity":
+            opp = self._opportunity_columns(machine.name)
+            by_id = dict(zip(opp["id"].tolist(), opp["customer_id"].tolist()))
+            head["opportunity_id"] = ids
+            ids = np.array([by_id.get(int(i), 0) for i in ids], dtype=np.int64)
         frame = pd.DataFrame({
-            "id": np.asarray(r["id"], dtype=np.int64),
+            **head,
             "customer_id": ids,
             "external_id": pd.Series(_core.external_ids_of(self.customer_keys(), ids),
                                      dtype=object),

@@ -4,8 +4,10 @@
 
 #include <string>
 
+#include "crmkit/analytics/lifecycle.hpp"
 #include "crmkit/analytics/pipeline.hpp"
 #include "crmkit/base/error.hpp"
+#include "crmkit/lifecycle/defaults.hpp"
 #include "crmkit/lifecycle/machine.hpp"
 #include "crmkit/records/opportunity.hpp"
 #include "crmkit/store/store.hpp"
@@ -240,4 +242,37 @@ TEST_CASE("a pipeline stage without a probability is refused when it holds an op
   s.create_opportunity(o);
   CHECK_INVALID(pipeline_value(s, p),
                 "pipeline: state 'open' of machine 'bare' has no win probability (opportunity 1)");
+}
+
+TEST_CASE("evaluate_machine runs a pipeline's automatic rule over its opportunities",
+          "[store][opportunity]") {
+  Store s = Store::open(":memory:", usd());
+  const Customer ada = s.create_customer(person("C-1"));
+  const Machine shipped = default_machine("sales_pipeline", FactSchema{});
+  const Opportunity old = s.create_opportunity(deal(ada.id, "Old", "100.00", Date(2025, 1, 1)));
+  const Opportunity fresh = s.create_opportunity(deal(ada.id, "New", "50.00", Date(2025, 1, 1)));
+  const Timestamp now = Timestamp::now();
+  const Timestamp long_ago(now.micros() - std::int64_t{200} * 86'400'000'000);
+  TransitionRequest back;
+  back.at = long_ago;
+  s.transition(shipped, EntityRef::opportunity(old.id), "needs_analysis", back);
+
+  EvaluateOptions o;
+  o.kind = EntityKind::opportunity;
+  const EvaluateResult r = evaluate_machine(s, shipped, now, o);
+  CHECK(r.evaluated == 2);
+  REQUIRE(r.changes.size() == 1);  // 200 days in needs_analysis >= stale_after_days (180)
+  CHECK(r.changes[0].entity == EntityRef::opportunity(old.id));
+  CHECK(r.changes[0].from == "needs_analysis");
+  CHECK(r.changes[0].to == "lost");
+  CHECK(r.changes[0].rule == "stale");
+  CHECK(s.state(shipped, EntityRef::opportunity(fresh.id)).state == "qualification");
+
+  // A machine reading customer facts cannot run over opportunities; customer is for customers.
+  const Machine life = default_machine("customer_lifecycle", standard_fact_schema());
+  CHECK_THROWS_WITH(evaluate_machine(s, life, now, o),
+                    Catch::Matchers::Contains("reads customer facts"));
+  o.customer = ada.id;
+  CHECK_THROWS_WITH(evaluate_machine(s, shipped, now, o),
+                    Catch::Matchers::Contains("options.customer is for kind customer"));
 }

@@ -85,3 +85,19 @@ def test_reports_from_the_stored_history(store):
     assert facts["stage.customer_lifecycle"].tolist() == ["growth", "introduction",
                                                           "introduction"]
     assert facts["days_in_stage.customer_lifecycle"].tolist() == [121, 121, 61]
+
+
+def test_evaluate_runs_a_pipeline_over_its_opportunities(store):
+    pipeline = crmkit.default_machine("sales_pipeline", crmkit.FactSchema())
+    old = store.create_opportunity("ann", "Old", "100.00", "2025-01-01")
+    fresh = store.create_opportunity("bob", "New", "50.00", "2025-01-01")
+    now = pd.Timestamp.now(tz="UTC")
+    store.transition(pipeline, old, "needs_analysis", at=now - pd.Timedelta(days=200))
+    moves = store.evaluate(pipeline, now, kind="opportunity")
+    assert moves.attrs["evaluated"] == 2
+    assert moves["opportunity_id"].tolist() == [old.id]
+    assert moves["external_id"].tolist() == ["ann"]
+    assert moves[["from", "to", "rule"]].values.tolist() == [["needs_analysis", "lost", "stale"]]
+    assert store.state(pipeline, fresh)["state"] == "qualification"
+    with pytest.raises(crmkit.ValidationError, match="reads customer facts"):
+        store.evaluate(lifecycle(store), now, kind="opportunity")

@@ -31,24 +31,57 @@ FactSchema store_fact_schema(const Store& store, std::span<const std::string> ma
   return standard_fact_schema(fields, machines, windows);
 }
 
+namespace {
+
+// Opportunities of a pipeline machine: the rows are the pipeline's opportunities created by
+// as_of; the machine may read only the engine facts (stage, days_in_stage).
+CustomerFacts opportunity_rows(const Store& store, const Machine& machine, Timestamp as_of) {
+  const std::vector<std::string> used = machine.facts_used();
+  if (!used.empty()) {
+    throw_invalid("machine", "'" + machine.name() + "' reads customer facts ('" + used.front() +
+                                 "', ...): only a machine reading nothing but stage and "
+                                 "days_in_stage runs over opportunities");
+  }
+  const OpportunityColumns o = store.opportunity_columns(machine.name());
+  CustomerFacts rows;
+  for (std::size_t i = 0; i < o.size(); ++i)
+    if (o.created_at_micros[i] <= as_of.micros()) rows.customer_id.push_back(o.id[i]);
+  rows.table = FactTable(FactSchema{}, rows.customer_id.size());
+  return rows;
+}
+
+}  // namespace
+
 EvaluateResult evaluate_machine(Store& store, const Machine& machine, Timestamp as_of,
                                 const EvaluateOptions& options, const WriteContext& ctx) {
+  const EntityKind kind = options.kind;
+  if (kind == EntityKind::opportunity && options.customer) {
+    throw_invalid("customer", "options.customer is for kind customer; opportunities of the "
+                              "pipeline are evaluated all at once");
+  }
   FactOptions fo;
   fo.facts = machine.facts_used();
   fo.windows = options.windows;
   fo.model = options.model;
-  const CustomerFacts facts = options.customer
+  // Rows: entity ids (customer_id holds opportunity ids for kind opportunity) and their facts.
+  const CustomerFacts facts = kind == EntityKind::opportunity
+                                  ? opportunity_rows(store, machine, as_of)
+                              : options.customer
                                   ? customer_facts(store, *options.customer, as_of, fo)
                                   : facts_as_of(store, as_of, fo);
   const std::size_t n = facts.size();
+  const char* noun = kind == EntityKind::opportunity ? "opportunity " : "customer ";
+  const auto ref = [kind](std::int64_t id) {
+    return kind == EntityKind::opportunity ? EntityRef::opportunity(id) : EntityRef::customer(id);
+  };
 
-  // Current states, matched to the fact rows (both ascending by customer id).
+  // Current states, matched to the rows (both ascending by id).
   std::vector<std::int32_t> state(n);
   std::vector<std::int64_t> days(n);
   auto place = [&](std::size_t row, const std::string& name, std::int64_t since, bool recorded) {
-    const CustomerId id = facts.customer_id[row];
+    const std::int64_t id = facts.customer_id[row];
     if (recorded && since > as_of.micros()) {
-      throw_invalid("as_of", "customer " + std::to_string(id) + " entered '" + name + "' in " +
+      throw_invalid("as_of", noun + std::to_string(id) + " entered '" + name + "' in " +
                                  machine.name() + " at " + Timestamp(since).to_string() +
                                  ", after " + as_of.to_string() +
                                  " (evaluate dates in order: history runs forwards)");
@@ -58,17 +91,17 @@ EvaluateResult evaluate_machine(Store& store, const Machine& machine, Timestamp 
   };
   if (options.customer) {
     if (n == 1) {
-      const EntityState s = store.state(machine, EntityRef::customer(facts.customer_id[0]));
+      const EntityState s = store.state(machine, ref(facts.customer_id[0]));
       place(0, s.state, s.since.micros(), s.recorded);
     }
   } else {
-    const StateColumns sc = store.states(machine, EntityKind::customer);
+    const StateColumns sc = store.states(machine, kind);
     std::size_t k = 0;
     for (std::size_t row = 0; row < n; ++row) {
-      const CustomerId id = facts.customer_id[row];
+      const std::int64_t id = facts.customer_id[row];
       while (k < sc.size() && sc.entity_id[k] < id) ++k;
       if (k == sc.size() || sc.entity_id[k] != id) {
-        throw_error(ErrorCode::conflict, "customer",
+        throw_error(ErrorCode::conflict, noun,
                     std::to_string(id) + " was not found among the machine's states (written "
                                          "between two reads?)");
       }
@@ -83,7 +116,7 @@ EvaluateResult evaluate_machine(Store& store, const Machine& machine, Timestamp 
   const auto& transitions = machine.transitions();
   for (const auto& c : r.changes) {
     PlannedTransition p;
-    p.entity = EntityRef::customer(facts.customer_id[c.row]);
+    p.entity = ref(facts.customer_id[c.row]);
     p.from = states[static_cast<std::size_t>(c.from)].name;
     p.to = states[static_cast<std::size_t>(c.to)].name;
     p.rule = transitions[static_cast<std::size_t>(c.transition)].name;

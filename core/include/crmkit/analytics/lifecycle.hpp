@@ -50,7 +50,13 @@ FactSchema store_fact_schema(const Store& store, std::span<const std::string> ma
                              std::span<const WindowFact> windows = {});
 
 struct EvaluateOptions {
-  // One customer; none = every customer that exists as of the date (not soft-deleted).
+  // What the machine runs over: customers, or (EntityKind::opportunity) the opportunities of the
+  // pipeline named like the machine that were created by as_of. A machine run over
+  // opportunities may read no fact but the engine's stage and days_in_stage (the shipped
+  // sales_pipeline's `stale` rule).
+  EntityKind kind = EntityKind::customer;
+  // One customer; none = every customer that exists as of the date (not soft-deleted). Only for
+  // kind customer.
   std::optional<CustomerId> customer;
   // Compute and check the moves but write nothing and call no listener.
   bool dry_run = false;
@@ -67,10 +73,11 @@ struct EvaluateResult {
 };
 
 // Runs the automatic transitions of `machine` for the store's customers as of `as_of` (see the
-// top). Returns the moves in history order (by customer id, then in the order taken).
+// top). Returns the moves in history order (by entity id, then in the order taken).
 // Throws Error{not_found} for an unknown options.customer; Error{invalid_argument} if that
 // customer is soft-deleted or does not exist as of the date, if a used fact is not in the
-// catalogue, or if a customer's recorded state is newer than as_of; Error{invalid_transition}
+// catalogue, if an entity's recorded state is newer than as_of, or for kind opportunity with
+// options.customer set or a machine that reads declared facts; Error{invalid_transition}
 // for an automatic cycle at run time (the machine's load analysis prevents them);
 // Error{conflict} if a state changed between the reads and the write. Nothing is written unless
 // the whole batch is.
