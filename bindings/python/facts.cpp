@@ -208,8 +208,9 @@ void bind_facts(py::module_& m) {
       "facts_as_of",
       [](const Store& store, Timestamp as_of, const std::optional<std::vector<std::string>>& facts,
          const std::optional<std::vector<std::string>>& windows, py::handle model, TimeUnit unit,
-         double multiplier) {
-        const FactOptions o = fact_options(facts, windows, model, unit, multiplier);
+         double multiplier, const std::map<std::string, std::string>& initial_states) {
+        FactOptions o = fact_options(facts, windows, model, unit, multiplier);
+        o.initial_states.insert(initial_states.begin(), initial_states.end());
         CustomerFacts f;
         {
           py::gil_scoped_release unlocked;
@@ -220,6 +221,7 @@ void bind_facts(py::module_& m) {
       py::arg("store"), py::arg("as_of"), py::kw_only(), py::arg("facts") = py::none(),
       py::arg("windows") = py::none(), py::arg("model") = py::none(),
       py::arg("unit") = TimeUnit::day, py::arg("multiplier") = 1.0,
+      py::arg("initial_states") = std::map<std::string, std::string>{},
       "Facts of every customer of a store as of a date (facts.hpp facts_as_of).");
 
   m.def(
@@ -227,8 +229,9 @@ void bind_facts(py::module_& m) {
       [](const Store& store, CustomerId customer, Timestamp as_of,
          const std::optional<std::vector<std::string>>& facts,
          const std::optional<std::vector<std::string>>& windows, py::handle model, TimeUnit unit,
-         double multiplier) {
-        const FactOptions o = fact_options(facts, windows, model, unit, multiplier);
+         double multiplier, const std::map<std::string, std::string>& initial_states) {
+        FactOptions o = fact_options(facts, windows, model, unit, multiplier);
+        o.initial_states.insert(initial_states.begin(), initial_states.end());
         CustomerFacts f;
         {
           py::gil_scoped_release unlocked;
@@ -240,6 +243,7 @@ void bind_facts(py::module_& m) {
       py::arg("facts") = py::none(), py::arg("windows") = py::none(),
       py::arg("model") = py::none(), py::arg("unit") = TimeUnit::day,
       py::arg("multiplier") = 1.0,
+      py::arg("initial_states") = std::map<std::string, std::string>{},
       "The facts of one customer as of a date (facts.hpp customer_facts).");
 
   m.def(

@@ -703,12 +703,14 @@ class Store:
         self, as_of: TimestampLike, facts: Iterable[str] | None = None,
         windows: Iterable[dict[str, Any] | str] | None = None, model: Any = None, *,
         unit: str | TimeUnit = "day", multiplier: float = 1.0,
+        machines: Iterable[Machine] | None = None,
     ) -> pd.DataFrame: ...
     def customer_facts(
         self, customer: int | str | Customer, as_of: TimestampLike,
         facts: Iterable[str] | None = None,
         windows: Iterable[dict[str, Any] | str] | None = None, model: Any = None, *,
         unit: str | TimeUnit = "day", multiplier: float = 1.0,
+        machines: Iterable[Machine] | None = None,
     ) -> dict[str, Any]: ...
     def summary(self) -> StoreSummary: ...
     def audit_log(self, customer: int = 0) -> list[AuditEntry]: ...

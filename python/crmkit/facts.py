@@ -129,20 +129,34 @@ def _row_dict(result: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _initial_states(machines: Iterable[Any] | None) -> dict[str, str]:
+    """{machine name: initial state} of the Machines given to Store.facts."""
+    out: dict[str, str] = {}
+    for i, m in enumerate(machines or ()):
+        if not hasattr(m, "initial_state") or not hasattr(m, "name"):
+            raise ValidationError(f"machines[{i}]: expected a crmkit.Machine, got "
+                                  f"{type(m).__name__}")
+        out[m.name] = m.initial_state
+    return out
+
+
 def store_facts(store: Any, as_of: Any, facts: Iterable[str] | None = None,
                 windows: Iterable[Any] | None = None, model: Any = None, *,
-                unit: Any = "day", multiplier: float = 1.0) -> Any:
+                unit: Any = "day", multiplier: float = 1.0,
+                machines: Iterable[Any] | None = None) -> Any:
     """Store.facts: see crmkit.Store.facts."""
     result = _core.facts_as_of(store, as_of, facts=None if facts is None else list(facts),
                                windows=_window_texts(windows), model=model, unit=_unit(unit),
-                               multiplier=float(multiplier))
+                               multiplier=float(multiplier),
+                               initial_states=_initial_states(machines))
     return _frame(result)
 
 
 def store_customer_facts(store: Any, customer: Any, as_of: Any,
                          facts: Iterable[str] | None = None, windows: Iterable[Any] | None = None,
                          model: Any = None, *, unit: Any = "day",
-                         multiplier: float = 1.0) -> dict[str, Any]:
+                         multiplier: float = 1.0,
+                         machines: Iterable[Any] | None = None) -> dict[str, Any]:
     """Store.customer_facts: see crmkit.Store.customer_facts."""
     if isinstance(customer, str):
         customer = store.get_customer_by_external_id(customer).id
@@ -151,7 +165,8 @@ def store_customer_facts(store: Any, customer: Any, as_of: Any,
     result = _core.customer_facts(store, int(customer), as_of,
                                   facts=None if facts is None else list(facts),
                                   windows=_window_texts(windows), model=model, unit=_unit(unit),
-                                  multiplier=float(multiplier))
+                                  multiplier=float(multiplier),
+                                  initial_states=_initial_states(machines))
     return _row_dict(result)
 
 

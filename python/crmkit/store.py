@@ -415,7 +415,7 @@ class Store(_core.Store):
     # ---- customer facts as of a date (crmkit/analytics/facts.hpp) ----
 
     def facts(self, as_of: Any, facts: Any = None, windows: Any = None, model: Any = None, *,
-              unit: Any = "day", multiplier: float = 1.0) -> Any:
+              unit: Any = "day", multiplier: float = 1.0, machines: Any = None) -> Any:
         """Customer facts as of a date (crmkit/analytics/facts.hpp facts_as_of; docs/facts.md).
 
         A pandas DataFrame indexed by customer_id, one row per customer that exists as of the
@@ -426,15 +426,18 @@ class Store(_core.Store):
         ParetoNBDFitter (or its core model) for p_alive and expected_purchases_365d, fitted in
         ``unit`` ("day", "week", "month") divided by ``multiplier``; without one those facts are
         missing. Integers and bools are nullable (Int64, boolean), dates datetime64, missing
-        numbers NaN, tags Python lists.
+        numbers NaN, tags Python lists. ``machines`` (crmkit.Machine objects) give the initial
+        state of the machines whose stage.<m> facts are asked for: a customer that never moved
+        in one is then in its initial state (else its stage facts are missing).
         """
         from .facts import store_facts
 
-        return store_facts(self, as_of, facts, windows, model, unit=unit, multiplier=multiplier)
+        return store_facts(self, as_of, facts, windows, model, unit=unit, multiplier=multiplier,
+                           machines=machines)
 
     def customer_facts(self, customer: Any, as_of: Any, facts: Any = None, windows: Any = None,
                        model: Any = None, *, unit: Any = "day",
-                       multiplier: float = 1.0) -> dict[str, Any]:
+                       multiplier: float = 1.0, machines: Any = None) -> dict[str, Any]:
         """The facts of one customer (an id, an external id str or a Customer) as of a date: a
         dict of customer_id, external_id and each fact (None when missing; dates as
         datetime.date), equal to that customer's row of ``facts(as_of, ...)``. Raises
@@ -444,7 +447,7 @@ class Store(_core.Store):
         from .facts import store_customer_facts
 
         return store_customer_facts(self, customer, as_of, facts, windows, model, unit=unit,
-                                    multiplier=multiplier)
+                                    multiplier=multiplier, machines=machines)
 
     # ---- lifecycle machines on the store (crmkit/analytics/lifecycle.hpp) ----
 

@@ -123,6 +123,19 @@ TEST_CASE("a hand-checked CDNOW customer's history follows its purchases and the
   const CustomerFacts f = customer_facts(c.store, one.id, Timestamp::parse("1997-10-01"), fo);
   CHECK(f.table.texts(0)[0] == "growth");
   CHECK(f.table.integers(1)[0] == 30);  // since 1997-08-31T23:59:59.999999
+  // A customer that never moved: missing, unless the machine's initial state is given.
+  const Customer newcomer = c.store.create_customer([] {
+    Customer x;
+    x.external_id = "newcomer";
+    x.name = "New Comer";
+    return x;
+  }());
+  const Timestamp later = Timestamp(newcomer.created_at.micros() + 3 * 86'400'000'000LL);
+  CHECK_FALSE(customer_facts(c.store, newcomer.id, later, fo).table.is_present(0, 0));
+  fo.initial_states = {{"customer_lifecycle", "prospect"}};
+  const CustomerFacts nf = customer_facts(c.store, newcomer.id, later, fo);
+  CHECK(nf.table.texts(0)[0] == "prospect");
+  CHECK(nf.table.integers(1)[0] == 3);
   // Time in stage: growth twice (Jan 31 -> Jul 31 and Aug 31 -> Dec 31), 181 + 122 days.
   const History hist = store_history(c.store, c.machine);
   double growth_days = -1;

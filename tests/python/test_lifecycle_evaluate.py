@@ -101,3 +101,18 @@ def test_evaluate_runs_a_pipeline_over_its_opportunities(store):
     assert store.state(pipeline, fresh)["state"] == "qualification"
     with pytest.raises(crmkit.ValidationError, match="reads customer facts"):
         store.evaluate(lifecycle(store), now, kind="opportunity")
+
+
+def test_stage_facts_of_a_customer_that_never_moved_take_the_machines_initial_state(store):
+    machine = lifecycle(store)
+    store.evaluate(machine, "2024-01-31T23:59:59")
+    wanted = ["stage.customer_lifecycle"]
+    plain = store.facts("2024-03-31", facts=wanted)
+    assert plain["stage.customer_lifecycle"].tolist()[:2] == ["growth", "introduction"]
+    assert pd.isna(plain["stage.customer_lifecycle"].iloc[2])  # cy never moved: missing
+    given = store.facts("2024-03-31", facts=wanted, machines=[machine])
+    assert given["stage.customer_lifecycle"].tolist() == ["growth", "introduction", "prospect"]
+    one = store.customer_facts("cy", "2024-03-31", facts=wanted, machines=[machine])
+    assert one["stage.customer_lifecycle"] == "prospect"
+    with pytest.raises(crmkit.ValidationError, match=r"machines\[0\]"):
+        store.facts("2024-03-31", facts=wanted, machines=["customer_lifecycle"])

@@ -91,14 +91,16 @@ void copy_cell(const FactTable& from, std::size_t from_row, std::size_t from_slo
 // m (customers only): the state entered by the customer's last transition at or before as_of
 // and its time; for a customer whose transitions are all later, the state its first transition
 // left, entered at its record's created_at (missing if that is after as_of too). A customer
-// without any transition in m has missing stage facts (the history does not know the machine's
-// initial state; evaluate_machine supplies it through the engine facts stage / days_in_stage).
+// without any transition in m is in FactOptions::initial_states' state of m since its
+// created_at (clamped to as_of); without an entry for m its stage facts are missing (the history
+// does not know the machine's initial state).
 struct StageHolder {
   std::vector<MachineStageColumns> machines;
 };
 
-void add_machine_stages(const Store& store, const std::vector<std::string>& wanted,
-                        const StoreView& v, Timestamp as_of, StageHolder& out) {
+void add_machine_stages(const Store& store, const FactOptions& options, const StoreView& v,
+                        Timestamp as_of, StageHolder& out) {
+  const std::vector<std::string>& wanted = options.facts;
   std::vector<std::string> names;
   for (const std::string& f : wanted) {
     std::string m;
@@ -123,9 +125,16 @@ void add_machine_stages(const Store& store, const std::vector<std::string>& want
     }
     MachineStageColumns m;
     m.machine = name;
+    const auto initial = options.initial_states.find(name);
     for (std::size_t i = 0; i < v.ids.size(); ++i) {
       const auto it = pick.find(v.ids[i]);
-      if (it == pick.end()) continue;
+      if (it == pick.end()) {
+        if (initial == options.initial_states.end()) continue;
+        m.customer_id.push_back(v.ids[i]);
+        m.stage.push_back(initial->second);
+        m.entered_at_micros.push_back(std::min(v.created[i], as_of.micros()));
+        continue;
+      }
       const auto [k, before] = it->second;
       m.customer_id.push_back(v.ids[i]);
       m.stage.push_back(before ? h.to[k] : h.from[k]);
@@ -146,7 +155,7 @@ CustomerFacts facts_as_of(const Store& store, Timestamp as_of, const FactOptions
   FactOptions o = options;
   o.ignore_unknown_customers = true;  // the events of soft-deleted customers
   StageHolder stages;
-  add_machine_stages(store, o.facts, v, as_of, stages);
+  add_machine_stages(store, o, v, as_of, stages);
   v.view.machines = stages.machines;
   CustomerFacts out = compute_facts(v.view, as_of, o);
   // The rows are a subsequence of the customers (ascending ids), read in the same transaction.
@@ -176,7 +185,7 @@ CustomerFacts customer_facts(const Store& store, CustomerId customer, Timestamp 
   FactOptions o = options;
   o.ignore_unknown_customers = true;
   StageHolder stages;
-  add_machine_stages(store, o.facts, v, as_of, stages);
+  add_machine_stages(store, o, v, as_of, stages);
   v.view.machines = stages.machines;
   CustomerFacts out = compute_facts(v.view, as_of, o);
   if (out.size() != 1) {

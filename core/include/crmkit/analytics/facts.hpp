@@ -36,6 +36,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -229,6 +231,12 @@ struct FactOptions {
   bool ignore_unknown_customers = false;
   // Worker threads (0 = model_threads()); results do not depend on it.
   unsigned threads = 0;
+  // The store-level calls: the initial state of machines whose stage.<m> facts are asked for
+  // (machine name -> Machine::initial_state()). A customer with no transition in such a machine
+  // is in its initial state since its record's created_at (0 days if the record is newer than
+  // as_of, as evaluate_machine counts it). Machines not listed leave such a customer's stage
+  // facts missing (the store's history does not know their initial state).
+  std::map<std::string, std::string, std::less<>> initial_states;
 };
 
 // The result: one row per customer (see the top), the facts as typed columns.
@@ -265,7 +273,8 @@ CustomerFacts compute_facts(const FactColumns& columns, Timestamp as_of,
 // from machine m's transition history as of the date (a second read): the state entered by the
 // customer's last transition at or before as_of; for a customer whose transitions all come
 // later, the state the first one left, entered at its created_at (missing if after as_of);
-// missing for a customer without a transition in m (docs/facts.md). Throws as compute_facts,
+// for a customer without a transition in m, options.initial_states' state of m since its
+// created_at (clamped to as_of), or missing if m is not listed there (docs/facts.md). Throws as compute_facts,
 // Error{storage} if the store is closed.
 CustomerFacts facts_as_of(const Store& store, Timestamp as_of, const FactOptions& options = {});
 
