@@ -94,6 +94,23 @@ FactTable facts_from_frame(const Machine& m, const FactSchema& declared, py::han
     py::object s = frame[key];
     auto present = t.present(slot);
     const FactType type = schema[slot].type;
+    const std::string kind = s.attr("dtype").attr("kind").cast<std::string>();
+    if (type == FactType::integer && (kind == "i" || kind == "u")) {
+      // Integer columns (numpy or nullable Int64) straight from their buffers: the values with
+      // missing cells as 0, and the missing mask.
+      auto a = s.attr("to_numpy")("dtype"_a = "int64", "na_value"_a = 0)
+                   .cast<py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>>();
+      auto na = s.attr("isna")().attr("to_numpy")("dtype"_a = "bool")
+                    .cast<py::array_t<bool, py::array::c_style | py::array::forcecast>>();
+      const std::int64_t* in = a.data();
+      const bool* missing = na.data();
+      auto out = t.integers(slot);
+      for (std::size_t r = 0; r < rows; ++r) {
+        out[r] = missing[r] ? 0 : in[r];
+        present[r] = missing[r] ? 0 : 1;
+      }
+      continue;
+    }
     if (type == FactType::number || type == FactType::integer) {
       auto a = s.attr("to_numpy")("dtype"_a = "float64", "na_value"_a = np.attr("nan"))
                    .cast<py::array_t<double, py::array::c_style | py::array::forcecast>>();
@@ -164,10 +181,60 @@ PyMachine load(py::handle definition, const FactSchema& facts, py::handle parame
   return PyMachine{Machine::from_json_text(text, facts, options), facts};
 }
 
+// The state index of each element of `states`: an integer numpy array (indexes), or any iterable
+// (list, object array) of names and integers. Names are looked up once per distinct str object
+// (an array of names usually holds the same few objects), so the cost per row is a pointer test.
 std::vector<std::int32_t> state_indexes(const Machine& m, py::handle states) {
   std::vector<std::int32_t> out;
+  const auto n_states = static_cast<std::int64_t>(m.states().size());
+  if (py::isinstance<py::array>(states)) {
+    py::array a = py::reinterpret_borrow<py::array>(states);
+    const char kind = a.dtype().kind();
+    if (kind == 'i' || kind == 'u') {
+      auto v = a.cast<py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>>();
+      const std::size_t n = static_cast<std::size_t>(v.size());
+      out.resize(n);
+      const std::int64_t* in = v.data();
+      for (std::size_t r = 0; r < n; ++r) {
+        if (in[r] < 0 || in[r] >= n_states)
+          crmkit::throw_invalid("states", "row " + std::to_string(r) + ": state index " + std::to_string(in[r]) +
+                                              " is out of range (" + std::to_string(n_states) + " states)");
+        out[r] = static_cast<std::int32_t>(in[r]);
+      }
+      return out;
+    }
+  }
+  // A few (str object, index) pairs seen last; names repeat as the same objects.
+  constexpr std::size_t kCache = 16;
+  PyObject* cached[kCache] = {};
+  std::int32_t cached_index[kCache] = {};
+  std::size_t next = 0;
+  if (py::hasattr(states, "__len__")) out.reserve(py::len(states));
+  const auto lookup = [&](PyObject* s) {
+    for (std::size_t i = 0; i < kCache; ++i)
+      if (cached[i] == s) return cached_index[i];
+    const std::int32_t index = m.state_index(text_from_py(s, "states"));
+    cached[next] = s;
+    cached_index[next] = index;
+    next = (next + 1) % kCache;
+    return index;
+  };
+  if (py::isinstance<py::array>(states) && py::reinterpret_borrow<py::array>(states).dtype().kind() == 'O' &&
+      py::reinterpret_borrow<py::array>(states).ndim() == 1) {
+    // An object array: its element pointers directly (the array keeps them alive).
+    py::array a = py::reinterpret_borrow<py::array>(states);
+    py::array c = py::module_::import("numpy").attr("ascontiguousarray")(a);
+    PyObject* const* items = static_cast<PyObject* const*>(c.data());
+    const std::size_t n = static_cast<std::size_t>(c.size());
+    out.resize(n);
+    for (std::size_t r = 0; r < n; ++r) {
+      if (PyUnicode_Check(items[r])) out[r] = lookup(items[r]);
+      else out[r] = py::handle(items[r]).cast<std::int32_t>();
+    }
+    return out;
+  }
   for (py::handle s : states) {
-    if (py::isinstance<py::str>(s)) out.push_back(m.state_index(text_from_py(s, "states")));
+    if (PyUnicode_Check(s.ptr())) out.push_back(lookup(s.ptr()));
     else out.push_back(s.cast<std::int32_t>());
   }
   return out;
@@ -269,13 +336,15 @@ void bind_lifecycle(py::module_& m) {
               py::gil_scoped_release release;
               r = p.machine.evaluate_columns(idx, d, t);
             }
-            std::vector<std::int64_t> row;
-            std::vector<std::int32_t> from, to, tr;
-            for (const auto& c : r.changes) {
-              row.push_back(static_cast<std::int64_t>(c.row));
-              from.push_back(c.from);
-              to.push_back(c.to);
-              tr.push_back(c.transition);
+            const std::size_t k = r.changes.size();
+            std::vector<std::int64_t> row(k);
+            std::vector<std::int32_t> from(k), to(k), tr(k);
+            for (std::size_t i = 0; i < k; ++i) {
+              const auto& c = r.changes[i];
+              row[i] = static_cast<std::int64_t>(c.row);
+              from[i] = c.from;
+              to[i] = c.to;
+              tr[i] = c.transition;
             }
             return py::make_tuple(to_numpy(std::move(r.states)), to_numpy(std::move(row)),
                                   to_numpy(std::move(from)), to_numpy(std::move(to)), to_numpy(std::move(tr)));

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <exception>
 #include <set>
+#include <thread>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -465,6 +467,127 @@ void copy_column(const FactTable& src, std::size_t s, FactTable& dst, std::size_
   copy(src.present(s), dst.present(d));
 }
 
+
+// Rows per block of the fixed-facts evaluation: the rule results of one block stay in cache.
+constexpr std::size_t kEvalBlock = 16384;
+// Below this many rows per worker a thread costs more than it saves.
+constexpr std::size_t kRowsPerThread = 65536;
+
+// Automatic evaluation when no rule reads `stage` or `days_in_stage`: every rule's result per row
+// is then fixed for the whole evaluation, so each row is walked through the machine on its own,
+// in row order, over the rules' results for its block (no grouping, no sorting: the changes come
+// out by row). The rules read the caller's table in place when its used facts sit at the slots
+// the rules were compiled against (as the Python binding builds it), else a copy of those columns.
+// Large inputs are split into one contiguous row range per worker; each range keeps its own
+// changes and they are joined in range order, so the result does not depend on the thread count.
+MachineColumnResult evaluate_fixed_facts(const Machine::Impl& m, std::span<const std::int32_t> states,
+                                         const FactTable& facts, const std::vector<std::size_t>& slots) {
+  const std::size_t n = facts.rows();
+  const FactTable* src = &facts;
+  FactTable copy;
+  bool in_place = true;
+  for (std::size_t i = 0; i < slots.size(); ++i) in_place = in_place && slots[i] == i;
+  if (!in_place) {
+    FactSchema schema;
+    for (std::size_t i = 0; i < slots.size(); ++i) schema.add(m.compact[i].name, m.compact[i].type);
+    copy = FactTable(schema, n);
+    for (std::size_t i = 0; i < slots.size(); ++i) copy_column(facts, slots[i], copy, i);
+    src = &copy;
+  }
+  // The automatic transitions (those with a rule), numbered 0..k-1 for the result blocks.
+  std::vector<std::int32_t> mask_of(m.transitions.size(), -1);
+  std::vector<std::size_t> auto_rules;
+  std::vector<std::int32_t> target(m.transitions.size(), -1);
+  for (std::size_t ti = 0; ti < m.transitions.size(); ++ti) {
+    target[ti] = m.index.at(m.transitions[ti].to);
+    if (m.rules[ti]) {
+      mask_of[ti] = static_cast<std::int32_t>(auto_rules.size());
+      auto_rules.push_back(ti);
+    }
+  }
+  const bool small = m.states.size() <= 64;
+  MachineColumnResult out;
+  out.states.resize(n);
+
+  const auto walk = [&](std::size_t begin, std::size_t end, std::vector<MachineColumnResult::Change>& changes) {
+    const std::size_t k = auto_rules.size();
+    std::vector<std::uint8_t> masks(k * std::min(kEvalBlock, std::max<std::size_t>(end - begin, 1)));
+    std::vector<std::int32_t> path_states, path_transitions;
+    for (std::size_t b = begin; b < end; b += kEvalBlock) {
+      const std::size_t len = std::min(kEvalBlock, end - b);
+      for (std::size_t j = 0; j < k; ++j)
+        m.rules[auto_rules[j]]->holds_rows(*src, b, std::span<std::uint8_t>(masks.data() + j * len, len));
+      for (std::size_t i = 0; i < len; ++i) {
+        const std::size_t r = b + i;
+        std::int32_t cur = states[r];
+        std::uint64_t seen = 0;
+        const std::size_t first_change = changes.size();
+        for (;;) {
+          std::int32_t fired = -1;
+          for (const auto ti : m.automatic_from[static_cast<std::size_t>(cur)])
+            if (masks[static_cast<std::size_t>(mask_of[static_cast<std::size_t>(ti)]) * len + i]) {
+              fired = ti;
+              break;
+            }
+          if (fired < 0) break;
+          const std::int32_t to = target[static_cast<std::size_t>(fired)];
+          changes.push_back({r, cur, to, fired});
+          bool repeat;
+          if (small) {
+            seen |= std::uint64_t{1} << cur;
+            repeat = (seen >> to) & 1U;
+          } else {
+            repeat = to == states[r];
+            for (std::size_t c = first_change; c + 1 < changes.size() && !repeat; ++c) repeat = changes[c].to == to;
+          }
+          if (repeat) {
+            path_states.assign(1, states[r]);
+            path_transitions.clear();
+            for (std::size_t c = first_change; c < changes.size(); ++c) {
+              path_states.push_back(changes[c].to);
+              path_transitions.push_back(changes[c].transition);
+            }
+            m.throw_cycle(path_states, path_transitions, "row " + std::to_string(r) + ": ");
+          }
+          cur = to;
+        }
+        out.states[r] = cur;
+      }
+    }
+  };
+
+  const std::size_t hw = std::max(1u, std::thread::hardware_concurrency());
+  const std::size_t workers = std::max<std::size_t>(1, std::min(hw, n / kRowsPerThread));
+  if (workers == 1) {
+    walk(0, n, out.changes);
+    return out;
+  }
+  std::vector<std::vector<MachineColumnResult::Change>> parts(workers);
+  std::vector<std::exception_ptr> errors(workers);
+  const auto range = [&](std::size_t w) { return std::pair{n * w / workers, n * (w + 1) / workers}; };
+  const auto guarded = [&](std::size_t w) {
+    try {
+      const auto [begin, end] = range(w);
+      walk(begin, end, parts[w]);
+    } catch (...) {
+      errors[w] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> pool;
+  pool.reserve(workers - 1);
+  for (std::size_t w = 1; w < workers; ++w) pool.emplace_back(guarded, w);
+  guarded(0);
+  for (auto& th : pool) th.join();
+  // The error of the first range: the first row (in row order) whose evaluation failed.
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  std::size_t total = 0;
+  for (const auto& p : parts) total += p.size();
+  out.changes.reserve(total);
+  for (const auto& p : parts) out.changes.insert(out.changes.end(), p.begin(), p.end());
+  return out;
+}
+
 }  // namespace
 
 // The slot in `facts` of each used fact, checked by name and type.
@@ -553,6 +676,7 @@ MachineColumnResult Machine::evaluate_columns(std::span<const std::int32_t> stat
       throw_invalid("states", "row " + std::to_string(r) + ": state index " + std::to_string(states[r]) +
                                   " is out of range (" + std::to_string(n_states) + " states)");
   const auto slots = m.source_slots(facts);
+  if (!m.uses_stage && !m.uses_days) return evaluate_fixed_facts(m, states, facts, slots);
   FactTable t(m.compact, n);
   for (std::size_t i = 0; i < slots.size(); ++i) copy_column(facts, slots[i], t, i);
   if (m.uses_stage) {
