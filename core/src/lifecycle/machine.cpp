@@ -772,10 +772,13 @@ MachineColumnResult Machine::evaluate_columns(std::span<const std::int32_t> stat
     std::sort(moved.begin(), moved.end());
     active.swap(moved);
   }
-  std::stable_sort(out.changes.begin(), out.changes.end(),
-                   [](const MachineColumnResult::Change& a, const MachineColumnResult::Change& b) {
-                     return a.row < b.row;
-                   });
+  // By row, then in the order taken (a row moves at most once per round): a counting sort.
+  std::vector<std::size_t> start(n + 1, 0);
+  for (const auto& c : out.changes) ++start[c.row + 1];
+  for (std::size_t r = 0; r < n; ++r) start[r + 1] += start[r];
+  std::vector<MachineColumnResult::Change> by_row(out.changes.size());
+  for (const auto& c : out.changes) by_row[start[c.row]++] = c;
+  out.changes.swap(by_row);
   return out;
 }
 
