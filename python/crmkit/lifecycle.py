@@ -41,8 +41,8 @@ def _time(micros: int) -> pd.Timestamp:
 
 def _state_codes(machine: Any, states: Any) -> Any:
     """The current states as the core takes them: an integer numpy array of state indexes when
-    that can be had without a per-row Python step (indexes, a Categorical of names, a str Series
-    through its unique values), else the sequence itself (names and indexes, looked up in C++)."""
+    that can be had without a per-row Python step (indexes; a Categorical of names, its categories
+    mapped once), else the sequence or object array itself (names and indexes, looked up in C++)."""
     if isinstance(states, pd.Series):
         states = states.array if isinstance(states.dtype, pd.CategoricalDtype) else states.to_numpy()
     if isinstance(states, pd.Categorical):
@@ -51,8 +51,14 @@ def _state_codes(machine: Any, states: Any) -> Any:
         if cat_codes.size and cat_codes.min() < 0:
             row = int(np.flatnonzero(cat_codes < 0)[0])
             raise ValidationError(f"states: row {row}: missing state")
-        lut = np.array([machine.state_index(str(c)) for c in states.categories], dtype=np.int64)
-        return lut[cat_codes] if lut.size else cat_codes.astype(np.int64)
+        cats = [str(c) for c in states.categories]
+        lut = np.array([machine.state_index(c) if machine.has_state(c) else -1 for c in cats] + [-1],
+                       dtype=np.int64)
+        codes = lut[cat_codes]
+        if codes.size and codes.min() < 0:
+            # A category in use that names no state: the core's not-found error for it.
+            machine.state_index(cats[int(cat_codes[int(np.flatnonzero(codes < 0)[0])])])
+        return codes
     if isinstance(states, np.ndarray):
         if states.dtype.kind in "iu":
             return states
