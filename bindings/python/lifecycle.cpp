@@ -95,19 +95,42 @@ FactTable facts_from_frame(const Machine& m, const FactSchema& declared, py::han
     auto present = t.present(slot);
     const FactType type = schema[slot].type;
     const std::string kind = s.attr("dtype").attr("kind").cast<std::string>();
-    if (type == FactType::integer && (kind == "i" || kind == "u")) {
-      // Integer columns (numpy or nullable Int64) straight from their buffers: the values with
-      // missing cells as 0, and the missing mask.
-      auto a = s.attr("to_numpy")("dtype"_a = "int64", "na_value"_a = 0)
-                   .cast<py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>>();
-      auto na = s.attr("isna")().attr("to_numpy")("dtype"_a = "bool")
-                    .cast<py::array_t<bool, py::array::c_style | py::array::forcecast>>();
-      const std::int64_t* in = a.data();
-      const bool* missing = na.data();
-      auto out = t.integers(slot);
-      for (std::size_t r = 0; r < rows; ++r) {
-        out[r] = missing[r] ? 0 : in[r];
-        present[r] = missing[r] ? 0 : 1;
+    if ((type == FactType::integer && (kind == "i" || kind == "u")) || (type == FactType::number && kind == "f")) {
+      // Straight from the column's buffers, without a converted copy: a pandas nullable column
+      // (Int64, Float64, ...: its values and NA mask) or a numpy one (no copy when it is int64 /
+      // float64). A NaN in a number column is missing, as below.
+      py::object arr = s.attr("array");
+      py::object values, mask;
+      if (py::hasattr(arr, "_data") && py::hasattr(arr, "_mask")) {
+        values = arr.attr("_data");
+        mask = arr.attr("_mask");
+      } else {
+        values = s.attr("to_numpy")();
+      }
+      const bool* na = nullptr;
+      py::array_t<bool, py::array::c_style | py::array::forcecast> na_array;
+      if (mask && !mask.is_none()) {
+        na_array = mask.cast<py::array_t<bool, py::array::c_style | py::array::forcecast>>();
+        na = na_array.data();
+      }
+      if (type == FactType::integer) {
+        auto a = values.cast<py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>>();
+        const std::int64_t* in = a.data();
+        std::int64_t* out = t.integers(slot).data();
+        for (std::size_t r = 0; r < rows; ++r) {
+          const bool missing = na && na[r];
+          out[r] = missing ? 0 : in[r];
+          present[r] = missing ? 0 : 1;
+        }
+      } else {
+        auto a = values.cast<py::array_t<double, py::array::c_style | py::array::forcecast>>();
+        const double* in = a.data();
+        double* out = t.numbers(slot).data();
+        for (std::size_t r = 0; r < rows; ++r) {
+          const bool missing = (na && na[r]) || std::isnan(in[r]);
+          out[r] = missing ? 0.0 : in[r];
+          present[r] = missing ? 0 : 1;
+        }
       }
       continue;
     }
