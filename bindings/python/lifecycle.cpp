@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "conversions.hpp"
@@ -79,6 +80,34 @@ bool is_missing(py::handle v) {
   return v.is(pd_na) || v.is(nat);
 }
 
+// One integer or number column to copy into a FactTable column: missing where `na` is set (if
+// given) or, for numbers, where the value is NaN.
+struct NumericJob {
+  std::size_t rows = 0;
+  const bool* na = nullptr;
+  const std::int64_t* int_in = nullptr;
+  std::int64_t* int_out = nullptr;
+  const double* num_in = nullptr;
+  double* num_out = nullptr;
+  std::uint8_t* present = nullptr;
+
+  void run(std::size_t begin, std::size_t end) const {
+    if (int_in) {
+      for (std::size_t r = begin; r < end; ++r) {
+        const bool missing = na && na[r];
+        int_out[r] = missing ? 0 : int_in[r];
+        present[r] = missing ? 0 : 1;
+      }
+      return;
+    }
+    for (std::size_t r = begin; r < end; ++r) {
+      const bool missing = (na && na[r]) || std::isnan(num_in[r]);
+      num_out[r] = missing ? 0.0 : num_in[r];
+      present[r] = missing ? 0 : 1;
+    }
+  }
+};
+
 // The facts a machine reads, as a FactTable over exactly those facts, from a DataFrame.
 FactTable facts_from_frame(const Machine& m, const FactSchema& declared, py::handle frame) {
   py::module_ np = py::module_::import("numpy");
@@ -86,6 +115,8 @@ FactTable facts_from_frame(const Machine& m, const FactSchema& declared, py::han
   for (const auto& name : m.facts_used()) schema.add(name, declared[declared.slot(name)].type);
   const std::size_t rows = py::len(frame);
   FactTable t(schema, rows);
+  std::vector<NumericJob> jobs;
+  std::vector<py::object> keep;
   for (std::size_t slot = 0; slot < schema.size(); ++slot) {
     const std::string& name = schema[slot].name;
     py::str key(name);
@@ -107,31 +138,28 @@ FactTable facts_from_frame(const Machine& m, const FactSchema& declared, py::han
       } else {
         values = s.attr("to_numpy")();
       }
-      const bool* na = nullptr;
-      py::array_t<bool, py::array::c_style | py::array::forcecast> na_array;
+      // The values and mask are kept alive in `keep`; the copy into the table runs after the loop,
+      // without the GIL and split over two threads for large frames (a plain copy per cell).
+      NumericJob job;
+      job.rows = rows;
+      job.present = present.data();
       if (mask && !mask.is_none()) {
-        na_array = mask.cast<py::array_t<bool, py::array::c_style | py::array::forcecast>>();
-        na = na_array.data();
+        auto na_array = mask.cast<py::array_t<bool, py::array::c_style | py::array::forcecast>>();
+        job.na = na_array.data();
+        keep.push_back(na_array);
       }
       if (type == FactType::integer) {
         auto a = values.cast<py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>>();
-        const std::int64_t* in = a.data();
-        std::int64_t* out = t.integers(slot).data();
-        for (std::size_t r = 0; r < rows; ++r) {
-          const bool missing = na && na[r];
-          out[r] = missing ? 0 : in[r];
-          present[r] = missing ? 0 : 1;
-        }
+        job.int_in = a.data();
+        job.int_out = t.integers(slot).data();
+        keep.push_back(a);
       } else {
         auto a = values.cast<py::array_t<double, py::array::c_style | py::array::forcecast>>();
-        const double* in = a.data();
-        double* out = t.numbers(slot).data();
-        for (std::size_t r = 0; r < rows; ++r) {
-          const bool missing = (na && na[r]) || std::isnan(in[r]);
-          out[r] = missing ? 0.0 : in[r];
-          present[r] = missing ? 0 : 1;
-        }
+        job.num_in = a.data();
+        job.num_out = t.numbers(slot).data();
+        keep.push_back(a);
       }
+      jobs.push_back(job);
       continue;
     }
     if (type == FactType::number || type == FactType::integer) {
@@ -180,6 +208,19 @@ FactTable facts_from_frame(const Machine& m, const FactSchema& declared, py::han
         default:
           break;
       }
+    }
+  }
+  if (!jobs.empty()) {
+    py::gil_scoped_release release;
+    const auto copy = [&](std::size_t begin, std::size_t end) {
+      for (const auto& j : jobs) j.run(begin, end);
+    };
+    if (rows >= 131072 && std::thread::hardware_concurrency() > 1) {
+      std::thread other(copy, rows / 2, rows);
+      copy(0, rows / 2);
+      other.join();
+    } else {
+      copy(0, rows);
     }
   }
   return t;
@@ -355,19 +396,25 @@ void bind_lifecycle(py::module_& m) {
             if (p.machine.facts_used().empty()) t = FactTable(t.schema(), idx.size());
             const auto d = column(days, "days_in_stage");
             crmkit::MachineColumnResult r;
+            std::vector<std::int64_t> row;
+            std::vector<std::int32_t> from, to, tr;
             {
               py::gil_scoped_release release;
               r = p.machine.evaluate_columns(idx, d, t);
-            }
-            const std::size_t k = r.changes.size();
-            std::vector<std::int64_t> row(k);
-            std::vector<std::int32_t> from(k), to(k), tr(k);
-            for (std::size_t i = 0; i < k; ++i) {
-              const auto& c = r.changes[i];
-              row[i] = static_cast<std::int64_t>(c.row);
-              from[i] = c.from;
-              to[i] = c.to;
-              tr[i] = c.transition;
+              t = FactTable();  // freed here, without the GIL
+              const std::size_t k = r.changes.size();
+              row.resize(k);
+              from.resize(k);
+              to.resize(k);
+              tr.resize(k);
+              for (std::size_t i = 0; i < k; ++i) {
+                const auto& c = r.changes[i];
+                row[i] = static_cast<std::int64_t>(c.row);
+                from[i] = c.from;
+                to[i] = c.to;
+                tr[i] = c.transition;
+              }
+              r.changes = {};
             }
             return py::make_tuple(to_numpy(std::move(r.states)), to_numpy(std::move(row)),
                                   to_numpy(std::move(from)), to_numpy(std::move(to)), to_numpy(std::move(tr)));
