@@ -9,6 +9,8 @@
 // cell by cell (None is missing).
 #include <cmath>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -109,12 +111,29 @@ struct NumericJob {
 };
 
 // The facts a machine reads, as a FactTable over exactly those facts, from a DataFrame.
-FactTable facts_from_frame(const Machine& m, const FactSchema& declared, py::handle frame) {
+// `reuse`: a table of an earlier call whose memory may be reused (taken when it has the same
+// schema and rows and every column is an integer / number column read from its buffers, which
+// overwrite every cell); else a new table is made.
+FactTable facts_from_frame(const Machine& m, const FactSchema& declared, py::handle frame,
+                           FactTable* reuse = nullptr) {
   py::module_ np = py::module_::import("numpy");
   FactSchema schema;
   for (const auto& name : m.facts_used()) schema.add(name, declared[declared.slot(name)].type);
   const std::size_t rows = py::len(frame);
-  FactTable t(schema, rows);
+  bool reusable = reuse && reuse->rows() == rows && reuse->schema().size() == schema.size();
+  for (std::size_t slot = 0; reusable && slot < schema.size(); ++slot) {
+    const auto& have = reuse->schema()[slot];
+    py::str key(schema[slot].name);
+    if (have.name != schema[slot].name || have.type != schema[slot].type ||
+        !frame.attr("__contains__")(key).cast<bool>()) {
+      reusable = false;
+      break;
+    }
+    const std::string kind = frame[key].attr("dtype").attr("kind").cast<std::string>();
+    reusable = (have.type == FactType::integer && (kind == "i" || kind == "u")) ||
+               (have.type == FactType::number && kind == "f");
+  }
+  FactTable t = reusable ? std::move(*reuse) : FactTable(schema, rows);
   std::vector<NumericJob> jobs;
   std::vector<py::object> keep;
   for (std::size_t slot = 0; slot < schema.size(); ++slot) {
@@ -236,6 +255,14 @@ py::object as_frame(py::handle facts) {
 struct PyMachine {
   Machine machine;
   FactSchema facts;
+  // The fact table of the last evaluate_columns call, kept to reuse its memory in the next call
+  // of the same size (fresh memory costs a page fault per 4 KiB, about a third of the time of a
+  // large call). Taken under the mutex; a call that finds it busy makes its own table.
+  struct Scratch {
+    std::mutex mutex;
+    FactTable table;
+  };
+  std::shared_ptr<Scratch> scratch = std::make_shared<Scratch>();
 };
 
 PyMachine load(py::handle definition, const FactSchema& facts, py::handle parameters, bool strict) {
@@ -268,19 +295,18 @@ std::vector<std::int32_t> state_indexes(const Machine& m, py::handle states) {
       return out;
     }
   }
-  // A few (str object, index) pairs seen last; names repeat as the same objects.
-  constexpr std::size_t kCache = 16;
+  // (str object, index) pairs seen, direct-mapped by the object's address: names repeat as the
+  // same few objects. The cache holds no reference: `states` keeps its elements alive.
+  constexpr std::size_t kCache = 64;
   PyObject* cached[kCache] = {};
   std::int32_t cached_index[kCache] = {};
-  std::size_t next = 0;
   if (py::hasattr(states, "__len__")) out.reserve(py::len(states));
   const auto lookup = [&](PyObject* s) {
-    for (std::size_t i = 0; i < kCache; ++i)
-      if (cached[i] == s) return cached_index[i];
+    const std::size_t h = (reinterpret_cast<std::uintptr_t>(s) >> 4) % kCache;
+    if (cached[h] == s) return cached_index[h];
     const std::int32_t index = m.state_index(text_from_py(s, "states"));
-    cached[next] = s;
-    cached_index[next] = index;
-    next = (next + 1) % kCache;
+    cached[h] = s;
+    cached_index[h] = index;
     return index;
   };
   if (py::isinstance<py::array>(states) && py::reinterpret_borrow<py::array>(states).dtype().kind() == 'O' &&
@@ -390,7 +416,8 @@ void bind_lifecycle(py::module_& m) {
           "_evaluate_columns",
           [](const PyMachine& p, py::handle states, IArray days, py::handle facts) {
             py::object frame = as_frame(facts);
-            FactTable t = facts_from_frame(p.machine, p.facts, frame);
+            std::unique_lock<std::mutex> scratch(p.scratch->mutex, std::try_to_lock);
+            FactTable t = facts_from_frame(p.machine, p.facts, frame, scratch.owns_lock() ? &p.scratch->table : nullptr);
             const auto idx = state_indexes(p.machine, states);
             // A machine that reads no fact (only days_in_stage) takes one row per state given.
             if (p.machine.facts_used().empty()) t = FactTable(t.schema(), idx.size());
@@ -401,6 +428,10 @@ void bind_lifecycle(py::module_& m) {
             {
               py::gil_scoped_release release;
               r = p.machine.evaluate_columns(idx, d, t);
+              if (scratch.owns_lock()) {
+                p.scratch->table = std::move(t);  // kept for the next call
+                scratch.unlock();
+              }
               t = FactTable();  // freed here, without the GIL
               const std::size_t k = r.changes.size();
               row.resize(k);

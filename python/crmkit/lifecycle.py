@@ -87,7 +87,7 @@ def _evaluate_columns(
         _state_codes(self, states), np.asarray(days_in_stage, dtype=np.int64), facts
     )
     if as_codes:
-        return new, pd.DataFrame({"row": row, "from": frm, "to": to, "transition": tr})
+        return new, pd.DataFrame({"row": row, "from": frm, "to": to, "transition": tr}, copy=False)
     # Names by position out of an object array of the few names: one pointer per row, no string
     # built per row and no per-cell type inference (dtype object is given).
     names = np.array(self.state_names, dtype=object)
@@ -97,7 +97,8 @@ def _evaluate_columns(
         return pd.Series(values, dtype=object, copy=False, name=name)
 
     changes = pd.DataFrame(
-        {"row": row, "from": col(names[frm]), "to": col(names[to]), "transition": col(tnames[tr])}
+        {"row": row, "from": col(names[frm]), "to": col(names[to]), "transition": col(tnames[tr])},
+        copy=False,
     )
     return col(names[new], "state"), changes
 

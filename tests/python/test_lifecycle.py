@@ -209,6 +209,25 @@ def test_evaluate_columns_agrees_with_row_by_row_on_a_random_table(facts):
         assert states[r] == (expected[-1]["to"] if expected else names[r])
 
 
+def test_evaluate_columns_repeated_calls_give_fresh_results(facts):
+    # Calls of the same size reuse the memory of the previous call's fact table: every cell of
+    # the second frame must be read (values and missing cells), nothing kept from the first.
+    m = crmkit.default_machine("customer_lifecycle", facts)
+    other = crmkit.default_machine("customer_lifecycle", facts)
+    n = 1000
+    codes = np.random.default_rng(5).integers(0, len(m.state_names), size=n)
+    days = np.zeros(n, dtype=np.int64)
+    first, second = _random_lifecycle_frame(n, 6), _random_lifecycle_frame(n, 7)
+    a, _ = m.evaluate_columns(codes, days, first)
+    b, b_changes = m.evaluate_columns(codes, days, second)
+    fresh, fresh_changes = other.evaluate_columns(codes, days, second)
+    assert b.tolist() == fresh.tolist()
+    assert b_changes.equals(fresh_changes)
+    assert a.tolist() != b.tolist()
+    again, _ = m.evaluate_columns(codes, days, first)
+    assert again.tolist() == a.tolist()
+
+
 def test_evaluate_columns_refuses_bad_states():
     m = crmkit.Machine(SMALL, small_facts())
     frame = pd.DataFrame({"x": [1, 2], "ok": [True, False]})
