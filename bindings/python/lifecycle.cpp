@@ -295,18 +295,24 @@ std::vector<std::int32_t> state_indexes(const Machine& m, py::handle states) {
       return out;
     }
   }
-  // (str object, index) pairs seen, direct-mapped by the object's address: names repeat as the
-  // same few objects. The cache holds no reference: `states` keeps its elements alive.
-  constexpr std::size_t kCache = 64;
+  // (str object, index) pairs seen, in a small open-addressing table keyed by the object's
+  // address: names repeat as the same few objects. The table holds no reference (`states` keeps
+  // its elements alive); once it is 3/4 full, further names are looked up without caching.
+  constexpr std::size_t kCache = 256;
   PyObject* cached[kCache] = {};
   std::int32_t cached_index[kCache] = {};
+  std::size_t cached_count = 0;
   if (py::hasattr(states, "__len__")) out.reserve(py::len(states));
   const auto lookup = [&](PyObject* s) {
-    const std::size_t h = (reinterpret_cast<std::uintptr_t>(s) >> 4) % kCache;
-    if (cached[h] == s) return cached_index[h];
+    std::size_t h = static_cast<std::size_t>((reinterpret_cast<std::uintptr_t>(s) * 0x9E3779B97F4A7C15ULL) >> 56);
+    for (; cached[h]; h = (h + 1) % kCache)
+      if (cached[h] == s) return cached_index[h];
     const std::int32_t index = m.state_index(text_from_py(s, "states"));
-    cached[h] = s;
-    cached_index[h] = index;
+    if (cached_count < kCache * 3 / 4) {
+      cached[h] = s;
+      cached_index[h] = index;
+      ++cached_count;
+    }
     return index;
   };
   if (py::isinstance<py::array>(states) && py::reinterpret_borrow<py::array>(states).dtype().kind() == 'O' &&

@@ -78,8 +78,8 @@ def _evaluate_columns(
     ``states``: each row's current state: names or indexes (a list, a numpy array, a pandas
     Series, or a ``pandas.Categorical`` / category Series of names); ``days_in_stage``: whole days
     in it. Returns the new state of each row (a Series of names, dtype object) and the changes, a
-    DataFrame with columns row, from, to, transition (names, dtype object; by row, then in the
-    order taken). With ``as_codes=True``: the new states as an int32 numpy array of indexes into
+    DataFrame with columns row, from, to, transition (names, as categoricals over the machine's
+    state and transition names; by row, then in the order taken). With ``as_codes=True``: the new states as an int32 numpy array of indexes into
     ``state_names`` and the changes' from, to and transition as int32 indexes (into
     ``state_names`` and ``transitions``), the fastest form.
     """
@@ -88,19 +88,23 @@ def _evaluate_columns(
     )
     if as_codes:
         return new, pd.DataFrame({"row": row, "from": frm, "to": to, "transition": tr}, copy=False)
-    # Names by position out of an object array of the few names: one pointer per row, no string
-    # built per row and no per-cell type inference (dtype object is given).
+    # The new states by position out of an object array of the few names: one pointer per row,
+    # no string built per row and no per-cell type inference (dtype object is given). The
+    # changes' names are categoricals over the names (their codes are the core's indexes).
     names = np.array(self.state_names, dtype=object)
     tnames = np.array([t["name"] for t in self.transitions], dtype=object)
+    state_type = pd.CategoricalDtype(pd.Index(names, dtype=object))
+    transition_type = pd.CategoricalDtype(pd.Index(tnames, dtype=object))
 
-    def col(values: np.ndarray, name: str | None = None) -> pd.Series:
-        return pd.Series(values, dtype=object, copy=False, name=name)
+    def cat(codes: np.ndarray, dtype: pd.CategoricalDtype) -> pd.Categorical:
+        return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
 
     changes = pd.DataFrame(
-        {"row": row, "from": col(names[frm]), "to": col(names[to]), "transition": col(tnames[tr])},
+        {"row": row, "from": cat(frm, state_type), "to": cat(to, state_type),
+         "transition": cat(tr, transition_type)},
         copy=False,
     )
-    return col(names[new], "state"), changes
+    return pd.Series(names[new], dtype=object, copy=False, name="state"), changes
 
 
 Machine.evaluate_columns = _evaluate_columns

@@ -180,6 +180,8 @@ def test_evaluate_columns_agrees_with_row_by_row_on_a_random_table(facts):
     days = rng.integers(0, 400, size=n)
     states, changes = m.evaluate_columns(names, days, frame)
     assert states.dtype == object and states.name == "state" and len(states) == n
+    assert changes["from"].cat.categories.tolist() == m.state_names
+    assert changes["transition"].cat.categories.tolist() == [t["name"] for t in m.transitions]
     # Every form of the states gives the same result.
     for given in (codes, codes.astype(np.int32), list(names), pd.Series(names),
                   pd.Categorical(names, categories=list(reversed(m.state_names))),
