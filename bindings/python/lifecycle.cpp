@@ -272,6 +272,11 @@ PyMachine load(py::handle definition, const FactSchema& facts, py::handle parame
   return PyMachine{Machine::from_json_text(text, facts, options), facts};
 }
 
+// A state given as a number: int(value), as the Python wrapper did before (1.0 is 1).
+std::int32_t index_from_py(PyObject* value) {
+  return py::int_(py::reinterpret_borrow<py::object>(value)).cast<std::int32_t>();
+}
+
 // The state index of each element of `states`: an integer numpy array (indexes), or any iterable
 // (list, object array) of names and integers. Names are looked up once per distinct str object
 // (an array of names usually holds the same few objects), so the cost per row is a pointer test.
@@ -325,13 +330,13 @@ std::vector<std::int32_t> state_indexes(const Machine& m, py::handle states) {
     out.resize(n);
     for (std::size_t r = 0; r < n; ++r) {
       if (PyUnicode_Check(items[r])) out[r] = lookup(items[r]);
-      else out[r] = py::handle(items[r]).cast<std::int32_t>();
+      else out[r] = index_from_py(items[r]);
     }
     return out;
   }
   for (py::handle s : states) {
     if (PyUnicode_Check(s.ptr())) out.push_back(lookup(s.ptr()));
-    else out.push_back(s.cast<std::int32_t>());
+    else out.push_back(index_from_py(s.ptr()));
   }
   return out;
 }

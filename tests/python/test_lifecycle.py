@@ -183,7 +183,7 @@ def test_evaluate_columns_agrees_with_row_by_row_on_a_random_table(facts):
     assert changes["from"].cat.categories.tolist() == m.state_names
     assert changes["transition"].cat.categories.tolist() == [t["name"] for t in m.transitions]
     # Every form of the states gives the same result.
-    for given in (codes, codes.astype(np.int32), list(names), pd.Series(names),
+    for given in (codes, codes.astype(np.int32), list(names), pd.Series(names), codes.astype(float),
                   pd.Categorical(names, categories=list(reversed(m.state_names))),
                   pd.Series(pd.Categorical(names))):
         again, again_changes = m.evaluate_columns(given, days, frame)
