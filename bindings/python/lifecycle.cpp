@@ -9,7 +9,10 @@
 // cell by cell (None is missing).
 #include <cmath>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "conversions.hpp"
@@ -79,13 +82,60 @@ bool is_missing(py::handle v) {
   return v.is(pd_na) || v.is(nat);
 }
 
+// One integer or number column to copy into a FactTable column: missing where `na` is set (if
+// given) or, for numbers, where the value is NaN.
+struct NumericJob {
+  std::size_t rows = 0;
+  const bool* na = nullptr;
+  const std::int64_t* int_in = nullptr;
+  std::int64_t* int_out = nullptr;
+  const double* num_in = nullptr;
+  double* num_out = nullptr;
+  std::uint8_t* present = nullptr;
+
+  void run(std::size_t begin, std::size_t end) const {
+    if (int_in) {
+      for (std::size_t r = begin; r < end; ++r) {
+        const bool missing = na && na[r];
+        int_out[r] = missing ? 0 : int_in[r];
+        present[r] = missing ? 0 : 1;
+      }
+      return;
+    }
+    for (std::size_t r = begin; r < end; ++r) {
+      const bool missing = (na && na[r]) || std::isnan(num_in[r]);
+      num_out[r] = missing ? 0.0 : num_in[r];
+      present[r] = missing ? 0 : 1;
+    }
+  }
+};
+
 // The facts a machine reads, as a FactTable over exactly those facts, from a DataFrame.
-FactTable facts_from_frame(const Machine& m, const FactSchema& declared, py::handle frame) {
+// `reuse`: a table of an earlier call whose memory may be reused (taken when it has the same
+// schema and rows and every column is an integer / number column read from its buffers, which
+// overwrite every cell); else a new table is made.
+FactTable facts_from_frame(const Machine& m, const FactSchema& declared, py::handle frame,
+                           FactTable* reuse = nullptr) {
   py::module_ np = py::module_::import("numpy");
   FactSchema schema;
   for (const auto& name : m.facts_used()) schema.add(name, declared[declared.slot(name)].type);
   const std::size_t rows = py::len(frame);
-  FactTable t(schema, rows);
+  bool reusable = reuse && reuse->rows() == rows && reuse->schema().size() == schema.size();
+  for (std::size_t slot = 0; reusable && slot < schema.size(); ++slot) {
+    const auto& have = reuse->schema()[slot];
+    py::str key(schema[slot].name);
+    if (have.name != schema[slot].name || have.type != schema[slot].type ||
+        !frame.attr("__contains__")(key).cast<bool>()) {
+      reusable = false;
+      break;
+    }
+    const std::string kind = frame[key].attr("dtype").attr("kind").cast<std::string>();
+    reusable = (have.type == FactType::integer && (kind == "i" || kind == "u")) ||
+               (have.type == FactType::number && kind == "f");
+  }
+  FactTable t = reusable ? std::move(*reuse) : FactTable(schema, rows);
+  std::vector<NumericJob> jobs;
+  std::vector<py::object> keep;
   for (std::size_t slot = 0; slot < schema.size(); ++slot) {
     const std::string& name = schema[slot].name;
     py::str key(name);
@@ -94,6 +144,43 @@ FactTable facts_from_frame(const Machine& m, const FactSchema& declared, py::han
     py::object s = frame[key];
     auto present = t.present(slot);
     const FactType type = schema[slot].type;
+    const std::string kind = s.attr("dtype").attr("kind").cast<std::string>();
+    if ((type == FactType::integer && (kind == "i" || kind == "u")) || (type == FactType::number && kind == "f")) {
+      // Straight from the column's buffers, without a converted copy: a pandas nullable column
+      // (Int64, Float64, ...: its values and NA mask) or a numpy one (no copy when it is int64 /
+      // float64). A NaN in a number column is missing, as below.
+      py::object arr = s.attr("array");
+      py::object values, mask;
+      if (py::hasattr(arr, "_data") && py::hasattr(arr, "_mask")) {
+        values = arr.attr("_data");
+        mask = arr.attr("_mask");
+      } else {
+        values = s.attr("to_numpy")();
+      }
+      // The values and mask are kept alive in `keep`; the copy into the table runs after the loop,
+      // without the GIL and split over two threads for large frames (a plain copy per cell).
+      NumericJob job;
+      job.rows = rows;
+      job.present = present.data();
+      if (mask && !mask.is_none()) {
+        auto na_array = mask.cast<py::array_t<bool, py::array::c_style | py::array::forcecast>>();
+        job.na = na_array.data();
+        keep.push_back(na_array);
+      }
+      if (type == FactType::integer) {
+        auto a = values.cast<py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>>();
+        job.int_in = a.data();
+        job.int_out = t.integers(slot).data();
+        keep.push_back(a);
+      } else {
+        auto a = values.cast<py::array_t<double, py::array::c_style | py::array::forcecast>>();
+        job.num_in = a.data();
+        job.num_out = t.numbers(slot).data();
+        keep.push_back(a);
+      }
+      jobs.push_back(job);
+      continue;
+    }
     if (type == FactType::number || type == FactType::integer) {
       auto a = s.attr("to_numpy")("dtype"_a = "float64", "na_value"_a = np.attr("nan"))
                    .cast<py::array_t<double, py::array::c_style | py::array::forcecast>>();
@@ -146,6 +233,19 @@ FactTable facts_from_frame(const Machine& m, const FactSchema& declared, py::han
       }
     }
   }
+  if (!jobs.empty()) {
+    py::gil_scoped_release release;
+    const auto copy = [&](std::size_t begin, std::size_t end) {
+      for (const auto& j : jobs) j.run(begin, end);
+    };
+    if (rows >= 131072 && std::thread::hardware_concurrency() > 1) {
+      std::thread other(copy, rows / 2, rows);
+      copy(0, rows / 2);
+      other.join();
+    } else {
+      copy(0, rows);
+    }
+  }
   return t;
 }
 
@@ -159,6 +259,14 @@ py::object as_frame(py::handle facts) {
 struct PyMachine {
   Machine machine;
   FactSchema facts;
+  // The fact table of the last evaluate_columns call, kept to reuse its memory in the next call
+  // of the same size (fresh memory costs a page fault per 4 KiB, about a third of the time of a
+  // large call). Taken under the mutex; a call that finds it busy makes its own table.
+  struct Scratch {
+    std::mutex mutex;
+    FactTable table;
+  };
+  std::shared_ptr<Scratch> scratch = std::make_shared<Scratch>();
 };
 
 PyMachine load(py::handle definition, const FactSchema& facts, py::handle parameters, bool strict) {
@@ -168,11 +276,71 @@ PyMachine load(py::handle definition, const FactSchema& facts, py::handle parame
   return PyMachine{Machine::from_json_text(text, facts, options), facts};
 }
 
+// A state given as a number: int(value), as the Python wrapper did before (1.0 is 1).
+std::int32_t index_from_py(PyObject* value) {
+  return py::int_(py::reinterpret_borrow<py::object>(value)).cast<std::int32_t>();
+}
+
+// The state index of each element of `states`: an integer numpy array (indexes), or any iterable
+// (list, object array) of names and integers. Names are looked up once per distinct str object
+// (an array of names usually holds the same few objects), so the cost per row is a pointer test.
 std::vector<std::int32_t> state_indexes(const Machine& m, py::handle states) {
   std::vector<std::int32_t> out;
+  const auto n_states = static_cast<std::int64_t>(m.states().size());
+  if (py::isinstance<py::array>(states)) {
+    py::array a = py::reinterpret_borrow<py::array>(states);
+    const char kind = a.dtype().kind();
+    if (kind == 'i' || kind == 'u') {
+      auto v = a.cast<py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>>();
+      const std::size_t n = static_cast<std::size_t>(v.size());
+      out.resize(n);
+      const std::int64_t* in = v.data();
+      for (std::size_t r = 0; r < n; ++r) {
+        if (in[r] < 0 || in[r] >= n_states)
+          crmkit::throw_invalid("states", "row " + std::to_string(r) + ": state index " + std::to_string(in[r]) +
+                                              " is out of range (" + std::to_string(n_states) + " states)");
+        out[r] = static_cast<std::int32_t>(in[r]);
+      }
+      return out;
+    }
+  }
+  // (str object, index) pairs seen, in a small open-addressing table keyed by the object's
+  // address: names repeat as the same few objects. The table holds no reference (`states` keeps
+  // its elements alive); once it is 3/4 full, further names are looked up without caching.
+  constexpr std::size_t kCache = 256;
+  PyObject* cached[kCache] = {};
+  std::int32_t cached_index[kCache] = {};
+  std::size_t cached_count = 0;
+  if (py::hasattr(states, "__len__")) out.reserve(py::len(states));
+  const auto lookup = [&](PyObject* s) {
+    std::size_t h = static_cast<std::size_t>((reinterpret_cast<std::uintptr_t>(s) * 0x9E3779B97F4A7C15ULL) >> 56);
+    for (; cached[h]; h = (h + 1) % kCache)
+      if (cached[h] == s) return cached_index[h];
+    const std::int32_t index = m.state_index(text_from_py(s, "states"));
+    if (cached_count < kCache * 3 / 4) {
+      cached[h] = s;
+      cached_index[h] = index;
+      ++cached_count;
+    }
+    return index;
+  };
+  if (py::isinstance<py::array>(states) && py::reinterpret_borrow<py::array>(states).dtype().kind() == 'O' &&
+      py::reinterpret_borrow<py::array>(states).ndim() == 1) {
+    // An object array: its element pointers directly (the array keeps them alive).
+    py::array a = py::reinterpret_borrow<py::array>(states);
+    py::array c = py::module_::import("numpy").attr("ascontiguousarray")(a);
+    PyObject* const* items = static_cast<PyObject* const*>(c.data());
+    const std::size_t n = static_cast<std::size_t>(c.size());
+    out.resize(n);
+    for (std::size_t r = 0; r < n; ++r) {
+      if (PyUnicode_Check(items[r])) out[r] = lookup(items[r]);
+      else out[r] = index_from_py(items[r]);
+    }
+    return out;
+  }
   for (py::handle s : states) {
-    if (py::isinstance<py::str>(s)) out.push_back(m.state_index(text_from_py(s, "states")));
-    else out.push_back(s.cast<std::int32_t>());
+    if (PyUnicode_Check(s.ptr())) out.push_back(lookup(s.ptr()));
+    else out.push_back(index_from_py(s.ptr()));
   }
   return out;
 }
@@ -263,23 +431,36 @@ void bind_lifecycle(py::module_& m) {
           "_evaluate_columns",
           [](const PyMachine& p, py::handle states, IArray days, py::handle facts) {
             py::object frame = as_frame(facts);
-            FactTable t = facts_from_frame(p.machine, p.facts, frame);
+            std::unique_lock<std::mutex> scratch(p.scratch->mutex, std::try_to_lock);
+            FactTable t = facts_from_frame(p.machine, p.facts, frame, scratch.owns_lock() ? &p.scratch->table : nullptr);
             const auto idx = state_indexes(p.machine, states);
             // A machine that reads no fact (only days_in_stage) takes one row per state given.
             if (p.machine.facts_used().empty()) t = FactTable(t.schema(), idx.size());
             const auto d = column(days, "days_in_stage");
             crmkit::MachineColumnResult r;
+            std::vector<std::int64_t> row;
+            std::vector<std::int32_t> from, to, tr;
             {
               py::gil_scoped_release release;
               r = p.machine.evaluate_columns(idx, d, t);
-            }
-            std::vector<std::int64_t> row;
-            std::vector<std::int32_t> from, to, tr;
-            for (const auto& c : r.changes) {
-              row.push_back(static_cast<std::int64_t>(c.row));
-              from.push_back(c.from);
-              to.push_back(c.to);
-              tr.push_back(c.transition);
+              if (scratch.owns_lock()) {
+                p.scratch->table = std::move(t);  // kept for the next call
+                scratch.unlock();
+              }
+              t = FactTable();  // freed here, without the GIL
+              const std::size_t k = r.changes.size();
+              row.resize(k);
+              from.resize(k);
+              to.resize(k);
+              tr.resize(k);
+              for (std::size_t i = 0; i < k; ++i) {
+                const auto& c = r.changes[i];
+                row[i] = static_cast<std::int64_t>(c.row);
+                from[i] = c.from;
+                to[i] = c.to;
+                tr[i] = c.transition;
+              }
+              r.changes = {};
             }
             return py::make_tuple(to_numpy(std::move(r.states)), to_numpy(std::move(row)),
                                   to_numpy(std::move(from)), to_numpy(std::move(to)), to_numpy(std::move(tr)));

@@ -3,7 +3,7 @@ import datetime
 import decimal
 import enum
 import os
-from typing import Any, ClassVar, Iterable, Sequence, SupportsIndex
+from typing import Any, ClassVar, Iterable, Literal, Sequence, SupportsIndex, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -939,12 +939,24 @@ class Machine:
     def state_index(self, name: str) -> int: ...
     def check_manual(self, from_state: str, to_state: str, reason: str = "") -> dict[str, Any]: ...
     def evaluate(self, state: str, days_in_stage: int, facts: dict[str, Any]) -> list[dict[str, str]]: ...
+    @overload
     def evaluate_columns(
         self,
-        states: Sequence[str | int],
+        states: Sequence[str | int] | npt.NDArray[Any] | pd.Series | pd.Categorical,
         days_in_stage: npt.ArrayLike,
         facts: pd.DataFrame | dict[str, npt.ArrayLike | pd.Series],
+        *,
+        as_codes: Literal[False] = False,
     ) -> tuple[pd.Series, pd.DataFrame]: ...
+    @overload
+    def evaluate_columns(
+        self,
+        states: Sequence[str | int] | npt.NDArray[Any] | pd.Series | pd.Categorical,
+        days_in_stage: npt.ArrayLike,
+        facts: pd.DataFrame | dict[str, npt.ArrayLike | pd.Series],
+        *,
+        as_codes: Literal[True],
+    ) -> tuple[npt.NDArray[np.int32], pd.DataFrame]: ...
 
 def default_machine_names() -> list[str]: ...
 def default_machine_json(name: str) -> str: ...

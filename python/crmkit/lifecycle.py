@@ -8,7 +8,7 @@ core.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
@@ -45,28 +45,72 @@ def _time(micros: int) -> pd.Timestamp:
     return _EPOCH + pd.Timedelta(microseconds=int(micros))
 
 
+def _state_codes(machine: Any, states: Any) -> Any:
+    """The current states as the core takes them: an integer numpy array of state indexes when
+    that can be had without a per-row Python step (indexes; a Categorical of names, its categories
+    mapped once), else the sequence or object array itself (names and indexes, looked up in C++)."""
+    if isinstance(states, pd.Series):
+        states = states.array if isinstance(states.dtype, pd.CategoricalDtype) else states.to_numpy()
+    if isinstance(states, pd.Categorical):
+        # Categories map to indexes once; a missing cell (code -1) is refused by name.
+        cat_codes = np.asarray(states.codes)
+        if cat_codes.size and cat_codes.min() < 0:
+            row = int(np.flatnonzero(cat_codes < 0)[0])
+            raise ValidationError(f"states: row {row}: missing state")
+        cats = [str(c) for c in states.categories]
+        lut = np.array([machine.state_index(c) if machine.has_state(c) else -1 for c in cats] + [-1],
+                       dtype=np.int64)
+        codes = lut[cat_codes]
+        if codes.size and codes.min() < 0:
+            # A category in use that names no state: the core's not-found error for it.
+            machine.state_index(cats[int(cat_codes[int(np.flatnonzero(codes < 0)[0])])])
+        return codes
+    if isinstance(states, np.ndarray):
+        if states.dtype.kind in "iu":
+            return states
+        if states.dtype.kind == "U":
+            states = states.astype(object)
+        return states
+    if isinstance(states, (list, tuple)):
+        return states
+    return list(states)
+
+
 def _evaluate_columns(
-    self: Any, states: Sequence[Any], days_in_stage: Any, facts: Any
-) -> tuple[pd.Series, pd.DataFrame]:
+    self: Any, states: Any, days_in_stage: Any, facts: Any, *, as_codes: bool = False
+) -> tuple[Any, pd.DataFrame]:
     """Automatic evaluation of every row of ``facts`` (a DataFrame or dict of columns).
 
-    ``states``: each row's current state (names or indexes), ``days_in_stage``: whole days in it.
-    Returns the new state of each row (a Series of names) and the changes, a DataFrame with
-    columns row, from, to, transition (by row, then in the order taken).
+    ``states``: each row's current state: names or indexes (a list, a numpy array, a pandas
+    Series, or a ``pandas.Categorical`` / category Series of names); ``days_in_stage``: whole days
+    in it. Returns the new state of each row (a Series of names, dtype object) and the changes, a
+    DataFrame with columns row, from, to, transition (names, as categoricals over the machine's
+    state and transition names; by row, then in the order taken). With ``as_codes=True``: the new states as an int32 numpy array of indexes into
+    ``state_names`` and the changes' from, to and transition as int32 indexes (into
+    ``state_names`` and ``transitions``), the fastest form.
     """
     new, row, frm, to, tr = self._evaluate_columns(
-        [s if isinstance(s, str) else int(s) for s in states],
-        np.asarray(days_in_stage, dtype=np.int64),
-        facts,
+        _state_codes(self, states), np.asarray(days_in_stage, dtype=np.int64), facts
     )
-    # Names by position: take() on the few names (typed as pandas types a Series of names) is
-    # O(rows) without a per-cell str check, unlike a Series built from an object array of names.
-    names = pd.Series(self.state_names).array
-    tnames = pd.Series([t["name"] for t in self.transitions]).array
+    if as_codes:
+        return new, pd.DataFrame({"row": row, "from": frm, "to": to, "transition": tr}, copy=False)
+    # The new states by position out of an object array of the few names: one pointer per row,
+    # no string built per row and no per-cell type inference (dtype object is given). The
+    # changes' names are categoricals over the names (their codes are the core's indexes).
+    names = np.array(self.state_names, dtype=object)
+    tnames = np.array([t["name"] for t in self.transitions], dtype=object)
+    state_type = pd.CategoricalDtype(pd.Index(names, dtype=object))
+    transition_type = pd.CategoricalDtype(pd.Index(tnames, dtype=object))
+
+    def cat(codes: np.ndarray, dtype: pd.CategoricalDtype) -> pd.Categorical:
+        return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
+
     changes = pd.DataFrame(
-        {"row": row, "from": names.take(frm), "to": names.take(to), "transition": tnames.take(tr)}
+        {"row": row, "from": cat(frm, state_type), "to": cat(to, state_type),
+         "transition": cat(tr, transition_type)},
+        copy=False,
     )
-    return pd.Series(names.take(new), name="state"), changes
+    return pd.Series(names[new], dtype=object, copy=False, name="state"), changes
 
 
 Machine.evaluate_columns = _evaluate_columns

@@ -5,8 +5,10 @@
 
 #include <cstdint>
 #include <random>
+#include <span>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "crmkit/crmkit.hpp"
@@ -284,6 +286,36 @@ TEST_CASE("row and column evaluation agree on a random table") {
                         p(4) && t.integers(4)[row] >= since;
     if ((all[row] != 0) != expect) FAIL("row " << row);
   }
+}
+
+TEST_CASE("test_rows evaluates a range of rows in place, the same as test_all") {
+  const FactTable t = random_table(5000, 11);
+  for (const char* text : kRules) {
+    INFO(text);
+    const Rule r = Rule::compile(text, t.schema());
+    const std::vector<std::uint8_t> all = r.test_all(t);
+    // Ranges that start and end inside blocks of 1024, across blocks, empty and the whole table.
+    const std::pair<std::size_t, std::size_t> ranges[] = {{0, 5000}, {0, 1}, {1000, 1100}, {1023, 2049},
+                                                          {4999, 5000}, {5000, 5000}, {17, 17}};
+    for (const auto& [first, last] : ranges) {
+      std::vector<std::uint8_t> out(last - first, 9);
+      r.test_rows(t, first, out);
+      std::size_t mismatches = 0;
+      for (std::size_t i = 0; i < out.size(); ++i) mismatches += out[i] != all[first + i];
+      CHECK(mismatches == 0);
+    }
+  }
+  const Rule r = Rule::compile(kRules[0], t.schema());
+  std::vector<std::uint8_t> out(2);
+  CHECK_INVALID(r.test_rows(t, 4999, out), "out: rows 4999 to 5001 are not all in the table (5000 rows)");
+  CHECK_INVALID(r.test_rows(t, 5001, std::span<std::uint8_t>{}),
+                "out: rows 5001 to 5001 are not all in the table (5000 rows)");
+  FactSchema other;
+  other.add("purchase_count", FactType::number);
+  FactTable wrong(other, 2);
+  CHECK_INVALID(r.test_rows(wrong, 0, out),
+                "facts: the table does not hold the integer fact 'purchase_count' at slot 0 (the "
+                "rule was compiled against another schema)");
 }
 
 TEST_CASE("one compiled rule is evaluated from several threads at once") {

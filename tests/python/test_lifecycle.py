@@ -160,6 +160,94 @@ def test_evaluate_one_row_and_columns():
         m.evaluate_columns(["a"], [0], pd.DataFrame({"x": [1e19], "ok": [True]}))
 
 
+def _random_lifecycle_frame(n: int, seed: int) -> pd.DataFrame:
+    """customer_lifecycle facts as nullable columns (about one cell in six missing)."""
+    rng = np.random.default_rng(seed)
+
+    def ints(high: int) -> pd.Series:
+        v = pd.Series(rng.integers(0, high, size=n), dtype="Int64")
+        return v.mask(rng.random(n) < 0.16)
+
+    p_alive = rng.random(n)
+    p_alive[rng.random(n) < 0.16] = np.nan
+    return pd.DataFrame({"purchase_count": ints(7), "purchases_365d": ints(7),
+                         "days_since_first_purchase": ints(500), "days_since_last_purchase": ints(500),
+                         "p_alive": p_alive})
+
+
+def test_evaluate_columns_agrees_with_row_by_row_on_a_random_table(facts):
+    m = crmkit.default_machine("customer_lifecycle", facts)
+    n = 150_000  # large enough to be split over the cores
+    frame = _random_lifecycle_frame(n, 3)
+    rng = np.random.default_rng(4)
+    codes = rng.integers(0, len(m.state_names), size=n)
+    names = np.array(m.state_names, dtype=object)[codes]
+    days = rng.integers(0, 400, size=n)
+    states, changes = m.evaluate_columns(names, days, frame)
+    assert states.dtype == object and states.name == "state" and len(states) == n
+    assert changes["from"].cat.categories.tolist() == m.state_names
+    assert changes["transition"].cat.categories.tolist() == [t["name"] for t in m.transitions]
+    # Every form of the states gives the same result.
+    for given in (codes, codes.astype(np.int32), list(names), pd.Series(names), codes.astype(float),
+                  pd.Categorical(names, categories=list(reversed(m.state_names))),
+                  pd.Series(pd.Categorical(names))):
+        again, again_changes = m.evaluate_columns(given, days, frame)
+        assert again.tolist() == states.tolist()
+        assert again_changes.equals(changes)
+    new_codes, code_changes = m.evaluate_columns(codes, days, frame, as_codes=True)
+    assert new_codes.dtype == np.int32
+    assert (np.array(m.state_names, dtype=object)[new_codes] == states.to_numpy()).all()
+    tnames = [t["name"] for t in m.transitions]
+    assert code_changes["row"].tolist() == changes["row"].tolist()
+    assert [m.state_names[i] for i in code_changes["from"]] == changes["from"].tolist()
+    assert [m.state_names[i] for i in code_changes["to"]] == changes["to"].tolist()
+    assert [tnames[i] for i in code_changes["transition"]] == changes["transition"].tolist()
+    # The changes are by row, and each sampled row's moves are those of evaluate().
+    assert changes["row"].is_monotonic_increasing
+    moved = set(changes["row"].tolist())
+    assert n // 10 < len(moved) < n
+    by_row = changes.groupby("row")
+    for r in rng.choice(n, size=400, replace=False).tolist():
+        cells = frame.iloc[r]
+        row = {k: (None if pd.isna(v) else (float(v) if k == "p_alive" else int(v))) for k, v in cells.items()}
+        expected = m.evaluate(names[r], int(days[r]), row)
+        got = by_row.get_group(r)[["from", "to", "transition"]].to_dict("records") if r in moved else []
+        assert got == expected, r
+        assert states[r] == (expected[-1]["to"] if expected else names[r])
+
+
+def test_evaluate_columns_repeated_calls_give_fresh_results(facts):
+    # Calls of the same size reuse the memory of the previous call's fact table: every cell of
+    # the second frame must be read (values and missing cells), nothing kept from the first.
+    m = crmkit.default_machine("customer_lifecycle", facts)
+    other = crmkit.default_machine("customer_lifecycle", facts)
+    n = 1000
+    codes = np.random.default_rng(5).integers(0, len(m.state_names), size=n)
+    days = np.zeros(n, dtype=np.int64)
+    first, second = _random_lifecycle_frame(n, 6), _random_lifecycle_frame(n, 7)
+    a, _ = m.evaluate_columns(codes, days, first)
+    b, b_changes = m.evaluate_columns(codes, days, second)
+    fresh, fresh_changes = other.evaluate_columns(codes, days, second)
+    assert b.tolist() == fresh.tolist()
+    assert b_changes.equals(fresh_changes)
+    assert a.tolist() != b.tolist()
+    again, _ = m.evaluate_columns(codes, days, first)
+    assert again.tolist() == a.tolist()
+
+
+def test_evaluate_columns_refuses_bad_states():
+    m = crmkit.Machine(SMALL, small_facts())
+    frame = pd.DataFrame({"x": [1, 2], "ok": [True, False]})
+    with pytest.raises(crmkit.ValidationError, match=r"^states: row 1: state index 7 is out of range \(3 states\)"):
+        m.evaluate_columns(np.array([0, 7]), [0, 0], frame)
+    with pytest.raises(crmkit.ValidationError, match=r"^states: row 1: missing state"):
+        m.evaluate_columns(pd.Categorical(["a", None]), [0, 0], frame)
+    with pytest.raises(crmkit.NotFoundError, match="unknown state 'zz'"):
+        m.evaluate_columns(np.array(["a", "zz"], dtype=object), [0, 0], frame)
+    with pytest.raises(crmkit.NotFoundError, match="unknown state 'zz'"):
+        m.evaluate_columns(pd.Categorical(["a", "zz"]), [0, 0], frame)
+
+
 def test_default_machines(facts):
     assert crmkit.default_machine_names() == [
         "customer_lifecycle",

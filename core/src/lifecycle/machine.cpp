@@ -3,9 +3,12 @@
 #include "crmkit/lifecycle/machine.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <deque>
+#include <exception>
 #include <set>
+#include <thread>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -465,6 +468,190 @@ void copy_column(const FactTable& src, std::size_t s, FactTable& dst, std::size_
   copy(src.present(s), dst.present(d));
 }
 
+
+// Rows per block of the fixed-facts evaluation: the rule results of one block stay in cache.
+constexpr std::size_t kEvalBlock = 16384;
+// Below this many rows per worker a thread costs more than it saves.
+constexpr std::size_t kRowsPerThread = 65536;
+
+// True when evaluate_fixed_facts applies: no rule reads `stage` or `days_in_stage`, at most 64
+// states, at most 12 automatic transitions and a table of walks (states x 2^transitions entries)
+// of at most 65536 entries and not larger than the input (at least 4096 always). Other machines
+// take the grouped path of evaluate_columns.
+bool fixed_facts_table_applies(const Machine::Impl& m, std::size_t rows) {
+  if (m.uses_stage || m.uses_days || m.states.size() > 64) return false;
+  std::size_t k = 0;
+  for (const auto& r : m.rules) k += r ? 1 : 0;
+  if (k > 12) return false;
+  const std::size_t entries = m.states.size() << k;
+  return entries <= (std::size_t{1} << 16) && entries <= std::max<std::size_t>(rows, 4096);
+}
+
+// Automatic evaluation when no rule reads `stage` or `days_in_stage` (fixed_facts_table_applies):
+// every rule's result per row is then fixed for the whole evaluation, so a row's moves depend
+// only on its state and on which rules hold for it. The walk from every state under every
+// combination of rule results is worked out once (a table); the rules are evaluated a block of
+// rows at a time (reading the caller's table in place when its used facts sit at the slots the
+// rules were compiled against, as the Python binding builds it; else a copy of those columns),
+// and each row's moves are its table entry, in row order (no grouping, no sorting). Large inputs
+// are split into one contiguous row range per worker; pass 1 finds each row's entry and counts
+// each range's moves, pass 2 writes the states and moves at each range's offset, so the result
+// does not depend on the number of workers.
+
+MachineColumnResult evaluate_fixed_facts(const Machine::Impl& m, std::span<const std::int32_t> states,
+                                         const FactTable& facts, const std::vector<std::size_t>& slots) {
+  const std::size_t n = facts.rows();
+  const FactTable* src = &facts;
+  FactTable copy;
+  bool in_place = true;
+  for (std::size_t i = 0; i < slots.size(); ++i) in_place = in_place && slots[i] == i;
+  if (!in_place) {
+    FactSchema schema;
+    for (std::size_t i = 0; i < slots.size(); ++i) schema.add(m.compact[i].name, m.compact[i].type);
+    copy = FactTable(schema, n);
+    for (std::size_t i = 0; i < slots.size(); ++i) copy_column(facts, slots[i], copy, i);
+    src = &copy;
+  }
+  // The automatic transitions (those with a rule), numbered 0..k-1 for the result blocks.
+  std::vector<std::int32_t> mask_of(m.transitions.size(), -1);
+  std::vector<std::size_t> auto_rules;
+  std::vector<std::int32_t> target(m.transitions.size(), -1);
+  for (std::size_t ti = 0; ti < m.transitions.size(); ++ti) {
+    target[ti] = m.index.at(m.transitions[ti].to);
+    if (m.rules[ti]) {
+      mask_of[ti] = static_cast<std::int32_t>(auto_rules.size());
+      auto_rules.push_back(ti);
+    }
+  }
+  MachineColumnResult out;
+  out.states.resize(n);
+  const std::size_t k = auto_rules.size();
+  struct Outcome {
+    std::int32_t final_state = 0;
+    std::uint32_t first = 0;  // its moves: steps[first, first + count)
+    std::uint32_t count = 0;
+    bool cycle = false;
+  };
+  std::vector<Outcome> outcomes;
+  std::vector<std::uint32_t> from_bits(m.states.size(), 0);
+  std::vector<MachineColumnResult::Change> steps;
+  {
+    for (std::size_t st = 0; st < m.states.size(); ++st)
+      for (const auto ti : m.automatic_from[st])
+        from_bits[st] |= std::uint32_t{1} << mask_of[static_cast<std::size_t>(ti)];
+    outcomes.resize(m.states.size() << k);
+    for (std::size_t st = 0; st < m.states.size(); ++st)
+      for (std::uint32_t held = 0; held < (std::uint32_t{1} << k); ++held) {
+        Outcome& o = outcomes[(st << k) | held];
+        o.first = static_cast<std::uint32_t>(steps.size());
+        auto cur = static_cast<std::int32_t>(st);
+        std::uint64_t seen = std::uint64_t{1} << st;
+        for (;;) {
+          const std::uint32_t allowed = held & from_bits[static_cast<std::size_t>(cur)];
+          if (!allowed) break;
+          const std::size_t ti = auto_rules[static_cast<std::size_t>(std::countr_zero(allowed))];
+          const std::int32_t to = target[ti];
+          if ((seen >> to) & 1U) {
+            o.cycle = true;
+            break;
+          }
+          seen |= std::uint64_t{1} << to;
+          steps.push_back({0, cur, to, static_cast<std::int32_t>(ti)});
+          cur = to;
+        }
+        o.final_state = cur;
+        o.count = static_cast<std::uint32_t>(steps.size()) - o.first;
+      }
+  }
+
+  const std::size_t hw = std::max(1u, std::thread::hardware_concurrency());
+  const std::size_t workers = std::max<std::size_t>(1, std::min(hw, n / kRowsPerThread));
+  const auto range = [&](std::size_t w) { return std::pair{n * w / workers, n * (w + 1) / workers}; };
+  // Runs body(w) for every worker w (w = 0 on this thread); rethrows the error of the first range
+  // that failed: the first row (in row order) whose evaluation failed, for any worker count.
+  const auto run_workers = [&](const auto& body) {
+    std::vector<std::exception_ptr> errors(workers);
+    const auto guarded = [&](std::size_t w) {
+      try {
+        body(w);
+      } catch (...) {
+        errors[w] = std::current_exception();
+      }
+    };
+    std::vector<std::thread> pool;
+    pool.reserve(workers - 1);
+    for (std::size_t w = 1; w < workers; ++w) pool.emplace_back(guarded, w);
+    guarded(0);
+    for (auto& th : pool) th.join();
+    for (const auto& e : errors)
+      if (e) std::rethrow_exception(e);
+  };
+
+  {
+    // Pass 1: per row, its table entry (state and which rules hold) and per range the number of
+    // moves. Pass 2: the new states and the moves, written in place at each range's offset.
+    std::vector<std::uint16_t> entry(n);
+    std::vector<std::size_t> counts(workers + 1, 0);
+    run_workers([&](std::size_t w) {
+      const auto [begin, end] = range(w);
+      const std::size_t cap = std::min(kEvalBlock, std::max<std::size_t>(end - begin, 1));
+      std::vector<std::uint8_t> masks(k * cap);
+      std::vector<std::uint16_t> bits(cap);
+      std::vector<std::int32_t> path_states, path_transitions;
+      std::size_t count = 0;
+      for (std::size_t b = begin; b < end; b += kEvalBlock) {
+        const std::size_t len = std::min(kEvalBlock, end - b);
+        for (std::size_t j = 0; j < k; ++j)
+          m.rules[auto_rules[j]]->holds_rows(*src, b, std::span<std::uint8_t>(masks.data() + j * len, len));
+        std::fill(bits.begin(), bits.begin() + static_cast<std::ptrdiff_t>(len), std::uint16_t{0});
+        for (std::size_t j = 0; j < k; ++j) {
+          const std::uint8_t* mj = masks.data() + j * len;
+          for (std::size_t i = 0; i < len; ++i) bits[i] = static_cast<std::uint16_t>(bits[i] | (mj[i] << j));
+        }
+        for (std::size_t i = 0; i < len; ++i) {
+          const std::size_t r = b + i;
+          const std::size_t e = (static_cast<std::size_t>(states[r]) << k) | bits[i];
+          const Outcome& o = outcomes[e];
+          if (o.cycle) {
+            // Walk again to name the cycle (the table only marks it).
+            std::int32_t cur = states[r];
+            path_states.assign(1, cur);
+            path_transitions.clear();
+            for (;;) {
+              const std::uint32_t allowed = bits[i] & from_bits[static_cast<std::size_t>(cur)];
+              const std::size_t ti = auto_rules[static_cast<std::size_t>(std::countr_zero(allowed))];
+              cur = target[ti];
+              path_transitions.push_back(static_cast<std::int32_t>(ti));
+              const bool again = std::find(path_states.begin(), path_states.end(), cur) != path_states.end();
+              path_states.push_back(cur);
+              if (again) break;
+            }
+            m.throw_cycle(path_states, path_transitions, "row " + std::to_string(r) + ": ");
+          }
+          entry[r] = static_cast<std::uint16_t>(e);
+          count += o.count;
+        }
+      }
+      counts[w + 1] = count;
+    });
+    for (std::size_t w = 0; w < workers; ++w) counts[w + 1] += counts[w];
+    out.changes.resize(counts[workers]);
+    run_workers([&](std::size_t w) {
+      const auto [begin, end] = range(w);
+      MachineColumnResult::Change* next = out.changes.data() + counts[w];
+      for (std::size_t r = begin; r < end; ++r) {
+        const Outcome& o = outcomes[entry[r]];
+        out.states[r] = o.final_state;
+        for (std::uint32_t c = o.first; c < o.first + o.count; ++c)
+          *next++ = {r, steps[c].from, steps[c].to, steps[c].transition};
+      }
+    });
+    return out;
+  }
+
+  return out;
+}
+
 }  // namespace
 
 // The slot in `facts` of each used fact, checked by name and type.
@@ -553,6 +740,7 @@ MachineColumnResult Machine::evaluate_columns(std::span<const std::int32_t> stat
       throw_invalid("states", "row " + std::to_string(r) + ": state index " + std::to_string(states[r]) +
                                   " is out of range (" + std::to_string(n_states) + " states)");
   const auto slots = m.source_slots(facts);
+  if (fixed_facts_table_applies(m, n)) return evaluate_fixed_facts(m, states, facts, slots);
   FactTable t(m.compact, n);
   for (std::size_t i = 0; i < slots.size(); ++i) copy_column(facts, slots[i], t, i);
   if (m.uses_stage) {
@@ -648,10 +836,13 @@ MachineColumnResult Machine::evaluate_columns(std::span<const std::int32_t> stat
     std::sort(moved.begin(), moved.end());
     active.swap(moved);
   }
-  std::stable_sort(out.changes.begin(), out.changes.end(),
-                   [](const MachineColumnResult::Change& a, const MachineColumnResult::Change& b) {
-                     return a.row < b.row;
-                   });
+  // By row, then in the order taken (a row moves at most once per round): a counting sort.
+  std::vector<std::size_t> start(n + 1, 0);
+  for (const auto& c : out.changes) ++start[c.row + 1];
+  for (std::size_t r = 0; r < n; ++r) start[r + 1] += start[r];
+  std::vector<MachineColumnResult::Change> by_row(out.changes.size());
+  for (const auto& c : out.changes) by_row[start[c.row]++] = c;
+  out.changes.swap(by_row);
   return out;
 }
 

@@ -23,6 +23,10 @@ void CompiledRule::holds_all(const FactTable& table, std::span<std::uint8_t> out
   rule_.test_all(table, out);
 }
 
+void CompiledRule::holds_rows(const FactTable& table, std::size_t first, std::span<std::uint8_t> out) const {
+  rule_.test_rows(table, first, out);
+}
+
 bool CompiledRule::reads_engine_facts() const noexcept { return reads_engine_; }
 
 }  // namespace detail

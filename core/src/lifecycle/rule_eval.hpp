@@ -30,6 +30,8 @@ class CompiledRule {
   bool holds(const FactTable& table, std::size_t row) const;
   // out[r] = holds(table, r) for every row (out has table.rows() elements). Columns at a time.
   void holds_all(const FactTable& table, std::span<std::uint8_t> out) const;
+  // out[i] = holds(table, first + i), columns at a time, reading the table in place.
+  void holds_rows(const FactTable& table, std::size_t first, std::span<std::uint8_t> out) const;
   // True if the rule reads `stage` or `days_in_stage` (its result changes when a row moves).
   bool reads_engine_facts() const noexcept;
 

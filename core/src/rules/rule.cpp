@@ -1200,18 +1200,25 @@ void Rule::test_all(const FactTable& facts, std::span<std::uint8_t> out) const {
   if (out.size() != facts.rows())
     throw_invalid("out", "has " + std::to_string(out.size()) + " elements, the table " +
                              std::to_string(facts.rows()) + " rows");
+  test_rows(facts, 0, out);
+}
+
+void Rule::test_rows(const FactTable& facts, std::size_t first, std::span<std::uint8_t> out) const {
+  if (first > facts.rows() || out.size() > facts.rows() - first)
+    throw_invalid("out", "rows " + std::to_string(first) + " to " + std::to_string(first + out.size()) +
+                             " are not all in the table (" + std::to_string(facts.rows()) + " rows)");
   check_table(*program_, facts);
   const Program& prog = program_->main;
   const std::size_t root = static_cast<std::size_t>(prog.root);
   const T t = prog.nodes[root].type;
   // The truthiness of a non-bool root is one more node, evaluated here.
   Scratch sc;
-  setup(sc, prog, std::min(kBlock, std::max<std::size_t>(facts.rows(), 1)));
-  for (std::size_t begin = 0; begin < facts.rows(); begin += kBlock) {
-    const std::size_t n = std::min(kBlock, facts.rows() - begin);
-    run(prog, sc, &facts, begin, n, nullptr);
+  setup(sc, prog, std::min(kBlock, std::max<std::size_t>(out.size(), 1)));
+  for (std::size_t done = 0; done < out.size(); done += kBlock) {
+    const std::size_t n = std::min(kBlock, out.size() - done);
+    run(prog, sc, &facts, first + done, n, nullptr);
     const Col& c = sc.cols[root];
-    std::uint8_t* o = out.data() + begin;
+    std::uint8_t* o = out.data() + done;
     switch (t) {
       case T::boolean: for (std::size_t r = 0; r < n; ++r) o[r] = c.bp[r] & c.pp[r]; break;
       case T::integer: for (std::size_t r = 0; r < n; ++r) o[r] = (c.ip[r] != 0) & c.pp[r]; break;

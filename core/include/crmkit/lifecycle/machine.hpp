@@ -183,9 +183,14 @@ class Machine {
                                     const FactTable& facts, std::size_t row) const;
 
   // The same for every row of `facts`: states[i] and days_in_stage[i] are row i's current state
-  // (an index into states()) and days in it. Rules are evaluated over columns, rows grouped by
-  // state. Throws like evaluate(), and Error{invalid_argument} if the spans' sizes differ from
-  // facts.rows() or a state index is out of range (naming the row).
+  // (an index into states()) and days in it. Rules are evaluated over columns: when no rule reads
+  // `stage` or `days_in_stage` (and the machine has at most 64 states and 12 automatic
+  // transitions), a block of rows at a time, reading `facts` in place when it holds exactly the
+  // used facts in facts_used() order, and each row's moves looked up in a table of walks; large
+  // inputs (131,072 rows and more) are then split over up to std::thread::hardware_concurrency()
+  // threads, with the same result for any thread count. Otherwise rows grouped by state, round
+  // after round. Throws like evaluate(), and Error{invalid_argument} if the spans' sizes differ
+  // from facts.rows() or a state index is out of range (naming the row).
   MachineColumnResult evaluate_columns(std::span<const std::int32_t> states,
                                        std::span<const std::int64_t> days_in_stage,
                                        const FactTable& facts) const;

@@ -144,6 +144,12 @@ class Rule {
   std::vector<std::uint8_t> test_all(const FactTable& facts) const;
   // The same into `out`, which must have facts.rows() elements (Error{invalid_argument} if not).
   void test_all(const FactTable& facts, std::span<std::uint8_t> out) const;
+  // test() for the rows first, first + 1, ..., first + out.size() - 1 of `facts`, the same way:
+  // out[i] = 1 when the rule holds for row first + i, else 0. Reads the table in place (no copy),
+  // so callers may split one table into row ranges (e.g. one per thread). Same precondition on
+  // `facts` as test; Error{invalid_argument} if the range is not inside the table (first +
+  // out.size() > facts.rows()). An empty `out` does nothing (after the schema check).
+  void test_rows(const FactTable& facts, std::size_t first, std::span<std::uint8_t> out) const;
 
   // The slots of the facts the rule reads, ascending, each once: compute only these.
   const std::vector<std::size_t>& dependencies() const noexcept;
