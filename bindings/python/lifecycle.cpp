@@ -246,6 +246,19 @@ FactTable facts_from_frame(const Machine& m, const FactSchema& declared, py::han
       copy(0, rows);
     }
   }
+  // A number fact must be finite (FactTable::set_number's rule): an infinity copied from a
+  // buffer is refused here, naming the fact and the first such row.
+  for (std::size_t slot = 0; slot < schema.size(); ++slot) {
+    if (schema[slot].type != FactType::number) continue;
+    const auto v = t.numbers(slot);
+    const auto p = t.present(slot);
+    for (std::size_t r = 0; r < rows; ++r) {
+      if (p[r] && !std::isfinite(v[r]))
+        crmkit::throw_invalid(schema[slot].name, "row " + std::to_string(r) +
+                                                     ": a number fact must be finite (got NaN "
+                                                     "or infinity)");
+    }
+  }
   return t;
 }
 
