@@ -24,11 +24,15 @@
 
 #include <crmkit/crmkit.hpp>
 
+#include "cdnow_sample.hpp"
+
 #ifndef CRMKIT_DATA_DIR
 #define CRMKIT_DATA_DIR "data"
 #endif
 
 namespace {
+
+using cdnow_example::read_cdnow_sample;
 
 // "1234567" -> "1,234,567"; keeps a leading '-' and anything from the decimal point on.
 std::string group_thousands(const std::string& number) {
@@ -46,48 +50,6 @@ std::string group_thousands(const std::string& number) {
 
 std::string group_thousands(std::size_t n) { return group_thousands(std::to_string(n)); }
 
-// A non-negative decimal integer made of digits only; throws std::runtime_error naming `what`.
-long parse_count(const std::string& text, const std::string& what) {
-  long value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < 0) {
-    throw std::runtime_error(what + ": '" + text + "' is not a non-negative integer");
-  }
-  return value;
-}
-
-// Reads the sample file into one column-wise import. Throws std::runtime_error naming the line.
-crmkit::PurchaseImport read_cdnow_sample(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot open");
-  crmkit::PurchaseImport rows;
-  rows.currency = "USD";
-  rows.source = "cdnow-sample";
-  std::string line;
-  std::size_t line_number = 0;
-  while (std::getline(in, line)) {
-    ++line_number;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    std::istringstream fields(line);
-    std::string master_id, sample_id, date, cds, dollars, extra;
-    if (!(fields >> master_id)) continue;  // a blank line
-    if (!(fields >> sample_id >> date >> cds >> dollars) || (fields >> extra)) {
-      throw std::runtime_error(path + ":" + std::to_string(line_number) +
-                               ": expected 5 fields: master_id sample_id date cds dollars");
-    }
-    // Sample ids are zero-padded ("00001"); the customer key uses the number ("cdnow-1").
-    const std::string where = path + ":" + std::to_string(line_number);
-    const long id = parse_count(sample_id, where + ": sample_id");
-    const long count = parse_count(cds, where + ": number_of_cds");
-    if (count > 100000) throw std::runtime_error(where + ": number_of_cds: too large");
-    rows.customer_external_id.push_back("cdnow-" + std::to_string(id));
-    rows.at.push_back(crmkit::Date::parse(date, "date").start());
-    rows.amount.push_back(dollars);  // the decimal text itself: Money parses it exactly
-    rows.item_count.push_back(static_cast<std::int32_t>(count));
-    rows.idempotency_key.push_back("cdnow-sample:" + std::to_string(line_number));
-  }
-  return rows;
-}
 
 }  // namespace
 

@@ -22,39 +22,13 @@
 
 #include <crmkit/crmkit.hpp>
 
+#include "cdnow_sample.hpp"
+
 #ifndef CRMKIT_DATA_DIR
 #define CRMKIT_DATA_DIR "data"
 #endif
 
-namespace {
-
-// The CDNOW sample as one column-wise import (as examples/cpp/import_cdnow.cpp reads it).
-crmkit::PurchaseImport read_cdnow_sample(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot open");
-  crmkit::PurchaseImport rows;
-  rows.currency = "USD";
-  rows.source = "cdnow-sample";
-  std::string line;
-  std::size_t line_number = 0;
-  while (std::getline(in, line)) {
-    ++line_number;
-    std::istringstream fields(line);
-    std::string master_id, sample_id, date, cds, dollars;
-    if (!(fields >> master_id)) continue;
-    if (!(fields >> sample_id >> date >> cds >> dollars)) {
-      throw std::runtime_error(path + ":" + std::to_string(line_number) + ": expected 5 fields");
-    }
-    rows.customer_external_id.push_back("cdnow-" + std::to_string(std::stol(sample_id)));
-    rows.at.push_back(crmkit::Date::parse(date, "date").start());
-    rows.amount.push_back(dollars);
-    rows.item_count.push_back(static_cast<std::int32_t>(std::stol(cds)));
-    rows.idempotency_key.push_back("cdnow-sample:" + std::to_string(line_number));
-  }
-  return rows;
-}
-
-}  // namespace
+using cdnow_example::read_cdnow_sample;
 
 int main(int argc, char** argv) try {
   std::string store_path = "cdnow-lifecycle.crmkit";
@@ -70,9 +44,7 @@ int main(int argc, char** argv) try {
   crmkit::StoreOptions options;
   options.currency = "USD";
   crmkit::Store store = crmkit::Store::open(store_path, options);
-  crmkit::PurchaseImport rows = read_cdnow_sample(data_path);
-  rows.create_missing_customers = true;
-  store.import_purchases(rows);
+  store.import_purchases(read_cdnow_sample(data_path));  // a repeated run adds nothing
 
   const crmkit::Machine machine =
       crmkit::default_machine("customer_lifecycle", crmkit::store_fact_schema(store));

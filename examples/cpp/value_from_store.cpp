@@ -25,38 +25,15 @@
 
 #include <crmkit/crmkit.hpp>
 
+#include "cdnow_sample.hpp"
+
 #ifndef CRMKIT_DATA_DIR
 #define CRMKIT_DATA_DIR "data"
 #endif
 
 namespace {
 
-// The CDNOW sample as one column-wise import, read as examples/cpp/import_cdnow.cpp does: one
-// purchase of "cdnow-<sample_id>" at midnight UTC, the dollar text exactly as written.
-crmkit::PurchaseImport read_cdnow_sample(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot open");
-  crmkit::PurchaseImport rows;
-  rows.currency = "USD";
-  rows.source = "cdnow-sample";
-  std::string line;
-  std::size_t line_number = 0;
-  while (std::getline(in, line)) {
-    ++line_number;
-    std::istringstream fields(line);
-    std::string master_id, sample_id, date, cds, dollars;
-    if (!(fields >> master_id)) continue;  // a blank line
-    if (!(fields >> sample_id >> date >> cds >> dollars)) {
-      throw std::runtime_error(path + ":" + std::to_string(line_number) + ": expected 5 fields");
-    }
-    rows.customer_external_id.push_back("cdnow-" + std::to_string(std::stol(sample_id)));
-    rows.at.push_back(crmkit::Date::parse(date, "date").start());
-    rows.amount.push_back(dollars);
-    rows.item_count.push_back(static_cast<std::int32_t>(std::stol(cds)));
-    rows.idempotency_key.push_back("cdnow-sample:" + std::to_string(line_number));
-  }
-  return rows;
-}
+using cdnow_example::read_cdnow_sample;
 
 // A double with 17 significant digits (printf's %.17g): enough to tell any two doubles apart.
 std::string g17(double value) {

@@ -3,32 +3,27 @@
 // customer's history follows its purchases, and reports from the stored history agree.
 #include <catch2/catch.hpp>
 
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "crmkit/crmkit.hpp"
+#include "support.hpp"
 
 using namespace crmkit;
 
 namespace {
 
+// The sample as one import (customer "cdnow-<sample_id>"), from support.hpp's reader.
 PurchaseImport cdnow_sample() {
-  std::ifstream in(std::string(CRMKIT_DATA_DIR) + "/CDNOW_sample.txt");
-  REQUIRE(in);
+  const test::CdnowLog log = test::read_cdnow_log();
   PurchaseImport rows;
   rows.currency = "USD";
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream f(line);
-    std::string master, sample, date, cds, dollars;
-    if (!(f >> master >> sample >> date >> cds >> dollars)) continue;
-    rows.customer_external_id.push_back("cdnow-" + std::to_string(std::stol(sample)));
-    rows.at.push_back(Date::parse(date).start());
-    rows.amount.push_back(dollars);
+  for (std::size_t i = 0; i < log.customer.size(); ++i) {
+    rows.customer_external_id.push_back("cdnow-" + std::to_string(log.customer[i]));
+    rows.at.push_back(Timestamp(log.time[i]));
+    rows.amount.push_back(log.dollars[i]);
   }
   return rows;
 }

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "crmkit/analytics/analytics.hpp"
 #include "crmkit/base/error.hpp"
 #include "crmkit/lifecycle/machine.hpp"
 
@@ -205,17 +206,8 @@ StageSnapshot stages_as_of(const Store& store, const Machine& machine, Timestamp
   out.stage.reserve(st.size());
   for (const std::int32_t s : st)
     out.stage.push_back(s < 0 ? std::string() : machine.states()[static_cast<std::size_t>(s)].name);
-  if (kind == EntityKind::customer) {
-    const CustomerKeys keys = store.customer_keys();
-    std::size_t k = 0;
-    out.external_id.reserve(out.entity_id.size());
-    for (const std::int64_t id : out.entity_id) {
-      while (k < keys.size() && keys.customer_id[k] < id) ++k;
-      out.external_id.push_back(k < keys.size() && keys.customer_id[k] == id
-                                    ? keys.external_id[k]
-                                    : std::string());
-    }
-  }
+  if (kind == EntityKind::customer)
+    out.external_id = external_ids_of(store.customer_keys(), out.entity_id);
   return out;
 }
 
