@@ -86,6 +86,29 @@ inline StoreOptions usd() {
 // A USD amount from its decimal text, e.g. m("12.34").
 inline Money m(const char* text) { return Money::parse(text, kUsd); }
 
+// A USD purchase of `customer` at an ISO 8601 time.
+inline Event purchase_event(CustomerId customer, const char* amount, const char* at) {
+  Event e;
+  e.customer = customer;
+  e.at = Timestamp::parse(at);
+  Purchase p;
+  p.amount = m(amount);
+  e.payload = p;
+  return e;
+}
+
+// A USD refund of purchase `of` (of `customer`) at an ISO 8601 time.
+inline Event refund_event(CustomerId customer, EventId of, const char* amount, const char* at) {
+  Event e;
+  e.customer = customer;
+  e.at = Timestamp::parse(at);
+  Refund r;
+  r.purchase = of;
+  r.amount = m(amount);
+  e.payload = r;
+  return e;
+}
+
 // A customer with external id `ext`, `name` and, when not empty, an e-mail and a phone contact.
 inline Customer person(const std::string& ext, const std::string& name,
                        const std::string& email = "", const std::string& phone = "") {

@@ -25,25 +25,12 @@ using S = std::vector<std::string>;
 
 namespace {
 
-Event purchase(CustomerId customer, const char* amount, const char* at) {
-  Event e;
-  e.customer = customer;
-  e.at = Timestamp::parse(at);
-  Purchase p;
-  p.amount = m(amount);
-  e.payload = p;
-  return e;
+Event purchase(CustomerId c, const char* amount, const char* at) {
+  return test::purchase_event(c, amount, at);
 }
 
-Event refund(CustomerId customer, EventId of, const char* amount, const char* at) {
-  Event e;
-  e.customer = customer;
-  e.at = Timestamp::parse(at);
-  Refund r;
-  r.purchase = of;
-  r.amount = m(amount);
-  e.payload = r;
-  return e;
+Event refund(CustomerId c, EventId of, const char* amount, const char* at) {
+  return test::refund_event(c, of, amount, at);
 }
 
 Event referral(CustomerId referrer, CustomerId referred, const char* at) {

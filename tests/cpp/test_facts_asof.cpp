@@ -662,24 +662,11 @@ TEST_CASE("P(alive) from an MBG/NBD fit equals the model's own prediction") {
 namespace {
 
 Event purchase(CustomerId c, const char* amount, const char* at) {
-  Event e;
-  e.customer = c;
-  e.at = Timestamp::parse(at);
-  Purchase p;
-  p.amount = m(amount);
-  e.payload = p;
-  return e;
+  return test::purchase_event(c, amount, at);
 }
 
 Event refund(CustomerId c, EventId of, const char* amount, const char* at) {
-  Event e;
-  e.customer = c;
-  e.at = Timestamp::parse(at);
-  Refund r;
-  r.purchase = of;
-  r.amount = m(amount);
-  e.payload = r;
-  return e;
+  return test::refund_event(c, of, amount, at);
 }
 
 Event interaction(CustomerId c, InteractionKind kind, ContactPurpose purpose, const char* at) {
