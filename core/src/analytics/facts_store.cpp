@@ -144,12 +144,27 @@ void add_machine_stages(const Store& store, const FactOptions& options, const St
   }
 }
 
+// The store columns a computation of `facts` needs. Every event kind is read (any event makes a
+// customer a row as of the date); consents, tags and custom fields, which parse the customer
+// records, only when a fact reads them (all of them when `facts` is empty: the whole catalogue).
+ColumnRequest request_for(const std::vector<std::string>& facts) {
+  ColumnRequest r;
+  if (facts.empty()) return r;
+  r.consents = r.tags = r.fields = false;
+  for (const std::string& f : facts) {
+    if (f.rfind("consent", 0) == 0) r.consents = true;
+    if (f == "tags") r.tags = true;
+    if (f.rfind("field.", 0) == 0) r.fields = true;
+  }
+  return r;
+}
+
 bool is_rfm(std::string_view name) { return name.substr(0, 4) == "rfm."; }
 
 }  // namespace
 
 CustomerFacts facts_as_of(const Store& store, Timestamp as_of, const FactOptions& options) {
-  const StoreColumns cols = store.columns();
+  const StoreColumns cols = store.columns(request_for(options.facts));
   StoreView v;
   make_view(cols, v);
   FactOptions o = options;
@@ -171,7 +186,7 @@ CustomerFacts facts_as_of(const Store& store, Timestamp as_of, const FactOptions
 
 CustomerFacts customer_facts(const Store& store, CustomerId customer, Timestamp as_of,
                              const FactOptions& options) {
-  ColumnRequest request;
+  ColumnRequest request = request_for(options.facts);
   request.customer = customer;
   const StoreColumns cols = store.columns(request);  // throws not_found
   if (cols.customers.size() != 1) {
