@@ -20,6 +20,8 @@
 #include "crmkit/lifecycle/defaults.hpp"
 #include "crmkit/lifecycle/history.hpp"
 #include "crmkit/lifecycle/machine.hpp"
+#include "crmkit/loyalty/period.hpp"
+#include "crmkit/loyalty/points.hpp"
 #include "crmkit/records/customer.hpp"
 #include "crmkit/records/event.hpp"
 #include "crmkit/records/opportunity.hpp"
