@@ -880,3 +880,14 @@ TEST_CASE("earn sees what happens between now() and the event without advancing 
   CHECK(l.account.snapshot().pending == 150);
   CHECK(l.account.snapshot().tier == "member");
 }
+
+TEST_CASE("what falls due at an instant happens before the entries at that instant") {
+  Program p = base_program();
+  p.expiry = {ExpiryMode::after_days, 30};
+  Ledger l(p);
+  l.buy("100.00", "2024-01-10");  // expires 2024-02-09
+  const Error e = catch_error([&] { (void)l.account.redeem(1, at("2024-02-09")); });
+  CHECK(std::string(e.what()) == "points: 1 asked, 0 redeemable");
+  l.redeem(100, "2024-02-08T23:59:59Z");
+  CHECK(balances(l.as_of("2024-02-09")) == "0/0/0 100 100 0 0");
+}
