@@ -2,12 +2,14 @@
 // expiry, redemption in a configurable spend order, refund reversal with an explicit debt, tiers
 // with downgrade modes) and the arithmetic that replays a customer's points ledger to any date.
 //
-// The ledger holds four kinds of entries (PointsEntry): earn (a grant: one lot), redeem, reversal
-// (points taken back after a refund) and adjustment (a manual grant or, if negative, a manual
-// take-back). Nothing else is stored: expiry, unlocking, debt and tier are computed by replaying
+// The ledger holds five kinds of entries (PointsEntry): earn (a grant: one lot), redeem, reversal
+// (points taken back after a refund), adjustment (a manual grant or, if negative, a manual
+// take-back) and spend (no points: the net spend of a purchase or refund, written only for
+// programmes whose tier basis is spend_window, so that basis too is replayed from the ledger).
+// Nothing else is stored: expiry, unlocking, debt and tier are computed by replaying
 // the entries, so they are right as of any date without a job that must run.
 //
-// Semantics (docs/loyalty.md):
+// Semantics (docs/points.md):
 //  - Points are exact integers (int64). A spend rule grants floor(net amount in major units x
 //    points_per_unit x category multiplier x tier multiplier): never more than earned.
 //  - A lot is locked (pending) from its grant until available_at, then available until expires_at
@@ -22,12 +24,18 @@
 //    order; what it cannot find becomes debt, never lost. Debt is paid first by later grants (at
 //    grant time, from the new lot).
 //  - Tiers: the customer's tier is the highest whose threshold the tier basis reaches. It is
-//    re-checked after every entry and every lot expiry or unlock; an upgrade applies at once; a
-//    downgrade applies per DowngradeMode (never; automatic: at the re-check; every_n_days: only
-//    at checkpoints every downgrade_every_days after the last tier change).
+//    re-checked after every entry, every lot expiry or unlock and (window bases) every time a
+//    grant or spend leaves the window; an upgrade applies at once; a downgrade applies per
+//    DowngradeMode (never; automatic: at the re-check; every_n_days: only at checkpoints every
+//    downgrade_every_days after the last tier change). The first entry sets the first tier
+//    (TierChange from ""). points_since_tier_change counts grants applied after the last change
+//    (it restarts at 0 at each change), so it cannot be combined with automatic downgrades
+//    (validate_program refuses that: the tier would drop right after every upgrade).
+//  - Invariant: earned - redeemed - reversed - expired == available + pending - debt.
 //
-// Thread-safety: Program and the result structs are plain values; PointsAccount is a value with no
-// shared state (one per thread, or external locking).
+// Thread-safety: Program and the result structs are plain values; CompiledProgram is immutable and
+// may be shared by any number of accounts and threads; PointsAccount is a value (one per thread,
+// or external locking; copies share nothing mutable).
 #pragma once
 
 #include <cstdint>
@@ -63,7 +71,7 @@ enum class TierBasis {
 enum class DowngradeMode { never = 0, automatic = 1, every_n_days = 2 };
 // What an earning rule rewards.
 enum class EarnKind { spend = 0, referral = 1, survey = 2, event_attended = 3 };
-enum class PointsEntryKind { earn = 0, redeem = 1, reversal = 2, adjustment = 3 };
+enum class PointsEntryKind { earn = 0, redeem = 1, reversal = 2, adjustment = 3, spend = 4 };
 
 // Lower-case wire names ("first_to_expire", "points_earned_window", ...); parse_* throw
 // Error{invalid_argument} naming `field`.
@@ -131,7 +139,7 @@ struct Program {
   SpendOrder spend_order = SpendOrder::fifo;
   TierPolicy tiers;
 
-  // The JSON form (docs/loyalty.md): {"name":..,"currency":..,"rules":[..],"pending_days":..,
+  // The JSON form (docs/points.md): {"name":..,"currency":..,"rules":[..],"pending_days":..,
   // "expiry":{"mode":..,"days":..},"spend_order":..,"tiers":{..}}. from_json_text parses
   // strictly (unknown keys refused) and validates; errors are Error{invalid_argument} starting
   // with the JSON path ("rules[2].condition: unknown fact 'x'").
@@ -144,6 +152,25 @@ struct Program {
 // Checks a programme: names, ranges, tier order, currency, and compiles every condition.
 // Throws Error{invalid_argument} naming the field ("tiers.tiers[1].threshold: ...").
 void validate_program(const Program& program);
+
+// A programme validated once, with its conditions compiled once (crmkit::Rule) and its rates
+// prepared for exact integer arithmetic. Immutable: share one (compile_program) among all the
+// accounts of a store so that a million accounts do not recompile the rules.
+class CompiledProgram {
+ public:
+  struct Impl;  // private (core/src/loyalty)
+  // Validates (validate_program) and compiles. Throws Error{invalid_argument} like
+  // validate_program.
+  explicit CompiledProgram(Program program);
+  const Program& program() const noexcept { return program_; }
+  const Impl& impl() const noexcept { return *impl_; }
+
+ private:
+  Program program_;
+  std::shared_ptr<const Impl> impl_;
+};
+// make_shared<const CompiledProgram>(program). Throws like validate_program.
+std::shared_ptr<const CompiledProgram> compile_program(const Program& program);
 
 // The facts an earning rule's condition may use, all about the event being rewarded:
 // "event.type" (text: purchase, referral, survey_response, event_participation), "amount"
@@ -161,8 +188,11 @@ struct PointsEntry {
   Points points = 0;                 // earn, redeem, reversal: > 0; adjustment: != 0
   Timestamp available_at;            // earn and positive adjustment: when the lot unlocks
   std::optional<Timestamp> expires_at;  // earn and positive adjustment: none = never
-  EventId event = 0;                 // earn: the event rewarded; reversal: the refunded purchase
+  EventId event = 0;                 // earn: the event rewarded; reversal: the refunded purchase;
+                                     // spend: the purchase or refund
   std::string rule;                  // earn: the earning rule
+  Money amount;                      // spend only (points 0): the purchase's amount, or minus the
+                                     // refund's, in the programme's currency; zero otherwise
   std::string idempotency_key;       // optional; a repeat returns the first entry, adds nothing
   std::string reason;                // free text, optional (up to 1024 bytes)
 
@@ -227,10 +257,15 @@ struct RefundBasis {
 // time only moves forward. This is the engine the Store and the as-of reports use.
 class PointsAccount {
  public:
-  // Throws Error{invalid_argument} if the programme is not valid.
+  // Throws Error{invalid_argument} if the programme is not valid. Compiles the programme: for
+  // many accounts use the constructor below with one shared compile_program(...).
   PointsAccount(Program program, CustomerId customer);
+  // Shares an already compiled programme (no validation, no compilation). Precondition, checked:
+  // `program` is not null (Error{invalid_argument}).
+  PointsAccount(std::shared_ptr<const CompiledProgram> program, CustomerId customer);
 
-  const Program& program() const noexcept { return program_; }
+  const Program& program() const noexcept { return compiled_->program(); }
+  const std::shared_ptr<const CompiledProgram>& compiled() const noexcept { return compiled_; }
   CustomerId customer() const noexcept { return customer_; }
   Timestamp now() const noexcept { return now_; }
 
@@ -245,8 +280,10 @@ class PointsAccount {
 
   // The entries an event earns at its time under the programme (nothing is applied), given the
   // account advanced to event.at: one earn entry per matching rule with points > 0, after caps;
-  // for a Refund, the reversal entry (needs `refund`; none if nothing is left to reverse).
-  // Events of other customers are refused (Error{invalid_argument}).
+  // for a Refund, the reversal entry (needs `refund`; none if nothing is left to reverse). When
+  // the tier basis is spend_window, a purchase or refund also yields one spend entry (first).
+  // Entries carry no id and no idempotency key (the Store sets them). Events of other customers,
+  // events before now() and a Refund without `refund` are refused (Error{invalid_argument}).
   std::vector<PointsEntry> earn(const Event& event,
                                 const std::optional<RefundBasis>& refund = std::nullopt) const;
   // The redemption entry for `points` at `at` (>= now()). Throws Error{invalid_argument} if
@@ -256,20 +293,25 @@ class PointsAccount {
   // The account as of now() (lots, balances, tier, tier history).
   Account snapshot() const;
 
+  struct State;  // private (core/src/loyalty): the replayed lots, balances and tier
+
  private:
-  struct State;
-  Program program_;
+  std::shared_ptr<const CompiledProgram> compiled_;
   CustomerId customer_ = 0;
   Timestamp now_;
   std::shared_ptr<State> state_;  // copy-on-write (copies of an account are cheap)
 };
 
 // Replays one customer's entries (any order; sorted by (at, id) here) up to `as_of` (entries after
-// it are ignored).
+// it are ignored). Throws like PointsAccount::apply, and Error{invalid_argument} for an entry of
+// another customer.
 Account replay_account(const Program& program, CustomerId customer,
                        std::span<const PointsEntry> entries, Timestamp as_of);
+Account replay_account(std::shared_ptr<const CompiledProgram> program, CustomerId customer,
+                       std::span<const PointsEntry> entries, Timestamp as_of);
 
-// Balances of many customers as of a date, one row per customer that has an entry.
+// Balances of many customers as of a date, one row per customer that has an entry (at or
+// before as_of), ascending by customer id.
 struct BalanceColumns {
   std::vector<CustomerId> customer;
   std::vector<Points> available, pending, debt, earned, redeemed, reversed, expired;
