@@ -295,6 +295,15 @@ TEST_CASE("a replaced programme keeps stored lots' dates", "[store][points]") {
 
 TEST_CASE("points facts: redeemable and tier as of a date", "[store][points][facts]") {
   Fixture f;
+  // C exists as of the dates below (an interaction) but has no points entry.
+  Event call;
+  call.customer = 3;
+  call.at = t("2024-01-05T00:00:00Z");
+  Interaction in;
+  in.kind = InteractionKind::call;
+  in.purpose = ContactPurpose::care;
+  call.payload = in;
+  f.s.append_event(call);
   f.s.earn_points("club");
   FactOptions o;
   o.facts = {"purchase_count", "points.club.redeemable", "points.club.tier"};

@@ -48,7 +48,7 @@ PointsEntry entry_from_row(sql::Stmt& s, const Currency& currency) {
   if (!s.is_null(6)) e.expires_at = Timestamp(s.i64(6));
   e.event = s.is_null(7) ? 0 : s.i64(7);
   e.rule = s.str(8);
-  e.amount = s.is_null(9) ? Money(currency) : Money::from_minor(s.i64(9), currency);
+  e.amount = s.is_null(9) ? Money() : Money::from_minor(s.i64(9), currency);  // Money(): zero
   e.idempotency_key = s.str(10);
   e.reason = s.str(11);
   return e;
@@ -587,7 +587,6 @@ PointsEntry Store::adjust_points(std::string_view program, CustomerId customer,
                         e.kind = PointsEntryKind::adjustment;
                         e.points = points;
                         e.available_at = at;
-                        e.amount = Money(impl_->currency);
                         if (points > 0) e.expires_at = expiry_of(a.program().expiry, at);
                         return e;
                       });
@@ -803,7 +802,6 @@ bool Store::Impl::import_points_record(sql::Db& db, const std::string& kind,
   e.event = int_of(v, "event", rec);
   e.rule = str_of(v, "rule", rec);
   const auto& am = member(v, "amount_minor", rec);
-  e.amount = Money(currency);
   if (!am.is_null()) {
     if (!am.is_number_integer()) throw_invalid("points_entry.amount_minor", "must be an integer");
     e.amount = Money::from_minor(am.get<std::int64_t>(), currency);
