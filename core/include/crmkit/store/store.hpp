@@ -2,7 +2,8 @@
 //
 // A Store is one SQLite database file (or ":memory:") holding customers, the append-only event
 // ledger, the custom-field schema, an audit log, the suppression list of erased customers,
-// opportunities, and every entity's lifecycle states with their transition history.
+// opportunities, every entity's lifecycle states with their transition history, and points
+// programmes with their append-only points ledgers (docs/points-store.md).
 //
 // Guarantees:
 //  - Every write is one transaction (BEGIN IMMEDIATE). A call that throws has changed nothing;
@@ -20,6 +21,7 @@
 //    re-creating the same person throws Error{suppressed} instead of silently succeeding.
 //    Lifecycle history of the customer and its opportunities is kept with its reasons blanked;
 //    its opportunities keep amounts, dates and stages and their names become "[erased]".
+//    Its points entries keep their numbers, dates and rule names; their reasons are blanked.
 //
 // Stored codes: enums are stored as the explicit integer values of their declarations
 // (EventType, CustomerKind, ContactKind; InteractionKind and ContactPurpose by name). The values
@@ -621,8 +623,8 @@ class Store {
 
   // ---- whole-store export and import ----
   // Writes the whole store as JSON Lines: a header line, then fields, customers, events,
-  // opportunities, recorded lifecycle states, transition history, audit entries and suppression
-  // hashes, each in id (states: key) order. The output is deterministic: exporting,
+  // opportunities, recorded lifecycle states, transition history, points programmes, points
+  // entries, audit entries and suppression hashes, each in id (states: key) order. The output is deterministic: exporting,
   // importing into an empty store and exporting again gives identical bytes.
   // Throws Error{storage} if the file cannot be written (nothing is left at `path` then).
   void export_jsonl(const std::string& path) const;
@@ -636,7 +638,11 @@ class Store {
   // (each one's from is the previous one's to, never earlier in time) and the state row is the
   // last transition's to since its at (Error{corrupt} naming the transition or the state). State
   // names are not checked against a machine (the store holds none). A repeated opportunity id
-  // is Error{conflict}, like a repeated customer or event id.
+  // is Error{conflict}, like a repeated customer or event id. Points entries are checked as live
+  // writes keep them: each names a programme read before it, a stored customer and (if any) a
+  // stored event of that customer, ids ascend, and replaying each customer's entries never
+  // redeems more than was redeemable at the time; otherwise Error{corrupt} naming the line
+  // ("import: line 12: points_entry 6: points: 300 asked, 270 redeemable").
   // Throws Error{conflict} if the store is not empty or the currencies differ, Error{corrupt} or
   // Error{invalid_argument} (naming the line) for a damaged file, Error{storage} on I/O failure.
   void import_jsonl(const std::string& path);
