@@ -39,6 +39,17 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+double load1() {
+  double l[1] = {0};
+  return getloadavg(l, 1) == 1 ? l[0] : 0.0;
+}
+
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
 long peak_rss_mib() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
@@ -69,7 +80,9 @@ int do_import(const std::string& path, long n, long customers, unsigned seed) {
     rows.category.reserve(m);
     for (long i = 0; i < m; ++i) {
       const long k = done + i;
-      rows.customer_external_id.push_back("C" + std::to_string(cust(rng)));
+      char id[32];
+      std::snprintf(id, sizeof id, "C%ld", cust(rng));
+      rows.customer_external_id.emplace_back(id);
       rows.at.push_back(Timestamp(t0 + static_cast<std::int64_t>(span * (double(k) / n))));
       const long c = cents(rng);
       char buf[32];
@@ -91,9 +104,13 @@ int do_earn(const std::string& path) {
   o.synchronous = SyncMode::normal;
   Store s = Store::open(path, o);
   const std::size_t purchases = s.summary().purchases;
+  const double cpu0 = cpu_seconds();
   const auto start = std::chrono::steady_clock::now();
   const EarnReport r = s.earn_points("bench");
   const double secs = seconds_since(start);
+  const double cpu = cpu_seconds() - cpu0;
+  std::printf("earn_cpu_seconds %.3f cpu_purchases_per_second %.0f loadavg_1min %.2f\n", cpu,
+              r.events_read / cpu, load1());
   std::printf(
       "earn_seconds %.3f events_read %zu entries_added %zu points_granted %lld "
       "purchases_per_second %.0f entries_per_second %.0f peak_rss_mib %ld purchases %zu\n",

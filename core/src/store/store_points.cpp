@@ -277,7 +277,10 @@ std::vector<PointsProgramInfo> Store::points_programs() const {
 // Earning
 
 EarnReport Store::earn_points(std::string_view program, const WriteContext& ctx) {
-  Impl::WriteScope w(*impl_, ctx);
+  // Foreign-key checks off for this transaction (like import_purchases): every entry's customer
+  // is an event's customer and its programme was just read, so the per-row look-ups would only
+  // cost time.
+  Impl::WriteScope w(*impl_, ctx, Impl::WriteScope::ForeignKeys::kOff);
   sql::Db& db = w.db();
   const ProgramRow pr = read_program(db, program);
   const auto compiled = compile_program(pr.program);

@@ -624,8 +624,9 @@ class Store {
   // ---- whole-store export and import ----
   // Writes the whole store as JSON Lines: a header line, then fields, customers, events,
   // opportunities, recorded lifecycle states, transition history, points programmes, points
-  // entries, audit entries and suppression hashes, each in id (states: key) order. The output is deterministic: exporting,
-  // importing into an empty store and exporting again gives identical bytes.
+  // entries, audit entries and suppression hashes, each in id (states: key) order. The output is
+  // deterministic: exporting, importing into an empty store and exporting again gives identical
+  // bytes.
   // Throws Error{storage} if the file cannot be written (nothing is left at `path` then).
   void export_jsonl(const std::string& path) const;
   void export_jsonl(std::ostream& out) const;
