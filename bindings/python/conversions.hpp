@@ -254,6 +254,10 @@ void bind_facts(py::module_& m);
 // None gives no model (facts.cpp).
 crmkit::FactModel fact_model(py::handle model, crmkit::TimeUnit unit, double multiplier);
 void bind_lifecycle_analytics(py::module_& m);  // after bind_lifecycle_store and bind_facts
+// Points programmes and the pure replay of a points ledger (points.cpp).
+void bind_points(py::module_& m);
+// The crmkit::Program held by a crmkit.PointsProgram. Throws TypeError for anything else.
+const crmkit::Program& points_program_from_py(py::handle program);
 // ---- points store (points_store.cpp) ----
 void bind_points_store(py::module_& m);  // after bind_store (extends Store)
 }  // namespace crmkit_py

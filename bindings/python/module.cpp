@@ -19,5 +19,6 @@ PYBIND11_MODULE(_core, m) {
   crmkit_py::bind_lifecycle_store(m);
   crmkit_py::bind_facts(m);
   crmkit_py::bind_lifecycle_analytics(m);
+  crmkit_py::bind_points(m);
   crmkit_py::bind_points_store(m);
 }

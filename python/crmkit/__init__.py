@@ -120,6 +120,8 @@ from ._core import ValueMethod, model_threads, set_model_threads
 from .ltv import CalibrationValidation, calibration_vs_holdout, lifetime_value_parts
 from . import facts
 from .facts import facts_from_columns, standard_facts, window_fact
+from . import points
+from .points import PointsProgram, replay_points
 
 __version__: str = _core.__version__
 
@@ -231,4 +233,8 @@ __all__ = [
     "facts_from_columns",
     "standard_facts",
     "window_fact",
+    # loyalty points (docs/points.md)
+    "points",
+    "PointsProgram",
+    "replay_points",
 ]

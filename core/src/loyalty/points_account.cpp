@@ -331,11 +331,13 @@ struct Engine {
           s.debt += take_available(-e.points, false);
         }
         break;
-      case PointsEntryKind::redeem:
+      case PointsEntryKind::redeem: {
+        // More than available only in a ledger written by something else: the rest is debt.
+        const Points found = std::min(e.points, s.available);
         s.redeemed += e.points;
-        s.debt += take_available(std::min(e.points, s.available), true) +
-                  (e.points - std::min(e.points, s.available));
+        s.debt += take_available(found, true) + (e.points - found);
         break;
+      }
       case PointsEntryKind::reversal: {
         Points n = e.points;
         s.reversed += n;

@@ -284,6 +284,10 @@ class PointsAccount {
   // the tier basis is spend_window, a purchase or refund also yields one spend entry (first).
   // Entries carry no id and no idempotency key (the Store sets them). Events of other customers,
   // events before now() and a Refund without `refund` are refused (Error{invalid_argument}).
+  // Call advance_to(event.at) first on a hot path: if lots unlock or expire (or a tier checkpoint
+  // falls) between now() and event.at, earn works on an advanced copy of the account, which is
+  // right but copies its state. No JSON, no rule compilation; a rule without a condition does
+  // not touch the rules engine.
   std::vector<PointsEntry> earn(const Event& event,
                                 const std::optional<RefundBasis>& refund = std::nullopt) const;
   // The redemption entry for `points` at `at` (>= now()). Throws Error{invalid_argument} if
