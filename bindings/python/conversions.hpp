@@ -258,4 +258,6 @@ void bind_lifecycle_analytics(py::module_& m);  // after bind_lifecycle_store an
 void bind_points(py::module_& m);
 // The crmkit::Program held by a crmkit.PointsProgram. Throws TypeError for anything else.
 const crmkit::Program& points_program_from_py(py::handle program);
+// ---- points store (points_store.cpp) ----
+void bind_points_store(py::module_& m);  // after bind_store (extends Store)
 }  // namespace crmkit_py

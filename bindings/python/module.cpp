@@ -20,4 +20,5 @@ PYBIND11_MODULE(_core, m) {
   crmkit_py::bind_facts(m);
   crmkit_py::bind_lifecycle_analytics(m);
   crmkit_py::bind_points(m);
+  crmkit_py::bind_points_store(m);
 }

@@ -20,6 +20,7 @@ import numpy as np
 
 from . import _core
 from .errors import ValidationError
+from .points_store import PointsStoreMixin
 
 __all__ = ["Store"]
 
@@ -88,7 +89,7 @@ def _at_micros(series: Any, column: str) -> np.ndarray | list[Any]:
     return values
 
 
-class Store(_core.Store):
+class Store(PointsStoreMixin, _core.Store):
     """The embedded store; see crmkit/store/store.hpp. ``Store(path, currency=None, *, ...)``.
 
     A context manager: ``with crmkit.Store(path, "USD") as store: ...`` closes it on exit.

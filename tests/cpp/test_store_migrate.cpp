@@ -1,5 +1,5 @@
-// Schema migration: store files written by the releases of schema v1 and v2
-// (tests/data/store_v1.crmkit and store_v2.crmkit, made by tests/fixtures/make_store_fixture.cpp)
+// Schema migration: store files written by the releases of schema v1, v2 and v3
+// (tests/data/store_v1.crmkit, store_v2.crmkit and store_v3.crmkit, made by tests/fixtures/make_store_fixture.cpp)
 // open with this library, migrate to the current version in place, and keep everything:
 // customers, events and amounts, the audit log, the suppression of the erased customer; JSON
 // Lines export still works, and the v3 tables (opportunities, lifecycle states and history) are
@@ -51,6 +51,15 @@ TEST_CASE("the fixture is a schema v1 store", "[store][migrate]") {
   CHECK(query_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'codes'") == 0);
 }
 
+TEST_CASE("the third fixture is a schema v3 store", "[store][migrate]") {
+  TempDir tmp("migrate");
+  const std::string path = fixture_copy(tmp, "store_v3.crmkit");
+  CHECK(!std::filesystem::exists(std::string(CRMKIT_TEST_DATA_DIR) + "/store_v3.crmkit-wal"));
+  CHECK(query_int(path, "PRAGMA user_version") == 3);
+  CHECK(query_int(path, "SELECT count(*) FROM codes") == 29);
+  CHECK(query_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'points_entries'") == 0);
+}
+
 TEST_CASE("the second fixture is a schema v2 store", "[store][migrate]") {
   TempDir tmp("migrate");
   const std::string path = fixture_copy(tmp, "store_v2.crmkit");
@@ -60,13 +69,13 @@ TEST_CASE("the second fixture is a schema v2 store", "[store][migrate]") {
   CHECK(query_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'transitions'") == 0);
 }
 
-TEMPLATE_TEST_CASE_SIG("a v1 or v2 store migrates to the current schema with nothing lost",
-                       "[store][migrate]", ((int V), V), 1, 2) {
+TEMPLATE_TEST_CASE_SIG("a v1, v2 or v3 store migrates to the current schema with nothing lost",
+                       "[store][migrate]", ((int V), V), 1, 2, 3) {
   TempDir tmp("migrate");
   const std::string path = fixture_copy(tmp, "store_v" + std::to_string(V) + ".crmkit");
   Store s = Store::open(path);
-  REQUIRE(Store::current_schema_version() == 3);
-  CHECK(s.schema_version() == 3);
+  REQUIRE(Store::current_schema_version() == 4);
+  CHECK(s.schema_version() == 4);
   CHECK(s.currency().code() == "USD");
 
   // Customers.
@@ -158,19 +167,27 @@ TEMPLATE_TEST_CASE_SIG("a v1 or v2 store migrates to the current schema with not
   // The v3 tables are there, empty but for what this test wrote.
   CHECK(s.list_opportunities().empty());
   CHECK(s.history("customer_lifecycle").size() == 0);
+
+  // The v4 tables are there and empty.
+  CHECK(s.points_programs().empty());
   s.close();
 
-  // The file itself is now v3, with the codes table (v2) and the entity kinds (v3).
-  CHECK(query_int(path, "PRAGMA user_version") == 3);
+  // The file itself is now v4, with the codes table (v2), the entity kinds (v3) and the points
+  // entry kinds (v4).
+  CHECK(query_int(path, "PRAGMA user_version") == 4);
   CHECK(query_int(path, "SELECT count(*) FROM codes WHERE enumeration = 'event_type'") == 6);
   CHECK(query_int(path, "SELECT code FROM codes WHERE name = 'survey_response'") == 4);
-  CHECK(query_int(path, "SELECT count(*) FROM codes") == 29);
+  CHECK(query_int(path, "SELECT count(*) FROM codes") == 34);
+  CHECK(query_int(path, "SELECT code FROM codes WHERE enumeration = 'points_entry_kind' AND "
+                        "name = 'spend'") == 4);
+  CHECK(query_int(path, "SELECT count(*) FROM sqlite_master WHERE name IN ('points_programs', "
+                        "'points_entries')") == 2);
   CHECK(query_int(path, "SELECT code FROM codes WHERE enumeration = 'entity_kind' AND "
                         "name = 'opportunity'") == 1);
   CHECK(query_int(path, "SELECT count(*) FROM sqlite_master WHERE name IN ('opportunities', "
                         "'machine_states', 'transitions')") == 3);
   Store reopened = Store::open(path);
-  CHECK(reopened.schema_version() == 3);
+  CHECK(reopened.schema_version() == 4);
   CHECK(reopened.count_customers() == 5);
   // The migrated store takes opportunities.
   Opportunity o;
@@ -189,7 +206,7 @@ TEST_CASE("a read-only open of a v1 store refuses to migrate and leaves it as it
   StoreOptions ro;
   ro.read_only = true;
   CHECK_ERROR(Store::open(path, ro), ErrorCode::storage,
-              "store: read-only store '" + path + "' needs a schema migration (version 1 to 3)");
+              "store: read-only store '" + path + "' needs a schema migration (version 1 to 4)");
   CHECK(query_int(path, "PRAGMA user_version") == 1);
 }
 

@@ -8,6 +8,7 @@
 
 #include "crmkit/analytics/facts.hpp"
 #include "crmkit/base/error.hpp"
+#include "crmkit/loyalty/points.hpp"
 
 namespace crmkit {
 inline namespace v0 {
@@ -161,13 +162,156 @@ ColumnRequest request_for(const std::vector<std::string>& facts) {
 
 bool is_rfm(std::string_view name) { return name.substr(0, 4) == "rfm."; }
 
+// ---- points facts: points.<program>.redeemable (integer) and points.<program>.tier (text) ----
+// They come from the store's points ledger (Store::points_balances / points_account as of the
+// date), not from compute_facts: facts_as_of asks compute_facts for the other facts and adds
+// these columns in the requested order. A customer without an entry at or before the date has 0
+// redeemable points and the programme's lowest tier (missing when it has no tiers).
+
+struct PointsFact {
+  std::string name;
+  std::string program;
+  bool tier = false;  // else redeemable
+};
+
+// The points facts of `facts` (every programme's when `facts` is empty), checked against the
+// stored programmes; `rest` receives the other facts in order. Throws Error{invalid_argument}
+// "facts[i]: unknown fact 'x'" like compute_facts.
+std::vector<PointsFact> split_points_facts(const Store& store,
+                                           const std::vector<std::string>& facts,
+                                           std::vector<std::string>& rest) {
+  std::vector<PointsFact> out;
+  const bool every = facts.empty();
+  std::vector<std::string> programs;
+  const bool any = every || std::any_of(facts.begin(), facts.end(), [](const std::string& f) {
+                     return f.rfind("points.", 0) == 0;
+                   });
+  if (any)
+    for (const auto& p : store.points_programs()) programs.push_back(p.name);
+  if (every) {
+    for (const auto& p : programs) {
+      out.push_back({"points." + p + ".redeemable", p, false});
+      out.push_back({"points." + p + ".tier", p, true});
+    }
+    return out;
+  }
+  for (std::size_t i = 0; i < facts.size(); ++i) {
+    const std::string& f = facts[i];
+    if (f.rfind("points.", 0) != 0) {
+      rest.push_back(f);
+      continue;
+    }
+    bool found = false;
+    for (const auto& p : programs) {
+      for (const bool tier : {false, true}) {
+        if (f == "points." + p + (tier ? ".tier" : ".redeemable")) {
+          out.push_back({f, p, tier});
+          found = true;
+        }
+      }
+    }
+    if (!found) throw_invalid("facts[" + std::to_string(i) + "]", "unknown fact '" + f + "'");
+  }
+  return out;
+}
+
+// Redeemable points and tier per customer as of the date, for one programme.
+struct PointsValues {
+  std::map<CustomerId, std::pair<std::int64_t, std::string>> rows;
+  std::optional<std::string> lowest;  // the tier of a customer without an entry
+};
+
+PointsValues points_values(const Store& store, const std::string& program, Timestamp as_of,
+                           std::optional<CustomerId> one) {
+  PointsValues v;
+  const Program p = store.points_program(program);
+  if (!p.tiers.tiers.empty()) v.lowest = p.tiers.tiers.front().name;
+  if (one) {
+    const Account a = store.points_account(program, *one, as_of);
+    v.rows[*one] = {a.redeemable(), a.tier};  // an empty tier reads as the lowest one
+    return v;
+  }
+  const BalanceColumns b = store.points_balances(program, as_of);
+  for (std::size_t i = 0; i < b.customer.size(); ++i)
+    v.rows[b.customer[i]] = {b.available[i] > b.debt[i] ? b.available[i] - b.debt[i] : 0,
+                             b.tier[i]};
+  return v;
+}
+
+// Rebuilds `out.table` with the columns in the order asked (`facts`; empty: the computed
+// columns, then the points facts), the points columns filled from the ledger. A placeholder
+// column the caller asked compute_facts for (it needs at least one fact) is not in `facts`, so
+// it is dropped here.
+void add_points_facts(const Store& store, const std::vector<std::string>& facts,
+                      const std::vector<PointsFact>& points, Timestamp as_of,
+                      std::optional<CustomerId> one, CustomerFacts& out) {
+  if (points.empty()) return;
+  std::map<std::string, PointsValues> values;
+  for (const auto& pf : points)
+    if (!values.count(pf.program)) values[pf.program] = points_values(store, pf.program, as_of, one);
+  const FactSchema& computed = out.table.schema();
+  std::vector<std::string> order;
+  if (facts.empty()) {
+    for (const auto& d : computed.facts()) order.push_back(d.name);
+    for (const auto& pf : points) order.push_back(pf.name);
+  } else {
+    order = facts;
+  }
+  FactSchema schema;
+  for (const auto& name : order) {
+    const auto it = std::find_if(points.begin(), points.end(),
+                                 [&](const PointsFact& pf) { return pf.name == name; });
+    if (it != points.end()) {
+      schema.add(name, it->tier ? FactType::text : FactType::integer,
+                 it->tier ? "the customer's tier in points programme '" + it->program +
+                                "' as of the date (the lowest tier without an entry)"
+                          : "points of programme '" + it->program +
+                                "' the customer may redeem as of the date (available - debt)");
+    } else {
+      const auto& d = computed[computed.slot(name)];
+      schema.add(d.name, d.type, d.description);
+    }
+  }
+  const std::size_t rows = out.size();
+  FactTable table(schema, rows);
+  for (std::size_t k = 0; k < schema.size(); ++k) {
+    const std::string& name = schema[k].name;
+    const auto it = std::find_if(points.begin(), points.end(),
+                                 [&](const PointsFact& pf) { return pf.name == name; });
+    if (it == points.end()) {
+      const std::size_t from = computed.slot(name);
+      for (std::size_t r = 0; r < rows; ++r) copy_cell(out.table, r, from, table, r, k);
+      continue;
+    }
+    const PointsValues& v = values.at(it->program);
+    for (std::size_t r = 0; r < rows; ++r) {
+      const auto row = v.rows.find(out.customer_id[r]);
+      if (!it->tier) {
+        table.set_integer(r, k, row == v.rows.end() ? 0 : row->second.first);
+      } else if (row != v.rows.end() && !row->second.second.empty()) {
+        table.set_text(r, k, row->second.second);
+      } else if (v.lowest) {
+        table.set_text(r, k, *v.lowest);
+      } else {
+        table.set_missing(r, k);
+      }
+    }
+  }
+  out.table = std::move(table);
+}
+
 }  // namespace
 
 CustomerFacts facts_as_of(const Store& store, Timestamp as_of, const FactOptions& options) {
-  const StoreColumns cols = store.columns(request_for(options.facts));
+  FactOptions o = options;
+  o.facts.clear();
+  const std::vector<PointsFact> points = split_points_facts(store, options.facts, o.facts);
+  // compute_facts reads an empty list as "every fact": ask for a cheap one, dropped below.
+  const bool placeholder = !options.facts.empty() && o.facts.empty();
+  if (placeholder) o.facts = {"days_since_created"};
+  const StoreColumns cols = store.columns(request_for(o.facts));
   StoreView v;
   make_view(cols, v);
-  FactOptions o = options;
   o.ignore_unknown_customers = true;  // the events of soft-deleted customers
   StageHolder stages;
   add_machine_stages(store, o, v, as_of, stages);
@@ -181,12 +325,18 @@ CustomerFacts facts_as_of(const Store& store, Timestamp as_of, const FactOptions
     while (c.customer_id[k] != id) ++k;
     out.external_id.push_back(c.external_id[k]);
   }
+  add_points_facts(store, options.facts, points, as_of, std::nullopt, out);
   return out;
 }
 
 CustomerFacts customer_facts(const Store& store, CustomerId customer, Timestamp as_of,
                              const FactOptions& options) {
-  ColumnRequest request = request_for(options.facts);
+  FactOptions po = options;
+  po.facts.clear();
+  const std::vector<PointsFact> points = split_points_facts(store, options.facts, po.facts);
+  const bool placeholder = !options.facts.empty() && po.facts.empty();
+  if (placeholder) po.facts = {"days_since_created"};
+  ColumnRequest request = request_for(po.facts);
   request.customer = customer;
   const StoreColumns cols = store.columns(request);  // throws not_found
   if (cols.customers.size() != 1) {
@@ -197,7 +347,7 @@ CustomerFacts customer_facts(const Store& store, CustomerId customer, Timestamp 
   }
   StoreView v;
   make_view(cols, v);
-  FactOptions o = options;
+  FactOptions o = po;
   o.ignore_unknown_customers = true;
   StageHolder stages;
   add_machine_stages(store, o, v, as_of, stages);
@@ -239,6 +389,7 @@ CustomerFacts customer_facts(const Store& store, CustomerId customer, Timestamp 
       copy_cell(ranked.table, row, k, out.table, 0, out.table.schema().slot(rfm_names[k]));
     }
   }
+  add_points_facts(store, options.facts, points, as_of, customer, out);
   return out;
 }
 

@@ -29,7 +29,17 @@ std::int64_t whole_days(std::int64_t from, std::int64_t to) {
 FactSchema store_fact_schema(const Store& store, std::span<const std::string> machines,
                              std::span<const WindowFact> windows) {
   const std::vector<FieldDef> fields = store.fields();
-  return standard_fact_schema(fields, machines, windows);
+  FactSchema schema = standard_fact_schema(fields, machines, windows);
+  // The points facts of every stored programme (facts_store.cpp computes them).
+  for (const auto& p : store.points_programs()) {
+    schema.add("points." + p.name + ".redeemable", FactType::integer,
+               "points of programme '" + p.name +
+                   "' the customer may redeem as of the date (available - debt)");
+    schema.add("points." + p.name + ".tier", FactType::text,
+               "the customer's tier in points programme '" + p.name +
+                   "' as of the date (the lowest tier without an entry)");
+  }
+  return schema;
 }
 
 namespace {

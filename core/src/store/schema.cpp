@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "crmkit/base/error.hpp"
+#include "crmkit/loyalty/points.hpp"
 #include "crmkit/records/opportunity.hpp"
 #include "store/codes.hpp"
 
@@ -133,11 +134,24 @@ const std::vector<CodeRow>& v3_codes() {
   return rows;
 }
 
+// The codes schema v4 added: the kinds of points ledger entries.
+const std::vector<CodeRow>& v4_codes() {
+  static const std::vector<CodeRow> rows = [] {
+    std::vector<CodeRow> r;
+    add_codes(r, "points_entry_kind",
+              {PointsEntryKind::earn, PointsEntryKind::redeem, PointsEntryKind::reversal,
+               PointsEntryKind::adjustment, PointsEntryKind::spend});
+    return r;
+  }();
+  return rows;
+}
+
 // Every enum the store writes as an integer (columns) or by name (event data), with its code.
 const std::vector<CodeRow>& library_codes() {
   static const std::vector<CodeRow> rows = [] {
     std::vector<CodeRow> r = v2_codes();
     r.insert(r.end(), v3_codes().begin(), v3_codes().end());
+    r.insert(r.end(), v4_codes().begin(), v4_codes().end());
     return r;
   }();
   return rows;
@@ -202,6 +216,48 @@ CREATE TABLE transitions(
 CREATE INDEX transitions_entity ON transitions(machine, entity_kind, entity_id, id);
 )sql";
 
+// Schema v4: points programmes and the points ledger (crmkit/loyalty/points.hpp).
+//  - points_programs: one row per defined programme; data is Program::to_json_text();
+//    defined_at / updated_at the times of its first and last definition; last_event is the
+//    watermark of earn_points: every ledger event with id <= last_event has been processed for
+//    this programme (0: none yet).
+//  - points_entries is append-only (erasure blanks reason only): every PointsEntry field, with
+//    program_id the programme, kind a PointsEntryKind code (codes table, enumeration
+//    'points_entry_kind'), times in microseconds, event_id NULL for 0, expires_at NULL for
+//    never, amount_minor (spend entries: minor units of the store currency) NULL otherwise,
+//    idempotency_key NULL when empty and unique per programme; recorded_at and actor say when and
+//    by whom it was written.
+constexpr const char* kSchemaV4 = R"sql(
+CREATE TABLE points_programs(
+  id INTEGER PRIMARY KEY,
+  name TEXT UNIQUE NOT NULL,
+  data TEXT NOT NULL,
+  defined_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  last_event INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE points_entries(
+  id INTEGER PRIMARY KEY,
+  program_id INTEGER NOT NULL REFERENCES points_programs(id),
+  customer_id INTEGER NOT NULL REFERENCES customers(id),
+  kind INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  points INTEGER NOT NULL,
+  available_at INTEGER NOT NULL,
+  expires_at INTEGER,
+  event_id INTEGER,
+  rule TEXT NOT NULL,
+  amount_minor INTEGER,
+  idempotency_key TEXT,
+  reason TEXT NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  actor TEXT NOT NULL
+);
+CREATE INDEX points_entries_customer ON points_entries(program_id, customer_id, at, id);
+CREATE UNIQUE INDEX points_entries_key ON points_entries(program_id, idempotency_key)
+  WHERE idempotency_key IS NOT NULL;
+)sql";
+
 // v0 -> v1: the tables, the format marker, the currency and a fresh suppression key.
 void step_create_v1(sql::Db& db, const std::string& currency) {
   db.exec(kSchemaV1);
@@ -232,11 +288,19 @@ void step_lifecycle_v3(sql::Db& db, const std::string&) {
   insert_codes(db, v3_codes());
 }
 
+// v3 -> v4: points_programs, points_entries and the points_entry_kind codes. No existing row is
+// rewritten.
+void step_points_v4(sql::Db& db, const std::string&) {
+  db.exec(kSchemaV4);
+  insert_codes(db, v4_codes());
+}
+
 using Step = std::function<void(sql::Db&, const std::string& currency)>;
 
 // steps()[i] takes a file from version i to i + 1.
 const std::vector<Step>& steps() {
-  static const std::vector<Step> list = {step_create_v1, step_codes_v2, step_lifecycle_v3};
+  static const std::vector<Step> list = {step_create_v1, step_codes_v2, step_lifecycle_v3,
+                                      step_points_v4};
   return list;
 }
 

@@ -10,9 +10,11 @@
 //       disagree with a file refuses it instead of misreading it
 //   v3  tables opportunities, machine_states, transitions (lifecycle states and their history)
 //       and the entity_kind codes
+//   v4  tables points_programs (with the earn_points watermark), points_entries (the points
+//       ledger) and the points_entry_kind codes
 //
 // To change the schema: add a step at the end of the list in schema.cpp, raise kCurrentVersion,
-// and extend tests/cpp/test_store_migrate.cpp (which migrates tests/data/store_v1.crmkit and store_v2.crmkit).
+// and extend tests/cpp/test_store_migrate.cpp (which migrates tests/data/store_v1/v2/v3.crmkit).
 #pragma once
 
 #include <string>
@@ -23,7 +25,7 @@ namespace crmkit {
 inline namespace v0 {
 namespace schema {
 
-inline constexpr int kCurrentVersion = 3;
+inline constexpr int kCurrentVersion = 4;
 
 // The value of meta.format in every store.
 inline constexpr const char* kFormat = "crmkit";

@@ -147,6 +147,9 @@ EraseReport Store::erase_customer(CustomerId id, const WriteContext& ctx) {
           "UPDATE opportunities SET name = '[erased]' WHERE customer_id = ? AND name <> '[erased]'");
       u.bind(1, id).run();
     }
+    // Points (schema v4): the entries keep their numbers, dates and rule names; their reasons
+    // (free text) are blanked.
+    Impl::erase_points(db, id);
     {
       auto ins = db.cached("INSERT OR IGNORE INTO suppression(hash, kind) VALUES(?, ?)");
       for (const auto& [hash, kind] : hashes) {

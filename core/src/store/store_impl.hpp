@@ -10,7 +10,9 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <iosfwd>
+#include <map>
 #include <memory>
 #include <optional>
 #include <mutex>
@@ -21,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "crmkit/base/error.hpp"
+#include "crmkit/loyalty/points.hpp"
 #include "crmkit/records/json.hpp"
 #include "crmkit/store/store.hpp"
 #include "store/sqlite.hpp"
@@ -139,6 +142,31 @@ struct Store::Impl {
   // throws Error{invalid_argument} naming "opportunity.<key>".
   static nlohmann::json opportunity_to_json(const Opportunity& o);
   Opportunity opportunity_from_json(const nlohmann::json& j) const;
+
+  // ---- points (store_points.cpp) ----
+  // erase_customer: blanks the reasons of the customer's points entries.
+  static void erase_points(sql::Db& db, CustomerId id);
+  // export_jsonl: one line per programme (id order), then one per entry (id order).
+  void write_points_jsonl(sql::Db& db,
+                          const std::function<void(const nlohmann::json&)>& line) const;
+  // import_jsonl: what the points lines read so far (programmes by name, entries with their line).
+  struct PointsImport {
+    struct Row {
+      std::string program;
+      std::size_t line = 0;
+      PointsEntry entry;
+    };
+    std::map<std::string, std::pair<std::int64_t, Program>> programs;  // name -> (id, programme)
+    std::vector<Row> entries;
+  };
+  // Reads and inserts a "points_program" or "points_entry" record (false for another kind):
+  // its customer and event must be stored, its programme read before it. Throws
+  // Error{invalid_argument} / Error{not_found} naming the member.
+  bool import_points_record(sql::Db& db, const std::string& kind, const nlohmann::json& v,
+                            std::size_t line_no, PointsImport& state);
+  // After the last line: each customer's entries replay as live writes made them (no redemption
+  // above what was redeemable at its time). Throws Error{corrupt} naming the line.
+  void check_imported_points(const PointsImport& state) const;
 };
 
 // Column lists shared by the SELECTs that feed customer_from_row / event_from_row.

@@ -11,6 +11,11 @@
 //   {"transition":{"actor":"..","at":"..","entity_id":1,"entity_kind":"customer","from":"..",
 //                  "id":1,"machine":"..","reason":"..","recorded_at":"..","rule":"..","to":".."}}
 //                          per history row, in id order
+//   {"points_program":{"defined_at":..,"id":1,"last_event":..,"name":..,"program":{..},
+//                      "updated_at":..}}   per points programme, in id order (schema v4)
+//   {"points_entry":{"actor","amount_minor","at","available_at","customer","event",
+//                    "expires_at","id","idempotency_key","kind","points","program","reason",
+//                    "recorded_at","rule"}}   per points entry, in id order
 //   {"audit":{...}}        per audit entry, in id order
 //   {"suppression":{"hash":"<hex>","kind":"email"}}   per hash, in hash order
 #include <cstdio>
@@ -186,6 +191,7 @@ void Store::Impl::write_jsonl(sql::Db& db, std::ostream& out) const {
                          {"reason", s.str(9)},
                          {"recorded_at", Timestamp(s.i64(10)).to_string()}}}});
   }
+  write_points_jsonl(db, [&out](const nlohmann::json& j) { write_line(out, j); });
   {
     auto s = db.cached(
         "SELECT id, at, actor, source, entity, entity_id, action, field, old_value, new_value "
@@ -256,18 +262,21 @@ void Store::import_jsonl(std::istream& in) {
     const auto fields = db.query_int("SELECT count(*) FROM fields");
     const auto lifecycle = db.query_int(
         "SELECT (SELECT count(*) FROM opportunities) + (SELECT count(*) FROM machine_states) + "
-        "(SELECT count(*) FROM transitions)");
+        "(SELECT count(*) FROM transitions) + (SELECT count(*) FROM points_programs) + "
+        "(SELECT count(*) FROM points_entries)");
     if (customers + events + fields + lifecycle != 0)
       throw_error(ErrorCode::conflict, "store",
                   "import_jsonl needs an empty store (it has " + std::to_string(customers) +
                       " customers, " + std::to_string(events) + " events, " +
                       std::to_string(fields) + " fields" +
                       (lifecycle != 0 ? ", " + std::to_string(lifecycle) +
-                                            " opportunities, lifecycle states and transitions"
+                                            " opportunities, lifecycle states, transitions, "
+                                            "points programmes and entries"
                                       : std::string()) +
                       ")");
   }
   std::vector<FieldDef> fields;
+  Impl::PointsImport points;
   std::string key;
   std::string line;
   std::size_t line_no = 0;
@@ -371,6 +380,8 @@ void Store::import_jsonl(std::istream& in) {
             .bind(11, Timestamp::parse(get_string(v, "recorded_at"), "transition.recorded_at")
                           .micros())
             .run();
+      } else if (impl_->import_points_record(db, kind, v, line_no, points)) {
+        // a points programme or entry (store_points.cpp)
       } else if (kind == "audit") {
         AuditEntry a;
         a.id = get_int(v, "id");
@@ -406,6 +417,7 @@ void Store::import_jsonl(std::istream& in) {
   } catch (const Error& e) {
     rethrow_prefixed(e, "import: ");
   }
+  impl_->check_imported_points(points);
   {
     auto s = db.cached("UPDATE meta SET value = ? WHERE key = 'suppression_key'");
     s.bind_blob(1, key.data(), key.size()).run();

@@ -274,7 +274,13 @@ CustomerFacts compute_facts(const FactColumns& columns, Timestamp as_of,
 // customer's last transition at or before as_of; for a customer whose transitions all come
 // later, the state the first one left, entered at its created_at (missing if after as_of);
 // for a customer without a transition in m, options.initial_states' state of m since its
-// created_at (clamped to as_of), or missing if m is not listed there (docs/facts.md). Throws as compute_facts,
+// created_at (clamped to as_of), or missing if m is not listed there (docs/facts.md).
+// points.<p>.redeemable (integer) and points.<p>.tier (text), for a stored points programme p,
+// come from the points ledger as of the date (Store::points_balances; docs/points-store.md):
+// redeemable points (available - debt, never below 0) and the tier; a customer without an entry
+// at or before as_of has 0 and the programme's lowest tier (missing without tiers). With
+// options.facts empty, every programme's two facts follow the catalogue's. Throws as
+// compute_facts (an unknown programme: "facts[i]: unknown fact 'points.x.tier'"),
 // Error{storage} if the store is closed.
 CustomerFacts facts_as_of(const Store& store, Timestamp as_of, const FactOptions& options = {});
 

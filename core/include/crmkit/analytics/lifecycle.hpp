@@ -45,7 +45,9 @@ inline namespace v0 {
 class Machine;  // crmkit/lifecycle/machine.hpp
 
 // The fact schema a store's machines are loaded against: standard_fact_schema with the store's
-// declared custom fields, stage.<m> / days_in_stage.<m> for each of `machines`, and `windows`.
+// declared custom fields, stage.<m> / days_in_stage.<m> for each of `machines`, `windows`, then
+// points.<p>.redeemable (integer) and points.<p>.tier (text) for each stored points programme p
+// (facts_as_of computes them from the points ledger).
 FactSchema store_fact_schema(const Store& store, std::span<const std::string> machines = {},
                              std::span<const WindowFact> windows = {});
 

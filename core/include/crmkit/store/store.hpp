@@ -2,7 +2,8 @@
 //
 // A Store is one SQLite database file (or ":memory:") holding customers, the append-only event
 // ledger, the custom-field schema, an audit log, the suppression list of erased customers,
-// opportunities, and every entity's lifecycle states with their transition history.
+// opportunities, every entity's lifecycle states with their transition history, and points
+// programmes with their append-only points ledgers (docs/points-store.md).
 //
 // Guarantees:
 //  - Every write is one transaction (BEGIN IMMEDIATE). A call that throws has changed nothing;
@@ -20,6 +21,7 @@
 //    re-creating the same person throws Error{suppressed} instead of silently succeeding.
 //    Lifecycle history of the customer and its opportunities is kept with its reasons blanked;
 //    its opportunities keep amounts, dates and stages and their names become "[erased]".
+//    Its points entries keep their numbers, dates and rule names; their reasons are blanked.
 //
 // Stored codes: enums are stored as the explicit integer values of their declarations
 // (EventType, CustomerKind, ContactKind; InteractionKind and ContactPurpose by name). The values
@@ -413,6 +415,60 @@ struct ListenerError {
 };
 // ==== end of the engine block (types) ====
 
+
+// ==== points programmes and the points ledger: types (points block) ====
+//
+// A store holds any number of points programmes (crmkit/loyalty/points.hpp), by name, and one
+// append-only points ledger (PointsEntry rows) per programme. Nothing else is stored: balances,
+// lots, expiry, debt and tiers as of any date are computed by replaying a customer's entries
+// with the programme (PointsAccount). earn_points turns the event ledger into entries; it keeps
+// per programme a watermark (the highest event id already processed), so it is idempotent and
+// incremental. Every write goes through the store's one write transaction with an audit entry
+// (entity "points"). erase_customer keeps a customer's entries (numbers, dates, rule names) and
+// blanks their reasons (free text). export_jsonl / import_jsonl carry programmes and entries.
+
+struct Program;           // crmkit/loyalty/points.hpp
+struct PointsEntry;
+struct Account;
+struct BalanceColumns;
+
+// What one earn_points call did.
+struct EarnReport {
+  std::size_t events_read = 0;     // purchases, refunds, referrals, surveys, participations read
+  std::size_t entries_added = 0;   // entries written (earn, reversal and spend entries)
+  std::int64_t points_granted = 0; // sum of the earn entries' points
+  std::int64_t points_reversed = 0;  // sum of the reversal entries' points
+  std::int64_t last_event = 0;     // the programme's watermark after the call
+};
+
+// A stored programme with its times.
+struct PointsProgramInfo {
+  std::string name;
+  std::string json;                // Program::to_json_text()
+  Timestamp defined_at;            // first definition
+  Timestamp updated_at;            // last definition (replacement)
+  std::int64_t last_event = 0;     // earn_points' watermark: events with id <= it are processed
+};
+
+// Customers per tier as of a date, in the programme's tier order (every tier listed, 0 included).
+// Only customers with at least one entry at or before the date are counted.
+struct TierCount {
+  std::string tier;
+  std::size_t customers = 0;
+};
+
+// Every tier change of every customer up to a date, as columns of equal length, by customer id
+// then time.
+struct TierHistoryColumns {
+  std::vector<CustomerId> customer;
+  std::vector<std::int64_t> at_micros;
+  std::vector<std::string> from;   // empty for a customer's first tier
+  std::vector<std::string> to;
+
+  std::size_t size() const noexcept { return customer.size(); }
+};
+// ==== end of the points block (types) ====
+
 class Store {
  public:
   // Opens (and if needed creates) the store at `path`; ":memory:" gives a private in-memory store.
@@ -567,9 +623,10 @@ class Store {
 
   // ---- whole-store export and import ----
   // Writes the whole store as JSON Lines: a header line, then fields, customers, events,
-  // opportunities, recorded lifecycle states, transition history, audit entries and suppression
-  // hashes, each in id (states: key) order. The output is deterministic: exporting,
-  // importing into an empty store and exporting again gives identical bytes.
+  // opportunities, recorded lifecycle states, transition history, points programmes, points
+  // entries, audit entries and suppression hashes, each in id (states: key) order. The output is
+  // deterministic: exporting, importing into an empty store and exporting again gives identical
+  // bytes.
   // Throws Error{storage} if the file cannot be written (nothing is left at `path` then).
   void export_jsonl(const std::string& path) const;
   void export_jsonl(std::ostream& out) const;
@@ -582,7 +639,11 @@ class Store {
   // (each one's from is the previous one's to, never earlier in time) and the state row is the
   // last transition's to since its at (Error{corrupt} naming the transition or the state). State
   // names are not checked against a machine (the store holds none). A repeated opportunity id
-  // is Error{conflict}, like a repeated customer or event id.
+  // is Error{conflict}, like a repeated customer or event id. Points entries are checked as live
+  // writes keep them: each names a programme read before it, a stored customer and (if any) a
+  // stored event of that customer, ids ascend, and replaying each customer's entries never
+  // redeems more than was redeemable at the time; otherwise Error{corrupt} naming the line
+  // ("import: line 12: points_entry 6: points: 300 asked, 270 redeemable").
   // Throws Error{conflict} if the store is not empty or the currencies differ, Error{corrupt} or
   // Error{invalid_argument} (naming the line) for a damaged file, Error{storage} on I/O failure.
   void import_jsonl(const std::string& path);
@@ -672,6 +733,76 @@ class Store {
   // kept), and clears them.
   std::vector<ListenerError> take_listener_errors();
   // ==== end of the engine block ====
+
+
+  // ==== points programmes and the points ledger (points block) ====
+  // See the block comment above EarnReport. All calls are thread-safe like the rest of the Store
+  // (writes serialised on the writer, reads on the reader pool). Throw Error{storage} if the
+  // store is closed (writes also if it is read-only) or a read fails. `program` names a stored
+  // programme: an unknown one throws Error{not_found} ("program: no points programme 'x'").
+
+  // Stores a new programme, or replaces the one of that name, and returns it as stored. The
+  // programme is validated (validate_program) and its currency must be the store's. A
+  // replacement keeps the stored entries as they are (a lot keeps the available_at and expires_at
+  // it was granted with; only later grants follow the new pending period and expiry) and the
+  // earn_points watermark. Audited (entity "points", action "define_program" or
+  // "replace_program", field the name, old and new value the JSON). Throws
+  // Error{invalid_argument} for an invalid programme or another currency.
+  PointsProgramInfo define_points_program(const Program& program, const WriteContext& ctx = {});
+  // The stored programme. Throws Error{not_found}.
+  Program points_program(std::string_view name) const;
+  // Every stored programme, by name.
+  std::vector<PointsProgramInfo> points_programs() const;
+
+  // Processes, for programme `program`, every ledger event whose id is above its watermark
+  // (purchases, refunds, referrals, survey responses, event participations; others are skipped),
+  // in one transaction: each customer's new events are applied in (at, event id) order to the
+  // customer's account replayed from its stored entries (PointsAccount::earn; a refund's
+  // RefundBasis is its purchase's amount and the purchase's refunds of lower id), and the
+  // entries they earn are appended, grouped by customer (ascending id), in that order within a
+  // customer. The watermark then becomes the ledger's highest event id. Running it again adds
+  // nothing. Events of soft-deleted and erased customers earn like any other (the ledger keeps
+  // them). One audit entry (entity "points", action "earn_points", field the programme, new value
+  // the report's counts), none when nothing was added. Returns what was done.
+  // Throws Error{not_found}, and what the engine throws for a stored ledger it cannot replay
+  // (Error{invalid_argument}); nothing is written then.
+  EarnReport earn_points(std::string_view program, const WriteContext& ctx = {});
+  // Redeems `points` of `customer` at `at`, atomically: the customer's account is replayed inside
+  // the write transaction and the redemption spends available lots in the programme's spend
+  // order. With an idempotency key already used in the programme, returns that entry and adds
+  // nothing. Returns the stored entry (id set). Audited (entity "customer", action
+  // "redeem_points", field the programme, new value {"entry","points"}).
+  // Throws Error{conflict} "points: 500 asked, 320 redeemable" (an overdraw: nothing changes),
+  // Error{conflict} for an erased or soft-deleted customer or an idempotency key used by another
+  // customer or another kind of entry, Error{not_found} for an unknown customer,
+  // Error{invalid_argument} for points <= 0, `at` before the customer's latest entry or after
+  // the time of the write, a reason over 1024 bytes or an idempotency key over 256 bytes.
+  PointsEntry redeem_points(std::string_view program, CustomerId customer, std::int64_t points,
+                            Timestamp at, std::string_view idempotency_key = {},
+                            std::string_view reason = {}, const WriteContext& ctx = {});
+  // A manual adjustment of `points` (!= 0) at `at`: a positive one grants a lot that is available
+  // at once and expires by the programme's expiry policy (counted from `at`); a negative one
+  // takes points back, spending available lots in spend order, and what it cannot find becomes
+  // debt. `reason` is required (1..1024 bytes). Idempotent by key and audited (action
+  // "adjust_points") like redeem_points; the same throws, except that no amount is refused for
+  // lack of points.
+  PointsEntry adjust_points(std::string_view program, CustomerId customer, std::int64_t points,
+                            Timestamp at, std::string_view reason,
+                            std::string_view idempotency_key = {}, const WriteContext& ctx = {});
+  // The programme's entries in id order: all, or one customer's.
+  std::vector<PointsEntry> points_entries(std::string_view program,
+                                          std::optional<CustomerId> customer = std::nullopt) const;
+  // The customer's account (balances, lots, tier and tier history) as of `as_of`, replayed from
+  // its entries at or before as_of. Throws Error{not_found} for an unknown customer.
+  Account points_account(std::string_view program, CustomerId customer, Timestamp as_of) const;
+  // Balances of every customer with an entry at or before as_of, ascending by customer id
+  // (balances_as_of's rows), replayed one customer at a time (memory: one customer's entries).
+  BalanceColumns points_balances(std::string_view program, Timestamp as_of) const;
+  // Customers per tier as of `as_of` (see TierCount); empty if the programme has no tiers.
+  std::vector<TierCount> tier_counts(std::string_view program, Timestamp as_of) const;
+  // Every customer's tier changes up to `as_of` (see TierHistoryColumns).
+  TierHistoryColumns tier_history(std::string_view program, Timestamp as_of) const;
+  // ==== end of the points block ====
 
   // Runs a WAL checkpoint (TRUNCATE). Returns false if a reader prevented the full truncate.
   bool checkpoint();
