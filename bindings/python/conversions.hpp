@@ -254,4 +254,6 @@ void bind_facts(py::module_& m);
 // None gives no model (facts.cpp).
 crmkit::FactModel fact_model(py::handle model, crmkit::TimeUnit unit, double multiplier);
 void bind_lifecycle_analytics(py::module_& m);  // after bind_lifecycle_store and bind_facts
+// loyalty metrics (issue 8 item 2): crmkit/loyalty/metrics.hpp and crmkit/analytics/loyalty.hpp.
+void bind_loyalty_metrics(py::module_& m);
 }  // namespace crmkit_py

@@ -19,4 +19,6 @@ PYBIND11_MODULE(_core, m) {
   crmkit_py::bind_lifecycle_store(m);
   crmkit_py::bind_facts(m);
   crmkit_py::bind_lifecycle_analytics(m);
+  // loyalty metrics (issue 8 item 2)
+  crmkit_py::bind_loyalty_metrics(m);
 }

@@ -27,6 +27,9 @@ shipped one; crmkit.History reports on a DataFrame of transition rows (stage as 
 in stage, distribution, transition counts, funnel, median durations).
 Customer facts as of a date (crmkit/analytics/facts.hpp): Store.facts, Store.customer_facts,
 crmkit.facts_from_columns, crmkit.standard_facts and crmkit.window_fact (docs/facts.md).
+Loyalty metrics (docs/loyalty-metrics.md): crmkit.cohort_retention over any purchase columns,
+crmkit.plot_cohort_retention, and Store.cohort_retention, retention, repeat_purchase_rate, nps,
+csat, referral_rate, word_of_mouth and customer_loyalty as of a date.
 """
 
 from __future__ import annotations
@@ -120,6 +123,9 @@ from ._core import ValueMethod, model_threads, set_model_threads
 from .ltv import CalibrationValidation, calibration_vs_holdout, lifetime_value_parts
 from . import facts
 from .facts import facts_from_columns, standard_facts, window_fact
+# loyalty metrics (issue 8 item 2)
+from . import loyalty
+from .loyalty import CohortRetention, cohort_retention, plot_cohort_retention
 
 __version__: str = _core.__version__
 
@@ -231,4 +237,9 @@ __all__ = [
     "facts_from_columns",
     "standard_facts",
     "window_fact",
+    # loyalty metrics (issue 8 item 2)
+    "loyalty",
+    "CohortRetention",
+    "cohort_retention",
+    "plot_cohort_retention",
 ]

@@ -28,6 +28,8 @@ import markdown_snippets  # noqa: E402  (the one Markdown scanner, shared with t
 # list in step with docs/.
 DOCUMENTS = ["analytics.md", "facts.md", "guide.md", "lifecycle-store.md", "lifecycle.md",
              "notebook.md", "rules.md", "value-ltv.md", "value.md"]
+# loyalty metrics (issue 8 item 2)
+DOCUMENTS += ["loyalty-metrics.md"]
 
 
 def pieces(text: str):
