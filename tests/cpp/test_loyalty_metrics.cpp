@@ -114,6 +114,11 @@ TEST_CASE("cohort matrix: nothing before as_of gives an empty matrix; lengths ar
   const std::vector<std::int64_t> none;
   CHECK_INVALID(cohort_retention(one, none, Period::month, ts("2024-04-01T00:00:00Z")),
                 "at_micros: has 0 rows, customer has 1");
+  // Days since 2000 (8,858 periods) would make a matrix of 78 million cells.
+  const std::vector<std::int64_t> old = {t("2000-01-01T00:00:00Z")};
+  CHECK_INVALID_PREFIX(cohort_retention(one, old, Period::day, ts("2024-04-01T00:00:00Z")),
+                       "period: the matrix would span 8858 days (at most 8192)");
+  CHECK(cohort_retention(one, old, Period::month, ts("2024-04-01T00:00:00Z")).ages == 292);
 }
 
 TEST_CASE("cohort matrix: sparse ids, many periods, threads and row order give the same matrix") {

@@ -26,6 +26,8 @@ using detail::kMicrosPerDay;
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// The cohort matrix holds periods x periods cells (per thread while it is filled).
+constexpr std::size_t kMaxCohortPeriods = 8192;
 
 double ratio(std::int64_t num, std::int64_t den) {
   return den == 0 ? kNaN : static_cast<double>(num) / static_cast<double>(den);
@@ -234,6 +236,13 @@ CohortMatrix cohort_retention(std::span<const std::int64_t> customer,
 
   const std::int64_t base = period_index(Timestamp::from_micros(all.t_lo), period);
   const auto periods = static_cast<std::size_t>(m.as_of_period - base + 1);
+  if (periods > kMaxCohortPeriods) {
+    throw_invalid("period", "the matrix would span " + std::to_string(periods) + " " +
+                                to_string(period) + "s (at most " +
+                                std::to_string(kMaxCohortPeriods) +
+                                "): use a longer period or drop the purchases before the cohorts "
+                                "of interest");
+  }
   const std::size_t words = (periods + 63) / 64;
   const std::int64_t min_day = floor_div(all.t_lo, kMicrosPerDay);
   const std::int64_t max_day = floor_div(cut, kMicrosPerDay);

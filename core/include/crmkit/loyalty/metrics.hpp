@@ -97,7 +97,9 @@ struct CohortMatrix {
 
 // The cohort matrix of purchases (customer[i] bought at at_micros[i]) as of `as_of`.
 // With no purchase at or before as_of the matrix has no row and no column.
-// Throws Error{invalid_argument} if the columns differ in length.
+// Throws Error{invalid_argument} if the columns differ in length, or if the first purchase and
+// as_of are more than 8,192 periods apart (the matrix holds periods x periods cells: 22 years of
+// days, 157 of weeks).
 // Performance: ids are remapped to dense indexes (directly when they span a range at most a few
 // times the row count, else through a hash table); one pass over the purchases sets one bit per
 // (customer, period) (a 64-period window per word), split over the threads; a second pass over
