@@ -178,8 +178,14 @@ def main() -> int:
     print(f"cohort retention matrix, monthly: {args.customers:,} customers, "
           f"{args.purchases:,} purchases in memory (seed {args.seed}), best of {args.repeat}, "
           f"2 threads each")
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
-          f"{platform.python_version()}")
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "")
+    except OSError:
+        pass
+    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {model}, load average "
+          f"{os.getloadavg()[0]:.2f} at the start; Python {platform.python_version()}")
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for side in SIDES:

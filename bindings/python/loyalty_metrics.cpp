@@ -1,6 +1,6 @@
 // Loyalty metrics (crmkit/loyalty/metrics.hpp over numpy columns, crmkit/analytics/loyalty.hpp
 // from a Store). Results cross as dicts of numpy arrays (labels as lists of str);
-// python/crmkit/loyalty.py turns them into DataFrames and the CohortRetention object. Every call
+// python/crmkit/loyalty_metrics.py turns them into DataFrames and the CohortRetention object. Every call
 // releases the GIL around the crmkit call.
 #include <cstdint>
 #include <optional>

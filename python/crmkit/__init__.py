@@ -124,8 +124,8 @@ from .ltv import CalibrationValidation, calibration_vs_holdout, lifetime_value_p
 from . import facts
 from .facts import facts_from_columns, standard_facts, window_fact
 # loyalty metrics (issue 8 item 2)
-from . import loyalty
-from .loyalty import CohortRetention, cohort_retention, plot_cohort_retention
+from . import loyalty_metrics
+from .loyalty_metrics import CohortRetention, cohort_retention, plot_cohort_retention
 
 __version__: str = _core.__version__
 
@@ -238,7 +238,7 @@ __all__ = [
     "standard_facts",
     "window_fact",
     # loyalty metrics (issue 8 item 2)
-    "loyalty",
+    "loyalty_metrics",
     "CohortRetention",
     "cohort_retention",
     "plot_cohort_retention",

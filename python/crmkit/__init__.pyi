@@ -1018,8 +1018,8 @@ class History:
     def funnel(self, start: TimestampLike, end: TimestampLike) -> pd.DataFrame: ...
     def median_durations(self, as_of: TimestampLike) -> pd.DataFrame: ...
 
-# loyalty metrics (issue 8 item 2; crmkit/loyalty.py, docs/loyalty-metrics.md)
-from . import loyalty as loyalty
+# loyalty metrics (issue 8 item 2; crmkit/loyalty_metrics.py, docs/loyalty-metrics.md)
+from . import loyalty_metrics as loyalty_metrics
 
 class CohortRetention:
     period: str

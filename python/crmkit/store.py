@@ -547,7 +547,7 @@ class Store(_core.Store):
     def cohort_retention(self, period: str = "month", as_of: Any = None) -> Any:
         """The cohort retention matrix as of a date: a crmkit.CohortRetention (.counts, .shares
         indexed by cohort label, .sizes, .incomplete)."""
-        from .loyalty import store_cohort_retention
+        from .loyalty_metrics import store_cohort_retention
 
         return store_cohort_retention(self, period, as_of)
 
@@ -558,7 +558,7 @@ class Store(_core.Store):
         acquired), retained, reactivated, churned, retention_rate = (E - N) / S, churn_rate,
         strict_retention_rate = retained / S, strict_churn_rate. Active = a purchase in the
         trailing ``active_days``."""
-        from .loyalty import store_retention
+        from .loyalty_metrics import store_retention
 
         return store_retention(self, period, start, end, active_days)
 
@@ -567,7 +567,7 @@ class Store(_core.Store):
         """Customers with >= 2 purchases over customers with >= 1: a dict as of the date, or
         (period given) a DataFrame per period (buyers, repeat_buyers, rate within the period;
         customers, repeat_customers, cumulative_rate as of its end)."""
-        from .loyalty import store_repeat_purchase_rate
+        from .loyalty_metrics import store_repeat_purchase_rate
 
         return store_repeat_purchase_rate(self, as_of, period, start)
 
@@ -576,14 +576,14 @@ class Store(_core.Store):
         """Net Promoter Score (promoters 9-10, passives 7-8, detractors 0-6; score = %promoters
         - %detractors): a dict, or a DataFrame per period. ``latest_only`` counts each
         customer's latest answer in the window only."""
-        from .loyalty import store_nps
+        from .loyalty_metrics import store_nps
 
         return store_nps(self, as_of, period, latest_only=latest_only, start=start)
 
     def csat(self, as_of: Any = None, period: str | None = None, *, latest_only: bool = False,
              start: Any = None) -> Any:
         """CSAT: the share of 4-5 answers among CSAT answers; a dict, or a DataFrame per period."""
-        from .loyalty import store_csat
+        from .loyalty_metrics import store_csat
 
         return store_csat(self, as_of, period, latest_only=latest_only, start=start)
 
@@ -591,7 +591,7 @@ class Store(_core.Store):
                       start: Any = None) -> Any:
         """Customers who referred someone over customers (with a purchase by the window's end);
         a dict, or a DataFrame per period."""
-        from .loyalty import store_referral_rate
+        from .loyalty_metrics import store_referral_rate
 
         return store_referral_rate(self, as_of, period, start)
 
@@ -601,7 +601,7 @@ class Store(_core.Store):
         """Word-of-mouth reach: satisfied customers (latest answer: NPS 9-10, or CSAT 4-5) tell
         ``tell_satisfied`` people, dissatisfied ones (NPS 0-6, or CSAT 1-2) ``tell_dissatisfied``
         (seed 004: 3 and 10); a dict, or a DataFrame per period."""
-        from .loyalty import store_word_of_mouth
+        from .loyalty_metrics import store_word_of_mouth
 
         return store_word_of_mouth(self, as_of, period, tell_satisfied=tell_satisfied,
                                    tell_dissatisfied=tell_dissatisfied, start=start)
@@ -611,6 +611,6 @@ class Store(_core.Store):
         """One row per customer with a counted purchase, a survey answer or a referral, indexed
         by customer_id: external_id, cohort (label), purchases, first_purchase, last_purchase,
         active, referrals, satisfaction ("satisfied", "neutral", "dissatisfied" or None)."""
-        from .loyalty import store_customer_loyalty
+        from .loyalty_metrics import store_customer_loyalty
 
         return store_customer_loyalty(self, as_of, period, active_days)

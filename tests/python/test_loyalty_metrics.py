@@ -272,3 +272,22 @@ def test_store_cdnow_matrix_equals_pure(tmp_path):
     p = crmkit.cohort_retention(log["customer_id"], log["date"], as_of=END_JUNE_1998)
     pd.testing.assert_frame_equal(m.counts, p.counts)
     assert m.customers == 2357
+
+
+def test_metrics_over_columns():
+    lm = crmkit.loyalty_metrics
+    customer = [1, 4, 2, 3, 1, 4]
+    time = pd.to_datetime(["2024-01-10 12:00", "2023-01-15 12:00", "2024-01-20 12:00",
+                           "2024-02-15 12:00", "2024-03-05 12:00", "2024-03-20 12:00"])
+    r = lm.retention(customer, time, "month", "2024-03-31T23:59:59.999999Z", start="2024-01-01")
+    assert r["active_start"].tolist() == [1, 2, 3]
+    assert r["reactivated"].tolist() == [0, 0, 1]
+    assert r["retention_rate"].tolist()[0] == 0.0
+    assert lm.repeat_purchase_rate(customer, time) == {
+        "customers": 4, "repeat_customers": 2, "rate": 0.5}
+    answers = pd.Series([10, None, 6, 9])
+    when = pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"])
+    assert lm.nps([1, 2, 3, 4], when, answers)["score"] == pytest.approx(100 / 3)
+    assert lm.csat([1, 2, 3, 4], when, [5, 4, None, 1])["score"] == pytest.approx(2 / 3)
+    with pytest.raises(crmkit.ValidationError, match=r"score\[0\]: an NPS answer"):
+        lm.nps([1], when[:1], [11])

@@ -231,6 +231,72 @@ def plot_cohort_retention(matrix: CohortRetention, ax: Any = None, *, annotate: 
 
 
 # --------------------------------------------------------------------------------------------
+# other metrics over columns (crmkit/loyalty/metrics.hpp; the Store methods below are the usual
+# entry point). Overall figures are dicts, per-period tables DataFrames as the Store methods'.
+
+
+def _columns(customer: Any, time: Any) -> tuple[np.ndarray, np.ndarray]:
+    ids = _customer_codes(customer)
+    at = _time_micros(time)
+    if len(ids) != len(at):
+        raise ValidationError(f"time: has {len(at)} rows, customer has {len(ids)}")
+    return ids, at
+
+
+def _as_of(at: np.ndarray, as_of: Any) -> Any:
+    if as_of is not None:
+        return as_of
+    if len(at) == 0:
+        raise ValidationError("as_of: needed when there are no rows")
+    return _core.Timestamp.from_micros(int(at.max()))
+
+
+def _scores(score: Any, n: int) -> np.ndarray:
+    """Answers as int8, -1 where missing (NaN / None / <NA>)."""
+    import pandas as pd
+
+    values = pd.to_numeric(pd.Series(_to_numpy(score, "score")), errors="raise")
+    if len(values) != n:
+        raise ValidationError(f"score: has {len(values)} rows, customer has {n}")
+    return values.fillna(-1).to_numpy(dtype=np.int64).astype(np.int8)
+
+
+def retention(customer: Any, time: Any, period: str = "month", as_of: Any = None, *,
+              start: Any = None, active_days: int = 365) -> Any:
+    """Retention and churn per period of purchase columns (see Store.retention)."""
+    ids, at = _columns(customer, time)
+    d = _core.retention(ids, at, period, _as_of(at, as_of), active_days=int(active_days),
+                        start=start)
+    return _period_frame(d, _RETENTION)
+
+
+def repeat_purchase_rate(customer: Any, time: Any, as_of: Any = None, period: str | None = None,
+                         start: Any = None) -> Any:
+    """The repeat purchase rate of purchase columns (see Store.repeat_purchase_rate)."""
+    ids, at = _columns(customer, time)
+    d = _core.repeat_purchase_rate(ids, at, _as_of(at, as_of), period=period, start=start)
+    return _overall_or_table(d, _REPEAT)
+
+
+def nps(customer: Any, time: Any, score: Any, as_of: Any = None, period: str | None = None, *,
+        latest_only: bool = False, start: Any = None) -> Any:
+    """NPS of answer columns (score 0..10, missing values ignored); see Store.nps."""
+    ids, at = _columns(customer, time)
+    d = _core.nps(ids, at, _scores(score, len(ids)), _as_of(at, as_of), period=period,
+                  latest_only=bool(latest_only), start=start)
+    return _overall_or_table(d, _NPS)
+
+
+def csat(customer: Any, time: Any, score: Any, as_of: Any = None, period: str | None = None, *,
+         latest_only: bool = False, start: Any = None) -> Any:
+    """CSAT of answer columns (score 1..5, missing values ignored); see Store.csat."""
+    ids, at = _columns(customer, time)
+    d = _core.csat(ids, at, _scores(score, len(ids)), _as_of(at, as_of), period=period,
+                   latest_only=bool(latest_only), start=start)
+    return _overall_or_table(d, _CSAT)
+
+
+# --------------------------------------------------------------------------------------------
 # from a store (Store methods call these)
 
 
