@@ -316,6 +316,56 @@ void bind_loyalty_metrics(py::module_& m) {
       py::arg("period") = py::none(), py::arg("latest_only") = false,
       py::arg("start") = py::none());
 
+  m.def(
+      "referral_rate",
+      [](const IArray& purchase_customer, const IArray& purchase_at_micros,
+         const IArray& referrer, const IArray& referral_at_micros, Timestamp as_of,
+         const std::optional<std::string>& period, std::optional<Timestamp> start) -> py::dict {
+        const std::optional<Period> p = optional_period(period);
+        auto pc = column(purchase_customer, "purchase_customer");
+        auto pa = column(purchase_at_micros, "purchase_at_micros");
+        auto rc = column(referrer, "referrer");
+        auto ra = column(referral_at_micros, "referral_at_micros");
+        py::gil_scoped_release release;
+        if (!p) {
+          ReferralRate r = referral_rate(pc, pa, rc, ra, as_of, start);
+          py::gil_scoped_acquire acquire;
+          return to_py(r);
+        }
+        ReferralRateTable r = referral_rate(pc, pa, rc, ra, *p, as_of, start);
+        py::gil_scoped_acquire acquire;
+        return to_py(std::move(r));
+      },
+      py::arg("purchase_customer"), py::arg("purchase_at_micros"), py::arg("referrer"),
+      py::arg("referral_at_micros"), py::arg("as_of"), py::arg("period") = py::none(),
+      py::arg("start") = py::none());
+
+  m.def(
+      "word_of_mouth",
+      [](const IArray& customer, const IArray& at_micros, const I8Array& nps_score,
+         const I8Array& csat_score, Timestamp as_of, const std::optional<std::string>& period,
+         double tell_satisfied, double tell_dissatisfied,
+         std::optional<Timestamp> start) -> py::dict {
+        const std::optional<Period> p = optional_period(period);
+        const WordOfMouthOptions o = wom_options(tell_satisfied, tell_dissatisfied, start);
+        auto c = column(customer, "customer");
+        auto a = column(at_micros, "at_micros");
+        auto n = column(nps_score, "nps_score");
+        auto s = column(csat_score, "csat_score");
+        py::gil_scoped_release release;
+        if (!p) {
+          WordOfMouth r = word_of_mouth(c, a, n, s, as_of, o);
+          py::gil_scoped_acquire acquire;
+          return to_py(r);
+        }
+        WordOfMouthTable r = word_of_mouth(c, a, n, s, *p, as_of, o);
+        py::gil_scoped_acquire acquire;
+        return to_py(std::move(r));
+      },
+      py::arg("customer"), py::arg("at_micros"), py::arg("nps_score"), py::arg("csat_score"),
+      py::arg("as_of"), py::arg("period") = py::none(), py::arg("tell_satisfied") = 3.0,
+      py::arg("tell_dissatisfied") = 10.0, py::arg("start") = py::none());
+
   // ---- from a store ----
   m.def(
       "store_cohort_retention",

@@ -296,6 +296,43 @@ def csat(customer: Any, time: Any, score: Any, as_of: Any = None, period: str | 
     return _overall_or_table(d, _CSAT)
 
 
+def referral_rate(customer: Any, time: Any, referrer: Any, referral_time: Any, as_of: Any = None,
+                  period: str | None = None, start: Any = None) -> Any:
+    """The referral rate of purchase columns (customer, time) and referral columns (referrer,
+    referral_time); ids must be of one kind in both (integers, or values coded together). See
+    Store.referral_rate."""
+    ids = _to_numpy(customer, "customer")
+    refs = _to_numpy(referrer, "referrer")
+    if ids.dtype.kind in "iu" and refs.dtype.kind in "iu":
+        ids, refs = ids.astype(np.int64), refs.astype(np.int64)
+    else:
+        codes = _customer_codes(np.concatenate([ids.astype(object), refs.astype(object)]))
+        ids, refs = codes[: len(ids)], codes[len(ids):]
+    at = _time_micros(time)
+    ref_at = _time_micros(referral_time)
+    if len(ids) != len(at):
+        raise ValidationError(f"time: has {len(at)} rows, customer has {len(ids)}")
+    if len(refs) != len(ref_at):
+        raise ValidationError(f"referral_time: has {len(ref_at)} rows, referrer has {len(refs)}")
+    if as_of is None:
+        as_of = _as_of(np.concatenate([at, ref_at]), None)
+    d = _core.referral_rate(ids, at, refs, ref_at, as_of, period=period, start=start)
+    return _overall_or_table(d, _REFERRAL)
+
+
+def word_of_mouth(customer: Any, time: Any, nps: Any, csat: Any, as_of: Any = None,
+                  period: str | None = None, *, tell_satisfied: float = 3.0,
+                  tell_dissatisfied: float = 10.0, start: Any = None) -> Any:
+    """Word-of-mouth reach of survey columns (NPS 0..10 and CSAT 1..5 answers, missing values
+    where a response gives none); see Store.word_of_mouth."""
+    ids, at = _columns(customer, time)
+    d = _core.word_of_mouth(ids, at, _scores(nps, len(ids)), _scores(csat, len(ids)),
+                            _as_of(at, as_of), period=period,
+                            tell_satisfied=float(tell_satisfied),
+                            tell_dissatisfied=float(tell_dissatisfied), start=start)
+    return _overall_or_table(d, _WOM)
+
+
 # --------------------------------------------------------------------------------------------
 # from a store (Store methods call these)
 

@@ -291,3 +291,22 @@ def test_metrics_over_columns():
     assert lm.csat([1, 2, 3, 4], when, [5, 4, None, 1])["score"] == pytest.approx(2 / 3)
     with pytest.raises(crmkit.ValidationError, match=r"score\[0\]: an NPS answer"):
         lm.nps([1], when[:1], [11])
+
+
+def test_referral_rate_and_word_of_mouth_over_columns():
+    lm = crmkit.loyalty_metrics
+    buyers = ["a", "b", "c", "d"]
+    bought = pd.to_datetime(["2024-01-05", "2024-01-07", "2024-02-01", "2024-03-01"])
+    r = lm.referral_rate(buyers, bought, ["a", "a", "x"],
+                         pd.to_datetime(["2024-02-01", "2024-03-01", "2024-03-02"]),
+                         as_of="2024-03-31T23:59:59.999999Z")
+    assert r == {"customers": 4, "referrers": 1, "referrers_without_purchase": 1,
+                 "referrals": 3, "rate": 0.25}
+    monthly = lm.referral_rate(buyers, bought, ["a"], pd.to_datetime(["2024-02-01"]),
+                               as_of="2024-03-31T23:59:59.999999Z", period="month")
+    assert monthly["customers"].tolist() == [2, 3, 4]
+    assert monthly["rate"].tolist() == [0.0, 1 / 3, 0.0]
+    when = pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"])
+    w = lm.word_of_mouth([1, 2, 3, 3], when, [10, None, 8, 2], [None, 1, None, 5])
+    # 1: NPS 10 satisfied; 2: CSAT 1 dissatisfied; 3: latest NPS 2 dissatisfied (its CSAT 5 unread)
+    assert w["satisfied"] == 1 and w["dissatisfied"] == 2 and w["net_reach"] == 3 - 20
