@@ -282,10 +282,12 @@ CohortMatrix cohort_retention(std::span<const std::int64_t> customer,
   }
 
   std::vector<std::vector<std::int64_t>> cells(threads);
-  // One bitset per thread: words per customer x slots x threads, at most 2^26 words (512 MiB);
-  // past that (day periods over decades), sorted (customer, period) pairs on one thread.
-  const bool by_bits = static_cast<double>(slots) * static_cast<double>(words) * threads <=
-                       static_cast<double>(std::uint64_t{1} << 26);
+  // One bitset per thread: up to 512 periods (8 words per customer) and 2^26 words (512 MiB) in
+  // all. Past that (long spans of days or weeks, where a customer's bits are sparse), sorted
+  // (customer, period) pairs on one thread.
+  const bool by_bits = words <= 8 && static_cast<double>(slots) * static_cast<double>(words) *
+                                             threads <=
+                                         static_cast<double>(std::uint64_t{1} << 26);
   if (by_bits) {
     // Pass 1: one bit per (customer, period since base).
     std::vector<std::vector<std::uint64_t>> bits(threads);

@@ -102,8 +102,9 @@ struct CohortMatrix {
 // days, 157 of weeks).
 // Performance: ids are remapped to dense indexes (directly when they span a range at most a few
 // times the row count, else through a hash table); one pass over the purchases sets one bit per
-// (customer, period) (a 64-period window per word), split over the threads; a second pass over
-// the customers fills the cells.
+// (customer, period) (64 periods per word), split over the threads; a second pass over the
+// customers fills the cells. Over 512 periods (or bitsets over 512 MiB) the (customer, period)
+// pairs are sorted instead, on one thread.
 CohortMatrix cohort_retention(std::span<const std::int64_t> customer,
                               std::span<const std::int64_t> at_micros, Period period,
                               Timestamp as_of, const CohortOptions& options = {});
