@@ -260,4 +260,6 @@ void bind_points(py::module_& m);
 const crmkit::Program& points_program_from_py(py::handle program);
 // ---- points store (points_store.cpp) ----
 void bind_points_store(py::module_& m);  // after bind_store (extends Store)
+// loyalty metrics (issue 8 item 2): crmkit/loyalty/metrics.hpp and crmkit/analytics/loyalty.hpp.
+void bind_loyalty_metrics(py::module_& m);
 }  // namespace crmkit_py

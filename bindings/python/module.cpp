@@ -21,4 +21,6 @@ PYBIND11_MODULE(_core, m) {
   crmkit_py::bind_lifecycle_analytics(m);
   crmkit_py::bind_points(m);
   crmkit_py::bind_points_store(m);
+  // loyalty metrics (issue 8 item 2)
+  crmkit_py::bind_loyalty_metrics(m);
 }

@@ -27,6 +27,9 @@ shipped one; crmkit.History reports on a DataFrame of transition rows (stage as 
 in stage, distribution, transition counts, funnel, median durations).
 Customer facts as of a date (crmkit/analytics/facts.hpp): Store.facts, Store.customer_facts,
 crmkit.facts_from_columns, crmkit.standard_facts and crmkit.window_fact (docs/facts.md).
+Loyalty metrics (docs/loyalty-metrics.md): crmkit.cohort_retention over any purchase columns,
+crmkit.plot_cohort_retention, and Store.cohort_retention, retention, repeat_purchase_rate, nps,
+csat, referral_rate, word_of_mouth and customer_loyalty as of a date.
 """
 
 from __future__ import annotations
@@ -122,6 +125,9 @@ from . import facts
 from .facts import facts_from_columns, standard_facts, window_fact
 from . import points
 from .points import PointsAccountView, PointsProgram, replay_points, replay_points_account
+# loyalty metrics (issue 8 item 2)
+from . import loyalty_metrics
+from .loyalty_metrics import CohortRetention, cohort_retention, plot_cohort_retention
 
 __version__: str = _core.__version__
 
@@ -239,4 +245,9 @@ __all__ = [
     "PointsAccountView",
     "replay_points",
     "replay_points_account",
+    # loyalty metrics (issue 8 item 2)
+    "loyalty_metrics",
+    "CohortRetention",
+    "cohort_retention",
+    "plot_cohort_retention",
 ]

@@ -820,6 +820,39 @@ class Store:
         by: str | Sequence[str] = ("stage", "owner", "close_month"),
         include_terminal: bool = False,
     ) -> pd.DataFrame: ...
+    # loyalty metrics (issue 8 item 2)
+    def cohort_retention(
+        self, period: str = "month", as_of: TimestampLike | None = None
+    ) -> CohortRetention: ...
+    def retention(
+        self, period: str = "month", start: TimestampLike | None = None,
+        end: TimestampLike | None = None, *, active_days: int = 365,
+    ) -> pd.DataFrame: ...
+    def repeat_purchase_rate(
+        self, as_of: TimestampLike | None = None, period: str | None = None,
+        start: TimestampLike | None = None,
+    ) -> dict[str, Any] | pd.DataFrame: ...
+    def nps(
+        self, as_of: TimestampLike | None = None, period: str | None = None, *,
+        latest_only: bool = False, start: TimestampLike | None = None,
+    ) -> dict[str, Any] | pd.DataFrame: ...
+    def csat(
+        self, as_of: TimestampLike | None = None, period: str | None = None, *,
+        latest_only: bool = False, start: TimestampLike | None = None,
+    ) -> dict[str, Any] | pd.DataFrame: ...
+    def referral_rate(
+        self, as_of: TimestampLike | None = None, period: str | None = None,
+        start: TimestampLike | None = None,
+    ) -> dict[str, Any] | pd.DataFrame: ...
+    def word_of_mouth(
+        self, as_of: TimestampLike | None = None, period: str | None = None, *,
+        tell_satisfied: float = 3.0, tell_dissatisfied: float = 10.0,
+        start: TimestampLike | None = None,
+    ) -> dict[str, Any] | pd.DataFrame: ...
+    def customer_loyalty(
+        self, as_of: TimestampLike | None = None, period: str = "month", *,
+        active_days: int = 365,
+    ) -> pd.DataFrame: ...
 
 class Opportunity(_Struct):
     id: int
@@ -1061,3 +1094,26 @@ class PointsAccountView:
 def replay_points_account(
     program: PointsProgram, entries: pd.DataFrame, customer: int, as_of: TimestampLike
 ) -> PointsAccountView: ...
+# loyalty metrics (issue 8 item 2; crmkit/loyalty_metrics.py, docs/loyalty-metrics.md)
+from . import loyalty_metrics as loyalty_metrics
+
+class CohortRetention:
+    period: str
+    as_of: pd.Timestamp
+    incomplete: bool
+    last_period: str
+    counts: pd.DataFrame
+    shares: pd.DataFrame
+    sizes: pd.Series
+    incomplete_cells: pd.DataFrame
+    @property
+    def customers(self) -> int: ...
+
+def cohort_retention(
+    customer: Any, time: Any, period: str = "month", as_of: TimestampLike | None = None, *,
+    threads: int = 0,
+) -> CohortRetention: ...
+def plot_cohort_retention(
+    matrix: CohortRetention, ax: Any = None, *, annotate: bool | None = None, cmap: str = "Blues",
+    **kwargs: Any,
+) -> Any: ...

@@ -538,3 +538,80 @@ class Store(PointsStoreMixin, _core.Store):
                                      dtype=object),
             "stage": st["state"],
         })
+
+    # ---- loyalty metrics (issue 8 item 2; crmkit/analytics/loyalty.hpp, docs/loyalty-metrics.md) ----
+    # as_of None means the store's latest purchase, survey or referral. Purchases are net of fully
+    # refunded ones as of the date. Overall figures come back as dicts, per-period tables as
+    # DataFrames indexed by period label (start, end, the counts and rates; attrs holds
+    # last_period_incomplete).
+
+    def cohort_retention(self, period: str = "month", as_of: Any = None) -> Any:
+        """The cohort retention matrix as of a date: a crmkit.CohortRetention (.counts, .shares
+        indexed by cohort label, .sizes, .incomplete)."""
+        from .loyalty_metrics import store_cohort_retention
+
+        return store_cohort_retention(self, period, as_of)
+
+    def retention(self, period: str = "month", start: Any = None, end: Any = None, *,
+                  active_days: int = 365) -> Any:
+        """Retention and churn per period from ``start``'s period (None: the first purchase's) to
+        ``end``'s (the as-of date; None: the latest event): S, E, N (active_start, active_end,
+        acquired), retained, reactivated, churned, retention_rate = (E - N) / S, churn_rate,
+        strict_retention_rate = retained / S, strict_churn_rate. Active = a purchase in the
+        trailing ``active_days``."""
+        from .loyalty_metrics import store_retention
+
+        return store_retention(self, period, start, end, active_days)
+
+    def repeat_purchase_rate(self, as_of: Any = None, period: str | None = None,
+                             start: Any = None) -> Any:
+        """Customers with >= 2 purchases over customers with >= 1: a dict as of the date, or
+        (period given) a DataFrame per period (buyers, repeat_buyers, rate within the period;
+        customers, repeat_customers, cumulative_rate as of its end)."""
+        from .loyalty_metrics import store_repeat_purchase_rate
+
+        return store_repeat_purchase_rate(self, as_of, period, start)
+
+    def nps(self, as_of: Any = None, period: str | None = None, *, latest_only: bool = False,
+            start: Any = None) -> Any:
+        """Net Promoter Score (promoters 9-10, passives 7-8, detractors 0-6; score = %promoters
+        - %detractors): a dict, or a DataFrame per period. ``latest_only`` counts each
+        customer's latest answer in the window only."""
+        from .loyalty_metrics import store_nps
+
+        return store_nps(self, as_of, period, latest_only=latest_only, start=start)
+
+    def csat(self, as_of: Any = None, period: str | None = None, *, latest_only: bool = False,
+             start: Any = None) -> Any:
+        """CSAT: the share of 4-5 answers among CSAT answers; a dict, or a DataFrame per period."""
+        from .loyalty_metrics import store_csat
+
+        return store_csat(self, as_of, period, latest_only=latest_only, start=start)
+
+    def referral_rate(self, as_of: Any = None, period: str | None = None,
+                      start: Any = None) -> Any:
+        """Customers who referred someone over customers (with a purchase by the window's end);
+        a dict, or a DataFrame per period."""
+        from .loyalty_metrics import store_referral_rate
+
+        return store_referral_rate(self, as_of, period, start)
+
+    def word_of_mouth(self, as_of: Any = None, period: str | None = None, *,
+                      tell_satisfied: float = 3.0, tell_dissatisfied: float = 10.0,
+                      start: Any = None) -> Any:
+        """Word-of-mouth reach: satisfied customers (latest answer: NPS 9-10, or CSAT 4-5) tell
+        ``tell_satisfied`` people, dissatisfied ones (NPS 0-6, or CSAT 1-2) ``tell_dissatisfied``
+        (seed 004: 3 and 10); a dict, or a DataFrame per period."""
+        from .loyalty_metrics import store_word_of_mouth
+
+        return store_word_of_mouth(self, as_of, period, tell_satisfied=tell_satisfied,
+                                   tell_dissatisfied=tell_dissatisfied, start=start)
+
+    def customer_loyalty(self, as_of: Any = None, period: str = "month", *,
+                         active_days: int = 365) -> Any:
+        """One row per customer with a counted purchase, a survey answer or a referral, indexed
+        by customer_id: external_id, cohort (label), purchases, first_purchase, last_purchase,
+        active, referrals, satisfaction ("satisfied", "neutral", "dissatisfied" or None)."""
+        from .loyalty_metrics import store_customer_loyalty
+
+        return store_customer_loyalty(self, as_of, period, active_days)

@@ -13,6 +13,9 @@
 #include "crmkit/analytics/pipeline.hpp"
 #include "crmkit/analytics/facts.hpp"
 #include "crmkit/analytics/lifecycle.hpp"
+// loyalty metrics (issue 8 item 2)
+#include "crmkit/analytics/loyalty.hpp"
+#include "crmkit/loyalty/metrics.hpp"
 #include "crmkit/base/error.hpp"
 #include "crmkit/base/int128.hpp"
 #include "crmkit/base/money.hpp"
