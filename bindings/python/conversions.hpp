@@ -254,4 +254,6 @@ void bind_facts(py::module_& m);
 // None gives no model (facts.cpp).
 crmkit::FactModel fact_model(py::handle model, crmkit::TimeUnit unit, double multiplier);
 void bind_lifecycle_analytics(py::module_& m);  // after bind_lifecycle_store and bind_facts
+// segments and drift (issue 8 item 3)
+void bind_segments(py::module_& m);
 }  // namespace crmkit_py

@@ -19,4 +19,6 @@ PYBIND11_MODULE(_core, m) {
   crmkit_py::bind_lifecycle_store(m);
   crmkit_py::bind_facts(m);
   crmkit_py::bind_lifecycle_analytics(m);
+  // segments and drift (issue 8 item 3)
+  crmkit_py::bind_segments(m);
 }

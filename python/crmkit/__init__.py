@@ -27,6 +27,9 @@ shipped one; crmkit.History reports on a DataFrame of transition rows (stage as 
 in stage, distribution, transition counts, funnel, median durations).
 Customer facts as of a date (crmkit/analytics/facts.hpp): Store.facts, Store.customer_facts,
 crmkit.facts_from_columns, crmkit.standard_facts and crmkit.window_fact (docs/facts.md).
+Segments (crmkit/analytics/segments.hpp, docs/segments.md): Store.segments, segment_drift,
+segment_drift_series, mainstream_segments; crmkit.segment_drift, purchase_segments and
+plot_segment_drift.
 """
 
 from __future__ import annotations
@@ -120,6 +123,8 @@ from ._core import ValueMethod, model_threads, set_model_threads
 from .ltv import CalibrationValidation, calibration_vs_holdout, lifetime_value_parts
 from . import facts
 from .facts import facts_from_columns, standard_facts, window_fact
+# segments and drift (issue 8 item 3)
+from .segments import plot_segment_drift, purchase_segments, rfm_segment_names, segment_drift
 
 __version__: str = _core.__version__
 
@@ -231,4 +236,9 @@ __all__ = [
     "facts_from_columns",
     "standard_facts",
     "window_fact",
+    # segments and drift (issue 8 item 3)
+    "segment_drift",
+    "purchase_segments",
+    "plot_segment_drift",
+    "rfm_segment_names",
 ]
