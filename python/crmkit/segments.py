@@ -201,9 +201,12 @@ def purchase_segments(customer_index: Any, times: Any, amounts_minor: Any, dates
 
     from .facts import _ints, _micros
 
-    idx = _ints(customer_index, "customer_index")
-    t = _micros(times, "times")
-    a = _ints(amounts_minor, "amounts_minor")
+    def plain(values: Any) -> bool:  # int64 numpy columns go to the core as they are
+        return isinstance(values, np.ndarray) and values.dtype == np.int64 and values.ndim == 1
+
+    idx = customer_index if plain(customer_index) else _ints(customer_index, "customer_index")
+    t = times if plain(times) else _micros(times, "times")
+    a = amounts_minor if plain(amounts_minor) else _ints(amounts_minor, "amounts_minor")
     if customers is None:
         customers = int(idx.max()) + 1 if len(idx) else 0
     text = _rules_text(rules)

@@ -249,8 +249,11 @@ TEST_CASE("purchase segments: R, F and M at several dates in one pass") {
         std::string("times: length 1 differs from customer_index (3)"));
 }
 
-TEST_CASE("purchase segments do not depend on the thread count") {
-  const std::size_t customers = 50'000, rows = 1'200'000;
+TEST_CASE("purchase R, F and M equal a plain loop, whatever the thread count and cell layout") {
+  // 50,000 customers: the cells fit the caches (one pass per thread over its rows); 400,000: they
+  // do not (rows scattered by block of customers first).
+  const std::size_t customers = GENERATE(std::size_t{50'000}, std::size_t{400'000});
+  const std::size_t rows = 1'200'000;
   std::mt19937_64 rng(7);
   std::vector<std::int64_t> cust(rows), times(rows), amounts(rows);
   const std::int64_t start = Date(2024, 1, 1).start().micros();
@@ -259,21 +262,43 @@ TEST_CASE("purchase segments do not depend on the thread count") {
     times[i] = start + static_cast<std::int64_t>(rng() % (366ULL * 86'400'000'000ULL));
     amounts[i] = 100 + static_cast<std::int64_t>(rng() % 50'000);
   }
-  const std::vector<Timestamp> dates = {month_end(2024, 6), month_end(2024, 12)};
-  const unsigned before = model_threads();
-  set_model_threads(1);
-  const auto one = purchase_rfm_as_of(customers, cust, times, amounts, dates);
-  set_model_threads(2);
-  const auto two = purchase_rfm_as_of(customers, cust, times, amounts, dates);
-  set_model_threads(before);
-  for (std::size_t d = 0; d < 2; ++d) {
-    CHECK(one[d].recency_days == two[d].recency_days);
-    CHECK(one[d].frequency == two[d].frequency);
-    CHECK(one[d].monetary_minor == two[d].monetary_minor);
+  const std::vector<Timestamp> dates = {month_end(2024, 12), month_end(2024, 6)};
+  // The plain loop.
+  std::vector<std::vector<std::int64_t>> last(2, std::vector<std::int64_t>(customers, -1)),
+      count(2, std::vector<std::int64_t>(customers, 0)), sum(2, std::vector<std::int64_t>(customers, 0));
+  for (std::size_t i = 0; i < rows; ++i) {
+    for (std::size_t d = 0; d < 2; ++d) {
+      if (times[i] > dates[d].micros()) continue;
+      const auto c = static_cast<std::size_t>(cust[i]);
+      last[d][c] = std::max(last[d][c], times[i]);
+      ++count[d][c];
+      sum[d][c] += amounts[i];
+    }
   }
-  std::int64_t total = 0;
-  for (std::int64_t f : one[1].frequency) total += f;
-  CHECK(total == static_cast<std::int64_t>(rows));
+  const unsigned before = model_threads();
+  for (unsigned threads : {1u, 2u}) {
+    set_model_threads(threads);
+    const auto got = purchase_rfm_as_of(customers, cust, times, amounts, dates);
+    for (std::size_t d = 0; d < 2; ++d) {
+      INFO("threads " << threads << ", date " << d);
+      CHECK(got[d].as_of == dates[d]);
+      CHECK(got[d].frequency == count[d]);
+      CHECK(got[d].monetary_minor == sum[d]);
+      std::size_t wrong = 0;
+      for (std::size_t c = 0; c < customers; ++c) {
+        const bool has = count[d][c] > 0;
+        const std::int64_t r = has ? (dates[d].micros() - last[d][c]) / 86'400'000'000LL : 0;
+        if (got[d].acquired[c] != (has ? 1 : 0) || got[d].recency_days[c] != r) ++wrong;
+      }
+      CHECK(wrong == 0);
+    }
+  }
+  set_model_threads(before);
+  std::vector<std::int64_t> bad = cust;
+  bad[900'000] = static_cast<std::int64_t>(customers);
+  CHECK(catch_error([&] { purchase_rfm_as_of(customers, bad, times, amounts, dates); }).what() ==
+        "customer_index[900000]: " + std::to_string(customers) + " is not below customers (" +
+            std::to_string(customers) + ")");
 }
 
 // ---- a hand-made store ----

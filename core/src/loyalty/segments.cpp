@@ -5,7 +5,6 @@
 #include "crmkit/loyalty/segments.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <limits>
 #include <numeric>
 #include <string>
@@ -265,11 +264,176 @@ FactTable purchase_rfm_table(const PurchaseRfm& rfm, int scale) {
 
 namespace {
 
+// Rows ahead whose cells are prefetched (enough to cover a memory miss at a few ns per row).
+constexpr std::size_t kPrefetch = 16;
+
 struct Cell {
   std::int64_t last = std::numeric_limits<std::int64_t>::min();
   std::int64_t count = 0;
   std::int64_t sum = 0;
 };
+
+// Adds one purchase to a customer's cells (the dates at or after its time). False on overflow.
+inline bool add_purchase(Cell* cell, std::span<const std::int64_t> sorted, std::int64_t time,
+                         std::int64_t amount) {
+  const std::size_t nd = sorted.size();
+  std::size_t j = 0;
+  while (j < nd && sorted[j] < time) ++j;
+  for (; j < nd; ++j) {
+    Cell& x = cell[j];
+    if (time > x.last) x.last = time;
+    ++x.count;
+    if (__builtin_add_overflow(x.sum, amount, &x.sum)) return false;
+  }
+  return true;
+}
+
+// A purchase scattered into its block of customers.
+struct BlockRow {
+  std::int64_t time;
+  std::int64_t amount;
+  std::uint32_t local;  // customer - the block's first customer
+  std::uint32_t unused;
+};
+
+// The pass for cells larger than the caches: rows are taken a chunk at a time, scattered by block
+// of customers (a block's cells fit in about 1 MiB), and each block's rows are then added with its
+// cells in cache; threads take disjoint ranges of blocks. Sets bad_row (an index out of range) or
+// overflow_customer and returns early on a problem.
+std::vector<Cell> blocked_pass(std::size_t customers, std::span<const std::int64_t> customer_index,
+                               std::span<const std::int64_t> times,
+                               std::span<const std::int64_t> amounts,
+                               std::span<const std::int64_t> sorted, unsigned threads,
+                               std::size_t& bad_row, std::size_t& overflow_customer) {
+  const std::size_t nd = sorted.size(), rows = customer_index.size();
+  unsigned shift = 0;
+  while ((std::size_t{2} << shift) * nd * sizeof(Cell) <= (std::size_t{1} << 20)) ++shift;
+  while ((customers >> shift) + 1 > 256) ++shift;  // at most 256 blocks: few write streams
+  const std::size_t blocks = (customers + (std::size_t{1} << shift) - 1) >> shift;
+  const std::uint64_t mask = (std::uint64_t{1} << shift) - 1;
+  std::vector<Cell> cells(customers * nd);
+  const std::size_t chunk = std::min<std::size_t>(rows, std::size_t{1} << 21);  // 48 MiB of rows
+  std::vector<BlockRow> buffer(chunk);
+  std::vector<std::size_t> offset(blocks + 1);
+  std::vector<std::size_t> over(threads, customers);
+  for (std::size_t first = 0; first < rows; first += chunk) {
+    const std::size_t last = std::min(rows, first + chunk);
+    std::fill(offset.begin(), offset.end(), 0);
+    for (std::size_t i = first; i < last; ++i) {
+      const auto c = static_cast<std::uint64_t>(customer_index[i]);
+      if (c >= customers) {
+        bad_row = i;
+        return cells;
+      }
+      ++offset[(c >> shift) + 1];
+    }
+    for (std::size_t b = 0; b < blocks; ++b) offset[b + 1] += offset[b];
+    std::vector<std::size_t> pos(offset.begin(), offset.end() - 1);
+    for (std::size_t i = first; i < last; ++i) {
+      const auto c = static_cast<std::uint64_t>(customer_index[i]);
+      buffer[pos[c >> shift]++] = {times[i], amounts[i], static_cast<std::uint32_t>(c & mask), 0};
+    }
+    auto work = [&](unsigned t) {
+      const std::size_t b0 = blocks * t / threads, b1 = blocks * (t + 1) / threads;
+      for (std::size_t b = b0; b < b1; ++b) {
+        Cell* base = cells.data() + (b << shift) * nd;
+        for (std::size_t r = offset[b]; r < offset[b + 1]; ++r) {
+          const BlockRow& row = buffer[r];
+          if (!add_purchase(base + row.local * nd, sorted, row.time, row.amount)) {
+            over[t] = (b << shift) + row.local;
+            return;
+          }
+        }
+      }
+    };
+    if (threads == 1) {
+      work(0);
+    } else {
+      std::vector<std::thread> pool;
+      for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
+      work(0);
+      for (auto& th : pool) th.join();
+    }
+    overflow_customer = *std::min_element(over.begin(), over.end());
+    if (overflow_customer < customers) return cells;
+  }
+  return cells;
+}
+
+// The pass for cells that fit the caches: each thread takes a block of rows into cells of its own
+// (thread 0 into the result), merged after (max, sums), so results do not depend on the split.
+// Throws as purchase_rfm_as_of.
+std::vector<Cell> scattered_pass(std::size_t customers, std::span<const std::int64_t> customer_index,
+                                 std::span<const std::int64_t> times,
+                                 std::span<const std::int64_t> amounts_minor,
+                                 std::span<const std::int64_t> sorted, unsigned threads) {
+  const std::size_t nd = sorted.size(), rows = customer_index.size();
+  // Each thread takes a block of rows into cells of its own (thread 0 into `cells`); the blocks
+  // are then merged (max, sums) customer by customer, so results do not depend on the split.
+  std::vector<std::vector<Cell>> own(threads);
+  std::vector<std::size_t> bad_row(threads, rows), overflow_row(threads, rows);
+  auto work = [&](unsigned t) {
+    std::vector<Cell>& cells = own[t];
+    cells.resize(customers * nd);
+    const std::size_t first = rows * t / threads, last = rows * (t + 1) / threads;
+    const std::size_t cell_bytes = nd * sizeof(Cell);
+    for (std::size_t i = first; i < last; ++i) {
+      // The cells are scattered over customers * nd * 24 bytes: fetch those of a row kPrefetch
+      // rows ahead, so the misses overlap instead of stalling one after the other.
+      if (i + kPrefetch < last) {
+        const auto ahead = static_cast<std::uint64_t>(customer_index[i + kPrefetch]);
+        if (ahead < customers) {
+          const char* p = reinterpret_cast<const char*>(cells.data() + ahead * nd);
+          __builtin_prefetch(p, 1);
+          __builtin_prefetch(p + cell_bytes - 1, 1);
+        }
+      }
+      const auto c = static_cast<std::uint64_t>(customer_index[i]);
+      if (c >= customers) {
+        bad_row[t] = i;
+        return;
+      }
+      const std::int64_t time = times[i];
+      if (!add_purchase(cells.data() + c * nd, sorted, time, amounts_minor[i])) {
+        overflow_row[t] = i;
+        return;
+      }
+    }
+  };
+  if (threads == 1) {
+    work(0);
+  } else {
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
+    work(0);
+    for (auto& th : pool) th.join();
+  }
+  const std::size_t bad = *std::min_element(bad_row.begin(), bad_row.end());
+  if (bad < rows)
+    throw_invalid(at("customer_index", bad),
+                  std::to_string(customer_index[bad]) + " is not below customers (" +
+                      std::to_string(customers) + ")");
+  const std::size_t over = *std::min_element(overflow_row.begin(), overflow_row.end());
+  if (over < rows)
+    throw_error(ErrorCode::overflow, at("amounts_minor", over),
+                "the customer's sum leaves the int64 range");
+  std::vector<Cell>& cells = own[0];
+  for (unsigned t = 1; t < threads; ++t) {
+    const std::vector<Cell>& more = own[t];
+    for (std::size_t k = 0; k < cells.size(); ++k) {
+      Cell& x = cells[k];
+      const Cell& y = more[k];
+      if (y.last > x.last) x.last = y.last;
+      x.count += y.count;
+      if (__builtin_add_overflow(x.sum, y.sum, &x.sum))
+        throw_error(ErrorCode::overflow, "amounts_minor",
+                    "the sum of customer " + std::to_string(k / nd) + " leaves the int64 range");
+    }
+    std::vector<Cell>().swap(own[t]);
+  }
+
+  return std::move(own[0]);
+}
 
 }  // namespace
 
@@ -295,56 +459,22 @@ std::vector<PurchaseRfm> purchase_rfm_as_of(std::size_t customers,
   std::vector<std::int64_t> sorted(nd);
   for (std::size_t j = 0; j < nd; ++j) sorted[j] = dates[order[j]].micros();
 
-  std::vector<Cell> cells(customers * nd);
   unsigned threads = rows > 1'000'000 ? std::max(1u, model_threads()) : 1u;
-  if (customers < threads) threads = 1;
-  std::atomic<bool> overflow{false};
-  std::atomic<std::size_t> overflow_row{rows};
-  std::size_t bad_row = rows;
-  auto work = [&](unsigned t) {
-    const std::size_t lo = customers * t / threads, hi = customers * (t + 1) / threads;
-    for (std::size_t i = 0; i < rows; ++i) {
-      const auto c = static_cast<std::uint64_t>(customer_index[i]);
-      if (c < lo || c >= hi) {
-        if (t == 0 && c >= customers) {
-          bad_row = i;
-          return;
-        }
-        continue;
-      }
-      const std::int64_t time = times[i];
-      std::size_t j = 0;
-      while (j < nd && sorted[j] < time) ++j;
-      Cell* cell = cells.data() + c * nd;
-      for (; j < nd; ++j) {
-        Cell& x = cell[j];
-        if (time > x.last) x.last = time;
-        ++x.count;
-        if (__builtin_add_overflow(x.sum, amounts_minor[i], &x.sum)) {
-          overflow = true;
-          std::size_t prev = overflow_row.load();
-          while (i < prev && !overflow_row.compare_exchange_weak(prev, i)) {
-          }
-          return;
-        }
-      }
-    }
-  };
-  if (threads == 1) {
-    work(0);
+  std::vector<Cell> cells;
+  if (rows > 1'000'000 && customers * nd * sizeof(Cell) > (std::size_t{8} << 20)) {
+    std::size_t bad = rows, over = customers;
+    cells = blocked_pass(customers, customer_index, times, amounts_minor, sorted, threads, bad,
+                         over);
+    if (bad < rows)
+      throw_invalid(at("customer_index", bad),
+                    std::to_string(customer_index[bad]) + " is not below customers (" +
+                        std::to_string(customers) + ")");
+    if (over < customers)
+      throw_error(ErrorCode::overflow, "amounts_minor",
+                  "the sum of customer " + std::to_string(over) + " leaves the int64 range");
   } else {
-    std::vector<std::thread> pool;
-    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
-    work(0);
-    for (auto& th : pool) th.join();
+    cells = scattered_pass(customers, customer_index, times, amounts_minor, sorted, threads);
   }
-  if (bad_row < rows)
-    throw_invalid(at("customer_index", bad_row),
-                  std::to_string(customer_index[bad_row]) + " is not below customers (" +
-                      std::to_string(customers) + ")");
-  if (overflow)
-    throw_error(ErrorCode::overflow, at("amounts_minor", overflow_row.load()),
-                "the customer's sum leaves the int64 range");
 
   std::vector<PurchaseRfm> out(nd);
   for (std::size_t j = 0; j < nd; ++j) {

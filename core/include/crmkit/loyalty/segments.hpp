@@ -140,9 +140,12 @@ FactTable purchase_rfm_table(const PurchaseRfm& rfm, int scale = 2);
 
 // R, F and M of every customer at each of `dates` from one pass over a purchase log whose
 // customers are dense indexes 0..customers-1 (factorise ids first). Element d of the result is
-// as of dates[d]. Rows need no order. Above 1,000,000 rows the pass runs on up to
-// model_threads() threads (crmkit/value/models.hpp), each owning a range of customers, so
-// results do not depend on the thread count.
+// as of dates[d]. Rows need no order. Memory: customers * dates.size() * 24 bytes of cells, plus
+// the output. Above 1,000,000 rows the pass runs on up to model_threads() threads
+// (crmkit/value/models.hpp): when the cells exceed 8 MiB, rows are first scattered by block of
+// customers, 2^21 rows at a time (48 MiB), and threads take disjoint blocks; otherwise each
+// thread adds a block of rows into cells of its own, merged after. Results do not depend on the
+// thread count. 10,000,000 rows of 1,000,000 customers at two dates: about 0.4 s of CPU.
 // Throws Error{invalid_argument} for columns of different lengths ("times: length 3 differs from
 // customer_index (4)"), an index outside 0..customers-1 ("customer_index[7]: 12 is not below
 // customers (10)"), or Error{overflow} if a customer's sum leaves int64.
