@@ -244,6 +244,7 @@ TEST_CASE("purchase segments: R, F and M at several dates in one pass") {
   const std::vector<std::int64_t> bad = {0, 3, 0};
   CHECK(catch_error([&] { purchase_rfm_as_of(3, bad, times, amounts, dates); }).what() ==
         std::string("customer_index[1]: 3 is not below customers (3)"));
+  CHECK(purchase_rfm_as_of(3, cust, times, amounts, {}).empty());
   const std::vector<std::int64_t> short_times = {1};
   CHECK(catch_error([&] { purchase_rfm_as_of(3, cust, short_times, amounts, dates); }).what() ==
         std::string("times: length 1 differs from customer_index (3)"));

@@ -451,6 +451,14 @@ std::vector<PurchaseRfm> purchase_rfm_as_of(std::size_t customers,
   check_len(times.size(), "times");
   check_len(amounts_minor.size(), "amounts_minor");
   const std::size_t nd = dates.size();
+  if (nd == 0) {  // nothing to compute; the indexes are still checked
+    for (std::size_t i = 0; i < rows; ++i)
+      if (static_cast<std::uint64_t>(customer_index[i]) >= customers)
+        throw_invalid(at("customer_index", i), std::to_string(customer_index[i]) +
+                                                   " is not below customers (" +
+                                                   std::to_string(customers) + ")");
+    return {};
+  }
   // Dates ascending (sorted[j] is the j-th smallest); the cells follow that order.
   std::vector<std::size_t> order(nd);
   std::iota(order.begin(), order.end(), std::size_t{0});
