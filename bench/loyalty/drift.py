@@ -25,7 +25,8 @@ Sides:
            group_by (from, to))
 Each result becomes {(from, to): count}; the three must be equal (PARITY). Times are the best
 of --repeat runs (sides alternating); the ratio is the faster peer's time / crmkit's time (above
-1: crmkit faster); peak RSS is the RSS above the RSS at the call, one extra untimed run.
+1: crmkit faster); peak RSS is the RSS above the RSS at the call, sampled every millisecond in
+one untimed run of the side in a fresh Python process (after generating the data there).
 """
 
 from __future__ import annotations
@@ -122,12 +123,43 @@ def measure(sides: dict[str, Callable[[], Any]], repeat: int) -> dict[str, dict[
             out[name]["times"].append(time.perf_counter() - t0)
             out[name]["result"] = result
             del result
-    for name, fn in sides.items():
-        with RssPeak() as peak:
-            fn()
-        out[name]["rss_mib"] = (peak.peak - peak.base) / 2**20
+    for name in sides:
         out[name]["best"] = min(out[name]["times"])
     return out
+
+
+def peak_in_fresh_process(side: str, args: Any) -> float:
+    """The side's peak RSS above the RSS at the call, measured in a fresh Python process (this
+    one has the other sides' allocator arenas and caches: a delta here would understate)."""
+    import subprocess
+
+    cmd = [sys.executable, os.path.abspath(__file__), "--memory-of", side,
+           "--customers", str(args.customers), "--purchases", str(args.purchases),
+           "--seed", str(args.seed)]
+    done = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def memory_of(side: str, args: Any) -> None:
+    """--memory-of: builds what the side needs, then prints its peak RSS delta in MiB."""
+    d = generate(args.customers, args.purchases, args.seed)
+    if side == "crmkit":
+        fn = lambda: run_crmkit(d, args.customers)  # noqa: E731
+    elif side == "duckdb":
+        import duckdb
+
+        con = duckdb.connect()
+        con.execute(f"SET threads = {os.cpu_count() or 1}")
+        con.register("p", pd.DataFrame(d, copy=False))
+        fn = lambda: run_duckdb(con, d)  # noqa: E731
+    else:
+        import polars as pl
+
+        frame = pl.DataFrame(d)
+        fn = lambda: run_polars(frame)  # noqa: E731
+    with RssPeak() as peak:
+        fn()
+    print(f"{(peak.peak - peak.base) / 2**20:.1f}")
 
 
 # ---- data -----------------------------------------------------------------------------------
@@ -221,7 +253,12 @@ def main() -> int:
     ap.add_argument("--purchases", type=int, default=10_000_000)
     ap.add_argument("--seed", type=int, default=8)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--memory-of", choices=["crmkit", "duckdb", "polars"],
+                    help=argparse.SUPPRESS)  # internal: one side's peak RSS in a fresh process
     args = ap.parse_args()
+    if args.memory_of:
+        memory_of(args.memory_of, args)
+        return 0
 
     import duckdb
     import polars as pl
@@ -250,6 +287,8 @@ def main() -> int:
         "polars lazy": lambda: run_polars(frame),
     }
     m = measure(sides, args.repeat)
+    for name in sides:
+        m[name]["rss_mib"] = peak_in_fresh_process(name.split()[0], args)
     crm = "crmkit purchase_segments + segment_drift"
     print(f"  {'side':<44} {'best s':>8} {'runs s':<24} {'ratio':>7} {'peak RSS':>10}")
     for name, r in m.items():
