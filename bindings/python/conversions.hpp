@@ -262,4 +262,6 @@ const crmkit::Program& points_program_from_py(py::handle program);
 void bind_points_store(py::module_& m);  // after bind_store (extends Store)
 // loyalty metrics (issue 8 item 2): crmkit/loyalty/metrics.hpp and crmkit/analytics/loyalty.hpp.
 void bind_loyalty_metrics(py::module_& m);
+// segments and drift (issue 8 item 3)
+void bind_segments(py::module_& m);
 }  // namespace crmkit_py

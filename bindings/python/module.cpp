@@ -23,4 +23,6 @@ PYBIND11_MODULE(_core, m) {
   crmkit_py::bind_points_store(m);
   // loyalty metrics (issue 8 item 2)
   crmkit_py::bind_loyalty_metrics(m);
+  // segments and drift (issue 8 item 3)
+  crmkit_py::bind_segments(m);
 }

@@ -30,6 +30,9 @@ crmkit.facts_from_columns, crmkit.standard_facts and crmkit.window_fact (docs/fa
 Loyalty metrics (docs/loyalty-metrics.md): crmkit.cohort_retention over any purchase columns,
 crmkit.plot_cohort_retention, and Store.cohort_retention, retention, repeat_purchase_rate, nps,
 csat, referral_rate, word_of_mouth and customer_loyalty as of a date.
+Segments (crmkit/analytics/segments.hpp, docs/segments.md): Store.segments, segment_drift,
+segment_drift_series, mainstream_segments; crmkit.segment_drift, purchase_segments and
+plot_segment_drift.
 """
 
 from __future__ import annotations
@@ -128,6 +131,8 @@ from .points import PointsAccountView, PointsProgram, replay_points, replay_poin
 # loyalty metrics (issue 8 item 2)
 from . import loyalty_metrics
 from .loyalty_metrics import CohortRetention, cohort_retention, plot_cohort_retention
+# segments and drift (issue 8 item 3)
+from .segments import plot_segment_drift, purchase_segments, rfm_segment_names, segment_drift
 
 __version__: str = _core.__version__
 
@@ -250,4 +255,9 @@ __all__ = [
     "CohortRetention",
     "cohort_retention",
     "plot_cohort_retention",
+    # segments and drift (issue 8 item 3)
+    "segment_drift",
+    "purchase_segments",
+    "plot_segment_drift",
+    "rfm_segment_names",
 ]

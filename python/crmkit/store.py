@@ -450,6 +450,47 @@ class Store(PointsStoreMixin, _core.Store):
         return store_customer_facts(self, customer, as_of, facts, windows, model, unit=unit,
                                     multiplier=multiplier, machines=machines)
 
+    # ---- segments and drift (crmkit/analytics/segments.hpp; docs/segments.md) ----
+
+    def segments(self, as_of: Any, rules: Any = None, *, windows: Any = None) -> Any:
+        """Segment membership as of a date: a DataFrame with customer_id, external_id and
+        segment (a Categorical whose categories are the segments in order), one row per customer
+        in a segment, ascending by id. ``rules`` None: RFM segments of the customers with a
+        purchase as of the date; otherwise rule segments (a dict {"segments": [{"name", "when"},
+        ...], "fallback": "Other"}, a list of segments or JSON text) over every customer that
+        exists as of the date, first match wins."""
+        from .segments import store_segments
+
+        return store_segments(self, as_of, rules, windows)
+
+    def segment_drift(self, start: Any, end: Any, rules: Any = None, *,
+                      windows: Any = None) -> Any:
+        """The drift matrix from ``start`` to ``end``: a DataFrame indexed by "from" (the
+        segments at start, then "none": customers without one then), columns "to", cells the
+        customer counts. Row sums are start's segment sizes, column sums end's."""
+        from .segments import store_segment_drift
+
+        return store_segment_drift(self, start, end, rules, windows)
+
+    def segment_drift_series(self, start: Any, end: Any, period: str = "month",
+                             rules: Any = None, *, windows: Any = None) -> Any:
+        """The drift of each step between ``start``, every period end in between and ``end``
+        (period "day", "week", "month", "quarter", "year"): a long DataFrame with date (the
+        step's end), from, to and count, every cell of every step; attrs["start"] is start."""
+        from .segments import store_segment_drift_series
+
+        return store_segment_drift_series(self, start, end, period, rules, windows)
+
+    def mainstream_segments(self, as_of: Any, k: int = 3, rules: Any = None, *,
+                            windows: Any = None) -> Any:
+        """Every segment's size and net revenue as of a date (exact decimal.Decimal), indexed by
+        segment in segmentation order, with customers_rank and revenue_rank (1..k for the k
+        largest by customers / by revenue, ties by name; NA otherwise) and mainstream (in either
+        top k). attrs["by_customers"] and attrs["by_revenue"] list the top k names."""
+        from .segments import store_mainstream_segments
+
+        return store_mainstream_segments(self, as_of, k, rules, windows)
+
     # ---- lifecycle machines on the store (crmkit/analytics/lifecycle.hpp) ----
 
     def fact_schema(self, machines: Any = (), windows: Any = None) -> Any:

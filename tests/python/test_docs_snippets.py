@@ -29,6 +29,7 @@ import markdown_snippets  # noqa: E402  (the one Markdown scanner, shared with t
 DOCUMENTS = ["analytics.md", "facts.md", "guide.md", "lifecycle-store.md", "lifecycle.md",
              "notebook.md", "points-store.md", "points.md", "rules.md", "value-ltv.md",
              "value.md"]
+             "segments.md",
              "notebook.md", "rules.md", "value-ltv.md", "value.md"]
 # loyalty metrics (issue 8 item 2)
 DOCUMENTS += ["loyalty-metrics.md"]

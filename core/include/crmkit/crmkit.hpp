@@ -25,6 +25,9 @@
 #include "crmkit/lifecycle/machine.hpp"
 #include "crmkit/loyalty/period.hpp"
 #include "crmkit/loyalty/points.hpp"
+// segments (issue 8 item 3)
+#include "crmkit/loyalty/segments.hpp"
+#include "crmkit/analytics/segments.hpp"
 #include "crmkit/records/customer.hpp"
 #include "crmkit/records/event.hpp"
 #include "crmkit/records/opportunity.hpp"
