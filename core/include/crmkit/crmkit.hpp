@@ -13,6 +13,11 @@
 #include "crmkit/analytics/pipeline.hpp"
 #include "crmkit/analytics/facts.hpp"
 #include "crmkit/analytics/lifecycle.hpp"
+// engagement (follow-up and campaigns)
+#include "crmkit/analytics/engage.hpp"
+#include "crmkit/loyalty/campaigns.hpp"
+#include "crmkit/loyalty/followup.hpp"
+// end of engagement
 #include "crmkit/base/error.hpp"
 #include "crmkit/base/int128.hpp"
 #include "crmkit/base/money.hpp"
