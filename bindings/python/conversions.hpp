@@ -254,4 +254,6 @@ void bind_facts(py::module_& m);
 // None gives no model (facts.cpp).
 crmkit::FactModel fact_model(py::handle model, crmkit::TimeUnit unit, double multiplier);
 void bind_lifecycle_analytics(py::module_& m);  // after bind_lifecycle_store and bind_facts
+// engagement (follow-up and campaigns)
+void bind_engage(py::module_& m);  // after bind_store and bind_money
 }  // namespace crmkit_py

@@ -19,4 +19,5 @@ PYBIND11_MODULE(_core, m) {
   crmkit_py::bind_lifecycle_store(m);
   crmkit_py::bind_facts(m);
   crmkit_py::bind_lifecycle_analytics(m);
+  crmkit_py::bind_engage(m);  // engagement (follow-up and campaigns)
 }

@@ -120,6 +120,18 @@ from ._core import ValueMethod, model_threads, set_model_threads
 from .ltv import CalibrationValidation, calibration_vs_holdout, lifetime_value_parts
 from . import facts
 from .facts import facts_from_columns, standard_facts, window_fact
+# engagement (follow-up and campaigns)
+from .engage import (
+    Audience,
+    CampaignPlan,
+    DueList,
+    FollowUpPolicy,
+    PlanComparison,
+    campaign_plan,
+    compare_plans,
+    due_list_from_columns,
+)
+# end of engagement
 
 __version__: str = _core.__version__
 
@@ -231,4 +243,13 @@ __all__ = [
     "facts_from_columns",
     "standard_facts",
     "window_fact",
+    # engagement (follow-up and campaigns)
+    "FollowUpPolicy",
+    "DueList",
+    "Audience",
+    "CampaignPlan",
+    "PlanComparison",
+    "campaign_plan",
+    "compare_plans",
+    "due_list_from_columns",
 ]

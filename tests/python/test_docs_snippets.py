@@ -26,7 +26,7 @@ import markdown_snippets  # noqa: E402  (the one Markdown scanner, shared with t
 
 # The documents with Python blocks; test_every_document_with_python_blocks_is_tested keeps this
 # list in step with docs/.
-DOCUMENTS = ["analytics.md", "facts.md", "guide.md", "lifecycle-store.md", "lifecycle.md",
+DOCUMENTS = ["analytics.md", "engagement.md", "facts.md", "guide.md", "lifecycle-store.md", "lifecycle.md",
              "notebook.md", "rules.md", "value-ltv.md", "value.md"]
 
 
