@@ -78,14 +78,14 @@ Audience campaign_audience(const ContactColumns& c, std::span<const std::int64_t
     for (std::size_t i = 0; i < selection.customers.size(); ++i) {
       const CustomerId id = selection.customers[i];
       const std::string at = "audience.customers[" + std::to_string(i) + "]";
-      const auto it = index.row.find(id);
-      if (it == index.row.end()) {
+      const std::size_t r = index.find(id);
+      if (r == SIZE_MAX) {
         throw_error(ErrorCode::not_found, at, "no customer " + std::to_string(id));
       }
       if (!seen.insert(id).second) {
         throw_invalid(at, "customer " + std::to_string(id) + " is listed twice");
       }
-      rows.push_back(it->second);
+      rows.push_back(r);
     }
   } else if (!selection.rule.empty()) {
     if (c.facts == nullptr) throw_invalid("audience.rule", "reads facts, but no facts table was given");

@@ -19,12 +19,12 @@ void check_length(std::size_t n, std::string_view name, std::size_t m, std::stri
 }
 
 std::size_t CustomerIndex::at(CustomerId id, std::string_view field, std::size_t i) const {
-  const auto it = row.find(id);
-  if (it == row.end()) {
+  const std::size_t r = find(id);
+  if (r == SIZE_MAX) {
     throw_invalid(std::string(field) + "[" + std::to_string(i) + "]",
                   "no customer " + std::to_string(id));
   }
-  return it->second;
+  return r;
 }
 
 CustomerIndex check_columns(const ContactColumns& c) {
@@ -49,11 +49,28 @@ CustomerIndex check_columns(const ContactColumns& c) {
   check_length(c.interaction_kind.size(), "interaction_kind", m, "interaction_customer_id", true);
 
   CustomerIndex index;
-  index.row.reserve(n);
+  if (n > 0) {
+    const auto [lo, hi] = std::minmax_element(c.customer_id.begin(), c.customer_id.end());
+    const long double span = static_cast<long double>(*hi) - static_cast<long double>(*lo);
+    index.use_dense = span < 4.0L * static_cast<long double>(n) + 16.0L && n < 0xFFFFFFF0u;
+    index.min_id = *lo;
+    if (index.use_dense) index.dense.assign(static_cast<std::size_t>(span) + 1, 0);
+  }
+  if (!index.use_dense) index.map.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
-    if (!index.row.emplace(c.customer_id[i], i).second) {
+    const CustomerId id = c.customer_id[i];
+    bool fresh = true;
+    if (index.use_dense) {
+      std::uint32_t& slot = index.dense[static_cast<std::size_t>(
+          static_cast<std::uint64_t>(id) - static_cast<std::uint64_t>(index.min_id))];
+      fresh = slot == 0;
+      if (fresh) slot = static_cast<std::uint32_t>(i + 1);
+    } else {
+      fresh = index.map.emplace(id, i).second;
+    }
+    if (!fresh) {
       throw_invalid("customer_id[" + std::to_string(i) + "]",
-                    "customer " + std::to_string(c.customer_id[i]) + " is listed twice");
+                    "customer " + std::to_string(id) + " is listed twice");
     }
   }
   for (std::size_t i = 0; i < c.preferred_channel.size(); ++i) {
@@ -100,7 +117,7 @@ std::vector<std::uint8_t> usable_channels(const ContactColumns& c, const Custome
   for (std::size_t i = 0; i < c.consent_customer_id.size(); ++i) {
     if (c.consent_at_micros[i] > as_of.micros()) continue;
     if (c.consent_purpose[i] != purpose) continue;
-    const std::size_t r = index.row.find(c.consent_customer_id[i])->second;
+    const std::size_t r = index.find(c.consent_customer_id[i]);
     const bool granted = c.consent_granted[i] != 0;
     const std::uint64_t key = static_cast<std::uint64_t>(r) * 8 + c.consent_channel[i];
     auto it = latest.find(key);

@@ -205,7 +205,7 @@ DueList due_list(const FollowUpPolicy& policy, const ContactColumns& c, Timestam
   };
   for (std::size_t i = 0; i < c.interaction_customer_id.size(); ++i) {
     if (!counts(i)) continue;
-    const std::size_t r = index.row.find(c.interaction_customer_id[i])->second;
+    const std::size_t r = index.find(c.interaction_customer_id[i]);
     const std::int64_t t = c.interaction_at_micros[i];
     if (t > last[r]) last[r] = t;
     if (t > window_start) ++recent[r];
@@ -269,7 +269,7 @@ DueList due_list(const FollowUpPolicy& policy, const ContactColumns& c, Timestam
     for (const std::size_t r : limited_rows) window[r];
     for (std::size_t i = 0; i < c.interaction_customer_id.size(); ++i) {
       if (!counts(i) || c.interaction_at_micros[i] <= window_start) continue;
-      const auto it = window.find(index.row.find(c.interaction_customer_id[i])->second);
+      const auto it = window.find(index.find(c.interaction_customer_id[i]));
       if (it != window.end()) it->second.push_back(c.interaction_at_micros[i]);
     }
     for (std::size_t k = 0; k < limited_rows.size(); ++k) {
