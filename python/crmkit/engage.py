@@ -227,8 +227,8 @@ def campaign_report(store: Any, name: str, cost_per_contact: Any,
         "responses": np.asarray(cols["responses"], dtype=np.int64),
         "response_rate": np.asarray(cols["response_rate"], dtype=np.float64),
         "expected_response_rate": np.asarray(cols["expected_response_rate"], dtype=np.float64),
-        "cost": pd.Series(cols["cost"], dtype=object),
-        "cost_per_response": pd.Series(cols["cost_per_response"], dtype=object),
+        "cost": np.array(list(cols["cost"]) + [None], dtype=object)[:-1],
+        "cost_per_response": np.array(list(cols["cost_per_response"]) + [None], dtype=object)[:-1],
     }, index=pd.Index(cols["group"], name="group"))
     return frame
 
