@@ -156,19 +156,19 @@ def run_polars(d: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
 
 DUCK_SQL = f"""
 WITH contacts AS (
-  SELECT customer_id, max(at) AS last, count(*) FILTER (WHERE at > {AS_OF - 30 * DAY}) AS c30
-  FROM inter WHERE at <= {AS_OF} GROUP BY customer_id),
+  SELECT customer_id, max(ts) AS last_at, count(*) FILTER (WHERE ts > {AS_OF - 30 * DAY}) AS c30
+  FROM inter WHERE ts <= {AS_OF} GROUP BY customer_id),
 state AS (
   SELECT customer_id, channel, min(granted) AS g FROM (
-    SELECT *, max(at) OVER (PARTITION BY customer_id, channel) AS max_at
-    FROM cons WHERE purpose = '{SERVICE}' AND at <= {AS_OF}) WHERE at = max_at
+    SELECT *, max(ts) OVER (PARTITION BY customer_id, channel) AS max_at
+    FROM cons WHERE purpose = '{SERVICE}' AND ts <= {AS_OF}) WHERE ts = max_at
   GROUP BY customer_id, channel),
 listed AS (
   SELECT c.customer_id, c.preferred, c."limit", coalesce(k.c30, 0) AS c30,
-         coalesce(k.last, c.created) + {365 * DAY} AS due_at
+         coalesce(k.last_at, c.created) + {365 * DAY} AS due_at
   FROM cust c LEFT JOIN contacts k USING (customer_id)
-  WHERE (c.created <= {AS_OF} OR k.last IS NOT NULL)
-    AND coalesce(k.last, c.created) + {365 * DAY} <= {AS_OF}),
+  WHERE (c.created <= {AS_OF} OR k.last_at IS NOT NULL)
+    AND coalesce(k.last_at, c.created) + {365 * DAY} <= {AS_OF}),
 choice AS (
   SELECT s.customer_id, min(s.channel) AS low, bool_or(s.channel = l.preferred) AS has_pref
   FROM state s JOIN listed l USING (customer_id) WHERE s.g = 1 GROUP BY s.customer_id)
@@ -178,11 +178,11 @@ FROM listed l LEFT JOIN choice ch USING (customer_id)
 """
 
 DUCK_NEXT = f"""
-SELECT customer_id, at + {30 * DAY} AS next FROM (
-  SELECT i.customer_id, i.at, a.c30, a."limit",
-         row_number() OVER (PARTITION BY i.customer_id ORDER BY i.at) - 1 AS k
+SELECT customer_id, ts + {30 * DAY} AS next FROM (
+  SELECT i.customer_id, i.ts, a.c30, a."limit",
+         row_number() OVER (PARTITION BY i.customer_id ORDER BY i.ts) - 1 AS k
   FROM inter i JOIN limited a USING (customer_id)
-  WHERE i.at > {AS_OF - 30 * DAY} AND i.at <= {AS_OF} AND a."limit" > 0)
+  WHERE i.ts > {AS_OF - 30 * DAY} AND i.ts <= {AS_OF} AND a."limit" > 0)
 WHERE k = c30 - "limit"
 """
 
@@ -198,20 +198,18 @@ def run_duckdb(d: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
     con.register("cons", pa.table({"customer_id": d["k_customer"],
                                    "channel": d["k_channel"].astype(np.int64),
                                    "purpose": pa.array(d["k_purpose"].astype(str)),
-                                   "granted": d["k_granted"].astype(np.int64), "at": d["k_at"]}))
-    con.register("inter", pa.table({"customer_id": d["i_customer"], "at": d["i_at"]}))
-    t = con.execute(DUCK_SQL).arrow()
-    con.register("all_listed", t)
+                                   "granted": d["k_granted"].astype(np.int64), "ts": d["k_at"]}))
+    con.register("inter", pa.table({"customer_id": d["i_customer"], "ts": d["i_at"]}))
+    con.execute(f"CREATE TEMP TABLE all_listed AS {DUCK_SQL}")
     unreachable = con.execute(
         "SELECT customer_id, due_at FROM all_listed WHERE channel IS NULL "
         "ORDER BY due_at, customer_id").fetchnumpy()
     due = con.execute(
         'SELECT customer_id, due_at, channel FROM all_listed WHERE channel IS NOT NULL AND NOT '
         '("limit" >= 0 AND c30 >= "limit") ORDER BY due_at, customer_id').fetchnumpy()
-    limited = con.execute(
-        'SELECT customer_id, due_at, c30, "limit" FROM all_listed WHERE channel IS NOT NULL AND '
-        '"limit" >= 0 AND c30 >= "limit"').arrow()
-    con.register("limited", limited)
+    con.execute(
+        'CREATE TEMP TABLE limited AS SELECT customer_id, due_at, c30, "limit" FROM all_listed '
+        'WHERE channel IS NOT NULL AND "limit" >= 0 AND c30 >= "limit"')
     at_limit = con.execute(
         f"SELECT l.customer_id, l.due_at, coalesce(n.next, -1) AS next FROM limited l "
         f"LEFT JOIN ({DUCK_NEXT}) n USING (customer_id) ORDER BY l.due_at, l.customer_id"
