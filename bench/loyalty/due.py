@@ -226,6 +226,100 @@ def run_duckdb(d: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
             "at_limit": pack(at_limit, nxt=at_limit["next"])}
 
 
+# ---- store level --------------------------------------------------------------------------------
+
+CHANNELS = ["email", "phone", "sms", "im", "post", "visit"]
+
+
+def _iso(us: int) -> str:
+    import datetime as dt
+
+    return (dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=int(us))).strftime(
+        "%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def write_jsonl(d: dict[str, np.ndarray], path: str) -> None:
+    """The generated columns as a crmkit JSON Lines export (records, consents, interactions)."""
+    import json
+
+    n = len(d["customer_id"])
+    k_start = np.searchsorted(d["k_customer"], d["customer_id"], side="left")
+    k_end = np.searchsorted(d["k_customer"], d["customer_id"], side="right")
+    with open(path, "w") as out:
+        out.write(json.dumps({"currency": "USD", "format": "crmkit-jsonl", "schema_version": 3,
+                              "suppression_key": "00" * 32, "version": 1}) + "\n")
+        for i in range(n):
+            seen = {}
+            for k in range(k_start[i], k_end[i]):  # one record per (channel, purpose): the last
+                key = (int(d["k_channel"][k]), d["k_purpose"][k])
+                seen[key] = k
+            consents = [{"at": _iso(d["k_at"][k]), "channel": CHANNELS[ch], "legal_basis": "consent",
+                         "purpose": pu, "source": "bench",
+                         "status": "granted" if d["k_granted"][k] else "withdrawn"}
+                        for (ch, pu), k in sorted(seen.items())]
+            pref = int(d["preferred"][i])
+            lim = int(d["limit"][i])
+            created = _iso(d["created"][i])
+            out.write(json.dumps({"customer": {
+                "acquisition_source": "", "consents": consents, "contacts": [],
+                "created_at": created, "custom": {}, "deleted": False,
+                "demographics": {"birth_date": None, "gender": "", "household_size": None,
+                                 "interests": [], "marital_status": "", "occupation": "",
+                                 "region": ""},
+                "erased": False, "external_id": f"c{i + 1}", "id": i + 1, "kind": "person",
+                "max_contacts_per_30_days": None if lim < 0 else lim, "memberships": [],
+                "name": f"c{i + 1}", "owner": "",
+                "preferred_channel": None if pref < 0 else CHANNELS[pref], "tags": [],
+                "updated_at": created}}) + "\n")
+        order = np.argsort(d["i_at"], kind="stable")
+        for e, j in enumerate(order, start=1):
+            at = _iso(d["i_at"][j])
+            out.write(json.dumps({"event": {
+                "actor": "bench", "at": at, "customer": int(d["i_customer"][j]), "id": e,
+                "idempotency_key": "", "interaction": {
+                    "commitment_asked": "", "commitment_obtained": False, "kind": "call",
+                    "note": "", "purpose": "service"},
+                "recorded_at": at, "source": "bench", "type": "interaction"}}) + "\n")
+
+
+def run_store(n: int, runs: int, workdir: str) -> None:
+    import os
+
+    import crmkit
+
+    d = generate(n)
+    order = np.lexsort((d["k_at"], d["k_customer"]))  # consent rows by customer, then time
+    for key in ("k_customer", "k_channel", "k_purpose", "k_granted", "k_at"):
+        d[key] = d[key][order]
+    os.makedirs(workdir, exist_ok=True)
+    jsonl = os.path.join(workdir, f"due-{n}.jsonl")
+    db = os.path.join(workdir, f"due-{n}.crmkit")
+    for f in (db, db + "-wal", db + "-shm"):
+        if os.path.exists(f):
+            os.remove(f)
+    t0 = time.perf_counter()
+    write_jsonl(d, jsonl)
+    with crmkit.Store(db, "USD", synchronous="off") as store:
+        store.import_jsonl(jsonl)
+    os.remove(jsonl)
+    print(f"store: {n:,} customers, {len(d['i_customer']):,} interactions "
+          f"(set-up, untimed: {time.perf_counter() - t0:.0f} s)", flush=True)
+    as_of = "2025-06-30T00:00:00Z"
+    with crmkit.Store(db, "USD") as store:
+        for label, kwargs in (("Store.due_list (DataFrames, stage actions)", {}),):
+            best = float("inf")
+            for _ in range(runs):
+                t0 = time.perf_counter()
+                due = store.due_list(as_of, **kwargs)
+                best = min(best, time.perf_counter() - t0)
+            print(f"{label}: {best:.3f} s   peak RSS {peak_mib():.1f} MiB   due {len(due.due):,}, "
+                  f"unreachable {len(due.unreachable):,}, at_limit {len(due.at_limit):,}",
+                  flush=True)
+    for f in (db, db + "-wal", db + "-shm"):
+        if os.path.exists(f):
+            os.remove(f)
+
+
 # ---- driver -------------------------------------------------------------------------------------
 
 def same(a: dict, b: dict, who: str) -> None:
@@ -247,7 +341,13 @@ def main() -> None:
     ap.add_argument("--customers", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--check", action="store_true", help="compare the three at small sizes")
+    ap.add_argument("--store", type=int, default=0,
+                    help="instead: time Store.due_list on a store of this many customers")
+    ap.add_argument("--dir", default="/var/tmp/crmkit-bench-due", help="where --store's file goes")
     args = ap.parse_args()
+    if args.store:
+        run_store(args.store, args.runs, args.dir)
+        return
     if args.check:
         for n, seed in ((50, 1), (1000, 2), (20_000, 3)):
             d = generate(n, seed)

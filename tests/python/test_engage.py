@@ -157,3 +157,29 @@ def test_campaign_audience_touches_responses_report(crm):
     assert report.loc["first_time", "cost_per_response"] is None
     # Touches count as contacts: a and b are off the due list (b was unreachable for service).
     assert store.due_list(AS_OF).due.empty
+
+
+def test_due_list_from_columns_matches_the_rules():
+    customers = pd.DataFrame({"customer_id": [1, 2, 3],
+                              "created_at": pd.to_datetime(["2020-01-01"] * 3, utc=True),
+                              "preferred_channel": ["sms", None, None],
+                              "max_contacts_per_30_days": [-1, -1, 0]})
+    consents = pd.DataFrame({"customer_id": [1, 1, 3, 3],
+                             "channel": ["sms", "sms", "email", "phone"],
+                             "purpose": ["service"] * 4,
+                             "granted": [True, False, True, True],
+                             "at": pd.to_datetime(["2020-01-01", "2030-06-01", "2020-01-01",
+                                                   "2020-01-01"], utc=True)})
+    interactions = pd.DataFrame({"customer_id": [2], "at": pd.to_datetime(["2029-06-01"], utc=True)})
+    d = crmkit.due_list_from_columns(customers, consents, interactions, AS_OF)
+    # 1: sms granted (the withdrawal comes after as_of); 2: contacted 7 months ago, not due;
+    # 3: reachable but its limit is 0.
+    assert d.due["customer_id"].tolist() == [1]
+    assert d.due["channel"].tolist() == ["sms"]
+    assert d.unreachable.empty
+    assert d.at_limit["customer_id"].tolist() == [3]
+    assert d.at_limit["next_contact_at"].isna().tolist() == [True]
+    with pytest.raises(crmkit.ValidationError, match=r"reads facts"):
+        crmkit.due_list_from_columns(customers, consents, interactions, AS_OF,
+                                     policy={"rules": [{"name": "x", "every_days": 5,
+                                                        "when": {"var": "gold"}}]})
