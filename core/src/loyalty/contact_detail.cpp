@@ -2,6 +2,7 @@
 #include "loyalty/contact_detail.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "crmkit/base/error.hpp"
 
@@ -107,31 +108,27 @@ CustomerIndex check_columns(const ContactColumns& c) {
 std::vector<std::uint8_t> usable_channels(const ContactColumns& c, const CustomerIndex& index,
                                           std::string_view purpose, Timestamp as_of) {
   const std::size_t n = c.customer_id.size();
-  // Per (row, channel): the deciding consent row so far (latest at; a withdrawal wins a tie).
-  struct Latest {
-    std::int64_t at = 0;
-    bool granted = false;
-  };
-  std::unordered_map<std::uint64_t, Latest> latest;  // key: row * 8 + channel
-  latest.reserve(c.consent_customer_id.size());
+  // Per (row, channel): the time of the deciding consent row so far (latest at; a withdrawal
+  // wins a tie) in `best`, and its status in the mask bits. Flat arrays, one pass.
+  constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::min();
+  std::vector<std::int64_t> best(n * kChannels, kNone);
+  std::vector<std::uint8_t> mask(n, 0);
   for (std::size_t i = 0; i < c.consent_customer_id.size(); ++i) {
-    if (c.consent_at_micros[i] > as_of.micros()) continue;
+    const std::int64_t at = c.consent_at_micros[i];
+    if (at > as_of.micros()) continue;
     if (c.consent_purpose[i] != purpose) continue;
     const std::size_t r = index.find(c.consent_customer_id[i]);
+    const int ch = c.consent_channel[i];
+    const auto bit = static_cast<std::uint8_t>(1u << ch);
+    std::int64_t& b = best[r * kChannels + static_cast<std::size_t>(ch)];
     const bool granted = c.consent_granted[i] != 0;
-    const std::uint64_t key = static_cast<std::uint64_t>(r) * 8 + c.consent_channel[i];
-    auto it = latest.find(key);
-    if (it == latest.end()) {
-      latest.emplace(key, Latest{c.consent_at_micros[i], granted});
-    } else if (c.consent_at_micros[i] > it->second.at) {
-      it->second = Latest{c.consent_at_micros[i], granted};
-    } else if (c.consent_at_micros[i] == it->second.at && !granted) {
-      it->second.granted = false;
+    if (at > b) {
+      b = at;
+      mask[r] = granted ? static_cast<std::uint8_t>(mask[r] | bit)
+                        : static_cast<std::uint8_t>(mask[r] & ~bit);
+    } else if (at == b && !granted) {
+      mask[r] = static_cast<std::uint8_t>(mask[r] & ~bit);
     }
-  }
-  std::vector<std::uint8_t> mask(n, 0);
-  for (const auto& [key, v] : latest) {
-    if (v.granted) mask[key / 8] |= static_cast<std::uint8_t>(1u << (key % 8));
   }
   return mask;
 }
