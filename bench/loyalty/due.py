@@ -282,7 +282,23 @@ def write_jsonl(d: dict[str, np.ndarray], path: str) -> None:
                 "recorded_at": at, "source": "bench", "type": "interaction"}}) + "\n")
 
 
-def run_store(n: int, runs: int, workdir: str) -> None:
+def run_store(n: int, runs: int, workdir: str, build_only: bool, reuse: bool) -> None:
+    import os
+
+    import crmkit
+
+    db = os.path.join(workdir, f"due-{n}.crmkit")
+    if not (reuse and os.path.exists(db)):
+        build_store(n, workdir, db)
+    if build_only:
+        return
+    time_store(db, runs)
+    for f in (db, db + "-wal", db + "-shm"):
+        if os.path.exists(f):
+            os.remove(f)
+
+
+def build_store(n: int, workdir: str, db: str) -> None:
     import os
 
     import crmkit
@@ -293,7 +309,6 @@ def run_store(n: int, runs: int, workdir: str) -> None:
         d[key] = d[key][order]
     os.makedirs(workdir, exist_ok=True)
     jsonl = os.path.join(workdir, f"due-{n}.jsonl")
-    db = os.path.join(workdir, f"due-{n}.crmkit")
     for f in (db, db + "-wal", db + "-shm"):
         if os.path.exists(f):
             os.remove(f)
@@ -304,8 +319,15 @@ def run_store(n: int, runs: int, workdir: str) -> None:
     os.remove(jsonl)
     print(f"store: {n:,} customers, {len(d['i_customer']):,} interactions "
           f"(set-up, untimed: {time.perf_counter() - t0:.0f} s)", flush=True)
+
+
+def time_store(db: str, runs: int) -> None:
+    import crmkit
+
     as_of = "2025-06-30T00:00:00Z"
     with crmkit.Store(db, "USD") as store:
+        print(f"store: {store.count_customers():,} customers, {store.count_events():,} events",
+              flush=True)
         for label, kwargs in (("Store.due_list (DataFrames, stage actions)", {}),):
             best = float("inf")
             for _ in range(runs):
@@ -315,9 +337,6 @@ def run_store(n: int, runs: int, workdir: str) -> None:
             print(f"{label}: {best:.3f} s   peak RSS {peak_mib():.1f} MiB   due {len(due.due):,}, "
                   f"unreachable {len(due.unreachable):,}, at_limit {len(due.at_limit):,}",
                   flush=True)
-    for f in (db, db + "-wal", db + "-shm"):
-        if os.path.exists(f):
-            os.remove(f)
 
 
 # ---- driver -------------------------------------------------------------------------------------
@@ -344,9 +363,11 @@ def main() -> None:
     ap.add_argument("--store", type=int, default=0,
                     help="instead: time Store.due_list on a store of this many customers")
     ap.add_argument("--dir", default="/var/tmp/crmkit-bench-due", help="where --store's file goes")
+    ap.add_argument("--build-only", action="store_true", help="with --store: only build the file")
+    ap.add_argument("--reuse", action="store_true", help="with --store: reuse a built file")
     args = ap.parse_args()
     if args.store:
-        run_store(args.store, args.runs, args.dir)
+        run_store(args.store, args.runs, args.dir, args.build_only, args.reuse)
         return
     if args.check:
         for n, seed in ((50, 1), (1000, 2), (20_000, 3)):
