@@ -293,9 +293,10 @@ def run_store(n: int, runs: int, workdir: str, build_only: bool, reuse: bool) ->
     if build_only:
         return
     time_store(db, runs)
-    for f in (db, db + "-wal", db + "-shm"):
-        if os.path.exists(f):
-            os.remove(f)
+    if not reuse:  # --reuse keeps the file for the next run
+        for f in (db, db + "-wal", db + "-shm"):
+            if os.path.exists(f):
+                os.remove(f)
 
 
 def build_store(n: int, workdir: str, db: str) -> None:

@@ -42,17 +42,18 @@ def _utc(micros: Any, present: Any = None) -> Any:
     return at
 
 
-def _external_ids(store: Any, ids: np.ndarray) -> Any:
+def _external_ids(store: Any, ids: np.ndarray, keys: Any = None) -> Any:
     import pandas as pd
 
-    return pd.Series(_core.external_ids_of(store.customer_keys(), ids), dtype=object)
+    keys = store.customer_keys() if keys is None else keys
+    return pd.Series(_core.external_ids_of(keys, ids), dtype=object)
 
 
-def _entries_frame(store: Any, cols: dict[str, Any]) -> Any:
+def _entries_frame(store: Any, cols: dict[str, Any], keys: Any = None) -> Any:
     import pandas as pd
 
     ids = np.asarray(cols["customer_id"], dtype=np.int64)
-    external = (_external_ids(store, ids) if store is not None
+    external = (_external_ids(store, ids, keys) if store is not None
                 else pd.Series([None] * len(ids), dtype=object))
     return pd.DataFrame({
         "customer_id": ids,
@@ -98,11 +99,12 @@ def due_list(store: Any, as_of: Any, policy: Any = None, horizon_days: int = 0,
     """Store.due_list: see crmkit/analytics/engage.hpp."""
     cols = _core.due_list(store, as_of, _policy(policy), int(horizon_days),
                           None if channel_order is None else [str(c) for c in channel_order])
+    keys = store.customer_keys()  # read once for the three frames
     return DueList(
         as_of=as_of,
-        due=_entries_frame(store, cols["due"]),
-        unreachable=_entries_frame(store, cols["unreachable"]),
-        at_limit=_entries_frame(store, cols["at_limit"]),
+        due=_entries_frame(store, cols["due"], keys),
+        unreachable=_entries_frame(store, cols["unreachable"], keys),
+        at_limit=_entries_frame(store, cols["at_limit"], keys),
     )
 
 
@@ -134,16 +136,18 @@ class Audience:
         self.purpose: str = core.purpose
         cols = core.columns()
         ids = np.asarray(cols["customer_id"], dtype=np.int64)
+        keys = store.customer_keys()
         self.members = pd.DataFrame({
             "customer_id": ids,
-            "external_id": _external_ids(store, ids),
+            "external_id": _external_ids(store, ids, keys),
             "channel": pd.Series(cols["channel"], dtype=object),
             "purchase_count": np.asarray(cols["purchase_count"], dtype=np.int64),
             "customer_class": pd.Series(cols["customer_class"], dtype=object),
             "response_probability": np.asarray(cols["response_probability"], dtype=np.float64),
         })
         un = np.asarray(cols["unreachable"], dtype=np.int64)
-        self.unreachable = pd.DataFrame({"customer_id": un, "external_id": _external_ids(store, un)})
+        self.unreachable = pd.DataFrame({"customer_id": un,
+                                         "external_id": _external_ids(store, un, keys)})
 
     def __len__(self) -> int:
         return len(self.members)
