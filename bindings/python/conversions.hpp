@@ -264,4 +264,6 @@ void bind_points_store(py::module_& m);  // after bind_store (extends Store)
 void bind_loyalty_metrics(py::module_& m);
 // segments and drift (issue 8 item 3)
 void bind_segments(py::module_& m);
+// engagement (follow-up and campaigns)
+void bind_engage(py::module_& m);  // after bind_store and bind_money
 }  // namespace crmkit_py

@@ -25,4 +25,5 @@ PYBIND11_MODULE(_core, m) {
   crmkit_py::bind_loyalty_metrics(m);
   // segments and drift (issue 8 item 3)
   crmkit_py::bind_segments(m);
+  crmkit_py::bind_engage(m);  // engagement (follow-up and campaigns)
 }

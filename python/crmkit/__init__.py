@@ -133,6 +133,18 @@ from . import loyalty_metrics
 from .loyalty_metrics import CohortRetention, cohort_retention, plot_cohort_retention
 # segments and drift (issue 8 item 3)
 from .segments import plot_segment_drift, purchase_segments, rfm_segment_names, segment_drift
+# engagement (follow-up and campaigns)
+from .engage import (
+    Audience,
+    CampaignPlan,
+    DueList,
+    FollowUpPolicy,
+    PlanComparison,
+    campaign_plan,
+    compare_plans,
+    due_list_from_columns,
+)
+# end of engagement
 
 __version__: str = _core.__version__
 
@@ -260,4 +272,13 @@ __all__ = [
     "purchase_segments",
     "plot_segment_drift",
     "rfm_segment_names",
+    # engagement (follow-up and campaigns)
+    "FollowUpPolicy",
+    "DueList",
+    "Audience",
+    "CampaignPlan",
+    "PlanComparison",
+    "campaign_plan",
+    "compare_plans",
+    "due_list_from_columns",
 ]

@@ -813,6 +813,26 @@ class Store:
         self, as_of: TimestampLike, k: int = 3,
         rules: dict[str, Any] | list[Any] | str | None = None, *,
         windows: Iterable[dict[str, Any] | str] | None = None,
+    # engagement (follow-up and campaigns)
+    def due_list(
+        self, as_of: TimestampLike, policy: FollowUpPolicy | dict[str, Any] | str | None = None,
+        horizon_days: int = 0, channel_order: Sequence[str] | None = None,
+    ) -> DueList: ...
+    def campaign_audience(
+        self, as_of: TimestampLike, rule: dict[str, Any] | str | None = None,
+        customers: Iterable[int | str] | None = None, purpose: str = "marketing",
+        channels: Sequence[str] | None = None, odds: dict[str, float] | None = None,
+    ) -> Audience: ...
+    def record_campaign_touches(
+        self, name: str, touches: Audience | pd.DataFrame | Iterable[tuple[int | str, str]],
+        at: TimestampLike, purpose: str | None = None, *, actor: str = "", source: str = "",
+    ) -> list[int]: ...
+    def record_campaign_responses(
+        self, name: str, customers: Iterable[int | str], at: TimestampLike, *, actor: str = "",
+        source: str = "",
+    ) -> list[int]: ...
+    def campaign_report(
+        self, name: str, cost_per_contact: Money, odds: dict[str, float] | None = None
     ) -> pd.DataFrame: ...
     def remove_transition_listener(self, id: int) -> bool: ...
     def listener_errors(self) -> list[dict[str, Any]]: ...
@@ -1145,3 +1165,52 @@ def plot_cohort_retention(
     matrix: CohortRetention, ax: Any = None, *, annotate: bool | None = None, cmap: str = "Blues",
     **kwargs: Any,
 ) -> Any: ...
+# engagement (follow-up and campaigns)
+class FollowUpPolicy:
+    default_every_days: int
+    default_purpose: str
+    default_action: str
+    rule_names: list[str]
+    def __init__(self) -> None: ...
+    @staticmethod
+    def from_json(policy: dict[str, Any] | str) -> FollowUpPolicy: ...
+    def to_json(self) -> str: ...
+
+class DueList:
+    as_of: Any
+    due: pd.DataFrame
+    unreachable: pd.DataFrame
+    at_limit: pd.DataFrame
+    def __len__(self) -> int: ...
+
+class Audience:
+    purpose: str
+    members: pd.DataFrame
+    unreachable: pd.DataFrame
+    def __len__(self) -> int: ...
+
+class CampaignPlan:
+    contacts: int
+    cost_per_contact: Money
+    cost: Money
+    expected_responses: float
+    expected_response_rate: float
+    wasted_spend: Money
+
+class PlanComparison:
+    targeted: CampaignPlan
+    blanket: CampaignPlan
+    cost_saved: Money
+    waste_saved: Money
+    responses_lost: float
+
+def campaign_plan(
+    audience_or_contacts: Audience | int, cost_per_contact: Money,
+    response_rate: float | None = None,
+) -> CampaignPlan: ...
+def compare_plans(targeted: CampaignPlan, blanket: CampaignPlan) -> PlanComparison: ...
+def due_list_from_columns(
+    customers: pd.DataFrame | dict[str, Any], consents: pd.DataFrame | dict[str, Any],
+    interactions: pd.DataFrame | dict[str, Any], as_of: TimestampLike,
+    policy: FollowUpPolicy | dict[str, Any] | str | None = None, horizon_days: int = 0,
+) -> DueList: ...

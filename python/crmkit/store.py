@@ -656,3 +656,47 @@ class Store(PointsStoreMixin, _core.Store):
         from .loyalty_metrics import store_customer_loyalty
 
         return store_customer_loyalty(self, as_of, period, active_days)
+    # ---- engagement: follow-up and campaigns (docs/engagement.md) ----
+    def due_list(self, as_of: Any, policy: Any = None, horizon_days: int = 0,
+                 channel_order: Any = None) -> Any:
+        """Who should be contacted as of ``as_of``: a crmkit.DueList with DataFrames ``due``,
+        ``unreachable`` and ``at_limit``. ``policy`` is a crmkit.FollowUpPolicy, a dict or JSON
+        text (None: every customer every 365 days); ``horizon_days`` also lists customers due
+        within that many days (status "due")."""
+        from .engage import due_list
+
+        return due_list(self, as_of, policy, horizon_days, channel_order)
+
+    def campaign_audience(self, as_of: Any, rule: Any = None, customers: Any = None,
+                          purpose: str = "marketing", channels: Any = None,
+                          odds: Any = None) -> Any:
+        """A crmkit.Audience: the customers a rule (JSON Logic over facts, dict or text) or a list
+        selects (everyone when neither), reachable through a channel consented for ``purpose``;
+        ``odds`` overrides the response odds ({"prospect": 0.06, "first_time": 0.15,
+        "repeat": 0.5})."""
+        from .engage import campaign_audience
+
+        return campaign_audience(self, as_of, rule, customers, purpose, channels, odds)
+
+    def record_campaign_touches(self, name: str, touches: Any, at: Any,
+                                purpose: str | None = None, *, actor: str = "",
+                                source: str = "") -> list[int]:
+        """Appends one Interaction per touch (source "campaign:<name>"), all or nothing;
+        ConsentRequiredError names a customer without consent for the channel and purpose."""
+        from .engage import record_campaign_touches
+
+        return record_campaign_touches(self, name, touches, at, purpose, actor=actor,
+                                       source=source)
+
+    def record_campaign_responses(self, name: str, customers: Any, at: Any, *, actor: str = "",
+                                  source: str = "") -> list[int]:
+        """Records that ``customers`` (touched by the campaign) responded."""
+        from .engage import record_campaign_responses
+
+        return record_campaign_responses(self, name, customers, at, actor=actor, source=source)
+
+    def campaign_report(self, name: str, cost_per_contact: Any, odds: Any = None) -> Any:
+        """The realised figures of campaign ``name`` by class and in all: a DataFrame."""
+        from .engage import campaign_report
+
+        return campaign_report(self, name, cost_per_contact, odds)

@@ -30,6 +30,7 @@ DOCUMENTS = ["analytics.md", "facts.md", "guide.md", "lifecycle-store.md", "life
              "notebook.md", "points-store.md", "points.md", "rules.md", "value-ltv.md",
              "value.md"]
              "segments.md",
+DOCUMENTS = ["analytics.md", "engagement.md", "facts.md", "guide.md", "lifecycle-store.md", "lifecycle.md",
              "notebook.md", "rules.md", "value-ltv.md", "value.md"]
 # loyalty metrics (issue 8 item 2)
 DOCUMENTS += ["loyalty-metrics.md"]

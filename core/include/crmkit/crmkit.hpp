@@ -16,6 +16,11 @@
 // loyalty metrics (issue 8 item 2)
 #include "crmkit/analytics/loyalty.hpp"
 #include "crmkit/loyalty/metrics.hpp"
+// engagement (follow-up and campaigns)
+#include "crmkit/analytics/engage.hpp"
+#include "crmkit/loyalty/campaigns.hpp"
+#include "crmkit/loyalty/followup.hpp"
+// end of engagement
 #include "crmkit/base/error.hpp"
 #include "crmkit/base/int128.hpp"
 #include "crmkit/base/money.hpp"

@@ -147,7 +147,8 @@ void read_customer_columns(sql::Db& db, CustomerId c, CustomerColumns& out) {
 template <class Parse>
 void read_record_parts(const Parse& parse, sql::Db& db, CustomerId c, ConsentColumns* consents,
                        TagColumns* tags, std::vector<FieldColumns>* fields,
-                       const std::vector<FieldDef>& defs) {
+                       const std::vector<FieldDef>& defs,
+                       ContactPreferenceColumns* preferences = nullptr) {
   if (fields) {
     fields->clear();
     for (const FieldDef& d : defs) fields->push_back(FieldColumns{d, {}, {}});
@@ -157,6 +158,13 @@ void read_record_parts(const Parse& parse, sql::Db& db, CustomerId c, ConsentCol
   if (c != 0) s.bind(1, c);
   while (s.step()) {
     const Customer cu = parse(s);
+    if (preferences) {
+      preferences->customer_id.push_back(cu.id);
+      preferences->preferred_channel.push_back(
+          cu.preferred_channel ? static_cast<std::int8_t>(*cu.preferred_channel) : -1);
+      preferences->max_contacts_per_30_days.push_back(
+          cu.max_contacts_per_30_days ? *cu.max_contacts_per_30_days : -1);
+    }
     if (consents) {
       for (const Consent& k : cu.consents) {
         consents->customer_id.push_back(cu.id);
@@ -279,10 +287,28 @@ StoreColumns Store::columns(const ColumnRequest& r) const {
   }
   if (r.surveys) read_surveys(db, c, out.surveys);
   if (r.participations) read_participations(db, c, out.participations);
-  if (r.consents || r.tags || r.fields) {
+  if (r.consents || r.tags || r.fields || r.preferences) {
     read_record_parts(parse, db, c, r.consents ? &out.consents : nullptr,
                       r.tags ? &out.tags : nullptr, r.fields ? &out.fields : nullptr,
-                      r.fields ? impl_->load_fields(db) : std::vector<FieldDef>{});
+                      r.fields ? impl_->load_fields(db) : std::vector<FieldDef>{},
+                      r.preferences ? &out.preferences : nullptr);
+  }
+  return out;
+}
+
+SourceEventColumns Store::events_with_source(std::string_view source) const {
+  Impl::ReadLease lease(*impl_);
+  SourceEventColumns out;
+  auto s = lease.db().prepare(
+      "SELECT id, customer_id, at, type, coalesce(idempotency_key, '') FROM events "
+      "WHERE source = ?1 ORDER BY id");
+  s.bind(1, source);
+  while (s.step()) {
+    out.event_id.push_back(s.i64(0));
+    out.customer_id.push_back(s.i64(1));
+    out.at_micros.push_back(s.i64(2));
+    out.type.push_back(static_cast<std::uint8_t>(s.i64(3)));
+    out.idempotency_key.push_back(s.str(4));
   }
   return out;
 }

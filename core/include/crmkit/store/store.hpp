@@ -194,6 +194,23 @@ struct ConsentColumns {
   std::vector<std::int64_t> at_micros;      // Consent::at
 };
 
+// One row per customer, in id order (the rows of CustomerColumns): how it wants to be contacted
+// (Customer::preferred_channel and max_contacts_per_30_days), for follow-up and campaigns.
+struct ContactPreferenceColumns {
+  std::vector<CustomerId> customer_id;              // ascending
+  std::vector<std::int8_t> preferred_channel;       // Channel code, or -1 when none
+  std::vector<std::int32_t> max_contacts_per_30_days;  // 0..1000, or -1 when no limit is set
+};
+
+// Events whose source equals a given text (Store::events_with_source), in event-id order.
+struct SourceEventColumns {
+  std::vector<EventId> event_id;
+  std::vector<CustomerId> customer_id;
+  std::vector<std::int64_t> at_micros;
+  std::vector<std::uint8_t> type;           // EventType code
+  std::vector<std::string> idempotency_key; // empty when none
+};
+
 // One row per tag of a customer (Customer::tags), by customer id, then in tag order.
 struct TagColumns {
   std::vector<CustomerId> customer_id;
@@ -222,6 +239,7 @@ struct ColumnRequest {
   bool consents = true;       // these three parse the customer records (slower)
   bool tags = true;
   bool fields = true;
+  bool preferences = false;   // contact preferences (parse the records too); not by default
 };
 
 // All the columns a facts computation reads, from one read transaction (so they agree).
@@ -238,6 +256,7 @@ struct StoreColumns {
   ConsentColumns consents;
   TagColumns tags;
   std::vector<FieldColumns> fields;    // one per declared field, in declaration order
+  ContactPreferenceColumns preferences;
 };
 // ==== end of the columns for customer facts ====================================================
 
@@ -610,6 +629,10 @@ class Store {
   // The requested parts at once, in one read transaction. Throws Error{not_found} if
   // request.customer is not 0 and no such customer exists, and as above.
   StoreColumns columns(const ColumnRequest& request = {}) const;
+  // Every event whose source equals `source` exactly (campaign touches and responses are
+  // "campaign:<name>"), as columns in event-id order, read in one read transaction (a scan of
+  // the ledger). Throws Error{storage} if the store is closed or the read fails. Thread-safe.
+  SourceEventColumns events_with_source(std::string_view source) const;
 
   // ---- audit, erasure, suppression ----
   // The audit log in id order, for one customer or (customer = 0) for the whole store.
