@@ -30,8 +30,8 @@ void set_user_version(const std::string& path, int version) {
 
 TEST_CASE("a new store has the current schema and the given currency", "[store]") {
   Store s = Store::open(":memory:", usd());
-  CHECK(s.schema_version() == 3);
-  CHECK(Store::current_schema_version() == 3);
+  CHECK(s.schema_version() == 4);
+  CHECK(Store::current_schema_version() == 4);
   CHECK(s.currency().code() == "USD");
   CHECK(s.count_customers() == 0);
   CHECK(s.count_events() == 0);
@@ -340,7 +340,7 @@ TEST_CASE("a file store keeps its data across reopening", "[store]") {
     Store s = Store::open(path);  // currency may be left empty
     CHECK(s.currency().code() == "USD");
     CHECK(s.get_customer_by_email("ann@example.com").id == id);
-    CHECK(s.schema_version() == 3);
+    CHECK(s.schema_version() == 4);
     s.close();
     CHECK(s.is_closed());
     auto e = catch_error([&] { s.count_customers(); });
@@ -376,11 +376,11 @@ TEST_CASE("a file from a newer schema is corrupt", "[store]") {
   TempDir tmp("store");
   const std::string path = tmp.file("new.db");
   { Store s = Store::open(path, usd()); }
-  set_user_version(path, 4);
+  set_user_version(path, 5);
   auto e = catch_error([&] { Store::open(path, usd()); });
   CHECK(e.code() == ErrorCode::corrupt);
   CHECK(std::string(e.what()) ==
-        "store: '" + path + "' has schema version 4, newer than this library's (3)");
+        "store: '" + path + "' has schema version 5, newer than this library's (4)");
 }
 
 TEST_CASE("a file that is not a crmkit store is corrupt, and the message names it", "[store]") {

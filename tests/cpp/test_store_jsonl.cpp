@@ -165,7 +165,7 @@ TEST_CASE("export, import into an empty store and export again is byte-identical
 
   // Header line first, then the sections in order.
   const std::string header = first.substr(0, first.find('\n'));
-  CHECK(header.rfind(R"({"currency":"USD","format":"crmkit-jsonl","schema_version":3,"suppression_key":")", 0) == 0);
+  CHECK(header.rfind(R"({"currency":"USD","format":"crmkit-jsonl","schema_version":4,"suppression_key":")", 0) == 0);
   CHECK(header.size() == 158);  // with 64 hex digits of key
   CHECK(first.find("{\"field\":") < first.find("{\"customer\":"));
   CHECK(first.find("{\"customer\":") < first.find("{\"event\":"));

@@ -416,3 +416,45 @@ TEST_CASE("a v3 store migrates to v4 and earns points from its ledger", "[store]
   Store again = Store::open(path);
   CHECK(again.points_entries("club").size() == r.entries_added);
 }
+
+TEST_CASE("an event dated before a customer's latest entry still earns, in time order",
+          "[store][points]") {
+  Fixture f;
+  f.s.earn_points("club");
+  f.s.redeem_points("club", 1, 70, t("2024-03-01T00:00:00Z"));
+  f.s.append_event(purchase_event(1, "30.00", "2024-02-15T00:00:00Z"));  // imported late
+  const EarnReport r = f.s.earn_points("club");
+  CHECK(r.points_granted == 30);
+  const auto e = f.s.points_entries("club", 1);
+  REQUIRE(e.size() == 5);
+  CHECK(e[4].at == t("2024-02-15T00:00:00Z"));
+  CHECK(f.s.points_account("club", 1, t("2024-02-20T00:00:00Z")).available == 300);
+  CHECK(f.s.points_account("club", 1, t("2024-03-02T00:00:00Z")).available == 230);
+}
+
+TEST_CASE("spend entries (spend_window tiers) keep their amounts through export and import",
+          "[store][points]") {
+  Store s = Store::open(":memory:", usd());
+  s.create_customer(person("A"));
+  s.define_points_program(Program::from_json_text(R"({"name":"vip","currency":"USD",
+    "rules":[{"name":"spend","kind":"spend","points_per_unit":"1"}],
+    "tiers":{"tiers":[{"name":"base","threshold":0},{"name":"vip","threshold":100}],
+             "basis":"spend_window","window_days":365}})"));
+  const EventId p = s.append_event(purchase_event(1, "120.50", "2024-01-10T00:00:00Z")).id;
+  s.append_event(refund_event(1, p, "50.25", "2024-01-20T00:00:00Z"));
+  s.earn_points("vip");
+  const auto e = s.points_entries("vip");
+  REQUIRE(e.size() == 4);  // spend, earn; spend (negative), reversal
+  CHECK(e[0].kind == PointsEntryKind::spend);
+  CHECK(e[0].amount == m("120.50"));
+  CHECK(e[2].kind == PointsEntryKind::spend);
+  CHECK(e[2].amount == m("-50.25"));
+  CHECK(s.points_account("vip", 1, t("2024-01-15T00:00:00Z")).tier == "vip");
+  CHECK(s.points_account("vip", 1, t("2024-01-25T00:00:00Z")).tier == "base");
+  const std::string text = dump(s);
+  Store copy = Store::open(":memory:", usd());
+  std::istringstream in(text);
+  copy.import_jsonl(in);
+  CHECK(dump(copy) == text);
+  CHECK(copy.points_entries("vip") == e);
+}

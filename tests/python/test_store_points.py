@@ -163,10 +163,17 @@ def test_erasure_and_export_import_round_trip(club, tmp_path: Path):
     assert list(e["points"]) == [120, 50, 100, 110]
 
 
-def test_program_as_json_text_and_errors(store):
+def test_program_as_json_text_points_program_and_errors(store):
     info = store.define_points_program(json.dumps(CLUB))
     assert info["name"] == "club"
     assert info["last_event"] == 0
+    program = store.points_program("club")
+    assert isinstance(program, crmkit.PointsProgram)
+    assert program == crmkit.PointsProgram.from_json(CLUB)
+    replaced = store.define_points_program(crmkit.PointsProgram.from_json({**CLUB,
+                                                                         "pending_days": 7}))
+    assert replaced["defined_at"] == info["defined_at"]
+    assert json.loads(replaced["json"])["pending_days"] == 7
     with pytest.raises(crmkit.ValidationError):
         store.define_points_program({**CLUB, "currency": "EUR"})
     with pytest.raises(crmkit.NotFoundError):
