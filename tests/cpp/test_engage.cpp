@@ -293,3 +293,27 @@ TEST_CASE("property: no channel without a granted consent; everyone past cadence
     }
   }
 }
+
+TEST_CASE("store due list: an imported history counts from the first purchase, not the import") {
+  // import_purchases creates the customers today; their purchases are from 1997. As of 1998 they
+  // exist (their relationship started at the first purchase) and are due a year after it.
+  Store store = Store::open(":memory:", usd());
+  PurchaseImport rows;
+  rows.currency = "USD";
+  rows.customer_external_id = {"old", "old", "later"};
+  rows.at = {Timestamp::parse("1997-01-10T00:00:00Z"), Timestamp::parse("1997-03-01T00:00:00Z"),
+             Timestamp::parse("1998-09-01T00:00:00Z")};
+  rows.amount = {"10.00", "20.00", "5.00"};
+  store.import_purchases(rows);
+  const DueList d = due_list(store, Timestamp::parse("1998-06-30T00:00:00Z"));
+  // "later" had not started by then; "old" is due since 1998-01-10 (first purchase + 365 days),
+  // and has no consent: listed apart, never offered a channel.
+  CHECK(d.due.empty());
+  CHECK(d.at_limit.empty());
+  REQUIRE(d.unreachable.size() == 1);
+  CHECK(d.unreachable[0].customer == store.get_customer_by_external_id("old").id);
+  CHECK(!d.unreachable[0].last_contact);
+  CHECK(d.unreachable[0].due_at == Timestamp::parse("1998-01-10T00:00:00Z"));
+  CHECK(d.unreachable[0].days_overdue == 171);
+  CHECK(!d.unreachable[0].channel);
+}

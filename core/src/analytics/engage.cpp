@@ -36,20 +36,34 @@ struct Contacts {
   ContactColumns view;
 };
 
-// Reads customers (neither deleted nor erased, created by as_of), consents, preferences and
+// Reads customers (neither deleted nor erased, with a relationship started by as_of), consents, preferences and
 // interactions in one read transaction.
 void read_contacts(const Store& store, Timestamp as_of, Contacts& c) {
   ColumnRequest r;
-  r.purchases = r.refunds = r.referrals = r.surveys = r.participations = false;
+  r.refunds = r.referrals = r.surveys = r.participations = false;
   r.tags = r.fields = false;
-  r.consents = r.interactions = r.preferences = r.customers = true;
+  r.purchases = r.consents = r.interactions = r.preferences = r.customers = true;
   c.cols = store.columns(r);
   const CustomerColumns& cu = c.cols.customers;
+  // A customer's relationship starts at its creation in the store or at its first purchase,
+  // whichever is earlier: an imported history (import_purchases) predates the records it creates.
+  std::unordered_map<CustomerId, std::int64_t> first_purchase;
+  first_purchase.reserve(cu.size());
+  const PurchaseColumns& pu = c.cols.purchases;
+  for (std::size_t i = 0; i < pu.customer_id.size(); ++i) {
+    auto [it, fresh] = first_purchase.try_emplace(pu.customer_id[i], pu.at_micros[i]);
+    if (!fresh && pu.at_micros[i] < it->second) it->second = pu.at_micros[i];
+  }
+  c.cols.purchases = PurchaseColumns{};
   for (std::size_t i = 0; i < cu.size(); ++i) {
-    if (cu.deleted[i] || cu.erased[i] || cu.created_at_micros[i] > as_of.micros()) continue;
+    std::int64_t start = cu.created_at_micros[i];
+    if (auto it = first_purchase.find(cu.customer_id[i]); it != first_purchase.end()) {
+      start = std::min(start, it->second);
+    }
+    if (cu.deleted[i] || cu.erased[i] || start > as_of.micros()) continue;
     c.id.push_back(cu.customer_id[i]);
     c.external_id.push_back(cu.external_id[i]);
-    c.created.push_back(cu.created_at_micros[i]);
+    c.created.push_back(start);
     c.preferred.push_back(c.cols.preferences.preferred_channel[i]);
     c.limit.push_back(c.cols.preferences.max_contacts_per_30_days[i]);
   }

@@ -4,7 +4,10 @@
 // responses recorded as Interaction events through the store's ordinary append path.
 //
 // Store-level conventions (docs/engagement.md):
-//  - Customers considered: neither soft-deleted nor erased, created at or before as_of.
+//  - Customers considered: neither soft-deleted nor erased, whose relationship started at or
+//    before as_of: it starts at the record's created_at or at the customer's first purchase,
+//    whichever is earlier (an imported history predates the records import_purchases creates),
+//    and a never-contacted customer is due from that start.
 //  - Consent: the store keeps one record per (channel, purpose), the current one; a record dated
 //    after as_of counts as no record (as for facts).
 //  - Facts: a policy or audience rule reads the standard facts of crmkit/analytics/facts.hpp as
