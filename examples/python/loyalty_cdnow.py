@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"points earned {int(balances['earned'].sum())}, expired "
               f"{int(balances['expired'].sum())}, available {int(balances['available'].sum())}")
         tiers = store.tier_counts("cdnow_rewards", AS_OF)
-        print("tiers:  " + ", ".join(f"{row.tier} {int(row.customers)}"
+        print(f"tiers of the {int(tiers['customers'].sum())} customers with points: " + ", ".join(f"{row.tier} {int(row.customers)}"
                                      for row in tiers.itertuples()))
 
         cohorts = store.cohort_retention("month", AS_OF)

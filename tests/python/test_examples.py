@@ -26,7 +26,7 @@ def run(script, *args):
 
 
 def test_every_python_example_is_covered():
-    covered = {"import_cdnow.py", "lifecycle_cdnow.py", "value_from_store.py"}
+    covered = {"import_cdnow.py", "lifecycle_cdnow.py", "loyalty_cdnow.py", "value_from_store.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} == covered
 
 
@@ -155,3 +155,59 @@ def test_lifecycle_cdnow_cpp_and_python_print_the_same_table_and_rerun_adds_noth
     again = run("lifecycle_cdnow.py", py_store).splitlines()
     assert again[0].endswith("(2357 customers, 0 transitions written this run)")
     assert again[1:] == py[1:]
+
+
+# ---- loyalty_cdnow: points, tiers, cohorts and the due list on CDNOW, twins agree ---------------
+
+
+def test_loyalty_cdnow_cpp_and_python_print_the_same_report_checked_independently(tmp_path):
+    import pandas as pd
+
+    binary = CPP_EXAMPLES / "example_loyalty_cdnow"
+    assert binary.exists(), f"{binary}: build the C++ examples first (scripts/setup)"
+    cpp = subprocess.run([str(binary), str(tmp_path / "cpp.crmkit")], capture_output=True,
+                         text=True, check=True).stdout.splitlines()
+    py_store = tmp_path / "py.crmkit"
+    py = run("loyalty_cdnow.py", py_store).splitlines()
+    assert py == cpp
+
+    # The same figures computed here from the raw file with pandas: 1 point per whole dollar of
+    # each purchase; lots of 1997 expired on 1998-01-01; tiers on the points of the last 365 days.
+    raw = pd.read_csv(ROOT / "data" / "CDNOW_sample.txt", sep=r"\s+", header=None,
+                      names=["customer", "id", "date", "items", "amount"])
+    raw["at"] = pd.to_datetime(raw["date"].astype(str), format="%Y%m%d")
+    raw["points"] = np.floor(raw["amount"]).astype(int)
+    with_points = raw[raw["points"] > 0]
+    earned = int(raw["points"].sum())
+    expired = int(raw.loc[raw["at"] < "1998-01-01", "points"].sum())
+    assert py[0] == "loyalty on CDNOW (2357 customers), as of 1998-06-30"
+    assert py[1] == f"points: {len(with_points)} ledger entries written this run"
+    assert py[2] == f"points earned {earned}, expired {expired}, available {earned - expired}"
+    # (as_of - 365 days, as_of] with as_of the last microsecond of 1998-06-30: from 1997-07-01 on.
+    window = with_points[with_points["at"] >= pd.Timestamp("1997-07-01")]
+    recent = window.groupby("customer")["points"].sum().reindex(
+        with_points["customer"].unique(), fill_value=0)
+    gold, silver = int((recent >= 300).sum()), int(((recent >= 100) & (recent < 300)).sum())
+    member = len(recent) - gold - silver
+    assert py[3] == (f"tiers of the {len(recent)} customers with points: member {member}, "
+                     f"silver {silver}, gold {gold}")
+    # Cohorts: month of the first purchase; share of the cohort buying in month k.
+    raw["month"] = raw["at"].dt.to_period("M")
+    first = raw.groupby("customer")["month"].min().rename("cohort")
+    k = raw.join(first, on="customer")
+    k["k"] = (k["month"] - k["cohort"]).apply(lambda d: d.n)
+    cells = k.groupby(["cohort", "k"])["customer"].nunique().unstack()
+    sizes = first.value_counts().sort_index()
+    assert py[5].split() == ["cohort", "size"] + [f"k={i}" for i in range(7)]
+    for line, (cohort, size) in zip(py[6:9], sizes.items()):
+        shares = [f"{cells.loc[cohort, i] / size:.1%}" for i in range(7)]
+        assert line.split() == [str(cohort), str(size)] + shares
+    assert sizes.sum() == 2357
+    # Every customer bought first in 1997-Q1, none was ever contacted, none gave consent: all are
+    # overdue (a year after the first purchase) and none is offered a channel.
+    assert py[9] == ("due list for 1998-06: 0 to contact through a consented channel, "
+                     "2357 due with no consented channel, 0 at their contact limit")
+    # A second run writes nothing and prints the same figures.
+    again = run("loyalty_cdnow.py", py_store).splitlines()
+    assert again[1] == "points: 0 ledger entries written this run"
+    assert again[2:] == py[2:]
