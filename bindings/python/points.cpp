@@ -31,6 +31,51 @@ py::object to_dict(const Program& p) {
   return py::module_::import("json").attr("loads")(p.to_json_text());
 }
 
+
+// The ledger's columns as entries (times in UTC microseconds). Throws Error{invalid_argument}
+// naming the row for an unknown kind or a malformed amount.
+std::vector<PointsEntry> entries_from_columns(const Program& program, const IArray& id,
+                                              const IArray& customer, const IArray& at,
+                                              std::vector<std::string> kind, const IArray& points,
+                                              const IArray& available_at, const IArray& expires_at,
+                                              const U8Array& has_expiry, const IArray& event,
+                                              std::vector<std::string> rule,
+                                              const std::optional<std::vector<std::string>>& amount) {
+  const auto ids = column(id, "id");
+  const auto cs = column(customer, "customer");
+  const auto ts = column(at, "at");
+  const auto ps = column(points, "points");
+  const auto av = column(available_at, "available_at");
+  const auto ex = column(expires_at, "expires_at");
+  const auto he = column(has_expiry, "expires_at");
+  const auto ev = column(event, "event");
+  const std::size_t n = cs.size();
+  if (ids.size() != n || ts.size() != n || kind.size() != n || ps.size() != n || av.size() != n ||
+      ex.size() != n || he.size() != n || ev.size() != n || rule.size() != n ||
+      (amount && amount->size() != n))
+    throw_invalid("entries", "every column must have one value per row");
+  const Currency currency = Currency::of(program.currency);
+  std::vector<PointsEntry> entries(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    PointsEntry& e = entries[i];
+    const std::string row = "entries row " + std::to_string(i);
+    e.id = ids[i];
+    e.customer = cs[i];
+    e.at = Timestamp(ts[i]);
+    e.kind = parse_points_entry_kind(kind[i], row + ": kind");
+    e.points = ps[i];
+    e.available_at = Timestamp(av[i]);
+    if (he[i]) e.expires_at = Timestamp(ex[i]);
+    e.event = ev[i];
+    e.rule = std::move(rule[i]);
+    if (amount && !(*amount)[i].empty())
+      e.amount = Money::parse((*amount)[i], currency, row + ": amount");
+    else
+      e.amount = Money(currency);
+  }
+  return entries;
+}
+
 }  // namespace
 
 const Program& points_program_from_py(py::handle program) {
@@ -97,38 +142,9 @@ void bind_points(py::module_& m) {
          IArray points, IArray available_at, IArray expires_at, U8Array has_expiry, IArray event,
          std::vector<std::string> rule, std::optional<std::vector<std::string>> amount,
          Timestamp as_of) {
-        const auto ids = column(id, "id");
-        const auto cs = column(customer, "customer");
-        const auto ts = column(at, "at");
-        const auto ps = column(points, "points");
-        const auto av = column(available_at, "available_at");
-        const auto ex = column(expires_at, "expires_at");
-        const auto he = column(has_expiry, "expires_at");
-        const auto ev = column(event, "event");
-        const std::size_t n = cs.size();
-        if (ids.size() != n || ts.size() != n || kind.size() != n || ps.size() != n ||
-            av.size() != n || ex.size() != n || he.size() != n || ev.size() != n ||
-            rule.size() != n || (amount && amount->size() != n))
-          throw_invalid("entries", "every column must have one value per row");
-        const Currency currency = Currency::of(program.currency);
-        std::vector<PointsEntry> entries(n);
-        for (std::size_t i = 0; i < n; ++i) {
-          PointsEntry& e = entries[i];
-          const std::string row = "entries row " + std::to_string(i);
-          e.id = ids[i];
-          e.customer = cs[i];
-          e.at = Timestamp(ts[i]);
-          e.kind = parse_points_entry_kind(kind[i], row + ": kind");
-          e.points = ps[i];
-          e.available_at = Timestamp(av[i]);
-          if (he[i]) e.expires_at = Timestamp(ex[i]);
-          e.event = ev[i];
-          e.rule = std::move(rule[i]);
-          if (amount && !(*amount)[i].empty())
-            e.amount = Money::parse((*amount)[i], currency, row + ": amount");
-          else
-            e.amount = Money(currency);
-        }
+        const std::vector<PointsEntry> entries =
+            entries_from_columns(program, id, customer, at, std::move(kind), points, available_at,
+                                 expires_at, has_expiry, event, std::move(rule), amount);
         BalanceColumns b;
         {
           py::gil_scoped_release unlocked;
@@ -151,6 +167,89 @@ void bind_points(py::module_& m) {
       py::arg("event"), py::arg("rule"), py::arg("amount"), py::arg("as_of"),
       "Balances as of a date from ledger columns (times in UTC microseconds); use "
       "crmkit.replay_points.");
+
+  m.def(
+      "_replay_points_account",
+      [](const Program& program, IArray id, IArray customer, IArray at, std::vector<std::string> kind,
+         IArray points, IArray available_at, IArray expires_at, U8Array has_expiry, IArray event,
+         std::vector<std::string> rule, std::optional<std::vector<std::string>> amount,
+         CustomerId who, Timestamp as_of) {
+        std::vector<PointsEntry> entries =
+            entries_from_columns(program, id, customer, at, std::move(kind), points, available_at,
+                                 expires_at, has_expiry, event, std::move(rule), amount);
+        std::erase_if(entries, [&](const PointsEntry& e) { return e.customer != who; });
+        Account a;
+        {
+          py::gil_scoped_release unlocked;
+          a = replay_account(program, who, entries, as_of);
+        }
+        const std::size_t n = a.lots.size();
+        std::vector<std::int64_t> entry(n), ev(n), granted_at(n), avail(n), expires(n);
+        std::vector<std::uint8_t> has(n), pending(n);
+        std::vector<Points> granted(n), paid(n), redeemed(n), reversed(n), expired(n), left(n);
+        std::vector<std::string> rules(n);
+        for (std::size_t i = 0; i < n; ++i) {
+          const Lot& l = a.lots[i];
+          entry[i] = l.entry;
+          ev[i] = l.event;
+          rules[i] = l.rule;
+          granted_at[i] = l.granted_at.micros();
+          avail[i] = l.available_at.micros();
+          has[i] = l.expires_at.has_value();
+          expires[i] = l.expires_at ? l.expires_at->micros() : 0;
+          granted[i] = l.granted;
+          paid[i] = l.paid_to_debt;
+          redeemed[i] = l.redeemed;
+          reversed[i] = l.reversed;
+          expired[i] = l.expired;
+          left[i] = l.remaining;
+          pending[i] = l.pending;
+        }
+        py::dict lots;
+        lots["entry"] = to_numpy(std::move(entry));
+        lots["event"] = to_numpy(std::move(ev));
+        lots["rule"] = rules;
+        lots["granted_at"] = to_numpy(std::move(granted_at));
+        lots["available_at"] = to_numpy(std::move(avail));
+        lots["expires_at"] = to_numpy(std::move(expires));
+        lots["has_expiry"] = to_numpy(std::move(has));
+        lots["granted"] = to_numpy(std::move(granted));
+        lots["paid_to_debt"] = to_numpy(std::move(paid));
+        lots["redeemed"] = to_numpy(std::move(redeemed));
+        lots["reversed"] = to_numpy(std::move(reversed));
+        lots["expired"] = to_numpy(std::move(expired));
+        lots["remaining"] = to_numpy(std::move(left));
+        lots["pending"] = to_numpy(std::move(pending));
+        std::vector<std::int64_t> change_at;
+        std::vector<std::string> from, to;
+        for (const TierChange& c : a.tier_history) {
+          change_at.push_back(c.at.micros());
+          from.push_back(c.from);
+          to.push_back(c.to);
+        }
+        py::dict history;
+        history["at"] = to_numpy(std::move(change_at));
+        history["from"] = from;
+        history["to"] = to;
+        py::dict balances;
+        balances["customer"] = a.customer;
+        balances["available"] = a.available;
+        balances["pending"] = a.pending;
+        balances["debt"] = a.debt;
+        balances["earned"] = a.earned;
+        balances["redeemed"] = a.redeemed;
+        balances["reversed"] = a.reversed;
+        balances["expired"] = a.expired;
+        balances["redeemable"] = a.redeemable();
+        balances["balance"] = a.balance();
+        balances["tier"] = a.tier;
+        return py::make_tuple(balances, lots, history);
+      },
+      py::arg("program"), py::arg("id"), py::arg("customer"), py::arg("at"), py::arg("kind"),
+      py::arg("points"), py::arg("available_at"), py::arg("expires_at"), py::arg("has_expiry"),
+      py::arg("event"), py::arg("rule"), py::arg("amount"), py::arg("who"), py::arg("as_of"),
+      "One customer's balances, lots and tier history as of a date from ledger columns; use "
+      "crmkit.replay_points_account.");
 }
 
 }  // namespace crmkit_py

@@ -121,7 +121,7 @@ from .ltv import CalibrationValidation, calibration_vs_holdout, lifetime_value_p
 from . import facts
 from .facts import facts_from_columns, standard_facts, window_fact
 from . import points
-from .points import PointsProgram, replay_points
+from .points import PointsAccountView, PointsProgram, replay_points, replay_points_account
 
 __version__: str = _core.__version__
 
@@ -236,5 +236,7 @@ __all__ = [
     # loyalty points (docs/points.md)
     "points",
     "PointsProgram",
+    "PointsAccountView",
     "replay_points",
+    "replay_points_account",
 ]

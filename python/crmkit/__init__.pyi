@@ -1052,3 +1052,12 @@ class PointsProgram:
     def __hash__(self) -> int: ...
 
 def replay_points(program: PointsProgram, entries: pd.DataFrame, as_of: TimestampLike) -> pd.DataFrame: ...
+
+class PointsAccountView:
+    balances: dict[str, Any]
+    lots: pd.DataFrame
+    tier_history: pd.DataFrame
+
+def replay_points_account(
+    program: PointsProgram, entries: pd.DataFrame, customer: int, as_of: TimestampLike
+) -> PointsAccountView: ...

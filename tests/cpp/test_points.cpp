@@ -755,3 +755,139 @@ TEST_CASE("a compiled programme is shared by many accounts") {
   bad.name = "";
   CHECK(catch_error([&] { PointsAccount c(bad, 1); }).code() == ErrorCode::invalid_argument);
 }
+
+TEST_CASE("conditions read the tier, weekday and month of the event") {
+  Program p = base_program();
+  p.tiers.tiers = {{"member", 0}, {"gold", 100}};
+  EarningRule weekend = spend_rule("weekend", "1");
+  weekend.condition = R"({">=": [{"var": "weekday"}, 6]})";
+  EarningRule december = spend_rule("december", "1");
+  december.condition = R"({"==": [{"var": "month"}, 12]})";
+  EarningRule gold = spend_rule("gold_bonus", "1");
+  gold.condition = R"({"==": [{"var": "tier"}, "gold"]})";
+  p.rules = {weekend, december, gold};
+  Ledger l(p);
+  l.buy("10.00", "2024-01-06T12:00:00Z");  // a Saturday
+  REQUIRE(l.entries.size() == 1);
+  CHECK(l.entries[0].rule == "weekend");
+  l.buy("10.00", "2024-01-08T12:00:00Z");  // a Monday, member: nothing
+  CHECK(l.entries.size() == 1);
+  l.adjust(100, "2024-01-09");             // gold
+  l.buy("10.00", "2024-12-02T12:00:00Z");  // a Monday in December, gold
+  REQUIRE(l.entries.size() == 4);
+  CHECK(l.entries[2].rule == "december");
+  CHECK(l.entries[3].rule == "gold_bonus");
+}
+
+TEST_CASE("random ledgers keep the invariants, and replay equals the running account") {
+  // A small deterministic generator (no dependence on the standard library's distributions).
+  std::uint64_t seed = 0x9E3779B97F4A7C15ull;
+  auto next = [&](std::uint64_t n) {
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    return static_cast<std::int64_t>(seed % n);
+  };
+  for (int round = 0; round < 60; ++round) {
+    Program p = base_program();
+    p.pending_days = static_cast<int>(next(3)) * 5;
+    const int mode = static_cast<int>(next(4));
+    p.expiry = {static_cast<ExpiryMode>(mode), mode == 1 ? 20 : 0};
+    p.spend_order = static_cast<SpendOrder>(next(2));
+    p.tiers.tiers = three_tiers();
+    p.tiers.basis = static_cast<TierBasis>(next(4));
+    p.tiers.window_days = 30;
+    p.tiers.downgrade = p.tiers.basis == TierBasis::points_since_tier_change
+                            ? DowngradeMode::every_n_days
+                            : static_cast<DowngradeMode>(next(3));
+    p.tiers.downgrade_every_days = 15;
+    Ledger l(p);
+    std::vector<std::pair<EventId, std::int64_t>> purchases;  // id, amount in cents
+    std::vector<std::int64_t> refunded;
+    Timestamp t = at("2024-01-01");
+    for (int step = 0; step < 60; ++step) {
+      t = Timestamp(t.micros() + next(5 * 86400) * 1'000'000);
+      const std::string when = t.to_string();
+      const std::int64_t op = next(10);
+      if (op < 5) {
+        const std::int64_t cents = 100 + next(30000);
+        const std::string amount = Money::from_minor(cents, kUsd).amount_string();
+        purchases.push_back({l.buy(amount.c_str(), when.c_str()), cents});
+        refunded.push_back(0);
+      } else if (op < 7 && !purchases.empty()) {
+        const std::size_t k = static_cast<std::size_t>(next(purchases.size()));
+        const std::int64_t left = purchases[k].second - refunded[k];
+        if (left == 0) continue;
+        const std::int64_t cents = 1 + next(left);
+        l.refund(purchases[k].first,
+                 Money::from_minor(purchases[k].second, kUsd).amount_string().c_str(),
+                 Money::from_minor(refunded[k], kUsd).amount_string().c_str(),
+                 Money::from_minor(cents, kUsd).amount_string().c_str(), when.c_str());
+        refunded[k] += cents;
+      } else if (op < 9) {
+        l.account.advance_to(t);
+        const Points can = l.account.snapshot().redeemable();
+        if (can > 0) l.redeem(1 + next(can), when.c_str());
+      } else {
+        l.adjust(next(2) ? 1 + next(200) : -(1 + next(200)), when.c_str());
+      }
+    }
+    l.account.advance_to(Timestamp(t.micros() + 400LL * 86400 * 1'000'000));
+    const Account running = l.account.snapshot();
+    const Account replayed = replay_account(p, 1, l.entries, l.account.now());
+    CHECK(balances(running) == balances(replayed));
+    CHECK(running.lots == replayed.lots);
+    CHECK(running.tier_history == replayed.tier_history);
+    Points lots_left = 0;
+    for (const Lot& lot : running.lots) {
+      CHECK(lot.remaining >= 0);
+      CHECK(lot.granted == lot.paid_to_debt + lot.redeemed + lot.reversed + lot.expired +
+                               lot.remaining);
+      lots_left += lot.remaining;
+    }
+    CHECK(lots_left == running.available + running.pending);
+    CHECK(running.debt >= 0);
+    // Each purchase's reversals never exceed what it earned, and equal it when fully refunded.
+    for (std::size_t k = 0; k < purchases.size(); ++k) {
+      Points earned = 0, reversed = 0;
+      for (const PointsEntry& e : l.entries) {
+        if (e.event != purchases[k].first) continue;
+        if (e.kind == PointsEntryKind::earn) earned += e.points;
+        if (e.kind == PointsEntryKind::reversal) reversed += e.points;
+      }
+      CHECK(reversed <= earned);
+      if (refunded[k] == purchases[k].second) CHECK(reversed == earned);
+    }
+  }
+}
+
+TEST_CASE("earn sees what happens between now() and the event without advancing the account") {
+  Program p = base_program();
+  p.pending_days = 10;
+  p.tiers.tiers = {{"member", 0}, {"gold", 100}};
+  p.rules[0].tier_multipliers["gold"] = Decimal::parse("2");
+  Ledger l(p);
+  l.buy("150.00", "2024-01-01");  // member; unlocks 2024-01-11: gold
+  Event ev;
+  ev.id = 99;
+  ev.customer = 1;
+  ev.at = at("2024-01-20");
+  ev.payload = Purchase{"", Money::parse("10.00", kUsd), "", true, 1};
+  const std::vector<PointsEntry> entries = l.account.earn(ev);  // no advance_to first
+  REQUIRE(entries.size() == 1);
+  CHECK(entries[0].points == 20);
+  CHECK(l.account.now() == at("2024-01-01"));
+  CHECK(l.account.snapshot().pending == 150);
+  CHECK(l.account.snapshot().tier == "member");
+}
+
+TEST_CASE("what falls due at an instant happens before the entries at that instant") {
+  Program p = base_program();
+  p.expiry = {ExpiryMode::after_days, 30};
+  Ledger l(p);
+  l.buy("100.00", "2024-01-10");  // expires 2024-02-09
+  const Error e = catch_error([&] { (void)l.account.redeem(1, at("2024-02-09")); });
+  CHECK(std::string(e.what()) == "points: 1 asked, 0 redeemable");
+  l.redeem(100, "2024-02-08T23:59:59Z");
+  CHECK(balances(l.as_of("2024-02-09")) == "0/0/0 100 100 0 0");
+}

@@ -133,3 +133,32 @@ def test_replay_points_refuses_bad_entries():
         crmkit.replay_points(p, ledger().drop(columns="points"), "2024-02-01")
     with pytest.raises(TypeError):
         crmkit.replay_points(PROGRAM, ledger(), "2024-02-01")
+
+
+def test_replay_points_account_lots_and_tier_history():
+    p = crmkit.PointsProgram.from_json(PROGRAM)
+    view = crmkit.replay_points_account(p, ledger(), 7, "2024-03-01")
+    assert view.balances["debt"] == 60
+    assert view.balances["balance"] == -60
+    assert view.balances["redeemable"] == 0
+    assert view.balances["tier"] == "member"
+    lots = view.lots
+    assert lots["entry"].tolist() == [1, 2]
+    assert lots["rule"].tolist() == ["base", "base"]
+    assert lots["redeemed"].tolist() == [100, 0]
+    assert lots["reversed"].tolist() == [50, 40]
+    assert lots["remaining"].tolist() == [0, 0]
+    assert lots["pending"].tolist() == [False, False]
+    assert lots["expires_at"].tolist() == [pd.Timestamp("2024-02-14", tz="UTC"),
+                                           pd.Timestamp("2024-02-15", tz="UTC")]
+    h = view.tier_history
+    assert h["to"].tolist() == ["member", "gold", "member"]
+    assert h["from"].tolist() == ["", "member", "gold"]
+    assert h["at"].tolist() == [pd.Timestamp("2024-01-01", tz="UTC"),
+                                pd.Timestamp("2024-01-15", tz="UTC"),  # the first lot unlocks
+                                pd.Timestamp("2024-01-20", tz="UTC")]
+    # Pending lots and no expiry are shown as such.
+    view = crmkit.replay_points_account(p, ledger(), 3, "2024-01-10")
+    assert view.lots["pending"].tolist() == [True]
+    assert view.lots["expires_at"].isna().tolist() == [True]
+    assert view.balances["pending"] == 10

@@ -31,6 +31,12 @@
 //    (TierChange from ""). points_since_tier_change counts grants applied after the last change
 //    (it restarts at 0 at each change), so it cannot be combined with automatic downgrades
 //    (validate_program refuses that: the tier would drop right after every upgrade).
+//    Bases: active_points counts available (not pending) points minus debt; the two "points"
+//    bases count grants (earn entries and positive adjustments), before any redemption or
+//    reversal; spend_window sums the spend entries (refunds negative) and floors to major units.
+//  - Order: entries at one time apply in id order; what falls due at an instant (unlocks, then
+//    expiries, window drop-offs, then a downgrade checkpoint) happens before the entries at that
+//    instant, so a lot whose expires_at equals an entry's time is already expired for it.
 //  - Invariant: earned - redeemed - reversed - expired == available + pending - debt.
 //
 // Thread-safety: Program and the result structs are plain values; CompiledProgram is immutable and
