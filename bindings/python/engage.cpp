@@ -217,6 +217,23 @@ void bind_engage(py::module_& m) {
         d["customer_class"] = cls;
         d["response_probability"] = to_numpy(std::move(p));
         d["unreachable"] = to_numpy(std::vector<std::int64_t>(a.unreachable));
+        std::vector<std::int64_t> lim_id, lim_next;
+        std::vector<std::int32_t> lim_count, lim_max;
+        std::vector<std::uint8_t> lim_has_next;
+        for (const AudienceAtLimit& l : a.at_limit) {
+          lim_id.push_back(l.customer);
+          lim_count.push_back(l.contacts_30d);
+          lim_max.push_back(l.max_contacts_per_30_days);
+          lim_next.push_back(l.next_contact_at ? l.next_contact_at->micros() : 0);
+          lim_has_next.push_back(l.next_contact_at ? 1 : 0);
+        }
+        py::dict lim;
+        lim["customer_id"] = to_numpy(std::move(lim_id));
+        lim["contacts_30d"] = to_numpy(std::move(lim_count));
+        lim["max_contacts_per_30_days"] = to_numpy(std::move(lim_max));
+        lim["next_contact_micros"] = to_numpy(std::move(lim_next));
+        lim["has_next_contact"] = to_numpy(std::move(lim_has_next));
+        d["at_limit"] = lim;
         return d;
       });
 

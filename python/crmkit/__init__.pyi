@@ -1187,6 +1187,7 @@ class Audience:
     purpose: str
     members: pd.DataFrame
     unreachable: pd.DataFrame
+    at_limit: pd.DataFrame
     def __len__(self) -> int: ...
 
 class CampaignPlan:

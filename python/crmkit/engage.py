@@ -126,8 +126,11 @@ def _customer_ids(store: Any, customers: Any, field: str) -> list[int]:
 
 class Audience:
     """A campaign audience: ``members`` (customer_id, external_id, channel, purchase_count,
-    customer_class, response_probability; ascending customer id) and ``unreachable``
-    (customer_id, external_id: selected but without a consented channel)."""
+    customer_class, response_probability; ascending customer id), ``unreachable``
+    (customer_id, external_id: selected but without a consented channel) and ``at_limit``
+    (customer_id, external_id, contacts_30d, max_contacts_per_30_days, next_contact_at: selected
+    and reachable but at its contact limit, so never touched; next_contact_at is NaT for a limit
+    of 0)."""
 
     def __init__(self, store: Any, core: Any) -> None:
         import pandas as pd
@@ -148,13 +151,23 @@ class Audience:
         un = np.asarray(cols["unreachable"], dtype=np.int64)
         self.unreachable = pd.DataFrame({"customer_id": un,
                                          "external_id": _external_ids(store, un, keys)})
+        lim = cols["at_limit"]
+        lid = np.asarray(lim["customer_id"], dtype=np.int64)
+        self.at_limit = pd.DataFrame({
+            "customer_id": lid,
+            "external_id": _external_ids(store, lid, keys),
+            "contacts_30d": np.asarray(lim["contacts_30d"], dtype=np.int64),
+            "max_contacts_per_30_days": np.asarray(lim["max_contacts_per_30_days"],
+                                                   dtype=np.int64),
+            "next_contact_at": _utc(lim["next_contact_micros"], lim["has_next_contact"]),
+        })
 
     def __len__(self) -> int:
         return len(self.members)
 
     def __repr__(self) -> str:
         return (f"Audience(purpose={self.purpose!r}, members={len(self.members)}, "
-                f"unreachable={len(self.unreachable)})")
+                f"unreachable={len(self.unreachable)}, at_limit={len(self.at_limit)})")
 
 
 def campaign_audience(store: Any, as_of: Any, rule: Any = None, customers: Any = None,

@@ -682,7 +682,9 @@ class Store(PointsStoreMixin, _core.Store):
                                 purpose: str | None = None, *, actor: str = "",
                                 source: str = "") -> list[int]:
         """Appends one Interaction per touch (source "campaign:<name>"), all or nothing;
-        ConsentRequiredError names a customer without consent for the channel and purpose."""
+        ConsentRequiredError names a customer without consent for the channel and purpose;
+        ConflictError one at its contact limit (max_contacts_per_30_days reached in the 30 days
+        up to ``at``)."""
         from .engage import record_campaign_touches
 
         return record_campaign_touches(self, name, touches, at, purpose, actor=actor,

@@ -120,3 +120,83 @@ TEST_CASE("audience: only consented channels for the purpose; targeted against b
   CHECK(e.code() == ErrorCode::not_found);
   CHECK(std::string(e.what()) == "audience.customers[0]: no customer 9");
 }
+
+TEST_CASE("audience: a customer at its contact limit is listed apart, never a member") {
+  const Timestamp as_of = Timestamp::parse("2024-06-30T00:00:00Z");
+  const auto at = [](const char* s) { return Timestamp::parse(s).micros(); };
+  const std::int64_t before = at("2024-01-01T00:00:00Z");
+  // 1: limit 2, contacts Jun 10 and Jun 20 (both in the window): at limit, free again Jul 10.
+  // 2: limit 2, contacts May 31 (exactly 30 days before: outside) and Jun 29: a member.
+  // 3: limit 0: at limit without a next date. 4: no limit, 3 contacts: a member.
+  // 5: limit 1 but no consent: unreachable (unreachable wins). 6: limit 1, contacts Jun 1,
+  // Jun 5, Jun 30 00:00 (at as_of: counts), Jul 1 (after as_of: ignored): 3 >= 1, free again
+  // once the newest of the three leaves the window: Jul 30.
+  std::vector<CustomerId> id{6, 5, 4, 3, 2, 1};  // not sorted: lists come back by id
+  std::vector<std::int32_t> limit{1, 1, -1, 0, 2, 2};
+  std::vector<CustomerId> k_id{1, 2, 3, 4, 6};
+  std::vector<std::uint8_t> k_channel{0, 0, 0, 0, 0};
+  std::vector<std::string> k_purpose(5, "marketing");
+  std::vector<std::uint8_t> k_granted(5, 1);
+  std::vector<std::int64_t> k_at(5, before);
+  std::vector<CustomerId> i_id{1, 1, 2, 2, 4, 4, 4, 5, 6, 6, 6, 6};
+  std::vector<std::int64_t> i_at{
+      at("2024-06-10T00:00:00Z"), at("2024-06-20T00:00:00Z"), at("2024-05-31T00:00:00Z"),
+      at("2024-06-29T00:00:00Z"), at("2024-06-01T00:00:00Z"), at("2024-06-02T00:00:00Z"),
+      at("2024-06-03T00:00:00Z"), at("2024-06-03T00:00:00Z"), at("2024-06-05T00:00:00Z"),
+      at("2024-06-01T00:00:00Z"), at("2024-06-30T00:00:00Z"), at("2024-07-01T00:00:00Z")};
+  ContactColumns c;
+  c.customer_id = id;
+  c.max_contacts_per_30_days = limit;
+  c.consent_customer_id = k_id;
+  c.consent_channel = k_channel;
+  c.consent_purpose = k_purpose;
+  c.consent_granted = k_granted;
+  c.consent_at_micros = k_at;
+  c.interaction_customer_id = i_id;
+  c.interaction_at_micros = i_at;
+  const std::vector<std::int64_t> counts{0, 0, 0, 0, 0, 0};
+
+  const Audience a = campaign_audience(c, counts, as_of);
+  REQUIRE(a.members.size() == 2);
+  CHECK(a.members[0].customer == 2);
+  CHECK(a.members[1].customer == 4);
+  CHECK(a.unreachable == std::vector<CustomerId>{5});
+  REQUIRE(a.at_limit.size() == 3);
+  CHECK(a.at_limit[0].customer == 1);
+  CHECK(a.at_limit[0].contacts_30d == 2);
+  CHECK(a.at_limit[0].max_contacts_per_30_days == 2);
+  CHECK(a.at_limit[0].next_contact_at == Timestamp::parse("2024-07-10T00:00:00Z"));
+  CHECK(a.at_limit[1].customer == 3);
+  CHECK(a.at_limit[1].contacts_30d == 0);
+  CHECK(a.at_limit[1].max_contacts_per_30_days == 0);
+  CHECK(!a.at_limit[1].next_contact_at);
+  CHECK(a.at_limit[2].customer == 6);
+  CHECK(a.at_limit[2].contacts_30d == 3);
+  CHECK(a.at_limit[2].max_contacts_per_30_days == 1);
+  CHECK(a.at_limit[2].next_contact_at == Timestamp::parse("2024-07-30T00:00:00Z"));
+  // The plan counts members only.
+  CHECK(campaign_plan(a, m("0.10")).contacts == 2);
+
+  // A day later customer 1's Jun 10 contact is still in the window; on Jul 10 it has left.
+  const Audience day_before =
+      campaign_audience(c, counts, Timestamp::parse("2024-07-09T23:59:59Z"));
+  CHECK(day_before.at_limit[0].customer == 1);
+  const Audience later = campaign_audience(c, counts, Timestamp::parse("2024-07-10T00:00:00Z"));
+  REQUIRE(!later.members.empty());
+  CHECK(later.members[0].customer == 1);
+
+  // An explicit list: the at-limit customer is still kept out.
+  AudienceSelection sel;
+  sel.customers = {1, 4};
+  const Audience listed = campaign_audience(c, counts, as_of, sel);
+  REQUIRE(listed.members.size() == 1);
+  CHECK(listed.members[0].customer == 4);
+  REQUIRE(listed.at_limit.size() == 1);
+  CHECK(listed.at_limit[0].customer == 1);
+
+  // Without the limit column nobody is at a limit.
+  c.max_contacts_per_30_days = {};
+  const Audience free = campaign_audience(c, counts, as_of);
+  CHECK(free.members.size() == 5);
+  CHECK(free.at_limit.empty());
+}

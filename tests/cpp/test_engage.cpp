@@ -165,6 +165,80 @@ TEST_CASE("store campaigns: audience, touches need consent, responses, report") 
   CHECK(!r[0].cost_per_response);
 }
 
+TEST_CASE("store campaigns: customers at their contact limit are never members nor touched") {
+  Store store = Store::open(":memory:", usd());
+  const Timestamp t0 = Timestamp::now();
+  const auto day = [&](int d) { return Timestamp::from_micros(t0.micros() + d * kDay); };
+  const Timestamp before = day(-1);
+  const Timestamp when = day(60);
+  std::vector<CustomerId> ids;
+  const std::vector<int> limits{2, 2, 1, 0, -1};
+  for (int i = 0; i < 5; ++i) {
+    Customer cu = person("c" + std::to_string(i));
+    cu.consents = {consent(Channel::sms, "marketing", ConsentStatus::granted, before)};
+    const int limit = limits[static_cast<std::size_t>(i)];
+    if (limit >= 0) cu.max_contacts_per_30_days = limit;
+    ids.push_back(store.create_customer(cu).id);
+  }
+  // c0: two contacts in the window (at its limit of 2); c1: one (below 2); c2: one 31 days
+  // before (outside the window); c3: limit 0; c4: no limit.
+  store.append_event(contact(ids[0], day(40)));
+  store.append_event(contact(ids[0], day(55)));
+  store.append_event(contact(ids[1], day(55)));
+  store.append_event(contact(ids[2], day(29)));
+
+  const Audience a = campaign_audience(store, when);
+  REQUIRE(a.members.size() == 3);
+  CHECK(a.members[0].customer == ids[1]);
+  CHECK(a.members[1].customer == ids[2]);
+  CHECK(a.members[2].customer == ids[4]);
+  CHECK(a.unreachable.empty());
+  REQUIRE(a.at_limit.size() == 2);
+  CHECK(a.at_limit[0].customer == ids[0]);
+  CHECK(a.at_limit[0].contacts_30d == 2);
+  CHECK(a.at_limit[0].max_contacts_per_30_days == 2);
+  CHECK(a.at_limit[0].next_contact_at == day(70));
+  CHECK(a.at_limit[1].customer == ids[3]);
+  CHECK(a.at_limit[1].contacts_30d == 0);
+  CHECK(!a.at_limit[1].next_contact_at);
+
+  const std::vector<EventId> summer = record_campaign_touches(store, "summer", a, when);
+  CHECK(summer.size() == 3);
+  // A repeat of the same campaign is no new contact: c1 (now at 2 of 2) passes, same events.
+  CHECK(record_campaign_touches(store, "summer", a, when) == summer);
+
+  // A touch of a customer at its limit is refused with conflict, naming it; nothing is written.
+  const std::size_t events_before = store.count_events();
+  std::vector<CampaignTouch> touches{{ids[4], Channel::sms}, {ids[0], Channel::sms}};
+  const Error e = catch_error([&] { record_campaign_touches(store, "autumn", touches, when); });
+  CHECK(e.code() == ErrorCode::conflict);
+  CHECK(std::string(e.what()) == "touches[1]: customer " + std::to_string(ids[0]) +
+                                     " ('c0') is at its contact limit: max_contacts_per_30_days 2, "
+                                     "contacts in the 30 days up to " + when.to_string() +
+                                     ": 2");
+  CHECK(store.count_events() == events_before);
+  // The summer touch counts: c1 has reached its limit of 2 for another campaign, c2 its 1.
+  for (const std::size_t k : {1, 2}) {
+    const std::vector<CampaignTouch> again{{ids[k], Channel::sms}};
+    const Error e1 = catch_error([&] { record_campaign_touches(store, "autumn", again, when); });
+    CHECK(e1.code() == ErrorCode::conflict);
+  }
+  CHECK(store.count_events() == events_before);
+  // Limit 0: never.
+  const std::vector<CampaignTouch> never{{ids[3], Channel::sms}};
+  CHECK(catch_error([&] { record_campaign_touches(store, "autumn", never, day(400)); }).code() ==
+        ErrorCode::conflict);
+  // c0 may be touched again at its next_contact_at (its day-40 contact has left the window),
+  // not a microsecond before.
+  const std::vector<CampaignTouch> c0{{ids[0], Channel::sms}};
+  CHECK(catch_error([&] {
+          record_campaign_touches(store, "autumn", c0,
+                                  Timestamp::from_micros(day(70).micros() - 1));
+        }).code() == ErrorCode::conflict);
+  CHECK(record_campaign_touches(store, "autumn", c0, day(70)).size() == 1);
+  CHECK(store.count_events() == events_before + 1);
+}
+
 // ---- property test over random consent histories ----------------------------------------------
 
 TEST_CASE("property: no channel without a granted consent; everyone past cadence is listed") {
@@ -286,10 +360,65 @@ TEST_CASE("property: no channel without a granted consent; everyone past cadence
     std::vector<std::int64_t> counts(static_cast<std::size_t>(n));
     for (auto& v : counts) v = uni(0, 3);
     const Audience a = campaign_audience(c, counts, as_of, {}, ao);
-    CHECK(a.members.size() + a.unreachable.size() == static_cast<std::size_t>(n));
+    CHECK(a.members.size() + a.unreachable.size() + a.at_limit.size() ==
+          static_cast<std::size_t>(n));
     for (const AudienceMember& mbr : a.members) CHECK(granted(mbr.customer, mbr.channel, ao.purpose));
     for (const CustomerId u : a.unreachable) {
       for (const Channel ch : channels) CHECK(!granted(u, ch, ao.purpose));
+    }
+    // The contact limit, by brute force: contacts in (as_of - 30 days, as_of] per customer.
+    const auto window_count = [&](CustomerId cu, std::int64_t end) {
+      std::int32_t k = 0;
+      for (std::size_t j = 0; j < i_id.size(); ++j) {
+        if (i_id[j] == cu && i_at[j] > end - 30 * kDay && i_at[j] <= end) ++k;
+      }
+      return k;
+    };
+    const auto limit_of = [&](CustomerId cu) {
+      for (int i = 0; i < n; ++i) {
+        if (id[i] == cu) return limit[static_cast<std::size_t>(i)];
+      }
+      return -1;
+    };
+    // A member is never at its contact limit.
+    for (const AudienceMember& mbr : a.members) {
+      const std::int32_t lim = limit_of(mbr.customer);
+      CHECK((lim < 0 || window_count(mbr.customer, as_of.micros()) < lim));
+    }
+    // Every at-limit customer is reachable, at its limit, and free at next_contact_at, not
+    // a microsecond before.
+    std::set<CustomerId> in_audience;
+    for (const AudienceMember& mbr : a.members) in_audience.insert(mbr.customer);
+    for (const CustomerId u : a.unreachable) CHECK(in_audience.insert(u).second);
+    for (const AudienceAtLimit& l : a.at_limit) {
+      CHECK(in_audience.insert(l.customer).second);
+      bool any = false;
+      for (const Channel ch : channels) any = any || granted(l.customer, ch, ao.purpose);
+      CHECK(any);
+      CHECK(l.max_contacts_per_30_days == limit_of(l.customer));
+      CHECK(l.contacts_30d == window_count(l.customer, as_of.micros()));
+      CHECK(l.contacts_30d >= l.max_contacts_per_30_days);
+      if (l.max_contacts_per_30_days == 0) {
+        CHECK(!l.next_contact_at);
+      } else {
+        REQUIRE(l.next_contact_at);
+        const std::int64_t next = l.next_contact_at->micros();
+        CHECK(next > as_of.micros());
+        // Contacts after as_of are not known to the audience: leave them out.
+        std::int32_t later = 0;
+        for (std::size_t j = 0; j < i_id.size(); ++j) {
+          if (i_id[j] == l.customer && i_at[j] > as_of.micros() && i_at[j] <= next) ++later;
+        }
+        CHECK(window_count(l.customer, next) - later < l.max_contacts_per_30_days);
+        std::int32_t known_before = 0;
+        for (std::size_t j = 0; j < i_id.size(); ++j) {
+          if (i_id[j] == l.customer && i_at[j] > next - 1 - 30 * kDay &&
+              i_at[j] <= as_of.micros()) {
+            ++known_before;
+          }
+        }
+        CHECK(known_before >= l.max_contacts_per_30_days);
+      }
     }
   }
 }

@@ -183,3 +183,58 @@ def test_due_list_from_columns_matches_the_rules():
         crmkit.due_list_from_columns(customers, consents, interactions, AS_OF,
                                      policy={"rules": [{"name": "x", "every_days": 5,
                                                         "when": {"var": "gold"}}]})
+
+
+def test_campaign_audience_keeps_customers_at_their_contact_limit_apart(store):
+    def call(customer, at):
+        store.append_event(Event(customer=customer.id, at=at,
+                                 payload=Interaction(kind=InteractionKind.call,
+                                                     purpose=ContactPurpose.service)))
+
+    # d: limit 2, calls on Dec 10 and Dec 20 (at its limit until Jan 9); e: limit 2, one call;
+    # f: limit 0 (never); g: no limit.
+    d = store.create_customer(person("d", "Dee", max_contacts_per_30_days=2,
+                                     consents=[consent(Channel.sms, "marketing")]))
+    e = store.create_customer(person("e", "Eve", max_contacts_per_30_days=2,
+                                     consents=[consent(Channel.sms, "marketing")]))
+    f = store.create_customer(person("f", "Fay", max_contacts_per_30_days=0,
+                                     consents=[consent(Channel.sms, "marketing")]))
+    g = store.create_customer(person("g", "Gus", consents=[consent(Channel.sms, "marketing")]))
+    call(d, "2029-12-10T00:00:00Z")
+    call(d, "2029-12-20T00:00:00Z")
+    call(e, "2029-12-20T00:00:00Z")
+    for day in ("2029-12-05", "2029-12-15", "2029-12-25"):
+        call(g, day + "T00:00:00Z")
+
+    aud = store.campaign_audience(AS_OF)
+    assert aud.members["external_id"].tolist() == ["e", "g"]
+    assert aud.unreachable.empty
+    assert list(aud.at_limit.columns) == ["customer_id", "external_id", "contacts_30d",
+                                          "max_contacts_per_30_days", "next_contact_at"]
+    assert aud.at_limit["customer_id"].tolist() == [d.id, f.id]
+    assert aud.at_limit["external_id"].tolist() == ["d", "f"]
+    assert aud.at_limit["contacts_30d"].tolist() == [2, 0]
+    assert aud.at_limit["max_contacts_per_30_days"].tolist() == [2, 0]
+    assert aud.at_limit["next_contact_at"].iloc[0] == pd.Timestamp("2030-01-09T00:00:00Z")
+    assert pd.isna(aud.at_limit["next_contact_at"].iloc[1])
+    assert "at_limit=2" in repr(aud)
+    assert len(aud) == 2
+    assert crmkit.campaign_plan(aud, Money("0.10", "USD")).contacts == 2
+
+    # Touching the audience touches members only; touching d or f is refused, nothing written.
+    assert len(store.record_campaign_touches("winter", aud, AS_OF)) == 2
+    before = store.count_events()
+    with pytest.raises(crmkit.ConflictError,
+                       match=r"^touches\[1\]: customer \d+ \('d'\) is at its contact limit: "
+                             r"max_contacts_per_30_days 2, contacts in the 30 days up to "
+                             r"2030-01-01T00:00:00Z: 2$"):
+        store.record_campaign_touches("spring", [("g", "sms"), ("d", "sms")], AS_OF)
+    with pytest.raises(crmkit.ConflictError, match=r"\('f'\) is at its contact limit"):
+        store.record_campaign_touches("spring", [("f", "sms")], "2031-01-01")
+    # e's winter touch counts: it is at 2 of 2 now for another campaign.
+    with pytest.raises(crmkit.ConflictError, match=r"\('e'\)"):
+        store.record_campaign_touches("spring", [("e", "sms")], AS_OF)
+    assert store.count_events() == before
+    # d is free again at its next_contact_at.
+    assert len(store.record_campaign_touches("spring", [("d", "sms")], "2030-01-09")) == 1
+    assert store.count_events() == before + 1

@@ -291,11 +291,31 @@ std::vector<EventId> record_campaign_touches(Store& store, std::string_view name
                       "') has no granted consent for " + to_string(t.channel) + " / " +
                       options.purpose);
     }
+    const std::string key = source + ":touch:" + std::to_string(t.customer);
+    if (cu.max_contacts_per_30_days) {
+      // The contact limit: its contacts (Interaction events) in (at - 30 days, at]. A repeat of
+      // this campaign's touch of the customer is no new contact (it returns the first event).
+      const int limit = *cu.max_contacts_per_30_days;
+      const std::int64_t start = at.micros() - 30 * 86'400'000'000LL;
+      int recent = 0;
+      bool repeat = false;
+      for (const Event& ev : store.events_of(t.customer)) {
+        if (ev.idempotency_key == key) repeat = true;
+        if (ev.type() == EventType::interaction && ev.at.micros() > start && ev.at <= at) ++recent;
+      }
+      if (!repeat && recent >= limit) {
+        throw_error(ErrorCode::conflict, path,
+                    "customer " + std::to_string(t.customer) + " ('" + cu.external_id +
+                        "') is at its contact limit: max_contacts_per_30_days " +
+                        std::to_string(limit) + ", contacts in the 30 days up to " +
+                        at.to_string() + ": " + std::to_string(recent));
+      }
+    }
     Event e;
     e.customer = t.customer;
     e.at = at;
     e.source = source;
-    e.idempotency_key = source + ":touch:" + std::to_string(t.customer);
+    e.idempotency_key = key;
     Interaction in;
     in.kind = kind_of(t.channel);
     in.purpose = options.contact_purpose;

@@ -104,6 +104,21 @@ Audience campaign_audience(const ContactColumns& c, std::span<const std::int64_t
 
   const std::vector<std::uint8_t> mask =
       contact_detail::usable_channels(c, index, options.purpose, as_of);
+  // Contacts (every interaction kind) in the 30 days up to as_of, per customer row; only the
+  // times of customers with a limit are kept (for next_contact_at).
+  const std::int64_t now = as_of.micros();
+  const std::int64_t window_start = now - 30 * contact_detail::kMicrosPerDay;  // exclusive
+  const bool limits = !c.max_contacts_per_30_days.empty();
+  std::vector<std::vector<std::int64_t>> window(limits ? n : 0);
+  if (limits) {
+    for (std::size_t i = 0; i < c.interaction_customer_id.size(); ++i) {
+      const std::int64_t t = c.interaction_at_micros[i];
+      if (t <= window_start || t > now) continue;
+      const std::size_t r = index.find(c.interaction_customer_id[i]);
+      if (c.max_contacts_per_30_days[r] >= 0) window[r].push_back(t);
+    }
+  }
+
   Audience out;
   out.purpose = options.purpose;
   for (const std::size_t r : rows) {
@@ -112,6 +127,24 @@ Audience campaign_audience(const ContactColumns& c, std::span<const std::int64_t
         contact_detail::choose_channel(mask[r], preferred, options.channel_order);
     if (!ch) {
       out.unreachable.push_back(c.customer_id[r]);
+      continue;
+    }
+    const std::int32_t limit = limits ? c.max_contacts_per_30_days[r] : -1;
+    if (limit >= 0 && window[r].size() >= static_cast<std::size_t>(limit)) {
+      std::vector<std::int64_t>& times = window[r];
+      AudienceAtLimit a;
+      a.customer = c.customer_id[r];
+      a.contacts_30d = static_cast<std::int32_t>(times.size());
+      a.max_contacts_per_30_days = limit;
+      if (limit > 0) {
+        // Contactable again once its (count - limit + 1)-th oldest window contact leaves the
+        // window, 30 days after it.
+        std::sort(times.begin(), times.end());
+        const std::size_t leave = times.size() - static_cast<std::size_t>(limit);
+        a.next_contact_at =
+            Timestamp::from_micros(times[leave] + 30 * contact_detail::kMicrosPerDay);
+      }
+      out.at_limit.push_back(std::move(a));
       continue;
     }
     AudienceMember m;

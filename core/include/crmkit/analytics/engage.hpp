@@ -100,8 +100,13 @@ struct CampaignRecordOptions {
 // Error{not_found} for an unknown customer, Error{conflict} for a deleted or erased one,
 // Error{consent_required} naming the customer unless its current consent record for
 // (touch.channel, options.purpose) is granted and dated at or before `at`
-// ("touches[2]: customer 7 ('c-7') has no granted consent for sms / marketing"), and what
-// Store::append_events throws; nothing is written then.
+// ("touches[2]: customer 7 ('c-7') has no granted consent for sms / marketing"),
+// Error{conflict} naming the customer when it is at its contact limit: its Interaction events in
+// the 30 days up to `at` (at - 30 days < event.at <= at) number max_contacts_per_30_days or more
+// ("touches[1]: customer 7 ('c-7') is at its contact limit: max_contacts_per_30_days 2,
+// contacts in the 30 days up to 2030-01-10T00:00:00Z: 2"; a repeat of this campaign's own touch of
+// the customer is no new contact and passes), and what Store::append_events throws; nothing is
+// written then.
 std::vector<EventId> record_campaign_touches(Store& store, std::string_view name,
                                              std::span<const CampaignTouch> touches, Timestamp at,
                                              const CampaignRecordOptions& options = {},

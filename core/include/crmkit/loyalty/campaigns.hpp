@@ -13,6 +13,12 @@
 //    rules of crmkit/loyalty/followup.hpp (latest row at or before as_of decides, a withdrawal
 //    wins a tie) and the same channel choice (preferred first, then the channel order). Selected
 //    customers without one are listed apart (`unreachable`), never with a channel.
+//  - Contact limit (DOMAIN.md s.4, as the due list): a reachable selected customer whose contacts
+//    in the 30 days up to as_of (Interaction events of any kind, as_of - 30 days < at <= as_of)
+//    reach its max_contacts_per_30_days is not a member either: it is listed in `at_limit` with
+//    its count, its limit and next_contact_at (when its window count drops below the limit; none
+//    for a limit of 0). Every selected customer is in exactly one of members, unreachable and
+//    at_limit (unreachable first, as in the due list).
 //  - Plan: cost = cost_per_contact x contacts (exact); expected responses = the sum of the
 //    members' odds (a blanket plan: contacts x one rate); wasted spend = the cost of the contacts
 //    expected not to respond = cost - cost_per_contact x expected responses, the second term
@@ -78,15 +84,24 @@ struct AudienceMember {
   double response_probability = 0.0;     // odds.of(customer_class)
 };
 
+// A selected, reachable customer left out because it is at its contact limit.
+struct AudienceAtLimit {
+  CustomerId customer = 0;
+  std::int32_t contacts_30d = 0;                // contacts in the 30 days up to as_of
+  std::int32_t max_contacts_per_30_days = 0;    // its limit (<= contacts_30d)
+  std::optional<Timestamp> next_contact_at;     // when it may be contacted again; none: limit 0
+};
+
 struct Audience {
   std::string purpose;
   std::vector<AudienceMember> members;        // reachable, ascending customer id
   std::vector<CustomerId> unreachable;        // selected but without a usable channel, ascending
+  std::vector<AudienceAtLimit> at_limit;      // reachable but at the contact limit, ascending id
 
   std::size_t size() const noexcept { return members.size(); }
 };
 
-// The audience as of `as_of`. `purchase_count` holds each customer's purchase count (same order
+// The audience as of `as_of` (members, unreachable and at_limit as above). `purchase_count` holds each customer's purchase count (same order
 // and length as columns.customer_id). Throws Error{invalid_argument} for unequal lengths, a
 // rule that does not compile against columns.facts' schema ("audience.rule: ...") or is given
 // without facts, both rule and customers set, a repeated customer in the list
