@@ -85,7 +85,8 @@ def test_cohort_input_kinds_and_default_as_of():
 
 
 def test_cohort_pyarrow_columns():
-    pa = pytest.importorskip("pyarrow")
+    import pyarrow as pa  # a test dependency (requirements-dev.txt): never skipped
+
     log = crmkit.datasets.load_cdnow_sample()
     a = crmkit.cohort_retention(log["customer_id"], log["date"], as_of=END_JUNE_1998)
     table = pa.Table.from_pandas(log[["customer_id", "date"]])
