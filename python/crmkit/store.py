@@ -68,6 +68,23 @@ def _optional_texts(series: Any, column: str) -> list[str]:
     return out
 
 
+def _external_ids(series: Any, column: str) -> list[str]:
+    """The external ids of an import column as text. A missing value (None, NaN, pd.NA, NaT) is
+    refused naming the row, as is a float: str() would turn it into a customer called "nan", or
+    an id 1 read back as 1.0 (pandas makes an int column float when it holds a NaN) into a second
+    customer "1.0"."""
+    out = []
+    for row, value in enumerate(series):
+        if _is_missing(value):
+            raise ValidationError(f"rows[{row}].{column}: the external id is missing ({value!r})")
+        if isinstance(value, (float, np.floating)):
+            raise ValidationError(
+                f"rows[{row}].{column}: expected an external id as str or int, got the float "
+                f"{value!r} (convert the column, e.g. with .astype('Int64').astype(str))")
+        out.append(str(value))
+    return out
+
+
 def _at_micros(series: Any, column: str) -> np.ndarray | list[Any]:
     """int64 microseconds for a datetime64 column (naive = UTC), else the values themselves."""
     import pandas as pd
@@ -119,7 +136,8 @@ class Store(PointsStoreMixin, _core.Store):
         """Imports purchases in one transaction (all rows or none) and returns an ImportReport.
 
         ``rows`` is a pandas DataFrame (or a crmkit.PurchaseImport, passed through). The column
-        arguments name its columns: ``customer`` (external ids, converted with str()), ``at``
+        arguments name its columns: ``customer`` (external ids: str, or int converted with str();
+        a missing id or a float is refused naming the row), ``at``
         (datetime64, naive taken as UTC, or ISO strings), ``amount`` (str or decimal.Decimal in
         major units; floats and ints are refused naming the row and column), and the optional
         ``order_id``, ``category``, ``item_count`` and ``idempotency_key`` columns (a repeated
@@ -132,7 +150,7 @@ class Store(PointsStoreMixin, _core.Store):
         frame = rows
         spec = _core.PurchaseImport()
         spec.currency = currency if currency is not None else self.currency.code
-        spec.customer_external_id = [str(v) for v in frame[customer]]
+        spec.customer_external_id = _external_ids(frame[customer], customer)
         at_values = _at_micros(frame[at], at)
         if isinstance(at_values, np.ndarray):
             spec._set_at_micros(at_values)

@@ -181,6 +181,35 @@ def test_import_purchases_from_a_dataframe(store, amounts):
     assert e.payload.order_id == "o2" and e.payload.category == ""
 
 
+@pytest.mark.parametrize("missing", [None, float("nan"), np.nan, pd.NA, pd.NaT])
+def test_import_purchases_refuses_a_missing_external_id_naming_the_row(store, snapshot, missing):
+    # str() would have made a customer called "None", "nan", "<NA>" or "NaT" (issue 9).
+    df = _frame(["1.00", "2.00", "3.00"])
+    df["who"] = pd.Series(["c-1", missing, "c-3"], dtype=object)
+    before = snapshot(store)
+    with pytest.raises(crmkit.ValidationError) as info:
+        store.import_purchases(df, customer="who")
+    assert str(info.value) == f"rows[1].who: the external id is missing ({missing!r})"
+    assert snapshot(store) == before
+    assert store.count_customers() == 0
+
+
+def test_import_purchases_refuses_float_external_ids_and_takes_ints(store, snapshot):
+    # An int id column with a hole becomes float in pandas: 1 would come back as "1.0".
+    df = _frame(["1.00", "2.00", "3.00"])
+    df["who"] = [1.0, 2.0, 1.0]
+    before = snapshot(store)
+    with pytest.raises(crmkit.ValidationError) as info:
+        store.import_purchases(df, customer="who")
+    assert str(info.value).startswith("rows[0].who: expected an external id as str or int, "
+                                      "got the float 1.0")
+    assert snapshot(store) == before
+    df["who"] = [1, 2, 1]
+    report = store.import_purchases(df, customer="who")
+    assert report.customers_created == 2
+    assert store.get_customer_by_external_id("1").external_id == "1"
+
+
 def test_import_purchases_refuses_float_columns_naming_row_and_column(store, snapshot):
     df = _frame(["1.00", "2.00", "3.00"])
     df["price"] = [1.0, 2.5, 3.0]
