@@ -841,3 +841,32 @@ TEST_CASE("field declarations round-trip through JSON") {
   CHECK_INVALID(field_def_from_json(json{{"required", "yes"}}),
                 "field.required: expected boolean, got string");
 }
+
+// ---------------------------------------------------------------- list limits (issue 9)
+
+TEST_CASE("lists hold at most 1,000 items and duplicates are found in one pass") {
+  // Duplicate checks used to compare every pair: 100,000 tags never finished validating.
+  Customer c = minimal();
+  for (int i = 0; i < 1000; ++i) c.tags.push_back("tag-" + std::to_string(i));
+  CHECK_NOTHROW(validate(c));
+  c.tags.back() = "tag-17";
+  CHECK_INVALID(validate(c), "tags[999]: duplicate tag 'tag-17'");
+  c.tags.back() = "tag-999";
+  c.tags.push_back("tag-1000");
+  CHECK_INVALID(validate(c), "tags: at most 1000 items, got 1001");
+  c.tags.resize(100000, "x");
+  CHECK_INVALID(validate(c), "tags: at most 1000 items, got 100000");
+
+  Customer d = minimal();
+  for (int i = 0; i < 1001; ++i) d.demographics.interests.push_back("i" + std::to_string(i));
+  CHECK_INVALID(validate(d), "demographics.interests: at most 1000 items, got 1001");
+
+  Customer e = minimal();
+  for (int i = 0; i < 600; ++i) {
+    e.contacts.push_back(contact(ContactKind::email, "a" + std::to_string(i) + "@example.com"));
+  }
+  e.contacts.push_back(contact(ContactKind::email, "A7@Example.com"));  // normalised: a7@...
+  CHECK_INVALID(validate(e), "contacts[600].value: duplicate email contact (same as contacts[7])");
+  e.contacts.resize(1001, contact(ContactKind::phone, "+8613800138000"));
+  CHECK_INVALID(validate(e), "contacts: at most 1000 items, got 1001");
+}

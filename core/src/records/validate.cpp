@@ -3,6 +3,8 @@
 #include <cstddef>
 #include <set>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -114,6 +116,25 @@ std::size_t required_index(FieldType t) noexcept {
   return 2;
 }
 
+// Duplicate checks are linear: each list remembers the index of the first occurrence of every key
+// (a hash map), so a customer with thousands of tags validates in time proportional to their
+// number. The lists are also capped (kMaxListItems, documented in crmkit/records/customer.hpp).
+constexpr std::size_t kMaxListItems = 1000;
+
+void check_count(std::size_t n, const char* path) {
+  if (n > kMaxListItems) {
+    throw_invalid(path, "at most " + std::to_string(kMaxListItems) + " items, got " +
+                            std::to_string(n));
+  }
+}
+
+// Remembers `key` for item `i`; returns the index of an earlier item with the same key, or -1.
+template <class Key>
+std::ptrdiff_t earlier(std::unordered_map<Key, std::size_t>& seen, Key key, std::size_t i) {
+  auto [it, fresh] = seen.try_emplace(std::move(key), i);
+  return fresh ? -1 : static_cast<std::ptrdiff_t>(it->second);
+}
+
 void validate_demographics(Demographics& d) {
   check_text(d.region, "demographics.region", 0, kShortText);
   check_text(d.gender, "demographics.gender", 0, kShortText);
@@ -129,6 +150,7 @@ void validate_demographics(Demographics& d) {
     }
   }
   check_text(d.occupation, "demographics.occupation", 0, kShortText);
+  check_count(d.interests.size(), "demographics.interests");
   for (std::size_t i = 0; i < d.interests.size(); ++i) {
     check_text(d.interests[i], index_path("demographics.interests", i), 1, kShortText);
   }
@@ -137,16 +159,18 @@ void validate_demographics(Demographics& d) {
 }
 
 void validate_contacts(std::vector<ContactPoint>& contacts) {
+  check_count(contacts.size(), "contacts");
+  std::unordered_map<std::string, std::size_t> seen;
   for (std::size_t i = 0; i < contacts.size(); ++i) {
     const std::string base = index_path("contacts", i);
     ContactPoint& c = contacts[i];
     c.value = normalize_contact(c.kind, c.value, base + ".value");
     check_text(c.label, base + ".label", 0, kShortText);
-    for (std::size_t k = 0; k < i; ++k) {
-      if (contacts[k].kind == c.kind && contacts[k].value == c.value) {
-        throw_invalid(base + ".value", std::string("duplicate ") + to_string(c.kind) +
-                                           " contact (same as " + index_path("contacts", k) + ")");
-      }
+    const std::ptrdiff_t k = earlier(seen, std::string(to_string(c.kind)) + '\n' + c.value, i);
+    if (k >= 0) {
+      throw_invalid(base + ".value", std::string("duplicate ") + to_string(c.kind) +
+                                         " contact (same as " +
+                                         index_path("contacts", static_cast<std::size_t>(k)) + ")");
     }
   }
   for (const ContactKind kind :
@@ -170,6 +194,8 @@ void validate_contacts(std::vector<ContactPoint>& contacts) {
 }
 
 void validate_consents(const std::vector<Consent>& consents) {
+  check_count(consents.size(), "consents");
+  std::unordered_map<std::string, std::size_t> seen;
   for (std::size_t i = 0; i < consents.size(); ++i) {
     const std::string base = index_path("consents", i);
     const Consent& c = consents[i];
@@ -179,11 +205,11 @@ void validate_consents(const std::vector<Consent>& consents) {
                         quote_text(c.purpose));
     }
     check_text(c.source, base + ".source", 1, kShortText);
-    for (std::size_t k = 0; k < i; ++k) {
-      if (consents[k].channel == c.channel && consents[k].purpose == c.purpose) {
-        throw_invalid(base, std::string("duplicate consent for (") + to_string(c.channel) + ", " +
-                                c.purpose + ") (same as " + index_path("consents", k) + ")");
-      }
+    const std::ptrdiff_t k = earlier(seen, std::string(to_string(c.channel)) + '\n' + c.purpose, i);
+    if (k >= 0) {
+      throw_invalid(base, std::string("duplicate consent for (") + to_string(c.channel) + ", " +
+                              c.purpose + ") (same as " +
+                              index_path("consents", static_cast<std::size_t>(k)) + ")");
     }
   }
 }
@@ -195,6 +221,8 @@ void validate_memberships(const Customer& customer) {
                                              "not a customer of kind ") +
                                      to_string(customer.kind));
   }
+  check_count(ms.size(), "memberships");
+  std::unordered_map<CustomerId, std::size_t> seen;
   for (std::size_t i = 0; i < ms.size(); ++i) {
     const std::string base = index_path("memberships", i);
     const Membership& m = ms[i];
@@ -213,12 +241,12 @@ void validate_memberships(const Customer& customer) {
       }
     }
     check_text(m.title, base + ".title", 0, kShortText);
-    for (std::size_t k = 0; k < i; ++k) {
-      if (ms[k].organisation == m.organisation) {
-        throw_invalid(base + ".organisation",
-                      "duplicate membership of organisation " + std::to_string(m.organisation) +
-                          " (same as " + index_path("memberships", k) + ")");
-      }
+    const std::ptrdiff_t k = earlier(seen, m.organisation, i);
+    if (k >= 0) {
+      throw_invalid(base + ".organisation",
+                    "duplicate membership of organisation " + std::to_string(m.organisation) +
+                        " (same as " + index_path("memberships", static_cast<std::size_t>(k)) +
+                        ")");
     }
   }
 }
@@ -363,13 +391,13 @@ void validate_customer(Customer& customer, const std::vector<FieldDef>& fields,
   if (customer.max_contacts_per_30_days) {
     check_range("max_contacts_per_30_days", *customer.max_contacts_per_30_days, 0, 1000);
   }
+  check_count(customer.tags.size(), "tags");
+  std::unordered_map<std::string_view, std::size_t> seen_tags;
   for (std::size_t i = 0; i < customer.tags.size(); ++i) {
     const std::string path = index_path("tags", i);
     check_text(customer.tags[i], path, 1, kShortText);
-    for (std::size_t k = 0; k < i; ++k) {
-      if (customer.tags[k] == customer.tags[i]) {
-        throw_invalid(path, "duplicate tag " + quote_text(customer.tags[i]));
-      }
+    if (earlier(seen_tags, std::string_view(customer.tags[i]), i) >= 0) {
+      throw_invalid(path, "duplicate tag " + quote_text(customer.tags[i]));
     }
   }
   check_text(customer.owner, "owner", 0, kShortText);
@@ -386,13 +414,13 @@ void validate_field_def(const FieldDef& def) {
     if (def.enum_values.empty()) {
       throw_invalid("field.enum_values", "an enum field needs at least one value");
     }
+    check_count(def.enum_values.size(), "field.enum_values");
+    std::unordered_map<std::string_view, std::size_t> seen;
     for (std::size_t i = 0; i < def.enum_values.size(); ++i) {
       const std::string path = index_path("field.enum_values", i);
       check_text(def.enum_values[i], path, 1, kShortText);
-      for (std::size_t k = 0; k < i; ++k) {
-        if (def.enum_values[k] == def.enum_values[i]) {
-          throw_invalid(path, "duplicate value " + quote_text(def.enum_values[i]));
-        }
+      if (earlier(seen, std::string_view(def.enum_values[i]), i) >= 0) {
+        throw_invalid(path, "duplicate value " + quote_text(def.enum_values[i]));
       }
     }
   } else if (!def.enum_values.empty()) {

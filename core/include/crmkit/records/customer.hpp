@@ -8,7 +8,9 @@
 // Limits (all lengths in bytes of UTF-8): external_id 1..256, name 1..512, other short text
 // (region, gender, occupation, marital_status, owner, acquisition_source, tag, interest, label,
 // purpose, source) up to 256, postal address up to 1024, e-mail up to 254, custom text up to 4096.
-// Every string must be valid UTF-8 without NUL bytes.
+// Every string must be valid UTF-8 without NUL bytes. Lists (contacts, consents, tags,
+// interests, memberships, an enum field's values) hold at most 1,000 items each; duplicates are
+// found in one pass, so validation takes time linear in the size of the record.
 //
 // Thread-safety: plain values; the usual rules for std types apply.
 #pragma once
