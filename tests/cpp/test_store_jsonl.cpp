@@ -2,6 +2,7 @@
 // round trip of a store holding every kind of record.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 #include <string>
@@ -287,4 +288,60 @@ TEST_CASE("export to an unwritable path throws storage and leaves nothing", "[st
   CHECK(e.code() == ErrorCode::storage);
   CHECK_FALSE(fs::exists(path));
   CHECK_FALSE(fs::exists(path + ".tmp"));
+}
+
+TEST_CASE("refunds are checked the same on a live append and on a restore", "[store][jsonl]") {
+  // Issue 9: import_jsonl accepted a refund above its purchase (negative refundable amount) and
+  // a refund of a purchase that does not exist; the live API accepted a refund dated before its
+  // purchase.
+  Store a = Store::open(":memory:", usd());
+  const CustomerId c = a.create_customer(person("r")).id;
+  const EventId pid = a.append_event(purchase_event(c, "50.00", "2024-03-01T10:00:00Z")).id;
+  a.append_event(refund_event(c, pid, "20.00", "2024-03-05T00:00:00Z"));
+  const std::string before_live = dump(a);
+  CHECK_INVALID(a.append_event(refund_event(c, pid, "1.00", "2024-02-01T00:00:00Z")),
+                "refund.at: 2024-02-01T00:00:00Z is before purchase " + std::to_string(pid) +
+                    " (2024-03-01T10:00:00Z)");
+  CHECK(dump(a) == before_live);
+
+  const std::string text = dump(a);
+  auto tamper = [&](const std::string& from, const std::string& to, std::size_t& line) {
+    std::string t = text;
+    const auto line_start = t.rfind('\n', t.find("\"refund\":")) + 1;  // the refund's line
+    const auto at = t.find(from, line_start);
+    REQUIRE(at != std::string::npos);
+    line = static_cast<std::size_t>(
+               std::count(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(at), '\n')) + 1;
+    t.replace(at, from.size(), to);
+    return t;
+  };
+  Store b = Store::open(":memory:", usd());
+  const std::string empty = dump(b);
+  std::size_t line = 0;
+
+  std::istringstream raised(tamper("\"20.00\"", "\"70.00\"", line));
+  const Error e1 = catch_error([&] { b.import_jsonl(raised); });
+  CHECK(e1.code() == ErrorCode::invalid_argument);
+  CHECK(std::string(e1.what()) == "import: line " + std::to_string(line) +
+                                      ": refund.amount: 70.00 USD is more than the 50.00 USD "
+                                      "left of purchase " + std::to_string(pid));
+  CHECK(dump(b) == empty);
+
+  std::istringstream early(tamper("2024-03-05T00:00:00Z", "2024-02-05T00:00:00Z", line));
+  const Error e2 = catch_error([&] { b.import_jsonl(early); });
+  CHECK(std::string(e2.what()).rfind("import: line " + std::to_string(line) + ": refund.at: ", 0) == 0);
+  CHECK(dump(b) == empty);
+
+  std::istringstream orphan(tamper("\"purchase\":" + std::to_string(pid),
+                                   "\"purchase\":" + std::to_string(pid + 100), line));
+  const Error e3 = catch_error([&] { b.import_jsonl(orphan); });
+  CHECK(e3.code() == ErrorCode::not_found);
+  CHECK(std::string(e3.what()) == "import: line " + std::to_string(line) +
+                                      ": refund.purchase: no purchase with id " +
+                                      std::to_string(pid + 100));
+  CHECK(dump(b) == empty);
+
+  std::istringstream intact(text);
+  b.import_jsonl(intact);
+  CHECK(dump(b) == text);
 }

@@ -182,6 +182,44 @@ std::optional<EventId> Store::Impl::idempotent_match(sql::Db& db, const std::str
   return id;
 }
 
+// The checks of an event against what is stored, the same for a live append and for a restore
+// (import_jsonl): a refund's purchase exists, is the customer's, is not dated after the refund
+// and has that much left; a referral's referred customer exists and is another customer.
+void Store::Impl::check_references(sql::Db& db, const Event& event) const {
+  if (const auto* r = std::get_if<Refund>(&event.payload)) {
+    std::int64_t amount = 0;
+    {
+      auto s = db.cached(
+          "SELECT customer_id, type, amount_minor, at FROM events WHERE id = ?");
+      s.bind(1, r->purchase);
+      if (!s.step() || s.i64(1) != codes::kPurchase)
+        throw_error(ErrorCode::not_found, "refund.purchase",
+                    "no purchase with id " + std::to_string(r->purchase));
+      if (s.i64(0) != event.customer)
+        throw_invalid("refund.purchase", "purchase " + std::to_string(r->purchase) +
+                                             " belongs to another customer");
+      amount = s.i64(2);
+      if (event.at.micros() < s.i64(3))
+        throw_invalid("refund.at", event.at.to_string() + " is before purchase " +
+                                       std::to_string(r->purchase) + " (" +
+                                       Timestamp::from_micros(s.i64(3)).to_string() + ")");
+    }
+    const Money left = Money::from_minor(amount - refunded_minor(db, r->purchase), currency);
+    if (r->amount > left)
+      throw_invalid("refund.amount", r->amount.to_string() + " is more than the " +
+                                         left.to_string() + " left of purchase " +
+                                         std::to_string(r->purchase));
+  } else if (const auto* f = std::get_if<Referral>(&event.payload)) {
+    if (f->referred == event.customer)
+      throw_invalid("referral.referred", "a customer cannot refer itself");
+    auto s = db.cached("SELECT 1 FROM customers WHERE id = ?");
+    s.bind(1, f->referred);
+    if (!s.step())
+      throw_error(ErrorCode::not_found, "referral.referred",
+                  "no customer with id " + std::to_string(f->referred));
+  }
+}
+
 EventId Store::Impl::append_one(WriteScope& w, const Event& event, Event* stored) {
   sql::Db& db = w.db();
   check_event(event);
@@ -202,33 +240,7 @@ EventId Store::Impl::append_one(WriteScope& w, const Event& event, Event* stored
       throw_error(ErrorCode::conflict, "customer",
                   "customer " + std::to_string(event.customer) + " is deleted");
   }
-  if (const auto* r = std::get_if<Refund>(&event.payload)) {
-    std::int64_t amount = 0;
-    {
-      auto s = db.cached("SELECT customer_id, type, amount_minor FROM events WHERE id = ?");
-      s.bind(1, r->purchase);
-      if (!s.step() || s.i64(1) != codes::kPurchase)
-        throw_error(ErrorCode::not_found, "refund.purchase",
-                    "no purchase with id " + std::to_string(r->purchase));
-      if (s.i64(0) != event.customer)
-        throw_invalid("refund.purchase", "purchase " + std::to_string(r->purchase) +
-                                             " belongs to another customer");
-      amount = s.i64(2);
-    }
-    const Money left = Money::from_minor(amount - refunded_minor(db, r->purchase), currency);
-    if (r->amount > left)
-      throw_invalid("refund.amount", r->amount.to_string() + " is more than the " +
-                                         left.to_string() + " left of purchase " +
-                                         std::to_string(r->purchase));
-  } else if (const auto* f = std::get_if<Referral>(&event.payload)) {
-    if (f->referred == event.customer)
-      throw_invalid("referral.referred", "a customer cannot refer itself");
-    auto s = db.cached("SELECT 1 FROM customers WHERE id = ?");
-    s.bind(1, f->referred);
-    if (!s.step())
-      throw_error(ErrorCode::not_found, "referral.referred",
-                  "no customer with id " + std::to_string(f->referred));
-  }
+  check_references(db, event);
   Event e = event;
   e.id = 0;
   e.recorded_at = w.now();

@@ -103,6 +103,8 @@ struct Store::Impl {
   // The one rule for events, used by append_event, append_events and import_purchases:
   // validate_event against the store's currency (Error{invalid_argument}).
   void check_event(const Event& event) const;
+  // Refund and referral references against the stored ledger (store_events.cpp); live and restore.
+  void check_references(sql::Db& db, const Event& event) const;
   // The one idempotency rule: the id of the event already holding `key`, if any. Throws
   // Error{conflict} ("idempotency_key: 'k' belongs to another event (id N)") if that event is of
   // another customer or another type: a key never silently maps to someone else's event.

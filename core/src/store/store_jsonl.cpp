@@ -329,6 +329,7 @@ void Store::import_jsonl(std::istream& in) {
         Event e = event_from_json(v);
         if (e.id <= 0) throw_invalid("event.id", "must be positive");
         impl_->check_event(e);
+        impl_->check_references(db, e);  // the invariants of a live append (issue 9)
         impl_->insert_event_row(db, e, true);
       } else if (kind == "opportunity") {
         Opportunity o = impl_->opportunity_from_json(v);

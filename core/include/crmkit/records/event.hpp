@@ -8,7 +8,8 @@
 //  - Purchase.amount: not negative (0 is a free order), in the store's
 //    currency, no more decimals than it has; item_count 1..100000.
 //  - Refund.amount: positive, same currency, and never more than what is left of the purchase
-//    after earlier refunds (the Store checks that part).
+//    after earlier refunds; a refund is not dated before its purchase (the Store checks these
+//    two, on a live append and on a restore from import_jsonl alike).
 //  - SurveyResponse: at least one of nps (0..10) and csat (1..5).
 //  - Referral.referred: a stored customer other than the referrer.
 //  - text fields: valid UTF-8; order_id, category, source, idempotency_key up to 256 bytes,
