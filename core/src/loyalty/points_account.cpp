@@ -726,18 +726,21 @@ BalanceColumns balances_as_of(const Program& program, std::span<const PointsEntr
     }
     if (!any) continue;
     account.advance_to(as_of);
-    const Account a = account.snapshot();
-    out.customer.push_back(c);
-    out.available.push_back(a.available);
-    out.pending.push_back(a.pending);
-    out.debt.push_back(a.debt);
-    out.earned.push_back(a.earned);
-    out.redeemed.push_back(a.redeemed);
-    out.reversed.push_back(a.reversed);
-    out.expired.push_back(a.expired);
-    out.tier.push_back(a.tier);
+    out.push_back(account.snapshot());
   }
   return out;
+}
+
+void BalanceColumns::push_back(const Account& a) {
+  customer.push_back(a.customer);
+  available.push_back(a.available);
+  pending.push_back(a.pending);
+  debt.push_back(a.debt);
+  earned.push_back(a.earned);
+  redeemed.push_back(a.redeemed);
+  reversed.push_back(a.reversed);
+  expired.push_back(a.expired);
+  tier.push_back(a.tier);
 }
 
 }  // namespace v0

@@ -169,19 +169,6 @@ std::optional<Timestamp> expiry_of(const ExpiryPolicy& policy, Timestamp t) {
   return std::nullopt;
 }
 
-// The row of a balance table for one account.
-void push_balance(BalanceColumns& b, const Account& a) {
-  b.customer.push_back(a.customer);
-  b.available.push_back(a.available);
-  b.pending.push_back(a.pending);
-  b.debt.push_back(a.debt);
-  b.earned.push_back(a.earned);
-  b.redeemed.push_back(a.redeemed);
-  b.reversed.push_back(a.reversed);
-  b.expired.push_back(a.expired);
-  b.tier.push_back(a.tier);
-}
-
 // Calls fn(customer, entries) for every customer with an entry at or before as_of, ascending by
 // customer, from one ordered scan of the programme's entries (one customer in memory at a time).
 template <class Fn>
@@ -648,7 +635,7 @@ BalanceColumns Store::points_balances(std::string_view program, Timestamp as_of)
   BalanceColumns out;
   for_each_account(db, pr.id, as_of, impl_->currency,
                    [&](CustomerId c, const std::vector<PointsEntry>& entries) {
-                     push_balance(out, replay_account(compiled, c, entries, as_of));
+                     out.push_back(replay_account(compiled, c, entries, as_of));
                    });
   return out;
 }

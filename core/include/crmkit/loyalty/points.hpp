@@ -326,6 +326,9 @@ struct BalanceColumns {
   std::vector<CustomerId> customer;
   std::vector<Points> available, pending, debt, earned, redeemed, reversed, expired;
   std::vector<std::string> tier;
+
+  // Appends the row of one account (its customer, balances and tier).
+  void push_back(const Account& account);
 };
 // `entries` may hold several customers, in any order. Throws like PointsAccount::apply.
 BalanceColumns balances_as_of(const Program& program, std::span<const PointsEntry> entries,
