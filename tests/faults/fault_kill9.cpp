@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
       // The calls this writer was making when it was last killed: repeated first, same keys.
       std::vector<Call> retry;
       for (const auto& [id, c] : ledger.calls)
-        if (c.writer == w && !c.acked && !c.errored && c.cycle == cycle - 1) retry.push_back(c);
+        if (c.writer == w && !c.acked && !c.errored) retry.push_back(c);
       retried += retry.size();
       int p[2];
       if (::pipe(p) != 0) {

@@ -311,7 +311,7 @@ SeriesResult run_series(crmkit::SyncMode mode, int cuts, faults::Rng& rng) {
     const std::uint64_t disk_seed = rng.next(), writer_seed = rng.next();
     std::vector<Call> retry;
     for (const auto& [id, c] : ledger.calls)
-      if (!c.acked && !c.errored && c.cycle == cycle - 1) retry.push_back(c);
+      if (!c.acked && !c.errored && !c.lost_counted) retry.push_back(c);
     int p[2];
     if (::pipe(p) != 0) ::_exit(94);
     std::fflush(nullptr);
