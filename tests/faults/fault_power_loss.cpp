@@ -69,15 +69,20 @@ struct ShimFile {
 // The disk after the cut: each file's durable image with a random part of its pending
 // operations, written in place of the file; the -shm removed; the process ends.
 [[noreturn]] void cut_power() {
+  // How much of the cache reached the disk varies from cut to cut: each un-synced operation
+  // is kept with probability 10%, 50%, 90% or 99% (one drawn per cut); of the others, one in
+  // five is torn (sector by sector) rather than lost whole.
+  static const int kKeepPermille[] = {100, 500, 900, 990};
+  const int keep = kKeepPermille[g_shim.rng.below(4)];
   for (auto& [path, st] : g_shim.files) {
     std::string out = st.durable;
     for (const auto& op : st.pending) {
-      const int r = g_shim.rng.below(10);
+      const int r = g_shim.rng.below(1000);
       if (op.truncate) {
-        if (r < 5) out.resize(static_cast<std::size_t>(op.offset));
+        if (r < keep) out.resize(static_cast<std::size_t>(op.offset));
         continue;
       }
-      const int mode = r < 4 ? 0 : r < 8 ? 1 : 2;  // 0 kept, 1 lost, 2 torn
+      const int mode = r < keep ? 0 : g_shim.rng.below(5) == 0 ? 2 : 1;  // 0 kept, 1 lost, 2 torn
       const std::size_t begin = static_cast<std::size_t>(op.offset);
       for (std::size_t at = 0; at < op.data.size();) {
         // sectors of 512 bytes aligned on the file
