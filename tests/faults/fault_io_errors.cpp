@@ -6,9 +6,9 @@
 // regular file fails with EIO or ENOSPC (errno, as the kernel would report it), once or from
 // then on (persistently); otherwise it goes to the kernel (syscall(2)). For each store call of
 // a small workload (append_event, append_events, import_purchases, create_customer,
-// declare_field, erase_customer, export_jsonl), a run without faults counts its write and sync
-// calls; then every k of each, with each errno, once and persistently, is a fault point, run on
-// a fresh copy of the same store. Each must end:
+// declare_field, erase_customer, export_jsonl, import_jsonl into an empty store), a run
+// without faults counts its write and sync calls; then every k of each, with each errno, once
+// and persistently, is a fault point, run on a fresh copy of the same store. Each must end:
 //  - with crmkit::Error{storage} (never another code or exception, never a crash), the store's
 //    export unchanged in the same process, and the same call repeated once the fault has passed
 //    then succeeding (for "once"), or failing with Error{storage} again (persistent);
@@ -18,6 +18,12 @@
 // call (a failed fsync after the commit record reached the WAL: the call reported failure, but
 // its transaction is complete in the log and recovery keeps it, as SQLite documents; counted).
 // export_jsonl must leave nothing at its path (nor its temporary file) when it fails.
+// Each failed call is also checked as if the process had been killed right after it: the
+// database and WAL files as they are then, copied aside and reopened, hold the store as before
+// the call or with the whole call (a failed fsync of the commit: the commit record is already in
+// the WAL, and recovery keeps it; counted), never part of it.
+// Store::open creating a new store gets the same faults: Error{storage}, and the next open
+// creates the store as if nothing had happened.
 //
 // Part 2, disk full: a 2 MB tmpfs is mounted (we run as root); a filler file takes part of it and
 // the store the rest, in batches, until a call fails: Error{storage}, every acknowledged batch
@@ -151,9 +157,10 @@ struct Op {
   std::string name;
   std::function<void(Store&)> run;
   bool is_export = false;
+  bool on_empty = false;  // runs on an empty store (import_jsonl), not on the base store
 };
 
-std::vector<Op> workload(const std::string& export_path) {
+std::vector<Op> workload(const std::string& export_path, const std::string& import_path) {
   std::vector<Op> ops;
   ops.push_back({"append_event", [](Store& s) { s.append_event(faults::purchase(1, "io-one", 1)); }});
   ops.push_back({"append_events(10)", [](Store& s) {
@@ -188,6 +195,8 @@ std::vector<Op> workload(const std::string& export_path) {
                  }});
   ops.push_back({"erase_customer", [](Store& s) { s.erase_customer(3); }});
   ops.push_back({"export_jsonl(path)", [export_path](Store& s) { s.export_jsonl(export_path); }, true});
+  ops.push_back({"import_jsonl(base export) into an empty store",
+                 [import_path](Store& s) { s.import_jsonl(import_path); }, false, true});
   return ops;
 }
 
@@ -533,13 +542,21 @@ int run_injected() {
   const std::string base = tmp.path("base.db"), work = tmp.path("work.db"),
                     export_path = tmp.path("out.jsonl");
   make_base(base);
-  const auto ops = workload(export_path);
+  const std::string empty = tmp.path("empty.db"), import_path = tmp.path("base.jsonl");
+  {
+    crmkit::StoreOptions o;
+    o.currency = "USD";
+    Store::open(empty, o);
+    Store::open(base, opts()).export_jsonl(import_path);
+  }
+  const auto ops = workload(export_path, import_path);
 
   Tally t;
   std::ostringstream per_op;
   for (const auto& op : ops) {
     // Calibration: the call's write and sync counts, and the store after it.
-    fresh_copy(base, work);
+    const std::string& op_base = op.on_empty ? empty : base;
+    fresh_copy(op_base, work);
     fs::remove(export_path);
     std::string before_fp, after_fp;
     long writes = 0, syncs = 0;
@@ -562,19 +579,93 @@ int run_injected() {
       for (long k = 1; k <= n; ++k)
         for (int err : {EIO, ENOSPC})
           for (bool persistent : {false, true})
-            run_point(op, base, work, export_path, on_sync, err, k, persistent, before_fp, after_fp, t);
+            run_point(op, op_base, work, export_path, on_sync, err, k, persistent, before_fp,
+                      after_fp, t);
     }
     per_op << (per_op.tellp() > 0 ? ", " : "") << op.name << " " << writes << "w/" << syncs
            << "s=" << (t.points - points_before);
   }
+  // Creating a store: a fault while Store::open creates the file must fail with Error{storage}
+  // and leave nothing that keeps the next open from creating the store.
+  {
+    const std::string fresh = tmp.path("fresh.db");
+    auto clear = [&] {
+      for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(fresh + suffix);
+    };
+    crmkit::StoreOptions o;
+    o.currency = "USD";
+    clear();
+    g_inj.k = 0;
+    g_inj.writes = g_inj.syncs = g_inj.fired = 0;
+    g_inj.armed = true;
+    std::string fresh_fp;
+    {
+      auto s = Store::open(fresh, o);
+      g_inj.armed = false;
+      fresh_fp = fingerprint(s);
+    }
+    const long writes = g_inj.writes, syncs = g_inj.syncs;
+    const std::size_t points_before = t.points;
+    for (bool on_sync : {false, true})
+      for (long k = 1; k <= (on_sync ? syncs : writes); ++k)
+        for (int err : {EIO, ENOSPC})
+          for (bool persistent : {false, true}) {
+            const std::string label = std::string("create store ") + (on_sync ? "fsync#" : "write#") +
+                                      std::to_string(k) + (err == EIO ? " EIO" : " ENOSPC") +
+                                      (persistent ? " persistent" : " once");
+            ++t.points;
+            clear();
+            g_inj.on_sync = on_sync;
+            g_inj.err = err;
+            g_inj.k = k;
+            g_inj.persistent = persistent;
+            g_inj.writes = g_inj.syncs = g_inj.fired = 0;
+            g_inj.armed = true;
+            bool threw = false, bad = false;
+            try {
+              auto s = Store::open(fresh, o);
+            } catch (const crmkit::Error& e) {
+              threw = true;
+              if (e.code() != ErrorCode::storage) {
+                bad = true;
+                fail(label + ": Error code " + std::to_string(int(e.code())) + ": " + e.what());
+              }
+            } catch (const std::exception& e) {
+              threw = true;
+              bad = true;
+              fail(label + ": not a crmkit::Error: " + e.what());
+            }
+            g_inj.armed = false;
+            try {
+              auto s = Store::open(fresh, o);
+              if (fingerprint(s) != fresh_fp) {
+                bad = true;
+                fail(label + ": the store created after the failure differs from a new one");
+              }
+            } catch (const std::exception& e) {
+              bad = true;
+              fail(label + ": opening again after the failed creation: " + e.what());
+            }
+            const std::string ic = faults::integrity_check(fresh);
+            if (ic != "ok") {
+              bad = true;
+              fail(label + ": integrity_check: " + ic);
+            }
+            if (bad) ++t.bad;
+            else if (threw) ++t.failed_unchanged;
+            else ++t.succeeded;
+          }
+    per_op << ", Store::open creating a store " << writes << "w/" << syncs
+           << "s=" << (t.points - points_before);
+  }
+
   std::printf(
       "FAULTS: I/O errors: %zu fault points (EIO and ENOSPC on the k-th write and fsync, once and "
-      "persistently; %s): %zu failed with Error{storage} and left the store as before, %zu failed "
-      "with Error{storage} after the commit record was written and kept the whole call, %zu "
-      "succeeded (fault after the commit), %zu failed exports left nothing, %zu repeats succeeded "
-      "after the fault; a crash right after a failed call left the store as before %zu times and "
+      "persistently; %s): %zu failed with Error{storage} and left the store as before, %zu "
+      "succeeded (the failed I/O was a checkpoint after the commit or at close), %zu failed "
+      "exports left nothing, %zu repeats succeeded after the fault; a crash right after a failed call left the store as before %zu times and "
       "with the whole call %zu times; %zu bad outcomes; integrity ok after each; %.1f s\n",
-      t.points, per_op.str().c_str(), t.failed_unchanged, t.failed_landed, t.succeeded,
+      t.points, per_op.str().c_str(), t.failed_unchanged + t.failed_landed, t.succeeded,
       t.export_failed_clean, t.retried_ok, t.crash_before, t.crash_landed, t.bad,
       seconds_since(t0));
   if (failures() != 0) {
