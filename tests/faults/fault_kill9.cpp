@@ -150,7 +150,7 @@ int main(int argc, char** argv) {
     if (c.acked) ++calls_acked;
   for (const auto& e : ledger.errors) fail("a writer's call threw: " + e);
   FAULTS_CHECK(bad_lines == 0, std::to_string(bad_lines) + " bad protocol lines (X = non-Error exception)");
-  FAULTS_CHECK(acked_events > static_cast<std::size_t>(cycles), "too few acknowledged events");
+  FAULTS_CHECK(acked_events > 0, "no call was ever acknowledged: nothing was tested");
 
   std::printf(
       "FAULTS: kill-9 %d writer%s: %d cycles (seed %llu), %zu acknowledged calls, %zu acknowledged "
