@@ -197,8 +197,8 @@ class Ledger {
       auto it = calls.find(id);
       if (it != calls.end()) it->second.errored = true;
       errors.push_back(line);
-    } else if (tag == "O") {
-      // the writer opened the store
+    } else if (tag == "O" || tag == "C") {
+      // the writer opened the store; a checkpoint returned
     } else {
       ++bad_lines;
     }
@@ -397,7 +397,7 @@ inline void writer_call(crmkit::Store& store, int fd, const std::string& call_id
 // The writer process's loop: opens the store, first repeats `retry` (the calls its previous
 // incarnation was making when it died, with the same keys: the idempotency keys must give back
 // the events that landed), then makes calls of random kind and size until it is killed, or
-// `max_calls` calls (then exits 0).
+// `max_calls` calls (then exits 0). One call in ten is Store::checkpoint() instead.
 inline void writer_loop(const std::string& path, crmkit::SyncMode mode, int fd, int w, int cycle,
                         const std::vector<Call>& retry, std::uint64_t seed, int max_calls) {
   Rng rng(seed);
@@ -410,6 +410,18 @@ inline void writer_loop(const std::string& path, crmkit::SyncMode mode, int fd, 
     for (const auto& c : retry)
       writer_call(store, fd, c.id, c.kind, static_cast<int>(c.keys.size()), c.cycle, c.seq, w);
     for (int seq = 0; seq < max_calls; ++seq) {
+      // One call in ten is a WAL checkpoint (TRUNCATE), so that kills and power cuts also land
+      // while the log is copied into the database and truncated.
+      if (rng.below(10) == 0) {
+        try {
+          store.checkpoint();
+          send_line(fd, "C " + std::to_string(seq));
+        } catch (const crmkit::Error& e) {
+          send_line(fd, std::string("E checkpoint ") + std::to_string(static_cast<int>(e.code())) +
+                            " " + e.what());
+        }
+        continue;
+      }
       const int kind = rng.below(3);
       const int n = kind == 0 ? 1 : 2 + rng.below(11);
       const std::string id =
