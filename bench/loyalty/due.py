@@ -239,15 +239,32 @@ def _iso(us: int) -> str:
 
 
 def write_jsonl(d: dict[str, np.ndarray], path: str) -> None:
-    """The generated columns as a crmkit JSON Lines export (records, consents, interactions)."""
+    """The generated columns as a crmkit JSON Lines export (records, consents, interactions),
+    version 2: the trailer line counts the records and carries the SHA-256 of the lines above."""
+    import hashlib
     import json
 
     n = len(d["customer_id"])
     k_start = np.searchsorted(d["k_customer"], d["customer_id"], side="left")
     k_end = np.searchsorted(d["k_customer"], d["customer_id"], side="right")
-    with open(path, "w") as out:
+    counts = dict.fromkeys(["audit", "customer", "event", "field", "opportunity", "points_entry",
+                            "points_program", "state", "suppression", "transition"], 0)
+    sha = hashlib.sha256()
+
+    class _Out:
+        def __init__(self, f):
+            self.f = f
+
+        def write(self, line: str) -> None:
+            if not line.startswith('{"currency"'):
+                counts[line[2:line.index('"', 2)]] += 1
+            sha.update(line.encode())
+            self.f.write(line)
+
+    with open(path, "w") as raw:
+        out = _Out(raw)
         out.write(json.dumps({"currency": "USD", "format": "crmkit-jsonl", "schema_version": 3,
-                              "suppression_key": "00" * 32, "version": 1}) + "\n")
+                              "suppression_key": "00" * 32, "version": 2}) + "\n")
         for i in range(n):
             seen = {}
             for k in range(k_start[i], k_end[i]):  # one record per (channel, purpose): the last
@@ -280,6 +297,8 @@ def write_jsonl(d: dict[str, np.ndarray], path: str) -> None:
                     "commitment_asked": "", "commitment_obtained": False, "kind": "call",
                     "note": "", "purpose": "service"},
                 "recorded_at": at, "source": "bench", "type": "interaction"}}) + "\n")
+        raw.write(json.dumps({"trailer": {"counts": counts, "sha256": sha.hexdigest()}},
+                             separators=(",", ":")) + "\n")
 
 
 def run_store(n: int, runs: int, workdir: str, build_only: bool, reuse: bool) -> None:

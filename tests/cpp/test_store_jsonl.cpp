@@ -10,6 +10,7 @@
 
 #include "crmkit/base/error.hpp"
 #include "crmkit/store/store.hpp"
+#include "jsonl_support.hpp"
 #include "support.hpp"
 
 using namespace crmkit;
@@ -172,6 +173,14 @@ TEST_CASE("export, import into an empty store and export again is byte-identical
   CHECK(first.find("{\"customer\":") < first.find("{\"event\":"));
   CHECK(first.find("{\"event\":") < first.find("{\"audit\":"));
   CHECK(first.find("{\"audit\":") < first.find("{\"suppression\":"));
+  CHECK(header.find("\"version\":2") != std::string::npos);
+  // Last the trailer (issue 9): counts of each record kind and the SHA-256 of the lines above.
+  const auto last = first.rfind('\n', first.size() - 2) + 1;
+  CHECK(first.substr(last, first.size() - last - 68) ==
+        R"({"trailer":{"counts":{"audit":13,"customer":5,"event":10,"field":5,"opportunity":0,)"
+        R"("points_entry":0,"points_program":0,"state":0,"suppression":2,"transition":0},)"
+        R"("sha256":")");
+  CHECK(reseal(first) == first);
   CHECK(first.find("Annie") != std::string::npos);
   CHECK(first.find("bo@example.com") == std::string::npos);
 
@@ -263,11 +272,11 @@ TEST_CASE("a damaged export is refused naming the line, and nothing is imported"
   CHECK(dump(b) == empty);
 
   auto bad_value = lines;
-  bad_value.push_back(R"({"event":{"id":99,"customer":2,"at":"2024-01-01T00:00:00Z","type":"purchase","purchase":{"amount":{"amount":"1.001","currency":"USD"}}}})");
+  bad_value.insert(bad_value.end() - 1, R"({"event":{"id":99,"customer":2,"at":"2024-01-01T00:00:00Z","type":"purchase","purchase":{"amount":{"amount":"1.001","currency":"USD"}}}})");
   std::istringstream in2(join(bad_value));
   auto e2 = catch_error([&] { b.import_jsonl(in2); });
-  CHECK(e2.code() == ErrorCode::invalid_argument);
-  CHECK(std::string(e2.what()).rfind("import: line " + std::to_string(bad_value.size()) + ": ", 0) == 0);
+  CHECK(e2.code() == ErrorCode::corrupt);  // a refused restore is corrupt, whatever the check
+  CHECK(std::string(e2.what()).rfind("import: line " + std::to_string(bad_value.size() - 1) + ": ", 0) == 0);
   CHECK(dump(b) == empty);
 
   auto not_export = lines;
@@ -321,7 +330,7 @@ TEST_CASE("refunds are checked the same on a live append and on a restore", "[st
 
   std::istringstream raised(tamper("\"20.00\"", "\"70.00\"", line));
   const Error e1 = catch_error([&] { b.import_jsonl(raised); });
-  CHECK(e1.code() == ErrorCode::invalid_argument);
+  CHECK(e1.code() == ErrorCode::corrupt);
   CHECK(std::string(e1.what()) == "import: line " + std::to_string(line) +
                                       ": refund.amount: 70.00 USD is more than the 50.00 USD "
                                       "left of purchase " + std::to_string(pid));
@@ -335,7 +344,7 @@ TEST_CASE("refunds are checked the same on a live append and on a restore", "[st
   std::istringstream orphan(tamper("\"purchase\":" + std::to_string(pid),
                                    "\"purchase\":" + std::to_string(pid + 100), line));
   const Error e3 = catch_error([&] { b.import_jsonl(orphan); });
-  CHECK(e3.code() == ErrorCode::not_found);
+  CHECK(e3.code() == ErrorCode::corrupt);
   CHECK(std::string(e3.what()) == "import: line " + std::to_string(line) +
                                       ": refund.purchase: no purchase with id " +
                                       std::to_string(pid + 100));

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -33,3 +35,23 @@ def snapshot(tmp_path: Path):
 
 def person(external_id: str = "c-1", name: str = "Ann Lee", **fields) -> crmkit.Customer:
     return crmkit.Customer(external_id=external_id, name=name, **fields)
+
+
+_RECORD_KINDS = ("field", "customer", "event", "opportunity", "state", "transition",
+                 "points_program", "points_entry", "audit", "suppression")
+
+
+def reseal(text: str) -> str:
+    """An export's text with its trailer line recomputed for its lines as they are now (a trailer
+    already there dropped first): a tampered export whose counts and SHA-256 agree, to test the
+    checks behind the trailer (issue 9)."""
+    lines = [line for line in text.splitlines() if not line.startswith('{"trailer":')]
+    counts = {kind: 0 for kind in _RECORD_KINDS}
+    for line in lines[1:]:
+        kind = line[2:line.index('"', 2)]
+        if kind in counts:
+            counts[kind] += 1
+    body = "".join(line + "\n" for line in lines)
+    trailer = {"trailer": {"counts": dict(sorted(counts.items())),
+                           "sha256": hashlib.sha256(body.encode()).hexdigest()}}
+    return body + json.dumps(trailer, separators=(",", ":"), sort_keys=True) + "\n"

@@ -13,7 +13,7 @@ import pytest
 import crmkit
 from crmkit import Event, Money, Purchase, Refund
 
-from conftest import person
+from conftest import person, reseal
 
 UTC = dt.timezone.utc
 
@@ -302,6 +302,49 @@ def test_export_import_jsonl_is_byte_identical(store, tmp_path):
         with pytest.raises(crmkit.ConflictError):
             copy.import_jsonl(first)  # not empty any more
     assert second.read_bytes() == first.read_bytes()
+
+
+def test_a_truncated_export_is_refused_whole(store, tmp_path):
+    # Issue 9: an export cut before its events, audit log or suppression list used to import
+    # what was there. Now the trailer (counts and SHA-256) is missing and nothing is imported.
+    a = store.create_customer(person(external_id="c-1"))
+    p = store.append_event(purchase(a.id, "12.34"))
+    store.append_event(Event(customer=a.id, at="2024-01-11T10:00:00Z",
+                             payload=Refund(purchase=p.id, amount=Money("2.00", "USD"))))
+    b = store.create_customer(person(external_id="c-2", name="Bo",
+                                     contacts=[crmkit.ContactPoint(kind=crmkit.ContactKind.email,
+                                                                   value="bo@example.com")]))
+    store.erase_customer(b.id)
+    path = tmp_path / "whole.jsonl"
+    store.export_jsonl(path)
+    lines = path.read_text().splitlines(keepends=True)
+    assert lines[-1].startswith('{"trailer":{"counts":{"audit":3,"customer":2,"event":2,')
+    for kind in ("event", "audit", "suppression", "trailer"):
+        n = next(i for i, line in enumerate(lines) if line.startswith('{"' + kind))
+        cut = tmp_path / f"cut-before-{kind}.jsonl"
+        cut.write_text("".join(lines[:n]))
+        with crmkit.Store(tmp_path / f"copy-{kind}.db", "USD") as copy:
+            with pytest.raises(crmkit.CorruptError,
+                               match=r"^import: the export has no trailer \(truncated\?\)$"):
+                copy.import_jsonl(cut)
+            assert copy.count_customers(include_deleted=True) == 0
+            assert copy.audit_log() == []
+            # The whole file still imports, and the erased customer stays suppressed.
+            copy.import_jsonl(path)
+            with pytest.raises(crmkit.SuppressedError):
+                copy.create_customer(person(external_id="c-2", name="Bo"))
+    # The refund raised above its purchase, the trailer recomputed: the restore's own checks
+    # refuse it, naming the line.
+    n = next(i for i, line in enumerate(lines) if '"type":"refund"' in line)
+    raised = tmp_path / "raised.jsonl"
+    lines[n] = lines[n].replace('"2.00"', '"20.00"')
+    raised.write_text(reseal("".join(lines)))
+    with crmkit.Store(tmp_path / "copy-raised.db", "USD") as copy:
+        with pytest.raises(crmkit.CorruptError,
+                           match=rf"^import: line {n + 1}: refund.amount: 20.00 USD is more than "
+                                 r"the 12.34 USD left of purchase 1$"):
+            copy.import_jsonl(raised)
+        assert copy.count_customers(include_deleted=True) == 0
 
 
 def test_long_calls_release_the_gil(store):

@@ -14,7 +14,7 @@ import pytest
 import crmkit
 from crmkit import Event, Purchase, Refund, Referral, SurveyResponse
 
-from conftest import person
+from conftest import person, reseal
 
 CLUB = {
     "name": "club",
@@ -150,7 +150,7 @@ def test_erasure_and_export_import_round_trip(club, tmp_path: Path):
     n = next(i for i, line in enumerate(lines) if '"kind":"redeem"' in line)
     lines[n] = lines[n].replace('"points":110', '"points":300')
     bad = tmp_path / "bad.jsonl"
-    bad.write_text("\n".join(lines) + "\n")
+    bad.write_text(reseal("\n".join(lines) + "\n"))  # counts and checksum agree: the replay refuses
     with crmkit.Store(tmp_path / "bad.db", "USD", synchronous="off") as target:
         with pytest.raises(crmkit.CorruptError,
                            match=rf"^import: line {n + 1}: points_entry 5: points: 300 asked, "

@@ -645,30 +645,77 @@ class Store {
                      std::string_view phone = {}) const;
 
   // ---- whole-store export and import ----
-  // Writes the whole store as JSON Lines: a header line, then fields, customers, events,
-  // opportunities, recorded lifecycle states, transition history, points programmes, points
-  // entries, audit entries and suppression hashes, each in id (states: key) order. The output is
-  // deterministic: exporting, importing into an empty store and exporting again gives identical
-  // bytes.
-  // Throws Error{storage} if the file cannot be written (nothing is left at `path` then).
+  // Writes the whole store as JSON Lines (format "crmkit-jsonl" version 2): a header line, then
+  // fields, customers, events, opportunities, recorded lifecycle states, transition history,
+  // points programmes, points entries, audit entries and suppression hashes, each in id (states:
+  // key) order, and last a trailer line {"trailer":{"counts":{<kind>:N,...},"sha256":"<hex>"}}:
+  // the number of lines of each record kind (every kind, 0 included) and the SHA-256 of every
+  // byte before the trailer line. The output is deterministic: exporting, importing into an
+  // empty store and exporting again gives identical bytes.
+  // The path overload writes "<path>.tmp", fsyncs it, renames it over `path` and fsyncs the
+  // directory, so after a crash or power cut `path` holds the previous file or the whole new one.
+  // Throws Error{storage} if the file cannot be written, synced or renamed (nothing is left at
+  // `path` then: neither the temporary file nor a renamed one whose directory sync failed).
   void export_jsonl(const std::string& path) const;
   void export_jsonl(std::ostream& out) const;
-  // Loads an export into this store, which must be empty (no customers, events or fields), in
-  // one transaction. Ids, times, the audit log, the suppression list and its key are kept as
-  // exported, and the import itself adds no audit entry (so a re-export is byte-identical).
-  // Lifecycle rows are checked as live writes keep them: a state or transition names an
-  // existing customer or opportunity (Error{not_found}; an opportunity's rows are of its pipeline,
-  // else Error{invalid_argument}), and per machine and entity the transitions chain in id order
-  // (each one's from is the previous one's to, never earlier in time) and the state row is the
-  // last transition's to since its at (Error{corrupt} naming the transition or the state). State
-  // names are not checked against a machine (the store holds none). A repeated opportunity id
-  // is Error{conflict}, like a repeated customer or event id. Points entries are checked as live
-  // writes keep them: each names a programme read before it, a stored customer and (if any) a
-  // stored event of that customer, ids ascend, and replaying each customer's entries never
-  // redeems more than was redeemable at the time; otherwise Error{corrupt} naming the line
-  // ("import: line 12: points_entry 6: points: 300 asked, 270 redeemable").
-  // Throws Error{conflict} if the store is not empty or the currencies differ, Error{corrupt} or
-  // Error{invalid_argument} (naming the line) for a damaged file, Error{storage} on I/O failure.
+  // Loads an export into this store, which must be empty (no customers, events, fields,
+  // opportunities, lifecycle or points rows), in one transaction: a refused file imports nothing.
+  // Ids, times, the audit log, the suppression list and its key are kept as exported, and the
+  // import itself adds no audit entry (so a re-export is byte-identical).
+  //
+  // A restore checks what a live write checks, line by line, and refuses the whole file with
+  // Error{corrupt} naming the line and the problem ("import: line 12: refund.amount: 70.00 USD is
+  // more than the 50.00 USD left of purchase 1") for anything damaged, forged or that no live
+  // write could have produced:
+  // - header (line 1): format "crmkit-jsonl", version 2 (a version 1 export, written before the
+  //   trailer existed, is refused: a truncated one cannot be told from a whole one), a 32-byte
+  //   suppression key; another currency is Error{conflict}.
+  // - trailer: the last line; without it "import: the export has no trailer (truncated?)"; its
+  //   counts must equal the lines read per kind and its sha256 the bytes read; a line after it
+  //   is refused. A file cut anywhere, with a line removed, added, swapped or changed, is refused.
+  // - field: a valid declaration (validate_field_def), a name not declared before.
+  // - customer: ids ascend; valid and already in the normal form validate_customer stores
+  //   (contacts, tags, custom values against the fields read before); a unique external id;
+  //   memberships name a stored organisation (checked once all customers are read). A customer
+  //   flagged erased carries nothing erase_customer blanks: external id "erased:<id>", name
+  //   "[erased]", no demographics, contacts, consents, personal custom fields or membership
+  //   titles (else erase_customer would skip it as erased and keep the data).
+  // - event: ids ascend; validate_event; its customer is stored; the references of a live append
+  //   (a refund's purchase exists, is the customer's, is not dated after it, and is not refunded
+  //   above its amount; a referral names another stored customer); an erased customer's events
+  //   carry no personal text (refund reason, interaction note and commitment, survey comment).
+  // - opportunity: ids ascend; validate_opportunity; its customer is stored; an erased
+  //   customer's opportunities are named "[erased]".
+  // - state, transition: the entity exists (an opportunity's rows are of its pipeline);
+  //   transition ids ascend; per machine and entity the transitions chain in id order (each
+  //   one's from is the previous one's to, never earlier in time) and the state row is the last
+  //   transition's to since its at; an erased customer's transitions (and its opportunities')
+  //   have no reason.
+  // - points_program, points_entry: the programme is in the store's currency; each entry names a
+  //   programme read before it, a stored customer and (if any) a stored event of that customer,
+  //   ids ascend, replaying each customer's entries never redeems more than was redeemable at the
+  //   time ("import: line 12: points_entry 6: points: 300 asked, 270 redeemable"); an erased
+  //   customer's entries have no reason.
+  // - audit: ids ascend; a valid time; an (entity, action) some live write makes (customer:
+  //   create, update, consent, delete, restore, erase, redeem_points, adjust_points, transition;
+  //   opportunity: create, update, transition; field: declare_field; points: define_program,
+  //   replace_program, earn_points; lifecycle: apply_transitions; import: import_purchases);
+  //   entity_id names a stored customer, opportunity, field or programme (0 for lifecycle and
+  //   import); entries of an erased customer (and of its opportunities) have blank old and new
+  //   values.
+  // - suppression: a 32-byte hash, kind external_id, email or phone, hashes strictly ascending
+  //   (no duplicates).
+  // Documented exceptions, not checked because a live store can hold them or the file does not
+  // say: events, opportunities, transitions and points entries of a customer that is deleted or
+  // erased now (they were written before the deletion or erasure, which the file does not date);
+  // lifecycle state names against a machine (the store holds no machine definitions); whether a
+  // live customer's external id or contacts are on the suppression list (a contact can be taken
+  // by another customer before its former holder's erasure suppresses it) and whether an erased
+  // customer's hashes are on it (the erased data is gone); audit payloads against the records
+  // (the log is history, the records are now); the order of times across records (times come
+  // from callers and clocks).
+  // Throws Error{conflict} if the store is not empty or the currencies differ, Error{corrupt} for
+  // a damaged or refused file, Error{storage} on I/O failure.
   void import_jsonl(const std::string& path);
   void import_jsonl(std::istream& in);
 
