@@ -205,6 +205,11 @@ def call_custom(name: str) -> Callable[[Ctx, Any], Any]:
     return call
 
 
+def call_custom_date(ctx: Ctx, v: Any) -> Any:
+    """v: date text, made a crmkit.Date (a str custom value is text, not a date)."""
+    return _customer(ctx, custom={"born": crmkit.Date(v)}).custom["born"]
+
+
 def call_consent_source(ctx: Ctx, v: Any) -> Any:
     c = _customer(ctx, consents=[Consent(channel=crmkit.Channel.email, purpose="marketing",
                                          at="2024-01-01", source=v)])
@@ -309,16 +314,20 @@ def call_import_at(ctx: Ctx, v: Any) -> Any:
 def call_append_events(ctx: Ctx, v: Any) -> Any:
     """v: a list of events for customer 1. Returns (events added, revenue)."""
     started = time.perf_counter()
-    ids = ctx.store.append_events(v)
-    ctx.notes.append(f"{len(v):,} events in {time.perf_counter() - started:.1f} s")
+    try:
+        ids = ctx.store.append_events(v)
+    finally:
+        ctx.notes.append(f"{len(v):,} events in {time.perf_counter() - started:.1f} s")
     s = ctx.store.summary()
     return (len(ids), s.events, s.revenue.to_string())
 
 
-def call_import_purchases_frame(ctx: Ctx, v: Any) -> Any:
+def call_import_purchases_spec(ctx: Ctx, v: Any) -> Any:
     started = time.perf_counter()
-    report = ctx.store.import_purchases(v)
-    ctx.notes.append(f"{report.rows:,} rows in {time.perf_counter() - started:.1f} s")
+    try:
+        report = ctx.store.import_purchases(v)
+    finally:
+        ctx.notes.append(f"{len(v.amount):,} rows in {time.perf_counter() - started:.1f} s")
     s = ctx.store.summary()
     return (report.purchases_added, s.events, s.revenue.to_string())
 
@@ -376,7 +385,7 @@ CALLS: dict[str, Call] = {
     "create_customer(external_id=)": Call(call_external_id),
     "create_customer(tags=)": Call(call_tags),
     "create_customer(custom text)": Call(call_custom("notes")),
-    "create_customer(custom date)": Call(call_custom("born")),
+    "create_customer(custom date)": Call(call_custom_date),
     "create_customer(custom decimal)": Call(call_custom("score")),
     "create_customer(custom money)": Call(call_custom("budget")),
     "create_customer(custom integer)": Call(call_custom("visits")),
@@ -398,7 +407,7 @@ CALLS: dict[str, Call] = {
     "import_purchases(idempotency_key column)": Call(call_import_key),
     "import_purchases(at column)": Call(call_import_at),
     "append_events(batch)": Call(call_append_events),
-    "import_purchases(frame)": Call(call_import_purchases_frame),
+    "import_purchases(PurchaseImport)": Call(call_import_purchases_spec),
     "Customer.from_json": Call(call_customer_from_json),
     "Event.from_json": Call(call_event_from_json),
     "Rule(rule, schema)": Call(call_rule),
@@ -441,6 +450,9 @@ def export_template() -> list[bytes]:
                                      payload=Purchase(amount=Money("10.00", "USD"))))
                 s.export_jsonl(Path(d) / "t.jsonl")
             _EXPORT_TEMPLATE["lines"] = (Path(d) / "t.jsonl").read_bytes()
+        for line in _EXPORT_TEMPLATE["lines"].splitlines():
+            if line.startswith((b'{"customer"', b'{"event"')):  # compact() rewrites them as is
+                assert compact(json.loads(line)) == line
     return _EXPORT_TEMPLATE["lines"].splitlines(keepends=True)
 
 
@@ -459,6 +471,11 @@ def export_with(prefix: bytes, new_line: bytes) -> bytes:
     return b"".join(lines[:i] + [new_line.rstrip(b"\n") + b"\n"] + lines[i + 1:])
 
 
+def compact(value: Any) -> bytes:
+    """JSON as export_jsonl writes it (nlohmann's dump: compact, keys sorted, UTF-8 as is)."""
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
+
+
 def customer_line(**changes: Any) -> bytes:
     """The template's customer line, with top-level keys of the customer object replaced by raw
     JSON fragments (bytes)."""
@@ -466,7 +483,7 @@ def customer_line(**changes: Any) -> bytes:
     obj = json.loads(line)["customer"]
     parts = []
     for key in sorted(set(obj) | set(changes)):
-        raw = changes[key] if key in changes else json.dumps(obj[key]).encode()
+        raw = changes[key] if key in changes else compact(obj[key])
         parts.append(b'"' + key.encode() + b'":' + raw)
     return b'{"customer":{' + b",".join(parts) + b"}}"
 
@@ -476,7 +493,7 @@ def event_line(**changes: Any) -> bytes:
     obj = json.loads(line)["event"]
     parts = []
     for key in sorted(set(obj) | set(changes)):
-        raw = changes[key] if key in changes else json.dumps(obj[key]).encode()
+        raw = changes[key] if key in changes else compact(obj[key])
         parts.append(b'"' + key.encode() + b'":' + raw)
     return b'{"event":{' + b",".join(parts) + b"}}"
 
@@ -495,6 +512,9 @@ def jsonl_event(**changes: Any) -> Lazy:
                     k: (v() if callable(v) else v) for k, v in changes.items()})))
 
 
+START_MICROS = 1_706_745_600_000_000  # 2024-02-01T00:00:00Z
+
+
 def purchases(n: int, last_amount: str = "1.00") -> Lazy:
     def make() -> list[Event]:
         ev = Event(customer=1, at="2024-02-01T10:00:00Z", payload=Purchase(amount=Money("1.00", "USD")))
@@ -506,17 +526,21 @@ def purchases(n: int, last_amount: str = "1.00") -> Lazy:
     return Lazy(f"{n:,} purchase events (the last of {last_amount})", make)
 
 
-def purchase_frame(n: int, last_amount: str = "1.00") -> Lazy:
-    def make() -> pd.DataFrame:
+def purchase_import(n: int, last_amount: str = "1.00") -> Lazy:
+    """A crmkit.PurchaseImport (what import_purchases makes of a DataFrame, passed through) of
+    `n` purchases of c-base a second apart."""
+
+    def make() -> Any:
+        spec = crmkit.PurchaseImport()
+        spec.currency = "USD"
+        spec.customer_external_id = ["c-base"] * n
+        spec._set_at_micros(np.arange(n, dtype=np.int64) * 1_000_000 + START_MICROS)
         amounts = ["1.00"] * n
         amounts[-1] = last_amount
-        return pd.DataFrame({
-            "customer": np.array([f"b-{i % 1000}" for i in range(n)], dtype=object),
-            "at": pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(n) % 86_400, unit="s"),
-            "amount": amounts,
-        })
+        spec.amount = amounts
+        return spec
 
-    return Lazy(f"DataFrame of {n:,} purchases (the last of {last_amount})", make)
+    return Lazy(f"PurchaseImport of {n:,} purchases (the last of {last_amount})", make)
 
 
 # ---- the table ----
@@ -532,6 +556,14 @@ C = crmkit.CorruptError
 SURROGATE = "\ud800"
 LONE_LOW = "\udcff"  # a surrogateescape code point: the byte 0xFF, not UTF-8
 NUL = "a\x00b"
+
+
+# Owners of the holes this table finds outside this helper's code (see the module docstring).
+STORE_CTX = "the lead (core/src/store, the write scope)"
+BINDINGS_STORE = "the lead (bindings/python/store.cpp)"
+BINDINGS_RULES = "the lead (bindings/python/rules.cpp)"
+RESTORE_CORRUPT = ("a damaged record line is refused with ValidationError, not Error{corrupt} "
+                   "naming the line")
 
 
 def xfail(owner: str, why: str) -> Any:
@@ -588,14 +620,16 @@ TABLE: list[Row] = [
     row("20mb-note", "append_event(Interaction(note=))", Lazy("20 MiB of 'x'", big_text),
         refused(V, f"interaction.note: is {BIG} bytes, longer than the limit of 4096")),
     row("20mb-write-source", "create_customer(..., source=)", Lazy("20 MiB of 'x'", big_text),
-        refused(V, f"source: is {BIG} bytes, longer than the limit of 256")),
+        refused(V, f"source: is {BIG} bytes, longer than the limit of 256"),
+        xfail(STORE_CTX, "WriteContext.source is not checked: 20 MiB go into the audit log, and "
+                         "the export then holds a line import_jsonl refuses (over 16 MiB)")),
     row("20mb-amount-digits", "append_event(Purchase(amount=Money(v)))",
         Lazy("'1' and 20 MiB of '0'", lambda: "1" + big_text(unit="0")),
         refused(O, "amount: '1000000000")),
     row("20mb-customer-json", "Customer.from_json",
         Lazy("customer JSON with a 20 MiB name",
              lambda: '{"external_id": "h-1", "name": "' + big_text() + '"}'),
-        refused(V, f"customer: JSON text is {BIG + 37} bytes, over the limit of 16777216")),
+        refused(V, f"customer: JSON text is {BIG + 34} bytes, over the limit of 16777216")),
     row("20mb-jsonl-line", "import_jsonl", jsonl_customer(name=lambda: b'"' + b"x" * BIG + b'"'),
         refused(C, f"import: line {CUSTOMER_LINE}: JSON text is")),
     # -- NUL characters inside strings --
@@ -612,16 +646,19 @@ TABLE: list[Row] = [
     row("nul-note", "append_event(Interaction(note=))", NUL,
         refused(V, "interaction.note: contains a NUL byte (at byte 1)")),
     row("nul-write-actor", "create_customer(..., actor=)", NUL,
-        refused(V, "actor: contains a NUL byte (at byte 1)")),
+        refused(V, "actor: contains a NUL byte (at byte 1)"),
+        xfail(STORE_CTX, "WriteContext.actor is not checked: a NUL byte is stored in the audit "
+                         "log")),
     row("nul-import-customer", "import_purchases(customer column)", NUL,
         refused(V, "contains a NUL byte (at byte 1)")),
     row("nul-raw-in-customer-json", "Customer.from_json",
         '{"external_id": "h-1", "name": "a\x00b"}',
-        refused(V, "customer: malformed JSON at byte 33: NUL byte in the text")),
+        refused(V, "customer: malformed JSON at byte 34: NUL byte in the text")),
     row("nul-escaped-in-customer-json", "Customer.from_json",
         '{"external_id": "h-1", "name": "a\\u0000b"}', accepted(("h-1", NUL))),
     row("nul-escaped-in-jsonl", "import_jsonl", jsonl_customer(name=b'"a\\u0000b"'),
-        refused(C, f"import: line {CUSTOMER_LINE}: name: contains a NUL byte (at byte 1)")),
+        refused(C, f"import: line {CUSTOMER_LINE}: name: contains a NUL byte (at byte 1)"),
+        xfail("restore", RESTORE_CORRUPT)),
     # -- lone surrogates from Python --
     row("surrogate-name", "create_customer(name=)", SURROGATE,
         refused(V, "name: is not valid UTF-8 text (it holds a lone surrogate)")),
@@ -636,9 +673,13 @@ TABLE: list[Row] = [
     row("surrogate-amount", "append_event(Purchase(amount=Money(v)))", SURROGATE,
         refused(V, "amount: is not valid UTF-8 text (it holds a lone surrogate)")),
     row("surrogate-write-source", "create_customer(..., source=)", SURROGATE,
-        refused(V, "source: is not valid UTF-8 text (it holds a lone surrogate)")),
+        refused(V, "source: is not valid UTF-8 text (it holds a lone surrogate)"),
+        xfail(BINDINGS_STORE, "actor= and source= are std::string arguments: pybind's "
+                              "'incompatible function arguments' TypeError, no field named")),
     row("surrogate-import-customer", "import_purchases(customer column)", SURROGATE,
-        refused(V, "is not valid UTF-8 text (it holds a lone surrogate)")),
+        refused(V, "is not valid UTF-8 text (it holds a lone surrogate)"),
+        xfail(BINDINGS_STORE, "PurchaseImport's text columns are std::string lists: a lone "
+                              "surrogate raises UnicodeEncodeError, no row or field named")),
     row("surrogate-customer-json", "Customer.from_json",
         '{"external_id": "h-1", "name": "' + SURROGATE + '"}',
         refused(V, "customer: is not valid UTF-8 text (it holds a lone surrogate)")),
@@ -647,9 +688,11 @@ TABLE: list[Row] = [
         refused(V, "customer: malformed JSON at byte")),
     # -- invalid UTF-8 bytes in JSON text --
     row("utf8-ff-customer-json", "Customer.from_json", bad_utf8_json(b"\xff"),
-        refused(V, "customer: malformed JSON at byte 33: invalid string: ill-formed UTF-8 byte")),
+        refused(V, "customer: malformed JSON at byte 33: syntax error while parsing value - "
+                   "invalid string: ill-formed UTF-8 byte")),
     row("utf8-overlong-customer-json", "Customer.from_json", bad_utf8_json(b"\xc0\xaf"),
-        refused(V, "customer: malformed JSON at byte 33: invalid string: ill-formed UTF-8 byte")),
+        refused(V, "customer: malformed JSON at byte 33: syntax error while parsing value - "
+                   "invalid string: ill-formed UTF-8 byte")),
     row("utf8-cesu-surrogate-event-json", "Event.from_json", bad_utf8_event_json(b"\xed\xa0\x80"),
         refused(V, "event: malformed JSON at byte")),
     row("utf8-ff-jsonl", "import_jsonl", jsonl_customer(name=b'"\xff"'),
@@ -693,7 +736,7 @@ TABLE: list[Row] = [
         accepted("92233720368547758.07")),
     row("30-decimals-amount", "append_event(Purchase(amount=Money(v)))",
         "1.000000000000000000000000000001",
-        refused(V, "amount: '1.000000000000000000000000000001' has more decimals than USD allows")),
+        refused(V, "amount: 1.000000000000000000000000000001 has more decimals than USD allows (2)")),
     row("30-digit-custom-money", "create_customer(custom money)",
         Lazy("Money('123456789012345678901234567890', 'USD')",
              lambda: Money("123456789012345678901234567890", "USD")),
@@ -744,8 +787,9 @@ TABLE: list[Row] = [
         jsonl_event(purchase=b'{"amount":{"amount":"123456789012345678901234567890.00",'
                              b'"currency":"USD"},"category":"","essential":true,'
                              b'"item_count":1,"order_id":""}'),
-        refused(C, "purchase.amount: 123456789012345678901234567890.00 USD is over the "
-                   "ledger's limit of 92233720368547758.07 USD")),
+        refused(C, f"import: line {EVENT_LINE}: purchase.amount: 123456789012345678901234567890.00 "
+                   "USD is over the ledger's limit of 92233720368547758.07 USD"),
+        xfail("restore", RESTORE_CORRUPT)),
     # -- duplicate keys in JSON objects --
     row("dup-key-customer-json", "Customer.from_json",
         '{"external_id": "h-1", "name": "A", "name": "B"}',
@@ -783,15 +827,15 @@ TABLE: list[Row] = [
         refused(V, "rule: JSON nesting is deeper than 32 levels")),
     row("deep-rule-value", "Rule(rule, schema)", Lazy("100,000-deep dict of 'and'", deep_dict),
         refused(V, "rule: JSON nesting is deeper than 32 levels"),
-        xfail("the lead (bindings/python/rules.cpp)",
+        xfail(BINDINGS_RULES,
               "json.dumps raises RecursionError before crmkit sees the rule")),
     row("deep-jsonlogic-rule", "jsonlogic_apply(rule)", Lazy("100,000-deep dict of 'and'", deep_dict),
         refused(V, "rule: JSON nesting is deeper than 32 levels"),
-        xfail("the lead (bindings/python/rules.cpp)",
+        xfail(BINDINGS_RULES,
               "json.dumps raises RecursionError before crmkit sees the rule")),
     row("deep-jsonlogic-data", "jsonlogic_apply(data)", Lazy("100,000-deep list", deep_list),
         refused(V, "data: JSON nesting is deeper than 256 levels"),
-        xfail("the lead (bindings/python/rules.cpp)",
+        xfail(BINDINGS_RULES,
               "json.dumps raises RecursionError before crmkit sees the data")),
     row("deep-campaign-rule", "campaign_audience(rule=)", Lazy("100,000-deep dict of 'and'", deep_dict),
         refused(V, "rule: JSON nesting is deeper than 32 levels")),
@@ -801,7 +845,7 @@ TABLE: list[Row] = [
         refused(V, "JSON nesting is deeper than 32 levels")),
     # -- impossible dates and times --
     row("feb-30-event-at", "append_event(at=)", "2023-02-30T10:00:00Z",
-        refused(V, "'2023-02-30T10:00:00Z': day 30 is")),
+        refused(V, "'2023-02-30T10:00:00Z': day 30 does not exist in that month")),
     row("month-13-event-at", "append_event(at=)", "2023-13-01T10:00:00Z",
         refused(V, "'2023-13-01T10:00:00Z': month 13 is")),
     row("hour-24-event-at", "append_event(at=)", "2023-01-01T24:00:00Z",
@@ -827,7 +871,7 @@ TABLE: list[Row] = [
         refused(V, "at: "),
         xfail("holes", "a numpy.datetime64 after year 9999 is stored (time range)")),
     row("feb-30-birth-date", "create_customer(birth_date=)", "2023-02-30",
-        refused(V, "'2023-02-30': day 30 is")),
+        refused(V, "'2023-02-30': day 30 does not exist in that month")),
     row("month-13-birth-date", "create_customer(birth_date=)", "2023-13-01",
         refused(V, "'2023-13-01': month 13 is")),
     row("year-0-birth-date", "create_customer(birth_date=)", "0000-06-01",
@@ -836,7 +880,11 @@ TABLE: list[Row] = [
         refused(V, "birth_date: '2023-02-30'"),
         xfail("holes", "date errors name 'date:' instead of the field 'birth_date'")),
     row("feb-30-custom-date", "create_customer(custom date)", "2023-02-30",
-        refused(V, "'2023-02-30': day 30 is")),
+        refused(V, "'2023-02-30': day 30 does not exist in that month")),
+    row("year-0-custom-date", "create_customer(custom date)", "0000-12-31",
+        refused(V, "'0000-12-31': year 0 is outside 0001..9999")),
+    row("leap-day-custom-date", "create_customer(custom date)", "2024-02-29",
+        accepted(dt.date(2024, 2, 29))),
     row("leap-second-consent-at", "create_customer(consents[0].at=)", "2016-12-31T23:59:60Z",
         refused(V, "'2016-12-31T23:59:60Z': second 60 is outside 0..59")),
     row("feb-30-import-at", "import_purchases(at column)", "2023-02-30",
@@ -844,20 +892,22 @@ TABLE: list[Row] = [
     row("feb-30-event-json", "Event.from_json",
         '{"customer": 1, "at": "2023-02-30T00:00:00Z", "type": "interaction", '
         '"interaction": {"kind": "call"}}',
-        refused(V, "at: '2023-02-30T00:00:00Z': day 30 is")),
+        refused(V, "at: '2023-02-30T00:00:00Z': day 30 does not exist in that month")),
     row("feb-30-jsonl", "import_jsonl", jsonl_event(at=b'"2023-02-30T10:00:00Z"'),
-        refused(C, "'2023-02-30T10:00:00Z': day 30 is")),
+        refused(C, f"import: line {EVENT_LINE}: at: '2023-02-30T10:00:00Z': day 30 does not "
+                   "exist in that month"),
+        xfail("restore", RESTORE_CORRUPT)),
     row("year-0-jsonl", "import_jsonl", jsonl_event(at=b'"0000-01-01T10:00:00Z"'),
-        refused(C, "'0000-01-01T10:00:00Z': year 0 is outside")),
+        refused(C, f"import: line {EVENT_LINE}: at: '0000-01-01T10:00:00Z': year 0 is outside"),
+        xfail("restore", RESTORE_CORRUPT)),
     # -- 1,000,000-event batches: accepted in one transaction, or refused whole --
+    # (one accepted and one refused batch: each costs about as much as the rest of the table)
     row("1m-append-events", "append_events(batch)", purchases(BATCH),
         accepted((BATCH, BATCH + 1, "1000010.00 USD"))),
-    row("1m-append-events-last-bad", "append_events(batch)", purchases(BATCH, "-1.00"),
-        refused(V, f"events[{BATCH - 1}].purchase.amount: must not be negative, got -1.00 USD")),
-    row("1m-import-purchases", "import_purchases(frame)", purchase_frame(BATCH),
-        accepted((BATCH, BATCH + 1, "1000010.00 USD"))),
-    row("1m-import-purchases-last-bad", "import_purchases(frame)", purchase_frame(BATCH, "1.005"),
-        refused(V, f"rows[{BATCH - 1}].purchase.amount: '1.005' has more decimals than USD allows")),
+    row("1m-import-purchases-last-bad", "import_purchases(PurchaseImport)",
+        purchase_import(BATCH, "1.005"),
+        refused(V, f"rows[{BATCH - 1}].purchase.amount: 1.005 has more decimals than USD allows "
+                   "(2)")),
 ]
 
 assert len({r.name for r in TABLE}) == len(TABLE), "row names must be unique"
@@ -868,7 +918,9 @@ assert len({r.name for r in TABLE}) == len(TABLE), "row names must be unique"
 RESULTS: list[dict[str, Any]] = []
 # The million-event rows skip the export round trip (it would double their time); the store's
 # own tests cover export and import of purchases.
-BIG_CALLS = ("append_events(batch)", "import_purchases(frame)")
+BIG_CALLS = ("append_events(batch)", "import_purchases(PurchaseImport)")
+# A million-event batch lands (or is refused) within this time, even on a loaded CI machine.
+BIG_SECONDS = 60.0
 
 
 def export_bytes(store: Any, path: Path) -> bytes:
@@ -918,7 +970,7 @@ def hostile_report():
     else:
         summary += f", export unchanged after every refused call ({len(refused_calls)})"
     total = sum(r["seconds"] for r in RESULTS)
-    summary += f"; {total:.1f} s"
+    summary += f"; the calls took {total:.1f} s"
     lines.append(summary)
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text("\n".join(lines) + "\n")
@@ -948,27 +1000,32 @@ def test_hostile(r: Row, tmp_path: Path) -> None:
             ctx.base = setup_base(store)
         before = export_bytes(store, tmp_path / "before.jsonl")
         started = time.perf_counter()
+        error: BaseException | None = None
         try:
             got = call.fn(ctx, value)
-        except (Exception, RecursionError) as exc:  # noqa: BLE001 - every failure is an outcome
-            record["seconds"] = time.perf_counter() - started
+        except AssertionError:
+            raise  # a check inside the call failed: not an outcome of the hostile input
+        except Exception as exc:  # noqa: BLE001 - every exception is an outcome, compared below
+            error = exc
+        record["seconds"] = time.perf_counter() - started
+        expect = r.expect
+        in_time = r.call not in BIG_CALLS or record["seconds"] < BIG_SECONDS
+        if error is not None:
             record["refused"] = True
-            record["actual"] = _describe(exc)
+            record["actual"] = _describe(error)
             after = export_bytes(store, tmp_path / "after.jsonl")
             record["export_unchanged"] = after == before
-            expect = r.expect
-            record["as_expected"] = (isinstance(expect, Refused) and isinstance(exc, expect.error)
-                                     and expect.text in str(exc) and after == before)
+            record["as_expected"] = (isinstance(expect, Refused) and isinstance(error, expect.error)
+                                     and expect.text in str(error) and after == before and in_time)
             assert after == before, f"{r.name}: the refused call changed the export"
-            assert isinstance(expect, Refused), f"{r.name}: expected {expect}, got {_describe(exc)}"
-            assert isinstance(exc, expect.error), f"{r.name}: expected {expect}, got {_describe(exc)}"
-            assert expect.text in str(exc), f"{r.name}: expected {expect}, got {_describe(exc)}"
-            return
-        record["seconds"] = time.perf_counter() - started
-        record["actual"] = f"accepted, stored as {_short(got)}"
-        expect = r.expect
-        assert isinstance(expect, Accepted), f"{r.name}: expected {expect}, got {record['actual']}"
-        assert got == expect.stored, f"{r.name}: expected {expect}, got {record['actual']}"
-        if r.call not in BIG_CALLS:
-            round_trip(store, tmp_path)
-        record["as_expected"] = True
+            assert isinstance(expect, Refused), f"{r.name}: expected {expect}, got {_describe(error)}"
+            assert isinstance(error, expect.error), f"{r.name}: expected {expect}, got {_describe(error)}"
+            assert expect.text in str(error), f"{r.name}: expected {expect}, got {_describe(error)}"
+        else:
+            record["actual"] = f"accepted, stored as {_short(got)}"
+            assert isinstance(expect, Accepted), f"{r.name}: expected {expect}, got {record['actual']}"
+            assert got == expect.stored, f"{r.name}: expected {expect}, got {record['actual']}"
+            if r.call not in BIG_CALLS:
+                round_trip(store, tmp_path)
+            record["as_expected"] = in_time
+        assert in_time, f"{r.name}: {record['seconds']:.1f} s, over {BIG_SECONDS:.0f} s"
