@@ -153,13 +153,13 @@ TEST_CASE("hostile: the records' JSON readers") {
   const std::vector<Row> rows = {
       // NaN, infinities and 1e400: not JSON as text; numbers (never amounts) as values
       refused("customer text NaN", [] { return customer_text(R"({"external_id":"h-1","name":"n","max_contacts_per_30_days":NaN})"); },
-              ErrorCode::invalid_argument, "customer: malformed JSON at byte 63"),
+              ErrorCode::invalid_argument, "customer: malformed JSON at byte 60: syntax error while parsing value - invalid literal"),
       refused("customer text 1e400", [] { return customer_text(R"({"external_id":"h-1","name":"n","max_contacts_per_30_days":1e400})"); },
               ErrorCode::invalid_argument, "customer: malformed JSON"),
       refused("customer value NaN", [&] { return crmkit::customer_from_json(customer_with("max_contacts_per_30_days", nan)).name; },
-              ErrorCode::invalid_argument, "customer.max_contacts_per_30_days: expected"),
+              ErrorCode::invalid_argument, "customer.max_contacts_per_30_days: expected integer, got a number with a fraction or exponent"),
       refused("customer value inf", [&] { return crmkit::customer_from_json(customer_with("max_contacts_per_30_days", inf)).name; },
-              ErrorCode::invalid_argument, "customer.max_contacts_per_30_days: expected"),
+              ErrorCode::invalid_argument, "customer.max_contacts_per_30_days: expected integer, got a number with a fraction or exponent"),
       refused("event text NaN amount", [] { return purchase_amount_text(R"({"customer":1,"at":"2024-01-05T00:00:00Z","type":"purchase","purchase":{"amount":{"amount":NaN,"currency":"USD"}}})"); },
               ErrorCode::invalid_argument, "event: malformed JSON at byte"),
       refused("event text 1e400 amount", [] { return purchase_amount_text(R"({"customer":1,"at":"2024-01-05T00:00:00Z","type":"purchase","purchase":{"amount":{"amount":1e400,"currency":"USD"}}})"); },
@@ -181,9 +181,9 @@ TEST_CASE("hostile: the records' JSON readers") {
               ErrorCode::overflow, "purchase.amount.amount: '1234567890123456789012345678901234567890' is outside the exact range"),
       // invalid UTF-8 and NUL
       refused("customer text invalid UTF-8", [] { return customer_text("{\"external_id\":\"h-1\",\"name\":\"\xff\"}"); },
-              ErrorCode::invalid_argument, "customer: malformed JSON at byte 30: invalid string: ill-formed UTF-8 byte"),
+              ErrorCode::invalid_argument, "customer: malformed JSON at byte 30: syntax error while parsing value - invalid string: ill-formed UTF-8 byte"),
       refused("customer text overlong '/'", [] { return customer_text("{\"external_id\":\"h-1\",\"name\":\"\xc0\xaf\"}"); },
-              ErrorCode::invalid_argument, "customer: malformed JSON at byte 30: invalid string: ill-formed UTF-8 byte"),
+              ErrorCode::invalid_argument, "customer: malformed JSON at byte 30: syntax error while parsing value - invalid string: ill-formed UTF-8 byte"),
       refused("event text UTF-8 surrogate", [] { return event_text("{\"customer\":1,\"at\":\"2024-01-05T00:00:00Z\",\"type\":\"interaction\",\"interaction\":{\"kind\":\"call\",\"note\":\"\xed\xa0\x80\"}}"); },
               ErrorCode::invalid_argument, "event: malformed JSON at byte"),
       refused("customer text escaped lone surrogate", [] { return customer_text(R"({"external_id":"h-1","name":"\ud800"})"); },
@@ -212,7 +212,7 @@ TEST_CASE("hostile: the records' JSON readers") {
                 custom["notes"] = deep_array();
                 return crmkit::customer_from_json(customer_with("custom", std::move(custom))).name;
               },
-              ErrorCode::invalid_argument, "customer.custom.notes: "),
+              ErrorCode::invalid_argument, "customer.custom.notes: expected string, integer, boolean or object, got array"),
       refused("event text deep", [] { return event_text(std::string(kDeep, '[') + std::string(kDeep, ']')); },
               ErrorCode::invalid_argument, "event: JSON nesting is deeper than 32 levels"),
       refused("event value deep", [] { return crmkit::to_string(crmkit::event_from_json(deep_array()).type()); },
@@ -225,7 +225,7 @@ TEST_CASE("hostile: the records' JSON readers") {
               ErrorCode::invalid_argument, "interaction: expected object, got array"),
       // a 20 MiB text
       refused("customer text 20 MiB", [] { return customer_text(R"({"external_id":"h-1","name":")" + std::string(kBig, 'x') + "\"}"); },
-              ErrorCode::invalid_argument, "customer: JSON text is 20971563 bytes, over the limit of 16777216"),
+              ErrorCode::invalid_argument, "customer: JSON text is 20971551 bytes, over the limit of 16777216"),
   };
   CHECK(run(rows) == rows.size());
 }
@@ -239,13 +239,13 @@ TEST_CASE("hostile: Money::parse") {
       refused("Infinity", [] { return money("Infinity"); }, ErrorCode::invalid_argument, "amount: 'Infinity' is not a decimal number"),
       refused("1e400", [] { return money("1e400"); }, ErrorCode::invalid_argument, "amount: '1e400' is not a decimal number"),
       refused("1 and 400 zeros", [] { return money("1" + std::string(400, '0')); }, ErrorCode::overflow,
-              "amount: '10000000000000000000000000000000000000000000000...' is outside the exact range (39 significant digits)"),
+              "amount: '1" + std::string(47, '0') + "...' is outside the exact range (39 significant digits)"),
       refused("20 MiB of digits", [] { return money(std::string(kBig, '9')); }, ErrorCode::overflow,
               "amount: '999999999999999999999999999999999999999999999999...' is outside the exact range"),
       accepted("30 digits", [] { return money("123456789012345678901234567890"); }, "123456789012345678901234567890.00 USD"),
       accepted("30 digits negative", [] { return money("-123456789012345678901234567890.5"); }, "-123456789012345678901234567890.50 USD"),
       refused("30 decimals", [] { return money("0.000000000000000000000000000001"); }, ErrorCode::invalid_argument,
-              "amount: '0.000000000000000000000000000001' has more decimals than USD allows (2)"),
+              "amount: 0.000000000000000000000000000001 has more decimals than USD allows (2)"),
       refused("31 decimals", [] { return money("0." + std::string(31, '0')); }, ErrorCode::invalid_argument,
               "has more than 30 digits after the point"),
       refused("invalid UTF-8", [] { return money("1\xff"); }, ErrorCode::invalid_argument, "amount: '1\\xFF' is not a decimal number"),
@@ -255,9 +255,9 @@ TEST_CASE("hostile: Money::parse") {
       refused("money_from_json NaN number", [] { return crmkit::money_from_json(json{{"amount", std::numeric_limits<double>::quiet_NaN()}, {"currency", "USD"}}).to_string(); },
               ErrorCode::invalid_argument, "amount.amount: expected a decimal string, got number"),
       refused("Money::from_model_value NaN", [] { return Money::from_model_value(std::nan(""), Currency::of("USD")).to_string(); },
-              ErrorCode::invalid_argument, ""),
+              ErrorCode::invalid_argument, "amount: NaN is not a finite model value"),
       refused("Money::from_model_value 1e300", [] { return Money::from_model_value(1e300, Currency::of("USD")).to_string(); },
-              ErrorCode::overflow, ""),
+              ErrorCode::overflow, "amount: 1e+300 is outside the exact range"),
   };
   CHECK(run(rows) == rows.size());
 }
@@ -306,7 +306,7 @@ TEST_CASE("hostile: JSON Logic rules") {
                R"({"<":[{"var":"orders"},1e+308]})"),
       // invalid UTF-8 and duplicate keys
       refused("jsonlogic_apply invalid UTF-8 text", [] { return crmkit::jsonlogic_apply("{\"cat\":[\"\xff\"]}"); },
-              ErrorCode::invalid_argument, "rule: malformed JSON at byte 10: invalid string: ill-formed UTF-8 byte"),
+              ErrorCode::invalid_argument, "rule: malformed JSON at byte 10: syntax error while parsing value - invalid string: ill-formed UTF-8 byte"),
       refused("jsonlogic_apply_json invalid UTF-8 string", [] { return crmkit::jsonlogic_apply_json(json{{"cat", json::array({"\xff"})}}, json::object()).dump(); },
               ErrorCode::invalid_argument, "rule: a JSON string is not valid UTF-8 (at byte 0)"),
       refused("jsonlogic_apply_json invalid UTF-8 key in data", [] { return crmkit::jsonlogic_apply_json(json{{"var", "x"}}, json{{"\xc0\xaf", 1}}).dump(); },
@@ -315,8 +315,8 @@ TEST_CASE("hostile: JSON Logic rules") {
               ErrorCode::invalid_argument, "rule: a JSON string is not valid UTF-8 (at byte 1)"),
       refused("Rule::compile duplicate key", [] { return crmkit::Rule::compile(R"({"==":[{"var":"orders"},1],"==":[1,1]})", schema()).source(); },
               ErrorCode::invalid_argument, "rule: duplicate key '==' in one JSON object"),
-      refused("Rule::compile NUL", [] { return crmkit::Rule::compile(std::string("{\"==\":[{\"var\":\"orders\"},1]}\0garbage", 33), schema()).source(); },
-              ErrorCode::invalid_argument, "rule: malformed JSON at byte 26: NUL byte in the text"),
+      refused("Rule::compile NUL", [] { return crmkit::Rule::compile(std::string("{\"==\":[{\"var\":\"orders\"},1]}\0garbage", 35), schema()).source(); },
+              ErrorCode::invalid_argument, "rule: malformed JSON at byte 28: NUL byte in the text"),
   };
   CHECK(run(rows) == rows.size());
 }

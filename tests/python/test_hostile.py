@@ -365,6 +365,14 @@ def call_segment_rules(ctx: Ctx, v: Any) -> Any:
     return len(ctx.store.segments("2024-06-01", rules=v))
 
 
+def call_window_fact(ctx: Ctx, v: Any) -> Any:
+    return crmkit.window_fact(v)
+
+
+def call_points_program(ctx: Ctx, v: Any) -> Any:
+    return ctx.store.define_points_program(v)["name"]
+
+
 def call_import_jsonl(ctx: Ctx, v: Any) -> Any:
     """v: bytes of a JSON Lines export (see export_with). Imported into the empty ctx.store;
     returns (customers, events) of the result."""
@@ -415,6 +423,8 @@ CALLS: dict[str, Call] = {
     "jsonlogic_apply(data)": Call(call_jsonlogic_data),
     "campaign_audience(rule=)": Call(call_campaign_rule),
     "segments(rules=)": Call(call_segment_rules),
+    "window_fact(declaration)": Call(call_window_fact),
+    "define_points_program(program)": Call(call_points_program),
     "import_jsonl": Call(call_import_jsonl, setup="empty"),
 }
 
@@ -843,6 +853,15 @@ TABLE: list[Row] = [
         Lazy("segments whose rule is a 100,000-deep dict",
              lambda: [{"name": "deep", "when": deep_dict()}]),
         refused(V, "JSON nesting is deeper than 32 levels")),
+    row("deep-window-declaration", "window_fact(declaration)",
+        Lazy("a window whose 'kind' is a 100,000-deep list",
+             lambda: {"name": "calls_30d", "event": "interaction", "kind": deep_list(),
+                      "window_days": 30}),
+        refused(V, "windows[0]: JSON nesting is deeper than 32 levels")),
+    row("deep-points-program", "define_points_program(program)",
+        Lazy("a programme dict holding a 100,000-deep list",
+             lambda: {"name": "deep", "currency": "USD", "rules": deep_list()}),
+        refused(V, "program: JSON nesting is deeper than 32 levels")),
     # -- impossible dates and times --
     row("feb-30-event-at", "append_event(at=)", "2023-02-30T10:00:00Z",
         refused(V, "'2023-02-30T10:00:00Z': day 30 does not exist in that month")),
