@@ -210,6 +210,15 @@ def call_custom_date(ctx: Ctx, v: Any) -> Any:
     return _customer(ctx, custom={"born": crmkit.Date(v)}).custom["born"]
 
 
+def call_lookup_external_id(ctx: Ctx, v: Any) -> Any:
+    return ctx.store.get_customer_by_external_id(v).id
+
+
+def call_declare_field(ctx: Ctx, v: Any) -> Any:
+    ctx.store.declare_field(FieldDef(name=v, type=FieldType.text))
+    return [f.name for f in ctx.store.fields()]
+
+
 def call_consent_source(ctx: Ctx, v: Any) -> Any:
     c = _customer(ctx, consents=[Consent(channel=crmkit.Channel.email, purpose="marketing",
                                          at="2024-01-01", source=v)])
@@ -398,6 +407,8 @@ CALLS: dict[str, Call] = {
     "create_customer(custom money)": Call(call_custom("budget")),
     "create_customer(custom integer)": Call(call_custom("visits")),
     "create_customer(consents[0].source=)": Call(call_consent_source),
+    "get_customer_by_external_id": Call(call_lookup_external_id),
+    "declare_field(FieldDef(name=))": Call(call_declare_field),
     "create_customer(consents[0].at=)": Call(call_consent_at),
     "create_customer(acquisition_source=)": Call(call_acquisition_source),
     "create_customer(birth_date=)": Call(call_birth_date),
@@ -611,6 +622,11 @@ TABLE: list[Row] = [
     row("sql-note", "append_event(Interaction(note=))", SQL, accepted(SQL)),
     row("sql-import-customer", "import_purchases(customer column)", SQL, accepted(SQL)),
     row("sql-import-key", "import_purchases(idempotency_key column)", SQL, accepted(SQL)),
+    row("sql-lookup", "get_customer_by_external_id", "c-base' OR '1'='1",
+        refused(crmkit.NotFoundError,
+                "customer.external_id: no customer with external id 'c-base' OR '1'='1'")),
+    row("sql-field-name", "declare_field(FieldDef(name=))", "x; DROP TABLE fields",
+        refused(V, "field.name: must match [a-z][a-z0-9_]{0,63}, got 'x; DROP TABLE fields'")),
     # -- 20 MB strings: refused with the documented limit of each field --
     row("20mb-name", "create_customer(name=)", Lazy("20 MiB of 'x'", big_text),
         refused(V, f"name: is {BIG} bytes, longer than the limit of 512")),
@@ -640,6 +656,12 @@ TABLE: list[Row] = [
         Lazy("customer JSON with a 20 MiB name",
              lambda: '{"external_id": "h-1", "name": "' + big_text() + '"}'),
         refused(V, f"customer: JSON text is {BIG + 34} bytes, over the limit of 16777216")),
+    row("20mb-rule-text", "Rule(rule, schema)",
+        Lazy("a rule with a 20 MiB text literal",
+             lambda: '{"==": [{"var": "orders"}, "' + big_text() + '"]}'),
+        refused(V, f"rule: JSON text is {BIG + 31} bytes, over the limit of 16777216")),
+    row("100k-tags", "create_customer(tags=)", Lazy("100,000 tags", lambda: [f"t{i}" for i in range(100_000)]),
+        refused(V, "tags: at most 1000 items, got 100000")),
     row("20mb-jsonl-line", "import_jsonl", jsonl_customer(name=lambda: b'"' + b"x" * BIG + b'"'),
         refused(C, f"import: line {CUSTOMER_LINE}: JSON text is")),
     # -- NUL characters inside strings --
