@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -347,10 +346,11 @@ def call_customer_from_json(ctx: Ctx, v: Any) -> Any:
 
 
 def call_event_from_json(ctx: Ctx, v: Any) -> Any:
+    """Returns (at, type, the purchase amount or the payload's repr)."""
     e = Event.from_json(v)
-    return (e.at.to_string(), e.type.name, e.payload.to_json() if hasattr(e.payload, "to_json")
-            else e.payload.amount.amount_string() if e.type == crmkit.EventType.purchase
-            else repr(e.payload))
+    detail = (e.payload.amount.amount_string() if e.type == crmkit.EventType.purchase
+              else repr(e.payload))
+    return (e.at.to_string(), e.type.name, detail)
 
 
 def call_rule(ctx: Ctx, v: Any) -> Any:
