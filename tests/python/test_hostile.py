@@ -717,6 +717,8 @@ TABLE: list[Row] = [
     row("surrogate-escaped-customer-json", "Customer.from_json",
         '{"external_id": "h-1", "name": "\\ud800"}',
         refused(V, "customer: malformed JSON at byte")),
+    row("surrogate-escaped-jsonl", "import_jsonl", jsonl_customer(name=b'"\\ud800"'),
+        refused(C, f"import: line {CUSTOMER_LINE}: malformed JSON at byte")),
     # -- invalid UTF-8 bytes in JSON text --
     row("utf8-ff-customer-json", "Customer.from_json", bad_utf8_json(b"\xff"),
         refused(V, "customer: malformed JSON at byte 33: syntax error while parsing value - "
@@ -810,6 +812,10 @@ TABLE: list[Row] = [
         '"purchase": {"amount": {"amount": "123456789012345678901234567890.00", '
         '"currency": "USD"}}}',
         accepted(("2024-01-05T00:00:00Z", "purchase", "123456789012345678901234567890.00"))),
+    row("nan-jsonl-amount", "import_jsonl",
+        jsonl_event(purchase=b'{"amount":{"amount":NaN,"currency":"USD"},"category":"",'
+                             b'"essential":true,"item_count":1,"order_id":""}'),
+        refused(C, f"import: line {EVENT_LINE}: malformed JSON at byte")),
     row("1e400-jsonl-amount", "import_jsonl",
         jsonl_event(purchase=b'{"amount":{"amount":1e400,"currency":"USD"},"category":"",'
                              b'"essential":true,"item_count":1,"order_id":""}'),
