@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
+from ._json import json_text
 from .errors import ValidationError
 
 __all__ = [
@@ -174,10 +175,8 @@ def campaign_audience(store: Any, as_of: Any, rule: Any = None, customers: Any =
                       purpose: str = "marketing", channels: Any = None,
                       odds: dict[str, float] | None = None) -> Audience:
     """Store.campaign_audience: see crmkit/analytics/engage.hpp."""
-    import json
-
     if rule is not None and not isinstance(rule, str):
-        rule = json.dumps(rule)
+        rule = json_text(rule, "rule")
     ids = [] if customers is None else _customer_ids(store, customers, "customers")
     core = _core.campaign_audience(store, as_of, rule or "", ids, purpose,
                                    None if channels is None else [str(c) for c in channels], odds)

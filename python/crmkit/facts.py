@@ -20,6 +20,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from . import _core
+from ._json import json_text
 from .errors import ValidationError
 
 __all__ = ["facts_from_columns", "standard_facts", "window_fact"]
@@ -46,7 +47,7 @@ def _window_texts(windows: Iterable[Any] | None) -> list[str] | None:
         if isinstance(w, str):
             out.append(w)
         elif isinstance(w, Mapping):
-            out.append(json.dumps(dict(w)))
+            out.append(json_text(dict(w), f"windows[{i}]"))
         else:
             raise ValidationError(f"windows[{i}]: expected a dict or a JSON string, "
                                   f"got {type(w).__name__}")

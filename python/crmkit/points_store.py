@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
+from ._json import json_text
 from .errors import ValidationError
 
 __all__: list[str] = []
@@ -26,12 +27,12 @@ def _program_json(program: Any) -> str:
     if isinstance(program, str):
         return program
     if isinstance(program, dict):
-        return json.dumps(program)
+        return json_text(program, "program")
     for attr in ("to_json", "to_json_text"):
         fn = getattr(program, attr, None)
         if callable(fn):
             text = fn()
-            return text if isinstance(text, str) else json.dumps(text)
+            return text if isinstance(text, str) else json_text(text, "program")
     raise ValidationError(
         f"program: expected a crmkit.PointsProgram, a dict or JSON text, got "
         f"{type(program).__name__}"

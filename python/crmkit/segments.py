@@ -14,13 +14,13 @@ crmkit.purchase_segments on a purchase log at several dates, and crmkit.plot_seg
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any, Iterable
 
 import numpy as np
 
 from . import _core
+from ._json import json_text
 from .errors import ValidationError
 
 __all__ = ["segment_drift", "purchase_segments", "plot_segment_drift", "rfm_segment_names"]
@@ -39,9 +39,9 @@ def _rules_text(rules: Any) -> str | None:
     if isinstance(rules, str):
         return rules
     if isinstance(rules, Mapping):
-        return json.dumps(dict(rules))
+        return json_text(dict(rules), "rules")
     if isinstance(rules, (list, tuple)):
-        return json.dumps({"segments": list(rules)})
+        return json_text({"segments": list(rules)}, "rules")
     raise ValidationError(f"rules: expected a dict, a list of segments or a JSON string, got "
                           f"{type(rules).__name__}")
 

@@ -2,6 +2,8 @@
 #include "crmkit/records/event.hpp"
 
 #include <array>
+#include <cstdint>
+#include <limits>
 #include <string>
 
 #include "crmkit/base/error.hpp"
@@ -42,12 +44,24 @@ void check_currency(const Money& amount, const std::string& field, const Currenc
   }
 }
 
+// The ledger keeps an amount as 64-bit minor units (event.hpp): a larger one, exact as a Money
+// (128-bit), is refused here naming the field, not later by the store's write.
+void check_ledger_range(const Money& amount, const std::string& field) {
+  if (!amount.minor_units().fits_int64()) {
+    const Money limit =
+        Money::from_minor(std::numeric_limits<std::int64_t>::max(), amount.currency());
+    throw_invalid(field, amount.to_string() + " is over the ledger's limit of " +
+                             limit.to_string());
+  }
+}
+
 void validate_payload(const Purchase& p, const Event&, const Currency& currency) {
   check_text(p.order_id, "purchase.order_id", 0, kShortText);
   check_currency(p.amount, "purchase.amount", currency);
   if (p.amount.is_negative()) {
     throw_invalid("purchase.amount", "must not be negative, got " + p.amount.to_string());
   }
+  check_ledger_range(p.amount, "purchase.amount");
   check_text(p.category, "purchase.category", 0, kShortText);
   check_range("purchase.item_count", p.item_count, 1, 100000);
 }
@@ -61,6 +75,7 @@ void validate_payload(const Refund& r, const Event&, const Currency& currency) {
   if (!r.amount.is_positive()) {
     throw_invalid("refund.amount", "must be positive, got " + r.amount.to_string());
   }
+  check_ledger_range(r.amount, "refund.amount");
   check_text(r.reason, "refund.reason", 0, kLongText);
 }
 

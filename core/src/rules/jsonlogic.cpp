@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/text.hpp"
@@ -29,6 +30,46 @@ JsonLogicError::JsonLogicError(std::string error_json, std::string type, std::st
       type_(std::move(type)) {}
 
 namespace detail {
+
+void check_json_value(const json& value, std::string_view what, std::size_t max_depth) {
+  // (value, number of containers enclosing it)
+  std::vector<std::pair<const json*, std::size_t>> todo{{&value, 0}};
+  const auto check_text = [&](const std::string& text, const char* kind) {
+    const std::size_t bad = find_invalid_utf8(text);
+    if (bad != std::string::npos) {
+      throw_invalid(what, std::string("a JSON ") + kind + " is not valid UTF-8 (at byte " +
+                              std::to_string(bad) + ")");
+    }
+  };
+  while (!todo.empty()) {
+    const auto [j, enclosing] = todo.back();
+    todo.pop_back();
+    switch (j->type()) {
+      case json::value_t::array:
+      case json::value_t::object:
+        if (enclosing + 1 > max_depth) {
+          throw_invalid(what,
+                        "JSON nesting is deeper than " + std::to_string(max_depth) + " levels");
+        }
+        for (auto it = j->begin(); it != j->end(); ++it) {
+          if (j->is_object()) check_text(it.key(), "key");
+          todo.emplace_back(&it.value(), enclosing + 1);
+        }
+        break;
+      case json::value_t::string:
+        check_text(j->get_ref<const std::string&>(), "string");
+        break;
+      case json::value_t::number_float:
+        if (!std::isfinite(j->get<double>())) {
+          throw_invalid(what, "a JSON number is " + js_number_to_string(j->get<double>()) +
+                                  " (JSON has no NaN or infinity)");
+        }
+        break;
+      default:
+        break;
+    }
+  }
+}
 
 // ---- numbers and text as JavaScript sees them ----
 
@@ -612,6 +653,9 @@ class Interpreter {
   }
 };
 
+// Data may nest deeper than rules (JsonLimits' default of 32).
+constexpr std::size_t kDataDepth = 256;
+
 // Whole floats within +-2^53 become integers (and -0 becomes 0), recursively.
 void normalize(json& v) {
   if (v.is_number_float()) {
@@ -633,6 +677,9 @@ std::string type_of(const json& error) {
 }  // namespace
 
 json jsonlogic_apply_json(const json& rule, const json& data) {
+  // The limits of jsonlogic_apply's text forms (checked before anything recurses).
+  detail::check_json_value(rule, "rule", JsonLimits{}.max_depth);
+  detail::check_json_value(data, "data", kDataDepth);
   check_operators(rule, "rule");
   try {
     Interpreter in(data);
@@ -650,7 +697,7 @@ json jsonlogic_error_value(const JsonLogicError& error) { return json::parse(err
 std::string jsonlogic_apply(std::string_view rule_json, std::string_view data_json) {
   const json rule = parse_json_strict(rule_json, "rule");
   JsonLimits data_limits;
-  data_limits.max_depth = 256;
+  data_limits.max_depth = kDataDepth;
   const json data = parse_json_strict(data_json, "data", data_limits);
   return jsonlogic_apply_json(rule, data).dump();
 }

@@ -1134,6 +1134,10 @@ Rule Rule::compile(std::string_view json_text, const FactSchema& schema, const R
 }
 
 Rule compile_rule(const json& rule, const FactSchema& schema, const RuleOptions& options) {
+  // A value a host built itself has not been through parse_json_strict: the same limits (depth,
+  // UTF-8, finite numbers) before anything recurses into it or dumps it.
+  detail::check_json_value(rule, options.path.empty() ? "rule" : options.path,
+                           JsonLimits{}.max_depth);
   Rule r;
   detail::RuleAccess::set(r, build(rule, schema, options));
   return r;

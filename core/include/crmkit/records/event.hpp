@@ -6,8 +6,10 @@
 //
 // Validation rules (checked by validate_event and by the Store on every append):
 //  - Purchase.amount: not negative (0 is a free order), in the store's
-//    currency, no more decimals than it has; item_count 1..100000.
-//  - Refund.amount: positive, same currency, and never more than what is left of the purchase
+//    currency, no more decimals than it has, and at most 2^63-1 minor units (the ledger keeps
+//    64-bit minor units: 92233720368547758.07 USD); item_count 1..100000.
+//  - Refund.amount: positive, same currency, at most 2^63-1 minor units like a purchase, and
+//    never more than what is left of the purchase
 //    after earlier refunds; a refund is not dated before its purchase (the Store checks these
 //    two, on a live append and on a restore from import_jsonl alike).
 //  - SurveyResponse: at least one of nps (0..10) and csat (1..5).
