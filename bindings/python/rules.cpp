@@ -50,9 +50,24 @@ FactSchema schema_from_py(py::handle facts) {
   return schema;
 }
 
+// JSON text of a Python value for the core, which checks it. A value nested so deeply that
+// Python's json module runs out of recursion is far deeper than the core's limit (`max_depth`
+// levels): it is refused the way the core refuses such text, naming `what`, not as a
+// RecursionError.
+std::string dumps_json(py::handle value, const char* what, int max_depth) {
+  try {
+    return py::module_::import("json").attr("dumps")(value).cast<std::string>();
+  } catch (py::error_already_set& e) {
+    if (!e.matches(PyExc_RecursionError)) throw;
+    crmkit::throw_invalid(what, "JSON nesting is deeper than " + std::to_string(max_depth) +
+                                    " levels");
+  }
+}
+
+// A str is taken as JSON text; anything else is dumped (dumps_json).
 std::string json_text(py::handle value) {
   if (py::isinstance<py::str>(value)) return value.cast<std::string>();
-  return py::module_::import("json").attr("dumps")(value).cast<std::string>();
+  return dumps_json(value, "rule", 32);
 }
 
 bool is_missing_scalar(py::handle v) {
@@ -391,9 +406,8 @@ void bind_rules(py::module_& m) {
   m.def(
       "jsonlogic_apply",
       [](py::handle rule, py::handle data) {
-        py::object dumps = py::module_::import("json").attr("dumps");
         const std::string out =
-            crmkit::jsonlogic_apply(dumps(rule).cast<std::string>(), dumps(data).cast<std::string>());
+            crmkit::jsonlogic_apply(dumps_json(rule, "rule", 32), dumps_json(data, "data", 256));
         return py::module_::import("json").attr("loads")(out);
       },
       py::arg("rule"), py::arg("data") = py::none(),

@@ -122,6 +122,27 @@ TEST_CASE("an invalid customer is refused and nothing is written", "[store]") {
   CHECK(s.audit_log().empty());
 }
 
+TEST_CASE("a write's actor and source are checked like event text and refused before writing",
+          "[store]") {
+  Store s = Store::open(":memory:", usd());
+  s.create_customer(person("c-1", "Ann"));
+  const std::string before = dump(s);
+  CHECK_INVALID(s.create_customer(person("c-2", "Bo"), WriteContext{std::string("a\0b", 3), ""}),
+                "actor: contains a NUL byte (at byte 1)");
+  CHECK_INVALID(s.create_customer(person("c-2", "Bo"), WriteContext{"", std::string(257, 's')}),
+                "source: is 257 bytes, longer than the limit of 256");
+  CHECK_INVALID(s.append_event(purchase_event(1, "5.00", "2024-01-01T00:00:00Z"),
+                               WriteContext{"\xff", ""}),
+                "actor: is not valid UTF-8 (at byte 0)");
+  CHECK(dump(s) == before);
+  // The store's default actor is checked when the store is opened.
+  StoreOptions bad = usd();
+  bad.actor = "";
+  CHECK_INVALID(Store::open(":memory:", bad), "actor: must not be empty");
+  bad.actor = std::string(300, 'a');
+  CHECK_INVALID(Store::open(":memory:", bad), "actor: is 300 bytes, longer than the limit of 256");
+}
+
 TEST_CASE("an unknown customer id is not_found", "[store]") {
   Store s = Store::open(":memory:", usd());
   auto e = catch_error([&] { s.get_customer(99); });

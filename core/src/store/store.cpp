@@ -168,6 +168,7 @@ Store::~Store() { close(); }
 int Store::current_schema_version() noexcept { return schema::kCurrentVersion; }
 
 Store Store::open(const std::string& path, const StoreOptions& options) {
+  check_text(options.actor, "actor", 1, Impl::kContextTextBytes);
   auto impl = std::make_unique<Impl>();
   impl->path = path;
   impl->options = options;

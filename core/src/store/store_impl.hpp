@@ -71,12 +71,18 @@ struct Store::Impl {
   void check_open() const;
   std::unique_ptr<sql::Db> open_reader();
 
+  // The actor and source a write records. Both are checked like an event's text fields (valid
+  // UTF-8, no NUL, at most 256 bytes; Error{invalid_argument} naming "actor" or "source"), so
+  // the audit log never holds what an export could not restore.
   std::string actor_of(const WriteContext& ctx) const {
+    check_text(ctx.actor, "actor", 0, kContextTextBytes);
     return ctx.actor.empty() ? options.actor : ctx.actor;
   }
   static std::string source_of(const WriteContext& ctx) {
+    check_text(ctx.source, "source", 0, kContextTextBytes);
     return ctx.source.empty() ? std::string("api") : ctx.source;
   }
+  static constexpr std::size_t kContextTextBytes = 256;
 
   // ---- helpers used inside a transaction (or a read) on `db` ----
   // Writes one audit row as given (WriteScope::commit, import_jsonl).

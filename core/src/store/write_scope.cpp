@@ -8,6 +8,9 @@ inline namespace v0 {
 
 Store::Impl::WriteScope::WriteScope(Store::Impl& impl, const WriteContext& ctx, ForeignKeys fk)
     : lock_(impl.lock_write()), db_(*impl.writer) {
+  // Checked first, so a bad actor or source throws before anything is begun.
+  actor_ = impl.actor_of(ctx);
+  source_ = Store::Impl::source_of(ctx);
   if (fk == ForeignKeys::kOff) {
     // The pragma only takes effect outside a transaction.
     db_.exec("PRAGMA foreign_keys=OFF");
@@ -20,8 +23,6 @@ Store::Impl::WriteScope::WriteScope(Store::Impl& impl, const WriteContext& ctx, 
     throw;
   }
   now_ = Timestamp::now();
-  actor_ = impl.actor_of(ctx);
-  source_ = Store::Impl::source_of(ctx);
 }
 
 Store::Impl::WriteScope::~WriteScope() {
