@@ -45,7 +45,7 @@ std::string key_from_py(py::handle value) {
   if (value.is_none()) return {};
   if (py::isinstance<py::bytes>(value)) return std::string(value.cast<py::bytes>());
   if (py::isinstance<py::bytearray>(value) || py::isinstance<py::memoryview>(value))
-    return std::string(py::bytes(py::reinterpret_borrow<py::object>(value)));
+    return std::string(py::module_::import("builtins").attr("bytes")(value).cast<py::bytes>());
   crmkit::throw_invalid("suppression_key",
                         "expected 32 bytes (bytes), got " +
                             std::string(py::str(value.get_type().attr("__name__"))));

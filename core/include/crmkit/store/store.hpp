@@ -99,7 +99,7 @@ struct StoreOptions {
   // Opening a host-mode store without a key or with another key, or a file-mode store with a key,
   // throws Error{conflict} naming suppression_key (a store's mode is fixed at creation; see
   // import_jsonl for moving data between modes).
-  std::string suppression_key;
+  std::string suppression_key{};
 };
 
 // Who makes a write and through what; recorded in the audit log and on events.
