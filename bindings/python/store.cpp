@@ -39,9 +39,21 @@ std::string currency_code_from_py(py::handle value) {
   return text_from_py(value, "currency");
 }
 
+// StoreOptions::suppression_key from Python: bytes (or bytearray, memoryview), or None for the
+// in-file default. Text is refused: a key is 32 raw bytes (bytes.fromhex(...) for a hex secret).
+std::string key_from_py(py::handle value) {
+  if (value.is_none()) return {};
+  if (py::isinstance<py::bytes>(value)) return std::string(value.cast<py::bytes>());
+  if (py::isinstance<py::bytearray>(value) || py::isinstance<py::memoryview>(value))
+    return std::string(py::module_::import("builtins").attr("bytes")(value).cast<py::bytes>());
+  crmkit::throw_invalid("suppression_key",
+                        "expected 32 bytes (bytes), got " +
+                            std::string(py::str(value.get_type().attr("__name__"))));
+}
+
 Store open_store(const std::filesystem::path& path, py::handle currency, py::handle synchronous,
                  int busy_timeout_ms, bool create_if_missing, bool read_only,
-                 const std::string& actor, std::size_t max_readers) {
+                 const std::string& actor, std::size_t max_readers, py::handle suppression_key) {
   crmkit::StoreOptions options;
   options.currency = currency_code_from_py(currency);
   options.synchronous = sync_mode_from_py(synchronous);
@@ -50,6 +62,7 @@ Store open_store(const std::filesystem::path& path, py::handle currency, py::han
   options.read_only = read_only;
   options.actor = actor;
   options.max_readers = max_readers;
+  options.suppression_key = key_from_py(suppression_key);
   std::string p = path.string();
   py::gil_scoped_release unlocked;
   return Store::open(p, options);
@@ -75,6 +88,11 @@ void bind_store(py::module_& m) {
   def_field(options, "max_readers", &StoreOptions::max_readers);
   finish_struct(options, {"currency", "synchronous", "busy_timeout_ms", "create_if_missing",
                           "read_only", "actor", "max_readers"});
+  // bytes, and left out of the struct's repr and keyword constructor so it is never printed.
+  options.def_property(
+      "suppression_key",
+      [](const StoreOptions& o) { return py::bytes(o.suppression_key); },
+      [](StoreOptions& o, py::handle value) { o.suppression_key = key_from_py(value); });
 
   py::class_<WriteContext> write_ctx(m, "WriteContext");
   def_field(write_ctx, "actor", &WriteContext::actor);
@@ -236,18 +254,21 @@ void bind_store(py::module_& m) {
   py::class_<Store> store(m, "Store",
                           "The embedded store. Store(path, currency=None, *, synchronous='full', "
                           "busy_timeout_ms=5000, create_if_missing=True, read_only=False, "
-                          "actor='system', max_readers=4); ':memory:' for a private store. A "
+                          "actor='system', max_readers=4, suppression_key=None); ':memory:' "
+                          "for a private store. suppression_key: 32 bytes kept by the host "
+                          "(never in the file or an export), or None for the in-file default. A "
                           "context manager: leaving the with-block closes it.");
   store
       .def(py::init(&open_store), py::arg("path"), py::arg("currency") = py::none(),
            py::kw_only(), py::arg("synchronous") = SyncMode::full,
            py::arg("busy_timeout_ms") = 5000, py::arg("create_if_missing") = true,
-           py::arg("read_only") = false, py::arg("actor") = "system", py::arg("max_readers") = 4)
+           py::arg("read_only") = false, py::arg("actor") = "system", py::arg("max_readers") = 4,
+           py::arg("suppression_key") = py::none())
       .def_static("open", &open_store, py::arg("path"), py::arg("currency") = py::none(),
                   py::kw_only(), py::arg("synchronous") = SyncMode::full,
                   py::arg("busy_timeout_ms") = 5000, py::arg("create_if_missing") = true,
                   py::arg("read_only") = false, py::arg("actor") = "system",
-                  py::arg("max_readers") = 4)
+                  py::arg("max_readers") = 4, py::arg("suppression_key") = py::none())
       .def("__enter__", [](py::handle self) { return py::reinterpret_borrow<py::object>(self); })
       .def("__exit__",
            [](Store& s, py::handle, py::handle, py::handle) {

@@ -485,6 +485,7 @@ class StoreOptions(_Struct):
     read_only: bool
     actor: str
     max_readers: int
+    suppression_key: bytes
     def __init__(self, **fields: Any) -> None: ...
 
 class WriteContext(_Struct):
@@ -636,6 +637,7 @@ class Store:
         read_only: bool = False,
         actor: str = "system",
         max_readers: int = 4,
+        suppression_key: bytes | bytearray | memoryview | None = None,
     ) -> None: ...
     @classmethod
     def open(cls, path: PathLike, currency: CurrencyLike | None = None, **options: Any) -> Store: ...

@@ -110,6 +110,11 @@ class Store(PointsStoreMixin, _core.Store):
     """The embedded store; see crmkit/store/store.hpp. ``Store(path, currency=None, *, ...)``.
 
     A context manager: ``with crmkit.Store(path, "USD") as store: ...`` closes it on exit.
+
+    ``suppression_key``: 32 bytes (for example ``bytes.fromhex(os.environ["CRM_SUPPRESSION_KEY"])``)
+    that key the suppression hashes of erased customers; never written to the file or an export,
+    and needed for every later open (StoreOptions::suppression_key, docs/guide.md). ``None`` keeps
+    the weaker default key stored in the file.
     """
 
     @classmethod

@@ -240,3 +240,106 @@ TEST_CASE("erasure in a memory store drops personal custom fields and titles", "
   CHECK(out.str().find("Quill") == std::string::npos);
   CHECK(out.str().find("CFO") == std::string::npos);
 }
+
+TEST_CASE("erasure suppresses every contact the customer ever had and leaves none in the file",
+          "[store][erase]") {
+  TempDir tmp("erase-history");
+  const std::string path = tmp.file("crm.db");
+  const std::vector<std::string> emails = {"vesna.first@history.example",
+                                           "vesna.second@history.example",
+                                           "vesna.third@history.example"};
+  const std::vector<std::string> phones = {"+4915550007711", "+4915550007722"};
+  const std::vector<std::string> ids = {"hist-vesna-old", "hist-vesna-new"};
+  StoreOptions opts = usd();
+  opts.synchronous = SyncMode::off;
+  Money revenue, net;
+  CustomerId target = 0;
+  {
+    Store s = Store::open(path, opts);
+    const Customer n = s.create_customer(
+        person("hist-neighbour", "Nora Neighbour", "nora@history.example", "+4915550007799"));
+    Customer v = s.create_customer(person(ids[0], "Vesna Verlauf", emails[0], phones[0]));
+    target = v.id;
+    const EventId p = s.append_event(purchase_event(v.id, "40.00", "2024-01-05T09:00:00Z")).id;
+    s.append_event(refund_event(v.id, p, "5.00", "2024-01-06T09:00:00Z"));
+    s.append_event(purchase_event(n.id, "7.25", "2024-01-07T09:00:00Z"));
+    // The e-mail changes twice, the phone once, the external id once.
+    v.contacts[0].value = emails[1];
+    v = s.update_customer(v);
+    v.contacts[0].value = emails[2];
+    v = s.update_customer(v);
+    v.contacts[1].value = phones[1];
+    v = s.update_customer(v);
+    v.external_id = ids[1];
+    v = s.update_customer(v);
+    revenue = s.summary().revenue;
+    net = s.summary().net_revenue;
+    CHECK(revenue == m("47.25"));
+    CHECK(net == m("42.25"));
+
+    const EraseReport r = s.erase_customer(target);
+    CHECK(r.suppression_hashes == 7);      // 2 external ids, 3 e-mails, 2 phones
+    CHECK(r.audit_entries_scrubbed == 5);  // create, 3 contact updates, 1 external id update
+    CHECK(r.wal_truncated);
+
+    // Each old contact is suppressed: nobody may take it.
+    for (const auto& e : emails) {
+      INFO(e);
+      CHECK(s.is_suppressed("", e));
+      CHECK_ERROR(s.create_customer(person("new-" + e, "Someone", e)), ErrorCode::suppressed,
+                  "customer.contacts[0].value: this e-mail belongs to an erased customer");
+    }
+    for (const auto& ph : phones) {
+      INFO(ph);
+      CHECK(s.is_suppressed("", "", ph));
+      CHECK_ERROR(s.create_customer(person("new-" + ph, "Someone", "", ph)),
+                  ErrorCode::suppressed,
+                  "customer.contacts[0].value: this phone belongs to an erased customer");
+    }
+    for (const auto& id : ids) {
+      INFO(id);
+      CHECK(s.is_suppressed(id));
+      CHECK_ERROR(s.create_customer(person(id)), ErrorCode::suppressed,
+                  "customer.external_id: '" + id + "' belongs to an erased customer");
+    }
+    CHECK_FALSE(s.is_suppressed("hist-neighbour", "nora@history.example", "+4915550007799"));
+
+    // The audit log keeps what happened, not the values.
+    const auto log = s.audit_log(target);
+    REQUIRE(log.size() == 6);
+    for (const auto& a : log) {
+      CHECK(a.old_value.empty());
+      CHECK(a.new_value.empty());
+    }
+    CHECK(log[1].field == "contacts");
+    CHECK(log[4].field == "external_id");
+    CHECK(log[5].action == "erase");
+
+    // Aggregates unchanged.
+    CHECK(s.summary().revenue == revenue);
+    CHECK(s.summary().net_revenue == net);
+    CHECK(s.summary().customers == 2);
+    CHECK(s.count_events() == 3);
+
+    // No byte of them in the file or the WAL while the store is open ...
+    const std::string db = read_bytes(path);
+    const std::string wal = fs::exists(path + "-wal") ? read_bytes(path + "-wal") : std::string();
+    CHECK(db.find("nora@history.example") != std::string::npos);
+    for (const auto* list : {&emails, &phones, &ids})
+      for (const auto& needle : *list) {
+        INFO(needle);
+        CHECK(db.find(needle) == std::string::npos);
+        CHECK(wal.find(needle) == std::string::npos);
+      }
+  }
+  // ... nor after close.
+  const std::string db = read_bytes(path);
+  REQUIRE(db.size() > 4096);
+  CHECK(db.find("nora@history.example") != std::string::npos);
+  CHECK(db.find("Vesna") == std::string::npos);
+  for (const auto* list : {&emails, &phones, &ids})
+    for (const auto& needle : *list) {
+      INFO(needle);
+      CHECK(db.find(needle) == std::string::npos);
+    }
+}

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -39,6 +40,60 @@ std::string meta_value(sql::Db& db, std::string_view key, const std::string& pat
   s.bind(1, key);
   if (!s.step()) not_a_store(path, "no " + std::string(key) + " in meta");
   return s.blob(0);
+}
+
+std::optional<std::string> meta_optional(sql::Db& db, std::string_view key) {
+  auto s = db.prepare("SELECT value FROM meta WHERE key = ?");
+  s.bind(1, key);
+  if (!s.step()) return std::nullopt;
+  return s.blob(0);
+}
+
+// The suppression key material a store keeps: the key itself ("file" mode, no mode row) or the
+// check value of the host's key (mode row "host"). Throws what meta_value throws.
+struct KeyMaterial {
+  bool host = false;
+  std::string bytes;  // file mode: the key; host mode: HMAC-SHA-256(key, "crmkit-key-check")
+};
+
+KeyMaterial read_key_material(sql::Db& db, const std::string& path) {
+  KeyMaterial out;
+  const auto mode = meta_optional(db, "suppression_key_mode");
+  if (!mode) {
+    out.bytes = meta_value(db, "suppression_key", path);
+  } else if (*mode == "host") {
+    out.host = true;
+    out.bytes = meta_value(db, "suppression_key_check", path);
+  } else {
+    not_a_store(path, "unknown suppression_key_mode '" + *mode + "' in meta");
+  }
+  if (out.bytes.size() != 32)
+    not_a_store(path, std::string(out.host ? "suppression_key_check" : "suppression_key") +
+                          " in meta is not 32 bytes");
+  return out;
+}
+
+// The key the store hashes with, given what the file keeps and what the host passed.
+// `given_check` is the check value of options.suppression_key (empty if none was given).
+// Throws Error{conflict} naming suppression_key if they do not go together.
+std::string resolve_key(const KeyMaterial& m, const StoreOptions& options,
+                        const std::string& given_check, const std::string& path) {
+  if (!m.host) {
+    if (!options.suppression_key.empty())
+      throw_error(ErrorCode::conflict, "suppression_key",
+                  "store '" + path +
+                      "' keeps its suppression key in the file (it was created without "
+                      "suppression_key); a host key cannot be given to it");
+    return m.bytes;
+  }
+  if (options.suppression_key.empty())
+    throw_error(ErrorCode::conflict, "suppression_key",
+                "store '" + path +
+                    "' uses a host-supplied suppression key; open it with that key");
+  if (given_check != m.bytes)
+    throw_error(ErrorCode::conflict, "suppression_key",
+                "not the key store '" + path + "' was created with");
+  return options.suppression_key;
 }
 
 }  // namespace
@@ -176,6 +231,11 @@ Store Store::open(const std::string& path, const StoreOptions& options) {
   if (path.empty()) impl->path = ":memory:";
   if (!options.currency.empty() && !Currency::is_known(options.currency))
     throw_invalid("currency", "unknown currency '" + options.currency + "'");
+  if (!options.suppression_key.empty() && options.suppression_key.size() != 32)
+    throw_invalid("suppression_key", "must be 32 bytes, not " +
+                                         std::to_string(options.suppression_key.size()));
+  const std::string given_check =
+      options.suppression_key.empty() ? std::string() : Impl::key_check(options.suppression_key);
 
   bool exists = impl->memory || std::filesystem::exists(path);
   if (!exists && !options.create_if_missing)
@@ -224,6 +284,18 @@ Store Store::open(const std::string& path, const StoreOptions& options) {
     db.exec("PRAGMA cache_size=-65536");
   }
 
+  // An existing store's key mode is checked before a migration, so a wrong key changes nothing.
+  if (version > 0) {
+    KeyMaterial m;
+    try {
+      m = read_key_material(db, path);
+    } catch (const Error& e) {
+      if (e.code() == ErrorCode::corrupt) throw;
+      not_a_store(path, e.what());
+    }
+    resolve_key(m, options, given_check, path);
+  }
+
   if (version < schema::kCurrentVersion) {
     if (options.read_only)
       throw Error(ErrorCode::storage, "store: read-only store '" + path +
@@ -241,15 +313,27 @@ Store Store::open(const std::string& path, const StoreOptions& options) {
     if (v == 0 && db.query_int("SELECT count(*) FROM sqlite_master") != 0)
       not_a_store(path, "tables of another application, no crmkit version");
     if (v < schema::kCurrentVersion) schema::migrate(db, v, options.currency);
+    if (v == 0 && !options.suppression_key.empty()) {
+      // Host mode: the random key the new schema holds goes (it was never committed) and the
+      // file keeps only the mode and the check value of the host's key.
+      db.exec("DELETE FROM meta WHERE key = 'suppression_key'");
+      auto ins = db.prepare("INSERT INTO meta(key, value) VALUES(?, ?)");
+      ins.bind(1, std::string_view("suppression_key_mode")).bind(2, std::string_view("host")).run();
+      ins.reset();
+      ins.bind(1, std::string_view("suppression_key_check"))
+          .bind_blob(2, given_check.data(), given_check.size())
+          .run();
+    }
     txn.commit();
   }
 
   std::string stored_currency;
+  KeyMaterial key_material;
   try {
     if (meta_value(db, "format", path) != schema::kFormat)
       not_a_store(path, "wrong format in meta");
     stored_currency = meta_value(db, "currency", path);
-    impl->suppression_key = meta_value(db, "suppression_key", path);
+    key_material = read_key_material(db, path);
     impl->fields = impl->load_fields(db);
     schema::check_codes(db, path);
   } catch (const Error& e) {
@@ -264,6 +348,8 @@ Store Store::open(const std::string& path, const StoreOptions& options) {
   if (!options.currency.empty() && options.currency != stored_currency)
     throw_error(ErrorCode::conflict, "currency",
                 "the store's currency is " + stored_currency + ", not " + options.currency);
+  impl->suppression_key = resolve_key(key_material, options, given_check, path);
+  impl->host_key = key_material.host;
   impl->currency = Currency::of(stored_currency);
   return Store(std::move(impl));
 }

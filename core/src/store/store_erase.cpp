@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <set>
 #include <string>
 #include <utility>
 
@@ -14,6 +15,72 @@
 
 namespace crmkit {
 inline namespace v0 {
+
+namespace {
+
+using Contacts = std::set<std::pair<std::string, std::string>>;  // (kind, normalised value)
+
+// An e-mail or phone (other kinds are not suppressed), normalised as a live write stores it; a
+// value that no longer normalises (an old audit entry, an import) is kept as it is.
+void add_contact(Contacts& out, ContactKind kind, const std::string& value) {
+  if (value.empty()) return;
+  if (kind != ContactKind::email && kind != ContactKind::phone) return;
+  const bool email = kind == ContactKind::email;
+  std::string v = value;
+  try {
+    v = email ? normalize_email(value, "email") : normalize_phone(value, "phone");
+  } catch (const Error&) {
+  }
+  out.emplace(email ? "email" : "phone", std::move(v));
+}
+
+void add_contacts_json(Contacts& out, const nlohmann::json& list) {
+  if (!list.is_array()) return;
+  for (const auto& cp : list) {
+    if (!cp.is_object()) continue;
+    auto k = cp.find("kind");
+    auto v = cp.find("value");
+    if (k == cp.end() || v == cp.end() || !k->is_string() || !v->is_string()) continue;
+    const std::string& kind = k->get_ref<const std::string&>();
+    if (kind == "email") add_contact(out, ContactKind::email, v->get<std::string>());
+    else if (kind == "phone") add_contact(out, ContactKind::phone, v->get<std::string>());
+  }
+}
+
+// The external ids, e-mails and phones in one audit value of a customer: a whole record (create)
+// or the value of one top-level field (update "external_id" or "contacts"). Anything else, or
+// text that is not JSON, holds none.
+void collect_from_audit(Contacts& out, const std::string& field, const std::string& text) {
+  if (text.empty()) return;
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded()) return;
+  if (field.empty() && j.is_object()) {
+    auto x = j.find("external_id");
+    if (x != j.end() && x->is_string() && !x->get_ref<const std::string&>().empty())
+      out.emplace("external_id", x->get<std::string>());
+    auto cs = j.find("contacts");
+    if (cs != j.end()) add_contacts_json(out, *cs);
+  } else if (field == "external_id" && j.is_string()) {
+    if (!j.get_ref<const std::string&>().empty()) out.emplace("external_id", j.get<std::string>());
+  } else if (field == "contacts") {
+    add_contacts_json(out, j);
+  }
+}
+
+}  // namespace
+
+std::string Store::Impl::hmac_sha256(std::string_view key, std::string_view msg) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+            reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), out, &len))
+    throw Error(ErrorCode::storage, "store: HMAC-SHA-256 failed");
+  return std::string(reinterpret_cast<const char*>(out), len);
+}
+
+std::string Store::Impl::key_check(std::string_view key) {
+  return hmac_sha256(key, "crmkit-key-check");
+}
 
 std::string Store::Impl::suppression_hash(std::string_view kind, std::string_view value) const {
   std::string key;
@@ -26,12 +93,7 @@ std::string Store::Impl::suppression_hash(std::string_view kind, std::string_vie
   msg.append(kind);
   msg.push_back(':');
   msg.append(value);
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-            reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), out, &len))
-    throw Error(ErrorCode::storage, "store: HMAC-SHA-256 failed");
-  return std::string(reinterpret_cast<const char*>(out), len);
+  return hmac_sha256(key, msg);
 }
 
 bool Store::Impl::hash_suppressed(sql::Db& db, const std::string& hash) const {
@@ -50,15 +112,26 @@ EraseReport Store::erase_customer(CustomerId id, const WriteContext& ctx) {
     if (c.erased) return report;
     const Timestamp now = w.now();
 
-    // One-way hashes first, from the record as it is.
-    std::vector<std::pair<std::string, const char*>> hashes;
-    hashes.emplace_back(impl_->suppression_hash("external_id", c.external_id), "external_id");
-    for (const auto& cp : c.contacts) {
-      if (cp.kind == ContactKind::email)
-        hashes.emplace_back(impl_->suppression_hash("email", cp.value), "email");
-      else if (cp.kind == ContactKind::phone)
-        hashes.emplace_back(impl_->suppression_hash("phone", cp.value), "phone");
+    // One-way hashes first: every external id, e-mail and phone the customer ever had, from the
+    // record as it is and from its audit entries (a create holds the first record, an update of
+    // "contacts" or "external_id" the old and the new value), before those are scrubbed.
+    std::set<std::pair<std::string, std::string>> values;  // (kind, value)
+    values.emplace("external_id", c.external_id);
+    for (const auto& cp : c.contacts) add_contact(values, cp.kind, cp.value);
+    {
+      auto s = db.cached(
+          "SELECT field, old_value, new_value FROM audit WHERE entity = 'customer' AND "
+          "entity_id = ? AND action IN ('create', 'update') AND "
+          "(old_value <> '' OR new_value <> '')");
+      s.bind(1, id);
+      while (s.step()) {
+        const std::string field = s.str(0);
+        for (int col : {1, 2}) collect_from_audit(values, field, s.str(col));
+      }
     }
+    std::vector<std::pair<std::string, std::string>> hashes;  // (hash, kind)
+    for (const auto& [kind, value] : values)
+      hashes.emplace_back(impl_->suppression_hash(kind, value), kind);
 
     // The record keeps its id, kind, dates, tags, owner and non-personal custom fields.
     Customer b = c;
@@ -153,7 +226,7 @@ EraseReport Store::erase_customer(CustomerId id, const WriteContext& ctx) {
     {
       auto ins = db.cached("INSERT OR IGNORE INTO suppression(hash, kind) VALUES(?, ?)");
       for (const auto& [hash, kind] : hashes) {
-        ins.bind_blob(1, hash.data(), hash.size()).bind_static(2, kind).run();
+        ins.bind_blob(1, hash.data(), hash.size()).bind(2, kind).run();
         report.suppression_hashes += static_cast<std::size_t>(db.changes());
         ins.reset();
       }

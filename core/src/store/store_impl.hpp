@@ -42,7 +42,8 @@ struct Store::Impl {
   std::mutex write_mu;
   std::unique_ptr<sql::Db> writer;
   std::vector<FieldDef> fields;      // the declared custom fields, in declaration order
-  std::string suppression_key;       // 32 random bytes (HMAC key); also guarded by key_mu
+  std::string suppression_key;       // the 32-byte HMAC key (in-file or host's); also key_mu
+  bool host_key = false;             // "host" mode: the key is the host's, never written out
   mutable std::mutex key_mu;         // lets readers hash while holding no write lock
 
   std::mutex pool_mu;
@@ -119,6 +120,10 @@ struct Store::Impl {
   EventId append_one(WriteScope& w, const Event& event, Event* stored);
   std::int64_t refunded_minor(sql::Db& db, EventId purchase) const;
 
+  // HMAC-SHA-256 of `msg` under `key` (32 raw bytes out). Throws Error{storage} if it fails.
+  static std::string hmac_sha256(std::string_view key, std::string_view msg);
+  // The check value a host-mode store keeps for its key: HMAC-SHA-256(key, "crmkit-key-check").
+  static std::string key_check(std::string_view key);
   // HMAC-SHA-256 of "<kind>:<value>" under the suppression key (32 raw bytes).
   std::string suppression_hash(std::string_view kind, std::string_view value) const;
   bool hash_suppressed(sql::Db& db, const std::string& hash) const;

@@ -2,6 +2,8 @@
 //
 // Format "crmkit-jsonl" version 2, one JSON object per line, keys sorted (nlohmann's default):
 //   {"currency":"USD","format":"crmkit-jsonl","schema_version":2,"suppression_key":"<hex>","version":2}
+//                          (a store with a host-supplied key writes "suppression_key_check":"<hex>",
+//                          "suppression_key_mode":"host" instead of "suppression_key")
 //   {"field":{...}}        per declared field, in id order (to_json(FieldDef))
 //   {"customer":{...}}     per customer, in id order (to_json(Customer))
 //   {"event":{...}}        per event, in id order (to_json(Event))
@@ -272,11 +274,18 @@ void Store::Impl::write_jsonl(sql::Db& db, std::ostream& out) const {
     std::lock_guard<std::mutex> g(key_mu);
     key = suppression_key;
   }
-  jw.header({{"format", kJsonlFormat},
-                   {"version", kJsonlVersion},
-                   {"schema_version", Store::current_schema_version()},
-                   {"currency", std::string(currency.code())},
-                   {"suppression_key", to_hex(key)}});
+  nlohmann::json header = {{"format", kJsonlFormat},
+                           {"version", kJsonlVersion},
+                           {"schema_version", Store::current_schema_version()},
+                           {"currency", std::string(currency.code())}};
+  // A host-supplied key is never written out: only its check value (which matches no hash).
+  if (host_key) {
+    header["suppression_key_mode"] = "host";
+    header["suppression_key_check"] = to_hex(key_check(key));
+  } else {
+    header["suppression_key"] = to_hex(key);
+  }
+  jw.header(header);
   for (const auto& f : load_fields(db)) jw.record({{"field", to_json(f)}});
   {
     auto s = db.cached("SELECT " CRMKIT_CUSTOMER_COLS " FROM customers ORDER BY id");
@@ -538,7 +547,8 @@ void Store::import_jsonl(std::istream& in) {
   }
   std::vector<FieldDef> fields;
   Impl::PointsImport points;
-  std::string key;
+  std::string key;                      // a file-mode export's key
+  bool in_file_key_into_host = false;   // a file-mode export into a host-mode store
   std::string line;
   std::size_t line_no = 0;
   Sha256 sha;
@@ -579,8 +589,28 @@ void Store::import_jsonl(std::istream& in) {
           throw_error(ErrorCode::conflict, "currency",
                       "the export's currency is " + cur + ", not the store's " +
                           std::string(impl_->currency.code()));
-        key = from_hex(get_string(j, "suppression_key"), "suppression_key");
-        if (key.size() != 32) throw_invalid("suppression_key", "must be 32 bytes");
+        if (j.contains("suppression_key_mode")) {
+          // A host-mode export: its hashes match only under the host's key.
+          if (get_string(j, "suppression_key_mode") != "host")
+            throw_invalid("suppression_key_mode", "unknown mode (expected \"host\")");
+          if (j.contains("suppression_key"))
+            throw_invalid("suppression_key", "a host-mode export carries no key");
+          const std::string check =
+              from_hex(get_string(j, "suppression_key_check"), "suppression_key_check");
+          if (check.size() != 32) throw_invalid("suppression_key_check", "must be 32 bytes");
+          if (!impl_->host_key)
+            throw_error(ErrorCode::conflict, "suppression_key_mode",
+                        "the export's suppression hashes are keyed with a host-supplied key; "
+                        "import it into a store opened with that key");
+          if (check != Impl::key_check(impl_->suppression_key))
+            throw_error(ErrorCode::conflict, "suppression_key_check",
+                        "the export's suppression hashes are keyed with another key than this "
+                        "store's");
+        } else {
+          key = from_hex(get_string(j, "suppression_key"), "suppression_key");
+          if (key.size() != 32) throw_invalid("suppression_key", "must be 32 bytes");
+          in_file_key_into_host = impl_->host_key;
+        }
         continue;
       }
       if (!j.is_object() || j.size() != 1)
@@ -745,6 +775,11 @@ void Store::import_jsonl(std::istream& in) {
                  "but they are of an erased customer");
         Impl::insert_audit_row(db, a);
       } else if (kind == "suppression") {
+        if (in_file_key_into_host)
+          throw_error(ErrorCode::conflict, "suppression",
+                      "the export's hashes are keyed with its in-file key and this store uses a "
+                      "host-supplied key; hashes cannot be re-keyed (import into a store "
+                      "created without suppression_key)");
         if (v.size() != 2) throw_invalid("suppression", "expected the keys hash and kind");
         const std::string hash = from_hex(get_string(v, "hash"), "suppression.hash");
         if (hash.size() != 32)
@@ -787,14 +822,16 @@ void Store::import_jsonl(std::istream& in) {
     rethrow_prefixed(e, "import: ");
   }
   impl_->check_imported_points(points);
-  {
+  if (!impl_->host_key) {
     auto s = db.cached("UPDATE meta SET value = ? WHERE key = 'suppression_key'");
     s.bind_blob(1, key.data(), key.size()).run();
   }
   w.commit();
   impl_->fields = std::move(fields);
-  std::lock_guard<std::mutex> g(impl_->key_mu);
-  impl_->suppression_key = std::move(key);
+  if (!impl_->host_key) {
+    std::lock_guard<std::mutex> g(impl_->key_mu);
+    impl_->suppression_key = std::move(key);
+  }
 }
 
 }  // namespace v0

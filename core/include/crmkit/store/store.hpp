@@ -17,8 +17,12 @@
 //  - Erasure (erase_customer) removes a customer's personal data from every table, from freed
 //    pages (secure_delete) and from the WAL (checkpoint TRUNCATE), keeps the anonymous events
 //    (amounts, times, categories) so aggregates are unchanged, and stores keyed one-way hashes
-//    (HMAC-SHA-256 with a per-store random key) of its external id, e-mails and phones, so that
-//    re-creating the same person throws Error{suppressed} instead of silently succeeding.
+//    (HMAC-SHA-256; the key is the store's in-file key or the host's, see
+//    StoreOptions::suppression_key) of every external id, e-mail and phone the customer ever
+//    had: the record's and the old and new values of its audit entries (so a contact changed
+//    before the erasure is suppressed too), so that re-creating the same person throws
+//    Error{suppressed} instead of silently succeeding. Its audit entries keep action, field,
+//    actor, source and time; their old and new values are blanked.
 //    Lifecycle history of the customer and its opportunities is kept with its reasons blanked;
 //    its opportunities keep amounts, dates and stages and their names become "[erased]".
 //    Its points entries keep their numbers, dates and rule names; their reasons are blanked.
@@ -77,6 +81,25 @@ struct StoreOptions {
   std::string actor = "system";
   // Reader connections kept for concurrent reads (file stores only; ":memory:" uses one).
   std::size_t max_readers = 4;
+  // The key of the suppression hashes (HMAC-SHA-256), supplied by the host: exactly 32 raw bytes
+  // (else Error{invalid_argument}), or empty for the default in-file key. The store's mode is
+  // chosen when the file is created and kept in it (meta row "suppression_key_mode"):
+  //  - empty (default, "file" mode): a random key is generated at creation and kept in the file,
+  //    and written into every export header. Weaker: whoever holds the file or an export holds
+  //    the key, so can test candidate e-mails, phones and external ids against the hashes (a
+  //    phone number space of a million numbers is searched in seconds) and re-identify an erased
+  //    customer. It protects only against reading the hashes without the file.
+  //  - 32 bytes ("host" mode): the key is never written to the file or to an export; the file
+  //    keeps only a check value, HMAC-SHA-256(key, "crmkit-key-check"), which lets the store
+  //    refuse a wrong key and reveals nothing that matches a hash. Without the key the hashes
+  //    match nothing. Keep the key where the host keeps its other secrets (an environment secret
+  //    injected at start, a secret manager or key management service), never in the store's
+  //    directory, its backups or a source repository; and keep a copy: a host-mode store cannot be
+  //    opened without its key.
+  // Opening a host-mode store without a key or with another key, or a file-mode store with a key,
+  // throws Error{conflict} naming suppression_key (a store's mode is fixed at creation; see
+  // import_jsonl for moving data between modes).
+  std::string suppression_key{};
 };
 
 // Who makes a write and through what; recorded in the audit log and on events.
@@ -637,10 +660,13 @@ class Store {
   // ---- audit, erasure, suppression ----
   // The audit log in id order, for one customer or (customer = 0) for the whole store.
   std::vector<AuditEntry> audit_log(CustomerId customer = 0) const;
-  // Erases the customer's personal data; see the guarantees above. Idempotent on an erased
-  // customer (returns a report of zeros). Throws Error{not_found}.
+  // Erases the customer's personal data; see the guarantees above. Suppresses every external
+  // id, e-mail and phone the customer ever had (current record and audit entries) and blanks the
+  // old and new values of its audit entries and of its opportunities' audit entries. Idempotent
+  // on an erased customer (returns a report of zeros). Throws Error{not_found}.
   EraseReport erase_customer(CustomerId id, const WriteContext& ctx = {});
-  // Whether an external id, e-mail or phone belongs to an erased customer.
+  // Whether an external id, e-mail or phone belongs to an erased customer (one it has or ever
+  // had). E-mail and phone are normalised first (Error{invalid_argument} if malformed).
   bool is_suppressed(std::string_view external_id, std::string_view email = {},
                      std::string_view phone = {}) const;
 
@@ -656,12 +682,21 @@ class Store {
   // directory, so after a crash or power cut `path` holds the previous file or the whole new one.
   // Throws Error{storage} if the file cannot be written, synced or renamed (nothing is left at
   // `path` then: neither the temporary file nor a renamed one whose directory sync failed).
+  // The header carries the suppression key of a file-mode store ("suppression_key", hex); a
+  // host-mode store writes "suppression_key_mode":"host" and the key's check value
+  // ("suppression_key_check") instead, never the key (StoreOptions::suppression_key).
   void export_jsonl(const std::string& path) const;
   void export_jsonl(std::ostream& out) const;
   // Loads an export into this store, which must be empty (no customers, events, fields,
   // opportunities, lifecycle or points rows), in one transaction: a refused file imports nothing.
   // Ids, times, the audit log, the suppression list and its key are kept as exported, and the
   // import itself adds no audit entry (so a re-export is byte-identical).
+  // Suppression key modes (StoreOptions::suppression_key): a file-mode export brings its key
+  // into a file-mode store. A host-mode export loads only into a store opened with the same
+  // host key (else Error{conflict} naming suppression_key_mode or suppression_key_check, line 1).
+  // A file-mode export loads into a host-mode store only if it holds no suppression hashes (they
+  // are keyed with the export's key and cannot be re-keyed: Error{conflict} naming the first
+  // suppression line); its in-file key is then dropped.
   //
   // A restore checks what a live write checks, line by line, and refuses the whole file with
   // Error{corrupt} naming the line and the problem ("import: line 12: refund.amount: 70.00 USD is
