@@ -247,7 +247,10 @@ void check_program(const Program& p, CompiledProgram::Impl* out) {
                     "only spend rules have category multipliers");
     for (const auto& [cat, m] : r.category_multipliers)
       check_rate(m, at_key(at_key(path, "category_multipliers"), cat));
-    for (const auto& [tier, m] : r.tier_multipliers) {
+    for (const auto& entry : r.tier_multipliers) {
+      // Not a structured binding: clang before 16 cannot capture one in the lambda below.
+      const auto& tier = entry.first;
+      const auto& m = entry.second;
       const std::string f = at_key(at_key(path, "tier_multipliers"), tier);
       if (std::none_of(t.tiers.begin(), t.tiers.end(),
                        [&](const TierDef& d) { return d.name == tier; }))

@@ -253,7 +253,10 @@ void validate_memberships(const Customer& customer) {
 
 void validate_custom(const std::map<std::string, FieldValue>& custom,
                      const std::vector<FieldDef>& fields, const Currency& store_currency) {
-  for (const auto& [key, value] : custom) {
+  for (const auto& entry : custom) {
+    // Not a structured binding: clang before 16 cannot capture one in the lambda below.
+    const std::string& key = entry.first;
+    const FieldValue& value = entry.second;
     // A key that is no field name is quoted, so a hostile key cannot garble the message.
     const std::string path = "custom." + (is_field_name(key) ? key : quote_text(key));
     const auto def = std::find_if(fields.begin(), fields.end(),
