@@ -34,7 +34,7 @@ def test_numpy_datetime64_outside_the_range_is_refused_naming_the_field(store, s
     assert str(e.value) == f"at: 20000-01-01 (year 20000) {RANGE}"
     with pytest.raises(crmkit.ValidationError) as e:
         crmkit.Timestamp(np.datetime64("-0001-01-01"))
-    assert str(e.value) == f"time: -001-01-01 (year -1) {RANGE}" or str(e.value).startswith("time: ")
+    assert str(e.value) == f"time: -001-01-01 (year -1) {RANGE}"
     assert snapshot(store) == before
 
 
@@ -59,7 +59,7 @@ def test_an_aware_datetime_moved_out_of_the_range_by_its_offset_is_refused():
     early = dt.datetime(1, 1, 1, 0, 30, tzinfo=dt.timezone(dt.timedelta(hours=1)))
     with pytest.raises(crmkit.ValidationError) as e:
         purchase(1, early)
-    assert str(e.value) == (f"at: -62135598000000000 microseconds since 1970-01-01 {RANGE} "
+    assert str(e.value) == (f"at: -62135598600000000 microseconds since 1970-01-01 {RANGE} "
                             "(years 0001..9999)")
 
 
