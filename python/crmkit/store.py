@@ -102,7 +102,9 @@ def _at_micros(series: Any, column: str) -> np.ndarray | list[Any]:
         try:
             values.append(_core.Timestamp(value))
         except (ValidationError, TypeError) as exc:
-            raise ValidationError(f"rows[{row}].{column}: {exc}") from None
+            # The conversion names the value "time"; the row and column name it here instead.
+            message = str(exc).removeprefix("time: ")
+            raise ValidationError(f"rows[{row}].{column}: {message}") from None
     return values
 
 

@@ -198,6 +198,12 @@ TEST_CASE("summaries over minor units sum in 128 bits", "[holes][summary]") {
   CHECK(r.frequency[0] == 2.0);
   // two repeat periods of 2^62 cents: their sum 2^63 used to overflow int64
   CHECK(r.monetary_value[0] == 4611686018427387904.0 / 100.0);
+  // one repeat period (a day) holding two purchases of 2^62 cents: the period's own sum is 2^63
+  const std::vector<std::int64_t> one_day_minor = {1, kTwo62, kTwo62};
+  const std::vector<std::int64_t> one_day_times = {0, kDay, kDay + 3'600'000'000};
+  const RfmSummary d = summary_data_from_transaction_data(ids, one_day_times, one_day_minor, 2, o);
+  CHECK(d.frequency[0] == 1.0);
+  CHECK(d.monetary_value[0] == 9223372036854775808.0 / 100.0);
 
   // the same through the store (summary_from_store) and the facts (net revenue)
   Store s = Store::open(":memory:", usd());

@@ -194,3 +194,11 @@ def test_zero_amount_purchases_are_accepted_on_every_path(store, tmp_path):
     with pytest.raises(crmkit.ValidationError) as e:
         store.append_event(purchase(c.id, "2024-01-04", "-0.01"))
     assert str(e.value) == "purchase.amount: must not be negative, got -0.01 USD"
+
+
+def test_import_purchases_names_the_row_and_column_of_a_bad_time_once(store):
+    frame = pd.DataFrame({"customer": ["a", "b"], "at": ["2024-01-01", "2024-13-01"],
+                          "amount": ["1.00", "2.00"]})
+    with pytest.raises(crmkit.ValidationError) as e:
+        store.import_purchases(frame)
+    assert str(e.value) == "rows[1].at: '2024-13-01': month 13 is outside 1..12"

@@ -92,7 +92,7 @@ struct NoAmounts {
   using Value = std::int64_t;
   using Sum = std::int64_t;
   static constexpr bool present = false;
-  static void add(Sum&, Value) {}
+  static void add(Sum&, Sum) {}
   double to_major(Sum) const { return 0.0; }
   void validate() const {}
   template <class R>
@@ -108,7 +108,7 @@ struct DoubleAmounts {
   std::vector<Value> gather(const std::vector<R>& rec) const {
     return gather_rows<Value>(values, rec);
   }
-  static void add(Sum& acc, Value v) { acc += v; }
+  static void add(Sum& acc, Sum v) { acc += v; }
   double to_major(Sum s) const { return s; }
   void validate() const {
     for (std::size_t i = 0; i < values.size(); ++i) {
@@ -134,7 +134,8 @@ struct MinorAmounts {
   std::vector<Value> gather(const std::vector<R>& rec) const {
     return gather_rows<Value>(values, rec);
   }
-  static void add(Sum& acc, Value v) { acc += v; }
+  // Adds a row's amount (an int64, widened) or a period's sum (already 128 bits).
+  static void add(Sum& acc, Sum v) { acc += v; }
   double to_major(Sum s) const { return static_cast<double>(s) / divisor; }
   void validate() const {}
 };
