@@ -51,7 +51,7 @@ void bind_analytics(py::module_& m) {
   m.def(
       "summary_from_store",
       [](const Store& store, TimeUnit unit, double multiplier,
-         const std::optional<Timestamp>& observation_period_end, bool include_first_transaction,
+         const std::optional<TimeArg<"observation_period_end">>& observation_period_end, bool include_first_transaction,
          bool drop_customers_after_end) {
         const StoreSummaryOptions o = summary_options(unit, multiplier, observation_period_end,
                                                       include_first_transaction,
@@ -84,8 +84,8 @@ void bind_analytics(py::module_& m) {
       [](const Store& store, const TransactionModel& transaction_model,
          const GammaGammaModel& spend_model, double horizon,
          const std::optional<IArray>& referrer_ids, const std::optional<IArray>& referred_ids,
-         TimeUnit unit, double multiplier, const std::optional<Timestamp>& observation_period_end,
-         double discount_rate, double discount_step, std::int64_t min_repeat_purchases,
+         TimeUnit unit, double multiplier, const std::optional<TimeArg<"observation_period_end">>& observation_period_end,
+         double discount_rate, double discount_step, IntArg<"min_repeat_purchases", std::int64_t> min_repeat_purchases,
          double min_tenure, double run_rate_tenure_floor,
          const std::optional<Money>& referral_value, py::handle uplift, RoundingMode rounding) {
         if (referrer_ids.has_value() != referred_ids.has_value()) {

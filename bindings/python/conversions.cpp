@@ -117,6 +117,48 @@ py::int_ int128_to_py(const crmkit::Int128& value) {
   return py::reinterpret_steal<py::int_>(out);
 }
 
+namespace {
+
+// obj.__index__() as a Python int; py::type_error naming `field` for bool, float and anything
+// that is not an integer.
+py::int_ index_of(py::handle obj, std::string_view field) {
+  if (PyBool_Check(obj.ptr()) || is_numpy_instance(obj, "bool_") || is_float(obj)) {
+    throw py::type_error(std::string(field) + ": expected int, got " + type_name(obj));
+  }
+  PyObject* index = PyNumber_Index(obj.ptr());
+  if (index == nullptr) {
+    PyErr_Clear();
+    throw py::type_error(std::string(field) + ": expected int, got " + type_name(obj));
+  }
+  return py::reinterpret_steal<py::int_>(index);
+}
+
+}  // namespace
+
+std::int64_t int64_from_py(py::handle obj, std::string_view field, std::int64_t lo,
+                           std::int64_t hi) {
+  py::int_ value = index_of(obj, field);
+  int overflow = 0;
+  const long long v = PyLong_AsLongLongAndOverflow(value.ptr(), &overflow);
+  if (v == -1 && PyErr_Occurred()) throw py::error_already_set();
+  if (overflow != 0 || v < lo || v > hi) {
+    throw_invalid(field, std::string(py::str(value)) + " is outside " + std::to_string(lo) +
+                             ".." + std::to_string(hi));
+  }
+  return static_cast<std::int64_t>(v);
+}
+
+std::uint64_t uint64_from_py(py::handle obj, std::string_view field) {
+  py::int_ value = index_of(obj, field);
+  const unsigned long long v = PyLong_AsUnsignedLongLong(value.ptr());
+  if (v == static_cast<unsigned long long>(-1) && PyErr_Occurred()) {
+    PyErr_Clear();
+    throw_invalid(field, std::string(py::str(value)) + " is outside 0.." +
+                             std::to_string(std::numeric_limits<std::uint64_t>::max()));
+  }
+  return static_cast<std::uint64_t>(v);
+}
+
 crmkit::Decimal decimal_from_py(py::handle obj, std::string_view field, bool allow_int) {
   refuse_float(obj, field, "as exact decimals; pass a str or decimal.Decimal");
   if (is_decimal(obj)) return crmkit::Decimal::parse(decimal_text(obj), field);
@@ -139,7 +181,7 @@ namespace {
 constexpr std::int64_t kMicrosPerSecond = 1'000'000;
 constexpr std::int64_t kUnixEpochOrdinal = 719163;  // datetime.date(1970, 1, 1).toordinal()
 
-crmkit::Timestamp timestamp_from_datetime(py::handle dt) {
+crmkit::Timestamp timestamp_from_datetime(py::handle dt, std::string_view field) {
   std::int64_t days = py::cast<std::int64_t>(dt.attr("toordinal")()) - kUnixEpochOrdinal;
   std::int64_t seconds = days * 86400 + int_attr(dt, "hour") * 3600 + int_attr(dt, "minute") * 60 +
                          int_attr(dt, "second");
@@ -149,36 +191,49 @@ crmkit::Timestamp timestamp_from_datetime(py::handle dt) {
     micros -= (int_attr(offset, "days") * 86400 + int_attr(offset, "seconds")) * kMicrosPerSecond +
               int_attr(offset, "microseconds");
   }
-  return crmkit::Timestamp(micros);
+  // A datetime's year is 1..9999, but its UTC offset can move it out ("0001-01-01 00:30+01:00").
+  return crmkit::Timestamp::checked(micros, field);
 }
 
 }  // namespace
 
-std::optional<crmkit::Timestamp> try_timestamp_from_py(py::handle obj) {
+std::optional<crmkit::Timestamp> try_timestamp_from_py(py::handle obj, std::string_view field) {
   if (py::isinstance<py::str>(obj)) {
-    return crmkit::Timestamp::parse(text_from_py(obj, "time"), "time");
+    return crmkit::Timestamp::parse(text_from_py(obj, field), field);
   }
   py::module_ dt = datetime_module();
   if (py::isinstance(obj, dt.attr("datetime"))) {
     // pandas.NaT is a datetime too, but has no time.
-    if (py::cast<bool>(py::bool_(obj.attr("__ne__")(obj)))) throw_invalid("time", "NaT is not a time");
-    return timestamp_from_datetime(obj);
+    if (py::cast<bool>(py::bool_(obj.attr("__ne__")(obj)))) throw_invalid(field, "NaT is not a time");
+    return timestamp_from_datetime(obj, field);
   }
   if (is_numpy_instance(obj, "datetime64")) {
     py::module_ np = py::module_::import("numpy");
-    if (py::cast<bool>(np.attr("isnat")(obj))) throw_invalid("time", "NaT is not a time");
+    if (py::cast<bool>(np.attr("isnat")(obj))) throw_invalid(field, "NaT is not a time");
+    // The year first: converting a far year to microseconds could leave int64 (numpy wraps).
+    py::object year = obj.attr("astype")("datetime64[Y]").attr("astype")("int64");
+    const std::int64_t y = py::cast<std::int64_t>(py::int_(year)) + 1970;
+    if (y < 1 || y > 9999) {
+      throw_invalid(field, std::string(py::str(obj)) + " (year " + std::to_string(y) +
+                               ") is outside 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59.999999Z");
+    }
     py::object micros = obj.attr("astype")("datetime64[us]").attr("astype")("int64");
-    return crmkit::Timestamp(py::cast<std::int64_t>(py::int_(micros)));
+    return crmkit::Timestamp::checked(py::cast<std::int64_t>(py::int_(micros)), field);
   }
   return std::nullopt;
 }
 
-crmkit::Timestamp timestamp_from_py(py::handle obj) {
-  if (py::isinstance<crmkit::Timestamp>(obj)) return py::cast<crmkit::Timestamp>(obj);
-  std::optional<crmkit::Timestamp> ts = try_timestamp_from_py(obj);
+crmkit::Timestamp timestamp_from_py(py::handle obj, std::string_view field) {
+  if (py::isinstance<crmkit::Timestamp>(obj)) {
+    const auto t = py::cast<crmkit::Timestamp>(obj);
+    t.check_range(field);  // Timestamp.from_micros checks too; this guards older pickles
+    return t;
+  }
+  std::optional<crmkit::Timestamp> ts = try_timestamp_from_py(obj, field);
   if (!ts) {
     throw py::type_error(
-        "time: expected a crmkit.Timestamp, datetime.datetime, pandas.Timestamp, "
+        std::string(field) +
+        ": expected a crmkit.Timestamp, datetime.datetime, pandas.Timestamp, "
         "numpy.datetime64 or ISO 8601 str, got " +
         type_name(obj));
   }
@@ -192,16 +247,28 @@ py::object timestamp_to_datetime(crmkit::Timestamp ts) {
   return epoch + dt.attr("timedelta")(py::arg("microseconds") = ts.micros());
 }
 
-std::optional<crmkit::Date> try_date_from_py(py::handle obj) {
-  if (py::isinstance<py::str>(obj)) return crmkit::Date::parse(text_from_py(obj, "date"), "date");
+std::optional<crmkit::Date> try_date_from_py(py::handle obj, std::string_view field) {
+  if (py::isinstance<py::str>(obj)) return crmkit::Date::parse(text_from_py(obj, field), field);
   py::module_ dt = datetime_module();
   if (py::isinstance(obj, dt.attr("datetime"))) return std::nullopt;  // an instant, not a date
   if (py::isinstance(obj, dt.attr("date"))) {
+    // datetime.date is always within 0001..9999; Date's own check still applies.
     return crmkit::Date(static_cast<int>(int_attr(obj, "year")),
                         static_cast<int>(int_attr(obj, "month")),
                         static_cast<int>(int_attr(obj, "day")));
   }
   return std::nullopt;
+}
+
+crmkit::Date date_from_py(py::handle obj, std::string_view field) {
+  if (py::isinstance<crmkit::Date>(obj)) return py::cast<crmkit::Date>(obj);
+  std::optional<crmkit::Date> d = try_date_from_py(obj, field);
+  if (!d) {
+    throw py::type_error(std::string(field) +
+                         ": expected a crmkit.Date, datetime.date or 'YYYY-MM-DD' str, got " +
+                         type_name(obj));
+  }
+  return *d;
 }
 
 py::object date_to_py(const crmkit::Date& date) {

@@ -7,6 +7,13 @@
 //  - Timestamp: a crmkit.Timestamp, a datetime.datetime (aware: converted to UTC; naive: taken as
 //    UTC), a pandas.Timestamp (a datetime subclass), a numpy.datetime64 (taken as UTC), or an
 //    ISO 8601 string (Timestamp::parse). Plain ints are refused: use Timestamp.from_micros.
+//    Every conversion checks the range 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59.999999Z
+//    (crmkit/base/time.hpp) and names the field: the member's name for a struct member set
+//    through def_field ("at: ..."), "time" for an argument.
+//  - Integers: struct members set through def_field and arguments declared IntArg<"name", T>
+//    take a Python int or numpy integer (not bool, not float); a value outside T's range is
+//    Error{invalid_argument} naming the field ("customer: 9223372036854775808 is outside
+//    -9223372036854775808..9223372036854775807"), another type a TypeError naming it.
 //  - Date: a crmkit.Date, a datetime.date (not a datetime.datetime), or "YYYY-MM-DD".
 //  - Currency: a crmkit.Currency or an ISO code string ("USD").
 //  - FieldValue: bool, int, str, decimal.Decimal, crmkit.Money, datetime.date. A float is refused
@@ -23,6 +30,7 @@
 #include <pybind11/stl/filesystem.h>
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <span>
@@ -56,6 +64,50 @@ bool is_decimal(py::handle obj);
 // Python int <-> Int128 (through the decimal string). Throws Error{overflow} out of range.
 crmkit::Int128 int128_from_py(py::handle obj, std::string_view field);
 py::int_ int128_to_py(const crmkit::Int128& value);
+// A Python int (or numpy integer; not bool, not float) that must fit [lo, hi]. Throws
+// py::type_error "<field>: expected int, got <type>" for another type and Error{invalid_argument}
+// "<field>: <value> is outside <lo>..<hi>" for a value outside.
+std::int64_t int64_from_py(py::handle obj, std::string_view field, std::int64_t lo,
+                           std::int64_t hi);
+std::uint64_t uint64_from_py(py::handle obj, std::string_view field);
+// The same for any integer type T (its whole range).
+template <class T>
+T int_from_py(py::handle obj, std::string_view field) {
+  static_assert(std::is_integral_v<T> && !std::is_same_v<T, bool>);
+  if constexpr (std::is_unsigned_v<T> && sizeof(T) == 8) {
+    return static_cast<T>(uint64_from_py(obj, field));
+  } else {
+    return static_cast<T>(int64_from_py(obj, field, std::numeric_limits<T>::min(),
+                                        std::numeric_limits<T>::max()));
+  }
+}
+
+// An integer argument that names itself in errors: declare a bound function's parameter as
+// IntArg<"customer", CustomerId> and it converts to CustomerId where used. Only for functions
+// without overloads (a wrong type raises instead of trying the next overload).
+template <std::size_t N>
+struct FieldName {
+  char text[N];
+  constexpr FieldName(const char (&s)[N]) {  // NOLINT(google-explicit-constructor)
+    for (std::size_t i = 0; i < N; ++i) text[i] = s[i];
+  }
+};
+template <FieldName Name, class T>
+struct IntArg {
+  T value{};
+  operator T() const noexcept { return value; }  // NOLINT(google-explicit-constructor)
+};
+
+// A time argument that names itself in errors: a bound function's parameter declared
+// TimeArg<"as_of"> is a Timestamp converted as the Timestamp caster does, but a malformed or
+// out-of-range value raises naming "as_of" instead of "time". A value of an unsupported type
+// lets overload resolution go on, as the Timestamp caster does.
+template <FieldName Name>
+struct TimeArg : crmkit::Timestamp {
+  TimeArg() = default;
+  TimeArg(crmkit::Timestamp t) : crmkit::Timestamp(t) {}  // NOLINT(google-explicit-constructor)
+};
+
 // decimal.Decimal or str (and, where `allow_int`, int) to a crmkit::Decimal; floats refused.
 crmkit::Decimal decimal_from_py(py::handle obj, std::string_view field, bool allow_int);
 py::object decimal_to_py(const crmkit::Decimal& value);
@@ -64,10 +116,15 @@ std::string decimal_text(py::handle decimal_value);
 
 // ---- time ----
 
-crmkit::Timestamp timestamp_from_py(py::handle obj);  // throws py::type_error if unsupported
-std::optional<crmkit::Timestamp> try_timestamp_from_py(py::handle obj);
+// Throws py::type_error naming `field` if the type is unsupported, Error{invalid_argument}
+// naming it for a value outside the valid range or NaT.
+crmkit::Timestamp timestamp_from_py(py::handle obj, std::string_view field = "time");
+std::optional<crmkit::Timestamp> try_timestamp_from_py(py::handle obj,
+                                                       std::string_view field = "time");
 py::object timestamp_to_datetime(crmkit::Timestamp ts);
-std::optional<crmkit::Date> try_date_from_py(py::handle obj);
+std::optional<crmkit::Date> try_date_from_py(py::handle obj, std::string_view field = "date");
+// A crmkit.Date or what try_date_from_py takes; py::type_error naming `field` otherwise.
+crmkit::Date date_from_py(py::handle obj, std::string_view field = "date");
 py::object date_to_py(const crmkit::Date& date);
 
 // ---- custom field values ----
@@ -142,8 +199,15 @@ void finish_struct(py::class_<T>& cls, const std::vector<const char*>& fields) {
   }));
 }
 
-// Binds a data member: text with surrogateescape, lists of text likewise, the custom-field map
-// with the field name in errors, and everything else with def_readwrite.
+template <class M>
+struct is_optional_integral : std::false_type {};
+template <class V>
+struct is_optional_integral<std::optional<V>>
+    : std::bool_constant<std::is_integral_v<V> && !std::is_same_v<V, bool>> {};
+
+// Binds a data member: text with surrogateescape, lists of text likewise, integers (plain,
+// optional, lists), times and dates (plain, optional, lists) converted naming the member in
+// errors, and everything else with def_readwrite.
 template <typename Class, typename T, typename M>
 void def_field(py::class_<T>& cls, const char* name, M Class::*member) {
   if constexpr (std::is_same_v<M, std::string>) {
@@ -156,6 +220,80 @@ void def_field(py::class_<T>& cls, const char* name, M Class::*member) {
     cls.def_property(
         name, [member](const T& self) { return texts_to_py(self.*member); },
         [member, field](T& self, py::handle value) { self.*member = texts_from_py(value, field); });
+  } else if constexpr (std::is_integral_v<M> && !std::is_same_v<M, bool>) {
+    std::string field = name;
+    cls.def_property(
+        name, [member](const T& self) { return self.*member; },
+        [member, field](T& self, py::handle value) { self.*member = int_from_py<M>(value, field); });
+  } else if constexpr (is_optional_integral<M>::value) {
+    using V = typename M::value_type;
+    std::string field = name;
+    cls.def_property(
+        name, [member](const T& self) { return self.*member; },
+        [member, field](T& self, py::handle value) {
+          if (value.is_none()) self.*member = std::nullopt;
+          else self.*member = int_from_py<V>(value, field);
+        });
+  } else if constexpr (std::is_same_v<M, std::vector<std::int32_t>> ||
+                       std::is_same_v<M, std::vector<std::int64_t>>) {
+    using V = typename M::value_type;
+    std::string field = name;
+    cls.def_property(
+        name, [member](const T& self) { return self.*member; },
+        [member, field](T& self, py::handle value) {
+          if (py::isinstance<py::str>(value) || !py::isinstance<py::sequence>(value))
+            throw py::type_error(field + ": expected a list of int");
+          M out;
+          std::size_t i = 0;
+          for (py::handle item : value) {
+            out.push_back(int_from_py<V>(item, field + "[" + std::to_string(i) + "]"));
+            ++i;
+          }
+          self.*member = std::move(out);
+        });
+  } else if constexpr (std::is_same_v<M, crmkit::Timestamp>) {
+    std::string field = name;
+    cls.def_property(
+        name, [member](const T& self) { return self.*member; },
+        [member, field](T& self, py::handle value) {
+          self.*member = timestamp_from_py(value, field);
+        });
+  } else if constexpr (std::is_same_v<M, std::optional<crmkit::Timestamp>>) {
+    std::string field = name;
+    cls.def_property(
+        name, [member](const T& self) { return self.*member; },
+        [member, field](T& self, py::handle value) {
+          if (value.is_none()) self.*member = std::nullopt;
+          else self.*member = timestamp_from_py(value, field);
+        });
+  } else if constexpr (std::is_same_v<M, std::vector<crmkit::Timestamp>>) {
+    std::string field = name;
+    cls.def_property(
+        name, [member](const T& self) { return self.*member; },
+        [member, field](T& self, py::handle value) {
+          if (py::isinstance<py::str>(value) || !py::isinstance<py::sequence>(value))
+            throw py::type_error(field + ": expected a list of times");
+          M out;
+          std::size_t i = 0;
+          for (py::handle item : value) {
+            out.push_back(timestamp_from_py(item, field + "[" + std::to_string(i) + "]"));
+            ++i;
+          }
+          self.*member = std::move(out);
+        });
+  } else if constexpr (std::is_same_v<M, crmkit::Date>) {
+    std::string field = name;
+    cls.def_property(
+        name, [member](const T& self) { return self.*member; },
+        [member, field](T& self, py::handle value) { self.*member = date_from_py(value, field); });
+  } else if constexpr (std::is_same_v<M, std::optional<crmkit::Date>>) {
+    std::string field = name;
+    cls.def_property(
+        name, [member](const T& self) { return self.*member; },
+        [member, field](T& self, py::handle value) {
+          if (value.is_none()) self.*member = std::nullopt;
+          else self.*member = date_from_py(value, field);
+        });
   } else {
     cls.def_readwrite(name, member);
   }
@@ -186,7 +324,7 @@ template <>
 struct type_caster<crmkit::Timestamp>
     : widened_caster<crmkit::Timestamp, type_caster<crmkit::Timestamp>> {
   static std::optional<crmkit::Timestamp> convert(handle src) {
-    return crmkit_py::try_timestamp_from_py(src);
+    return crmkit_py::try_timestamp_from_py(src, "time");
   }
 };
 
@@ -201,6 +339,41 @@ struct type_caster<crmkit::Currency>
   static std::optional<crmkit::Currency> convert(handle src) {
     if (!isinstance<str>(src)) return std::nullopt;
     return crmkit::Currency::of(crmkit_py::text_from_py(src, "currency"));
+  }
+};
+
+template <crmkit_py::FieldName Name, class T>
+struct type_caster<crmkit_py::IntArg<Name, T>> {
+  using Arg = crmkit_py::IntArg<Name, T>;
+  PYBIND11_TYPE_CASTER(Arg, const_name("int"));
+  bool load(handle src, bool) {
+    value.value = crmkit_py::int_from_py<T>(src, Name.text);
+    return true;
+  }
+  static handle cast(const Arg& src, return_value_policy, handle) {
+    return pybind11::int_(src.value).release();
+  }
+};
+
+template <crmkit_py::FieldName Name>
+struct type_caster<crmkit_py::TimeArg<Name>> {
+  using Arg = crmkit_py::TimeArg<Name>;
+  PYBIND11_TYPE_CASTER(Arg, const_name("Timestamp"));
+  bool load(handle src, bool convert) {
+    if (src.is_none()) return false;
+    if (isinstance<crmkit::Timestamp>(src)) {
+      value = Arg(crmkit_py::timestamp_from_py(src, Name.text));
+      return true;
+    }
+    if (!convert) return false;
+    std::optional<crmkit::Timestamp> t = crmkit_py::try_timestamp_from_py(src, Name.text);
+    if (!t) return false;
+    value = Arg(*t);
+    return true;
+  }
+  static handle cast(const Arg& src, return_value_policy policy, handle parent) {
+    return make_caster<crmkit::Timestamp>::cast(static_cast<const crmkit::Timestamp&>(src), policy,
+                                                parent);
   }
 };
 

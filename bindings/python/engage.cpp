@@ -128,8 +128,8 @@ void bind_engage(py::module_& m) {
 
   m.def(
       "due_list",
-      [](const Store& store, Timestamp as_of, const std::optional<FollowUpPolicy>& policy,
-         int horizon_days, const std::optional<std::vector<std::string>>& channel_order) {
+      [](const Store& store, TimeArg<"as_of"> as_of, const std::optional<FollowUpPolicy>& policy,
+         IntArg<"horizon_days", int> horizon_days, const std::optional<std::vector<std::string>>& channel_order) {
         FollowUpOptions o;
         o.due.horizon_days = horizon_days;
         o.due.channel_order = channels_from_py(channel_order, "channel_order");
@@ -160,8 +160,8 @@ void bind_engage(py::module_& m) {
          const std::vector<std::string>& consent_purpose,
          const py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>& consent_granted,
          const IArray& consent_at_micros, const IArray& interaction_customer_id,
-         const IArray& interaction_at_micros, Timestamp as_of,
-         const std::optional<FollowUpPolicy>& policy, int horizon_days) {
+         const IArray& interaction_at_micros, TimeArg<"as_of"> as_of,
+         const std::optional<FollowUpPolicy>& policy, IntArg<"horizon_days", int> horizon_days) {
         ContactColumns c;
         c.customer_id = column(customer_id, "customer_id");
         c.created_at_micros = optional_column(created_at_micros, "created_at_micros");
@@ -239,7 +239,7 @@ void bind_engage(py::module_& m) {
 
   m.def(
       "campaign_audience",
-      [](const Store& store, Timestamp as_of, const std::string& rule,
+      [](const Store& store, TimeArg<"as_of"> as_of, const std::string& rule,
          const std::vector<CustomerId>& customers, const std::string& purpose,
          const std::optional<std::vector<std::string>>& channels,
          const std::optional<py::dict>& odds) {
@@ -287,7 +287,7 @@ void bind_engage(py::module_& m) {
   m.def(
       "record_campaign_touches",
       [](Store& store, const std::string& name, const std::vector<CustomerId>& customers,
-         const std::vector<std::string>& channels, Timestamp at, const std::string& purpose,
+         const std::vector<std::string>& channels, TimeArg<"at"> at, const std::string& purpose,
          const std::string& actor, const std::string& source) {
         if (customers.size() != channels.size()) {
           throw_invalid("channels", "length " + std::to_string(channels.size()) +
@@ -311,7 +311,7 @@ void bind_engage(py::module_& m) {
   m.def(
       "record_campaign_responses",
       [](Store& store, const std::string& name, const std::vector<CustomerId>& customers,
-         Timestamp at, const std::string& actor, const std::string& source) {
+         TimeArg<"at"> at, const std::string& actor, const std::string& source) {
         py::gil_scoped_release release;
         return record_campaign_responses(store, name, customers, at, WriteContext{actor, source});
       },

@@ -206,7 +206,7 @@ void bind_facts(py::module_& m) {
 
   m.def(
       "facts_as_of",
-      [](const Store& store, Timestamp as_of, const std::optional<std::vector<std::string>>& facts,
+      [](const Store& store, TimeArg<"as_of"> as_of, const std::optional<std::vector<std::string>>& facts,
          const std::optional<std::vector<std::string>>& windows, py::handle model, TimeUnit unit,
          double multiplier, const std::map<std::string, std::string>& initial_states) {
         FactOptions o = fact_options(facts, windows, model, unit, multiplier);
@@ -226,7 +226,7 @@ void bind_facts(py::module_& m) {
 
   m.def(
       "customer_facts",
-      [](const Store& store, CustomerId customer, Timestamp as_of,
+      [](const Store& store, IntArg<"customer", CustomerId> customer, TimeArg<"as_of"> as_of,
          const std::optional<std::vector<std::string>>& facts,
          const std::optional<std::vector<std::string>>& windows, py::handle model, TimeUnit unit,
          double multiplier, const std::map<std::string, std::string>& initial_states) {
@@ -248,7 +248,7 @@ void bind_facts(py::module_& m) {
 
   m.def(
       "compute_facts",
-      [](const IArray& customer_id, const std::optional<IArray>& created_at, int scale,
+      [](const IArray& customer_id, const std::optional<IArray>& created_at, IntArg<"scale", int> scale,
          const std::optional<IArray>& purchase_event_id, const std::optional<IArray>& purchase_customer_id,
          const std::optional<IArray>& purchase_at, const std::optional<IArray>& purchase_amount_minor,
          const std::optional<IArray>& refund_purchase_id, const std::optional<IArray>& refund_at,
@@ -261,7 +261,7 @@ void bind_facts(py::module_& m) {
          const std::optional<IArray>& survey_customer_id, const std::optional<IArray>& survey_at,
          const std::optional<I8Array>& survey_nps, const std::optional<I8Array>& survey_csat,
          const std::optional<IArray>& participation_customer_id,
-         const std::optional<IArray>& participation_at, Timestamp as_of,
+         const std::optional<IArray>& participation_at, TimeArg<"as_of"> as_of,
          const std::optional<std::vector<std::string>>& facts,
          const std::optional<std::vector<std::string>>& windows, py::handle model, TimeUnit unit,
          double multiplier) {

@@ -422,7 +422,7 @@ void bind_lifecycle(py::module_& m) {
           "The transition that allows this manual move; raises InvalidTransitionError otherwise.")
       .def(
           "evaluate",
-          [](const PyMachine& p, const std::string& state, std::int64_t days_in_stage, py::dict facts) {
+          [](const PyMachine& p, const std::string& state, IntArg<"days_in_stage", std::int64_t> days_in_stage, py::dict facts) {
             // One row: a column of one cell per fact the machine reads (absent key: missing).
             py::dict columns;
             for (const auto& name : p.machine.facts_used()) {
@@ -494,7 +494,7 @@ void bind_lifecycle(py::module_& m) {
   py::class_<History>(m, "_History")
       .def(py::init([](IArray entity, py::array_t<std::int32_t, py::array::c_style | py::array::forcecast> from,
                        py::array_t<std::int32_t, py::array::c_style | py::array::forcecast> to, IArray at,
-                       std::int32_t state_count, std::vector<std::string> names) {
+                       IntArg<"state_count", std::int32_t> state_count, std::vector<std::string> names) {
              crmkit::HistoryColumns c{column(entity, "entity"), column(from, "from"), column(to, "to"),
                                       column(at, "at")};
              py::gil_scoped_release release;
@@ -503,9 +503,9 @@ void bind_lifecycle(py::module_& m) {
            py::arg("entity"), py::arg("from_state"), py::arg("to_state"), py::arg("at"), py::arg("state_count"),
            py::arg("state_names"))
       .def("entities", [](const History& h) { return to_numpy(std::vector<std::int64_t>(h.entities())); })
-      .def("stages_as_of", [](const History& h, crmkit::Timestamp t) { return to_numpy(h.stages_as_of(t)); })
+      .def("stages_as_of", [](const History& h, TimeArg<"as_of"> t) { return to_numpy(h.stages_as_of(t)); })
       .def("stage_times",
-           [](const History& h, crmkit::Timestamp t) {
+           [](const History& h, TimeArg<"as_of"> t) {
              const auto v = h.stage_times(t);
              std::vector<std::int64_t> entity, first, exited, latest, stints;
              std::vector<std::int32_t> state;
@@ -534,7 +534,7 @@ void bind_lifecycle(py::module_& m) {
              return to_numpy(h.distribution(ts));
            })
       .def("transition_counts",
-           [](const History& h, crmkit::Timestamp start, crmkit::Timestamp end) {
+           [](const History& h, TimeArg<"start"> start, TimeArg<"end"> end) {
              std::vector<std::int32_t> from, to;
              std::vector<std::int64_t> count;
              for (const auto& c : h.transition_counts(start, end)) {
@@ -545,11 +545,11 @@ void bind_lifecycle(py::module_& m) {
              return py::make_tuple(to_numpy(std::move(from)), to_numpy(std::move(to)), to_numpy(std::move(count)));
            })
       .def("funnel",
-           [](const History& h, crmkit::Timestamp start, crmkit::Timestamp end) {
+           [](const History& h, TimeArg<"start"> start, TimeArg<"end"> end) {
              auto f = h.funnel(start, end);
              return py::make_tuple(to_numpy(std::move(f.entered)), to_numpy(std::move(f.reached)));
            })
-      .def("median_durations", [](const History& h, crmkit::Timestamp t) {
+      .def("median_durations", [](const History& h, TimeArg<"as_of"> t) {
         const auto m = h.median_durations(t);
         std::vector<double> out;
         for (const auto& v : m) out.push_back(v ? *v : std::nan(""));

@@ -47,7 +47,7 @@ py::dict changes_to_py(const std::vector<TransitionRecord>& rows) {
 void bind_lifecycle_analytics(py::module_& m) {
   m.def(
       "evaluate_machine",
-      [](Store& store, py::handle machine, Timestamp as_of, std::optional<CustomerId> customer,
+      [](Store& store, py::handle machine, TimeArg<"as_of"> as_of, std::optional<CustomerId> customer,
          bool dry_run, const std::optional<std::vector<std::string>>& windows, py::handle model,
          TimeUnit unit, double multiplier, const std::string& actor, const std::string& source,
          const std::string& kind) {

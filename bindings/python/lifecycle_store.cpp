@@ -73,7 +73,7 @@ std::vector<crmkit::PlannedTransition> planned_from_py(const py::list& rows) {
     p.from = text_from_py(need("from"), where + ".from");
     p.to = text_from_py(need("to"), where + ".to");
     if (d.contains("rule")) p.rule = text_from_py(d["rule"], where + ".rule");
-    p.at = timestamp_from_py(need("at"));
+    p.at = timestamp_from_py(need("at"), "at");
     out.push_back(std::move(p));
   }
   return out;
@@ -165,7 +165,7 @@ void bind_lifecycle_store(py::module_& m) {
            py::arg("pipeline") = "")
       // ---- states and history ----
       .def("_state",
-           [](const Store& s, py::handle machine_obj, const std::string& kind, std::int64_t id) {
+           [](const Store& s, py::handle machine_obj, const std::string& kind, IntArg<"id", std::int64_t> id) {
              const Machine& machine = machine_from_py(machine_obj);
              EntityState st;
              {
@@ -222,14 +222,14 @@ void bind_lifecycle_store(py::module_& m) {
            py::arg("machine"), py::arg("kind") = py::none(), py::arg("id") = py::none())
       // ---- transitions ----
       .def("_transition",
-           [](Store& s, py::handle machine_obj, const std::string& kind, std::int64_t id,
+           [](Store& s, py::handle machine_obj, const std::string& kind, IntArg<"id", std::int64_t> id,
               const std::string& to, const std::string& reason, const std::string& actor,
               py::object at, const std::string& source) {
              const Machine& machine = machine_from_py(machine_obj);
              TransitionRequest req;
              req.reason = reason;
              req.actor = actor;
-             if (!at.is_none()) req.at = timestamp_from_py(at);
+             if (!at.is_none()) req.at = timestamp_from_py(at, "at");
              TransitionRecord r;
              {
                // Listeners run inside this call and take the GIL themselves.

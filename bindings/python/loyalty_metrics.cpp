@@ -207,7 +207,7 @@ void bind_loyalty_metrics(py::module_& m) {
   m.def(
       "cohort_retention",
       [](const IArray& customer, const IArray& at_micros, const std::string& period,
-         Timestamp as_of, unsigned threads) {
+         TimeArg<"as_of"> as_of, IntArg<"threads", unsigned> threads) {
         const Period p = parse_period(period, "period");
         CohortOptions o;
         o.threads = threads;
@@ -226,7 +226,7 @@ void bind_loyalty_metrics(py::module_& m) {
   m.def(
       "retention",
       [](const IArray& customer, const IArray& at_micros, const std::string& period,
-         Timestamp as_of, std::int32_t active_days, std::optional<Timestamp> start) {
+         TimeArg<"as_of"> as_of, IntArg<"active_days", std::int32_t> active_days, std::optional<TimeArg<"start">> start) {
         const Period p = parse_period(period, "period");
         RetentionOptions o;
         o.active_days = active_days;
@@ -245,8 +245,8 @@ void bind_loyalty_metrics(py::module_& m) {
 
   m.def(
       "repeat_purchase_rate",
-      [](const IArray& customer, const IArray& at_micros, Timestamp as_of,
-         const std::optional<std::string>& period, std::optional<Timestamp> start) -> py::dict {
+      [](const IArray& customer, const IArray& at_micros, TimeArg<"as_of"> as_of,
+         const std::optional<std::string>& period, std::optional<TimeArg<"start">> start) -> py::dict {
         const std::optional<Period> p = optional_period(period);
         auto c = column(customer, "customer");
         auto a = column(at_micros, "at_micros");
@@ -270,9 +270,9 @@ void bind_loyalty_metrics(py::module_& m) {
 
   m.def(
       "nps",
-      [](const IArray& customer, const IArray& at_micros, const I8Array& score, Timestamp as_of,
+      [](const IArray& customer, const IArray& at_micros, const I8Array& score, TimeArg<"as_of"> as_of,
          const std::optional<std::string>& period, bool latest_only,
-         std::optional<Timestamp> start) -> py::dict {
+         std::optional<TimeArg<"start">> start) -> py::dict {
         const std::optional<Period> p = optional_period(period);
         const SurveyOptions o = survey_options(latest_only, start);
         auto c = column(customer, "customer");
@@ -294,9 +294,9 @@ void bind_loyalty_metrics(py::module_& m) {
 
   m.def(
       "csat",
-      [](const IArray& customer, const IArray& at_micros, const I8Array& score, Timestamp as_of,
+      [](const IArray& customer, const IArray& at_micros, const I8Array& score, TimeArg<"as_of"> as_of,
          const std::optional<std::string>& period, bool latest_only,
-         std::optional<Timestamp> start) -> py::dict {
+         std::optional<TimeArg<"start">> start) -> py::dict {
         const std::optional<Period> p = optional_period(period);
         const SurveyOptions o = survey_options(latest_only, start);
         auto c = column(customer, "customer");
@@ -319,8 +319,8 @@ void bind_loyalty_metrics(py::module_& m) {
   m.def(
       "referral_rate",
       [](const IArray& purchase_customer, const IArray& purchase_at_micros,
-         const IArray& referrer, const IArray& referral_at_micros, Timestamp as_of,
-         const std::optional<std::string>& period, std::optional<Timestamp> start) -> py::dict {
+         const IArray& referrer, const IArray& referral_at_micros, TimeArg<"as_of"> as_of,
+         const std::optional<std::string>& period, std::optional<TimeArg<"start">> start) -> py::dict {
         const std::optional<Period> p = optional_period(period);
         auto pc = column(purchase_customer, "purchase_customer");
         auto pa = column(purchase_at_micros, "purchase_at_micros");
@@ -343,9 +343,9 @@ void bind_loyalty_metrics(py::module_& m) {
   m.def(
       "word_of_mouth",
       [](const IArray& customer, const IArray& at_micros, const I8Array& nps_score,
-         const I8Array& csat_score, Timestamp as_of, const std::optional<std::string>& period,
+         const I8Array& csat_score, TimeArg<"as_of"> as_of, const std::optional<std::string>& period,
          double tell_satisfied, double tell_dissatisfied,
-         std::optional<Timestamp> start) -> py::dict {
+         std::optional<TimeArg<"start">> start) -> py::dict {
         const std::optional<Period> p = optional_period(period);
         const WordOfMouthOptions o = wom_options(tell_satisfied, tell_dissatisfied, start);
         auto c = column(customer, "customer");
@@ -369,7 +369,7 @@ void bind_loyalty_metrics(py::module_& m) {
   // ---- from a store ----
   m.def(
       "store_cohort_retention",
-      [](const Store& store, const std::string& period, Timestamp as_of) {
+      [](const Store& store, const std::string& period, TimeArg<"as_of"> as_of) {
         const Period p = parse_period(period, "period");
         CohortMatrix r;
         {
@@ -382,8 +382,8 @@ void bind_loyalty_metrics(py::module_& m) {
 
   m.def(
       "store_retention",
-      [](const Store& store, const std::string& period, Timestamp as_of, std::int32_t active_days,
-         std::optional<Timestamp> start) {
+      [](const Store& store, const std::string& period, TimeArg<"as_of"> as_of, IntArg<"active_days", std::int32_t> active_days,
+         std::optional<TimeArg<"start">> start) {
         const Period p = parse_period(period, "period");
         RetentionOptions o;
         o.active_days = active_days;
@@ -400,8 +400,8 @@ void bind_loyalty_metrics(py::module_& m) {
 
   m.def(
       "store_repeat_purchase_rate",
-      [](const Store& store, Timestamp as_of, const std::optional<std::string>& period,
-         std::optional<Timestamp> start) -> py::dict {
+      [](const Store& store, TimeArg<"as_of"> as_of, const std::optional<std::string>& period,
+         std::optional<TimeArg<"start">> start) -> py::dict {
         const std::optional<Period> p = optional_period(period);
         py::gil_scoped_release release;
         if (!p) {
@@ -418,8 +418,8 @@ void bind_loyalty_metrics(py::module_& m) {
 
   m.def(
       "store_nps",
-      [](const Store& store, Timestamp as_of, const std::optional<std::string>& period,
-         bool latest_only, std::optional<Timestamp> start) -> py::dict {
+      [](const Store& store, TimeArg<"as_of"> as_of, const std::optional<std::string>& period,
+         bool latest_only, std::optional<TimeArg<"start">> start) -> py::dict {
         const std::optional<Period> p = optional_period(period);
         const SurveyOptions o = survey_options(latest_only, start);
         py::gil_scoped_release release;
@@ -437,8 +437,8 @@ void bind_loyalty_metrics(py::module_& m) {
 
   m.def(
       "store_csat",
-      [](const Store& store, Timestamp as_of, const std::optional<std::string>& period,
-         bool latest_only, std::optional<Timestamp> start) -> py::dict {
+      [](const Store& store, TimeArg<"as_of"> as_of, const std::optional<std::string>& period,
+         bool latest_only, std::optional<TimeArg<"start">> start) -> py::dict {
         const std::optional<Period> p = optional_period(period);
         const SurveyOptions o = survey_options(latest_only, start);
         py::gil_scoped_release release;
@@ -456,8 +456,8 @@ void bind_loyalty_metrics(py::module_& m) {
 
   m.def(
       "store_referral_rate",
-      [](const Store& store, Timestamp as_of, const std::optional<std::string>& period,
-         std::optional<Timestamp> start) -> py::dict {
+      [](const Store& store, TimeArg<"as_of"> as_of, const std::optional<std::string>& period,
+         std::optional<TimeArg<"start">> start) -> py::dict {
         const std::optional<Period> p = optional_period(period);
         py::gil_scoped_release release;
         if (!p) {
@@ -474,9 +474,9 @@ void bind_loyalty_metrics(py::module_& m) {
 
   m.def(
       "store_word_of_mouth",
-      [](const Store& store, Timestamp as_of, const std::optional<std::string>& period,
+      [](const Store& store, TimeArg<"as_of"> as_of, const std::optional<std::string>& period,
          double tell_satisfied, double tell_dissatisfied,
-         std::optional<Timestamp> start) -> py::dict {
+         std::optional<TimeArg<"start">> start) -> py::dict {
         const std::optional<Period> p = optional_period(period);
         const WordOfMouthOptions o = wom_options(tell_satisfied, tell_dissatisfied, start);
         py::gil_scoped_release release;
@@ -495,8 +495,8 @@ void bind_loyalty_metrics(py::module_& m) {
 
   m.def(
       "store_customer_loyalty",
-      [](const Store& store, const std::string& period, Timestamp as_of,
-         std::int32_t active_days) {
+      [](const Store& store, const std::string& period, TimeArg<"as_of"> as_of,
+         IntArg<"active_days", std::int32_t> active_days) {
         const Period p = parse_period(period, "period");
         CustomerLoyalty r;
         {

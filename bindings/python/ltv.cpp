@@ -140,7 +140,7 @@ void bind_ltv(py::module_& m) {
          const DArray& monetary_value, const IArray& historical_minor, const Currency& currency,
          const TransactionModel& transaction_model, const GammaGammaModel& spend_model,
          double horizon, double discount_rate, double discount_step,
-         std::int64_t min_repeat_purchases, double min_tenure, double run_rate_tenure_floor,
+         IntArg<"min_repeat_purchases", std::int64_t> min_repeat_purchases, double min_tenure, double run_rate_tenure_floor,
          RoundingMode rounding) {
         const Customers c{customer_id, frequency, recency, T, monetary_value, historical_minor};
         const CurrentValueOptions o = current_options(discount_rate, discount_step,
@@ -203,7 +203,7 @@ void bind_ltv(py::module_& m) {
          const DArray& monetary_value, const IArray& historical_minor, const Currency& currency,
          const TransactionModel& transaction_model, const GammaGammaModel& spend_model,
          double horizon, const IArray& referrer_ids, const IArray& referred_ids,
-         double discount_rate, double discount_step, std::int64_t min_repeat_purchases,
+         double discount_rate, double discount_step, IntArg<"min_repeat_purchases", std::int64_t> min_repeat_purchases,
          double min_tenure, double run_rate_tenure_floor, const std::optional<Money>& referral_value,
          py::handle uplift, RoundingMode rounding) {
         const Customers c{customer_id, frequency, recency, T, monetary_value, historical_minor};
@@ -239,7 +239,7 @@ void bind_ltv(py::module_& m) {
       "calibration_vs_holdout",
       [](const TransactionModel& transaction_model, const DArray& frequency_cal,
          const DArray& recency_cal, const DArray& T_cal, const DArray& frequency_holdout,
-         double duration_holdout, std::int64_t buckets) {
+         double duration_holdout, IntArg<"buckets", std::int64_t> buckets) {
         HoldoutValidationOptions o;
         o.buckets = buckets;
         HoldoutValidation v;
@@ -260,7 +260,7 @@ void bind_ltv(py::module_& m) {
   m.def(
       "calibration_vs_holdout",
       [](const DArray& frequency_cal, const DArray& predicted, const DArray& actual,
-         std::int64_t buckets) {
+         IntArg<"buckets", std::int64_t> buckets) {
         HoldoutValidationOptions o;
         o.buckets = buckets;
         HoldoutValidation v;

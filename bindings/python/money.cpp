@@ -96,6 +96,12 @@ void bind_money(py::module_& m) {
            py::arg("code"))
       .def_static("of", [](const std::string& code) { return crmkit::Currency::of(code); },
                   py::arg("code"))
+      .def_static("holds_money",
+                  [](const std::string& code) { return crmkit::Currency::holds_money(code); },
+                  py::arg("code"),
+                  "True if a store, a points programme or a money field may use the code: known "
+                  "and not one of ISO 4217's codes for other things (XXX, XTS, XAU, XAG, XPT, "
+                  "XPD, XDR, XBA, XBB, XBC, XBD, XSU, XUA).")
       .def_static("is_known", [](const std::string& code) { return crmkit::Currency::is_known(code); },
                   py::arg("code"))
       .def_static("all", &crmkit::Currency::all)

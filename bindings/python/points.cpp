@@ -141,7 +141,7 @@ void bind_points(py::module_& m) {
       [](const Program& program, IArray id, IArray customer, IArray at, std::vector<std::string> kind,
          IArray points, IArray available_at, IArray expires_at, U8Array has_expiry, IArray event,
          std::vector<std::string> rule, std::optional<std::vector<std::string>> amount,
-         Timestamp as_of) {
+         TimeArg<"as_of"> as_of) {
         const std::vector<PointsEntry> entries =
             entries_from_columns(program, id, customer, at, std::move(kind), points, available_at,
                                  expires_at, has_expiry, event, std::move(rule), amount);
@@ -173,7 +173,7 @@ void bind_points(py::module_& m) {
       [](const Program& program, IArray id, IArray customer, IArray at, std::vector<std::string> kind,
          IArray points, IArray available_at, IArray expires_at, U8Array has_expiry, IArray event,
          std::vector<std::string> rule, std::optional<std::vector<std::string>> amount,
-         CustomerId who, Timestamp as_of) {
+         IntArg<"who", CustomerId> who, TimeArg<"as_of"> as_of) {
         std::vector<PointsEntry> entries =
             entries_from_columns(program, id, customer, at, std::move(kind), points, available_at,
                                  expires_at, has_expiry, event, std::move(rule), amount);

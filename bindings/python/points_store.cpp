@@ -101,9 +101,10 @@ void bind_points_store(py::module_& m) {
            },
            py::arg("program"), py::arg("actor") = "", py::arg("source") = "")
       .def("_redeem_points",
-           [](Store& s, const std::string& program, std::int64_t customer, std::int64_t points,
-              Timestamp at, const std::string& key, const std::string& reason,
-              const std::string& actor, const std::string& source) {
+           [](Store& s, const std::string& program, IntArg<"customer", std::int64_t> customer,
+              IntArg<"points", std::int64_t> points, py::handle at_value, const std::string& key,
+              const std::string& reason, const std::string& actor, const std::string& source) {
+             const Timestamp at = timestamp_from_py(at_value, "at");
              crmkit::PointsEntry e;
              {
                py::gil_scoped_release g;
@@ -113,9 +114,11 @@ void bind_points_store(py::module_& m) {
              return entry_to_py(e);
            })
       .def("_adjust_points",
-           [](Store& s, const std::string& program, std::int64_t customer, std::int64_t points,
-              Timestamp at, const std::string& reason, const std::string& key,
-              const std::string& actor, const std::string& source) {
+           [](Store& s, const std::string& program, IntArg<"customer", std::int64_t> customer,
+              IntArg<"points", std::int64_t> points, py::handle at_value,
+              const std::string& reason, const std::string& key, const std::string& actor,
+              const std::string& source) {
+             const Timestamp at = timestamp_from_py(at_value, "at");
              crmkit::PointsEntry e;
              {
                py::gil_scoped_release g;
@@ -162,7 +165,9 @@ void bind_points_store(py::module_& m) {
            },
            py::arg("program"), py::arg("customer") = py::none())
       .def("_points_account",
-           [](const Store& s, const std::string& program, std::int64_t customer, Timestamp as_of) {
+           [](const Store& s, const std::string& program, IntArg<"customer", std::int64_t> customer,
+              py::handle as_of_value) {
+             const Timestamp as_of = timestamp_from_py(as_of_value, "as_of");
              crmkit::Account a;
              {
                py::gil_scoped_release g;
@@ -215,7 +220,7 @@ void bind_points_store(py::module_& m) {
              return d;
            })
       .def("_points_balances",
-           [](const Store& s, const std::string& program, Timestamp as_of) {
+           [](const Store& s, const std::string& program, TimeArg<"as_of"> as_of) {
              crmkit::BalanceColumns b;
              {
                py::gil_scoped_release g;
@@ -234,7 +239,7 @@ void bind_points_store(py::module_& m) {
              return d;
            })
       .def("_tier_history",
-           [](const Store& s, const std::string& program, Timestamp as_of) {
+           [](const Store& s, const std::string& program, TimeArg<"as_of"> as_of) {
              crmkit::TierHistoryColumns h;
              {
                py::gil_scoped_release g;
@@ -247,7 +252,7 @@ void bind_points_store(py::module_& m) {
              d["at_micros"] = to_numpy(std::move(h.at_micros));
              return d;
            })
-      .def("_tier_counts", [](const Store& s, const std::string& program, Timestamp as_of) {
+      .def("_tier_counts", [](const Store& s, const std::string& program, TimeArg<"as_of"> as_of) {
         std::vector<crmkit::TierCount> c;
         {
           py::gil_scoped_release g;

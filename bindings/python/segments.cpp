@@ -66,7 +66,7 @@ SegmentLabels labels_from_py(const std::vector<std::string>& names, const I32Arr
 void bind_segments(py::module_& m) {
   m.def(
       "store_segments",
-      [](const Store& store, Timestamp as_of, const std::optional<std::string>& rules,
+      [](const Store& store, TimeArg<"as_of"> as_of, const std::optional<std::string>& rules,
          const std::optional<std::vector<std::string>>& windows) {
         const SegmentOptions o = store_options(store, rules, windows);
         SegmentMembership r;
@@ -84,7 +84,7 @@ void bind_segments(py::module_& m) {
 
   m.def(
       "store_segment_drift",
-      [](const Store& store, Timestamp start, Timestamp end, const std::optional<std::string>& rules,
+      [](const Store& store, TimeArg<"start"> start, TimeArg<"end"> end, const std::optional<std::string>& rules,
          const std::optional<std::vector<std::string>>& windows) {
         const SegmentOptions o = store_options(store, rules, windows);
         DriftMatrix r;
@@ -99,7 +99,7 @@ void bind_segments(py::module_& m) {
 
   m.def(
       "store_segment_drift_series",
-      [](const Store& store, Timestamp start, Timestamp end, const std::string& period,
+      [](const Store& store, TimeArg<"start"> start, TimeArg<"end"> end, const std::string& period,
          const std::optional<std::string>& rules,
          const std::optional<std::vector<std::string>>& windows) {
         const Period p = parse_period(period, "period");
@@ -123,7 +123,7 @@ void bind_segments(py::module_& m) {
 
   m.def(
       "store_mainstream_segments",
-      [](const Store& store, Timestamp as_of, std::size_t k, const std::optional<std::string>& rules,
+      [](const Store& store, TimeArg<"as_of"> as_of, IntArg<"k", std::size_t> k, const std::optional<std::string>& rules,
          const std::optional<std::vector<std::string>>& windows) {
         const SegmentOptions o = store_options(store, rules, windows);
         StoreMainstreamSegments r;
@@ -161,9 +161,9 @@ void bind_segments(py::module_& m) {
 
   m.def(
       "purchase_segments",
-      [](std::size_t customers, const IArray& customer_index, const IArray& times,
+      [](IntArg<"customers", std::size_t> customers, const IArray& customer_index, const IArray& times,
          const IArray& amounts_minor, const std::vector<Timestamp>& dates, const std::string& rules,
-         int scale) {
+         IntArg<"scale", int> scale) {
         const RuleSegments rs = rule_segments_from_json_text(rules, purchase_rfm_schema());
         auto ci = column(customer_index, "customer_index");
         auto t = column(times, "times");

@@ -52,8 +52,9 @@ std::string key_from_py(py::handle value) {
 }
 
 Store open_store(const std::filesystem::path& path, py::handle currency, py::handle synchronous,
-                 int busy_timeout_ms, bool create_if_missing, bool read_only,
-                 const std::string& actor, std::size_t max_readers, py::handle suppression_key) {
+                 IntArg<"busy_timeout_ms", int> busy_timeout_ms, bool create_if_missing,
+                 bool read_only, const std::string& actor,
+                 IntArg<"max_readers", std::size_t> max_readers, py::handle suppression_key) {
   crmkit::StoreOptions options;
   options.currency = currency_code_from_py(currency);
   options.synchronous = sync_mode_from_py(synchronous);
@@ -302,7 +303,9 @@ void bind_store(py::module_& m) {
            },
            py::arg("customer"), py::kw_only(), py::arg("actor") = "", py::arg("source") = "",
            release())
-      .def("get_customer", &Store::get_customer, py::arg("id"), release())
+      .def("get_customer",
+           [](const Store& s, IntArg<"id", CustomerId> id) { return s.get_customer(id); },
+           py::arg("id"), release())
       .def("get_customer_by_external_id",
            [](const Store& s, const std::string& v) { return s.get_customer_by_external_id(v); },
            py::arg("external_id"), release())
@@ -325,17 +328,19 @@ void bind_store(py::module_& m) {
            py::arg("customer"), py::kw_only(), py::arg("actor") = "", py::arg("source") = "",
            release())
       .def("set_consent",
-           [](Store& s, CustomerId id, const Consent& c, const std::string& actor,
+           [](Store& s, IntArg<"id", CustomerId> id, const Consent& c, const std::string& actor,
               const std::string& source) { return s.set_consent(id, c, ctx(actor, source)); },
            py::arg("id"), py::arg("consent"), py::kw_only(), py::arg("actor") = "",
            py::arg("source") = "", release())
       .def("delete_customer",
-           [](Store& s, CustomerId id, const std::string& actor, const std::string& source) {
+           [](Store& s, IntArg<"id", CustomerId> id, const std::string& actor,
+              const std::string& source) {
              s.delete_customer(id, ctx(actor, source));
            },
            py::arg("id"), py::kw_only(), py::arg("actor") = "", py::arg("source") = "", release())
       .def("restore_customer",
-           [](Store& s, CustomerId id, const std::string& actor, const std::string& source) {
+           [](Store& s, IntArg<"id", CustomerId> id, const std::string& actor,
+              const std::string& source) {
              s.restore_customer(id, ctx(actor, source));
            },
            py::arg("id"), py::kw_only(), py::arg("actor") = "", py::arg("source") = "", release())
@@ -353,10 +358,15 @@ void bind_store(py::module_& m) {
            },
            py::arg("events"), py::kw_only(), py::arg("actor") = "", py::arg("source") = "",
            release())
-      .def("get_event", &Store::get_event, py::arg("id"), release())
-      .def("events_of", &Store::events_of, py::arg("customer"), release())
+      .def("get_event", [](const Store& s, IntArg<"id", EventId> id) { return s.get_event(id); },
+           py::arg("id"), release())
+      .def("events_of",
+           [](const Store& s, IntArg<"customer", CustomerId> c) { return s.events_of(c); },
+           py::arg("customer"), release())
       .def("count_events", &Store::count_events, release())
-      .def("refundable_amount", &Store::refundable_amount, py::arg("purchase"), release())
+      .def("refundable_amount",
+           [](const Store& s, IntArg<"purchase", EventId> p) { return s.refundable_amount(p); },
+           py::arg("purchase"), release())
       // ---- bulk and analytics ----
       .def("import_purchases",
            [](Store& s, const PurchaseImport& rows, const std::string& actor,
@@ -368,9 +378,12 @@ void bind_store(py::module_& m) {
       .def("summary", &Store::summary, release())
       .def("customer_keys", &Store::customer_keys, release())
       // ---- audit, erasure, suppression ----
-      .def("audit_log", &Store::audit_log, py::arg("customer") = 0, release())
+      .def("audit_log",
+           [](const Store& s, IntArg<"customer", CustomerId> c) { return s.audit_log(c); },
+           py::arg("customer") = 0, release())
       .def("erase_customer",
-           [](Store& s, CustomerId id, const std::string& actor, const std::string& source) {
+           [](Store& s, IntArg<"id", CustomerId> id, const std::string& actor,
+              const std::string& source) {
              return s.erase_customer(id, ctx(actor, source));
            },
            py::arg("id"), py::kw_only(), py::arg("actor") = "", py::arg("source") = "", release())

@@ -19,8 +19,26 @@ void bind_time(py::module_& m) {
             return crmkit::Timestamp::parse(text, field);
           },
           py::arg("text"), py::arg("field") = "time")
-      .def_static("from_micros", &crmkit::Timestamp::from_micros, py::arg("micros"))
-      .def_static("from_seconds", &crmkit::Timestamp::from_seconds, py::arg("seconds"))
+      // Checked, unlike the C++ from_micros: a Python value is outside input.
+      .def_static(
+          "from_micros",
+          [](py::handle micros) {
+            return crmkit::Timestamp::checked(int_from_py<std::int64_t>(micros, "micros"),
+                                              "micros");
+          },
+          py::arg("micros"),
+          "The instant `micros` microseconds after 1970-01-01T00:00:00Z. Raises ValidationError "
+          "naming micros outside 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59.999999Z.")
+      .def_static(
+          "from_seconds",
+          [](py::handle seconds) {
+            // The range in seconds first, so that seconds * 10^6 cannot leave int64.
+            const std::int64_t s = int64_from_py(seconds, "seconds",
+                                                 crmkit::Timestamp::min().micros() / 1'000'000,
+                                                 crmkit::Timestamp::max().micros() / 1'000'000);
+            return crmkit::Timestamp::from_seconds(s);
+          },
+          py::arg("seconds"))
       .def_static("now", &crmkit::Timestamp::now)
       .def_property_readonly("micros", &crmkit::Timestamp::micros)
       .def("to_string", &crmkit::Timestamp::to_string)
@@ -57,14 +75,21 @@ void bind_time(py::module_& m) {
              return *d;
            }),
            py::arg("value"))
-      .def(py::init<int, int, int>(), py::arg("year"), py::arg("month"), py::arg("day"))
+      .def(py::init([](IntArg<"year", int> year, IntArg<"month", int> month,
+                       IntArg<"day", int> day) { return crmkit::Date(year, month, day); }),
+           py::arg("year"), py::arg("month"), py::arg("day"))
       .def_static(
           "parse",
           [](const std::string& text, const std::string& field) {
             return crmkit::Date::parse(text, field);
           },
           py::arg("text"), py::arg("field") = "date")
-      .def_static("from_days_since_epoch", &crmkit::Date::from_days_since_epoch, py::arg("days"))
+      .def_static(
+          "from_days_since_epoch",
+          [](IntArg<"days", std::int64_t> days) {
+            return crmkit::Date::from_days_since_epoch(days, "days");
+          },
+          py::arg("days"))
       .def("days_since_epoch", &crmkit::Date::days_since_epoch)
       .def_property_readonly("year", &crmkit::Date::year)
       .def_property_readonly("month", &crmkit::Date::month)

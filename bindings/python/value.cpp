@@ -155,8 +155,8 @@ void bind_three_column_fit(py::class_<Model, Bases...>& cls, const char* third) 
          "fit",
          [third](const DArray& x, const DArray& tx, const DArray& T,
                  const std::optional<DArray>& weights, double penalizer,
-                 std::vector<double> initial, int max_iterations, double tolerance,
-                 bool standard_errors, unsigned threads) {
+                 std::vector<double> initial, IntArg<"max_iterations", int> max_iterations, double tolerance,
+                 bool standard_errors, IntArg<"threads", unsigned> threads) {
            auto xs = column(x, "frequency"), txs = column(tx, "recency"), Ts = column(T, third);
            auto ws = optional_column(weights, "weights");
            FitOptions o = fit_options(penalizer, std::move(initial), max_iterations, tolerance,
@@ -351,8 +351,8 @@ void bind_value(py::module_& m) {
   m.def(
       "summary_data_from_transaction_data",
       [](const IArray& customer_ids, const IArray& times, const std::optional<DArray>& amounts,
-         const std::optional<IArray>& amounts_minor, int scale, TimeUnit unit, double multiplier,
-         std::optional<Timestamp> observation_period_end, bool include_first_transaction,
+         const std::optional<IArray>& amounts_minor, IntArg<"scale", int> scale, TimeUnit unit, double multiplier,
+         std::optional<TimeArg<"observation_period_end">> observation_period_end, bool include_first_transaction,
          bool drop_customers_after_end) {
         check_one_amount_column(amounts.has_value(), amounts_minor.has_value());
         auto ids = column(customer_ids, "customer_ids"), ts = column(times, "times");
@@ -377,10 +377,10 @@ void bind_value(py::module_& m) {
 
   m.def(
       "calibration_and_holdout_data",
-      [](const IArray& customer_ids, const IArray& times, Timestamp calibration_period_end,
+      [](const IArray& customer_ids, const IArray& times, TimeArg<"calibration_period_end"> calibration_period_end,
          const std::optional<DArray>& amounts, const std::optional<IArray>& amounts_minor,
-         int scale, TimeUnit unit, double multiplier,
-         std::optional<Timestamp> observation_period_end, bool include_first_transaction,
+         IntArg<"scale", int> scale, TimeUnit unit, double multiplier,
+         std::optional<TimeArg<"observation_period_end">> observation_period_end, bool include_first_transaction,
          bool holdout_monetary_per_period) {
         check_one_amount_column(amounts.has_value(), amounts_minor.has_value());
         auto ids = column(customer_ids, "customer_ids"), ts = column(times, "times");
@@ -406,7 +406,7 @@ void bind_value(py::module_& m) {
   m.def(
       "cumulative_repeat_transactions",
       [](const IArray& customer_ids, const IArray& times, TimeUnit unit,
-         std::optional<Timestamp> start, std::int64_t periods) {
+         std::optional<TimeArg<"start">> start, IntArg<"periods", std::int64_t> periods) {
         auto ids = column(customer_ids, "customer_ids"), ts = column(times, "times");
         RepeatTransactionOptions o;
         o.unit = unit;
@@ -445,7 +445,7 @@ void bind_value(py::module_& m) {
       py::arg("values"), py::arg("field") = "values", py::arg("ties") = RfmTies::shared);
   m.def(
       "rfm_segment",
-      [](int r, int fm, const std::optional<std::vector<std::string>>& segments) {
+      [](IntArg<"r", int> r, IntArg<"fm", int> fm, const std::optional<std::vector<std::string>>& segments) {
         return rfm_segment(r, fm, segment_grid(segments));
       },
       py::arg("r"), py::arg("fm"), py::arg("segments") = py::none());
@@ -569,8 +569,8 @@ void bind_value(py::module_& m) {
   gg.def_static(
         "fit",
         [](const DArray& x, const DArray& mv, const std::optional<DArray>& weights,
-           double penalizer, std::vector<double> initial, int max_iterations, double tolerance,
-           unsigned threads) {
+           double penalizer, std::vector<double> initial, IntArg<"max_iterations", int> max_iterations, double tolerance,
+           IntArg<"threads", unsigned> threads) {
           auto xs = column(x, "frequency"), ms = column(mv, "monetary_value");
           auto ws = optional_column(weights, "weights");
           FitOptions o = fit_options(penalizer, std::move(initial), max_iterations, tolerance,
@@ -606,7 +606,7 @@ void bind_value(py::module_& m) {
       .def(
           "customer_lifetime_value",
           [](const GammaGammaModel& self, const TransactionModel& transaction_model,
-             const DArray& x, const DArray& tx, const DArray& T, const DArray& mv, int months,
+             const DArray& x, const DArray& tx, const DArray& T, const DArray& mv, IntArg<"months", int> months,
              double discount_rate, double periods) {
             auto xs = column(x, "frequency"), txs = column(tx, "recency"), Ts = column(T, "T"),
                  ms = column(mv, "monetary_value");

@@ -102,7 +102,9 @@ def _at_micros(series: Any, column: str) -> np.ndarray | list[Any]:
         try:
             values.append(_core.Timestamp(value))
         except (ValidationError, TypeError) as exc:
-            raise ValidationError(f"rows[{row}].{column}: {exc}") from None
+            # The conversion names the value "time"; the row and column name it here instead.
+            message = str(exc).removeprefix("time: ")
+            raise ValidationError(f"rows[{row}].{column}: {message}") from None
     return values
 
 
@@ -174,6 +176,11 @@ class Store(PointsStoreMixin, _core.Store):
             for i, v in enumerate(frame[item_count]):
                 if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
                     raise ValidationError(f"rows[{i}].{item_count}: expected an int, got {v!r}")
+                if not 1 <= int(v) <= 100000:
+                    # The core's rule (purchase.item_count), named by the frame's column; a value
+                    # past int32 would otherwise fail in the conversion without the row.
+                    raise ValidationError(
+                        f"rows[{i}].{item_count}: must be between 1 and 100000, got {int(v)}")
                 counts.append(int(v))
             spec.item_count = counts
         spec.source = source

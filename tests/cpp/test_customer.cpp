@@ -650,7 +650,7 @@ TEST_CASE("validate_field_def checks the currency") {
   d.currency = "usd";
   CHECK_INVALID(validate_field_def(d), "field.currency: unknown currency 'usd'");
   d.currency = "XXX";
-  CHECK_INVALID(validate_field_def(d), "field.currency: XXX (no currency) is not allowed");
+  CHECK_INVALID(validate_field_def(d), "field.currency: 'XXX' cannot hold money (no currency)");
   d.currency = "";
   CHECK_NOTHROW(validate_field_def(d));
 }

@@ -30,6 +30,8 @@ using detail::kMicrosPerDay;
 constexpr std::uint32_t kUnknown = std::numeric_limits<std::uint32_t>::max();
 constexpr std::uint32_t kExcluded = kUnknown - 1;  // a customer created after as_of
 constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::min();
+// A sum of int64 minor units: fewer than 2^64 of them cannot overflow 128 bits.
+__extension__ typedef __int128 WideSum;
 
 std::uint64_t mix(std::uint64_t x) {  // splitmix64's finaliser
   x ^= x >> 30;
@@ -129,7 +131,7 @@ class Computer {
 
   bool want(std::string_view name) const { return schema_.find(name).has_value(); }
   std::size_t slot(std::string_view name) const { return *schema_.find(name); }
-  double major(std::int64_t minor) const { return static_cast<double>(minor) / divisor_; }
+  double major(WideSum minor) const { return static_cast<double>(minor) / divisor_; }
   static std::int64_t days(std::int64_t delta_micros) { return delta_micros / kMicrosPerDay; }
 
   void customers();
@@ -289,9 +291,11 @@ void Computer::customers() {
   }
 }
 
+// Money sums are WideSum (128 bits): exact past 2^63 minor units, and they cannot overflow.
 struct PurchaseAcc {
-  std::int64_t count = 0, net = 0, first = std::numeric_limits<std::int64_t>::max(), last = kNone;
-  std::int64_t c30 = 0, c90 = 0, c180 = 0, c365 = 0, n90 = 0, n365 = 0;
+  std::int64_t count = 0, first = std::numeric_limits<std::int64_t>::max(), last = kNone;
+  std::int64_t c30 = 0, c90 = 0, c180 = 0, c365 = 0;
+  WideSum net = 0, n90 = 0, n365 = 0;
 };
 
 void Computer::purchases() {
@@ -668,7 +672,8 @@ void Computer::windows() {
   for (const WindowFact& w : o_.windows) {
     if (!want(w.name)) continue;
     const std::int64_t n_days = w.window_days;
-    std::vector<std::int64_t> count(rows_, 0), sum(rows_, 0);
+    std::vector<std::int64_t> count(rows_, 0);
+    std::vector<WideSum> sum(rows_, 0);  // exact past 2^63 minor units
     std::vector<std::uint64_t> day_keys;  // row << 20 | day count, for distinct_days
     const bool distinct = w.aggregate == WindowAggregate::distinct_days;
     auto take = [&](std::uint32_t r, std::int64_t at, std::int64_t amount) {

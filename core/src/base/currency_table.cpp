@@ -98,6 +98,53 @@ const CurrencyRow* find_row(std::string_view code) noexcept {
 Currency::Currency(const char* code, int numeric, int minor_units) noexcept
     : code_{code[0], code[1], code[2]}, numeric_(numeric), minor_units_(minor_units) {}
 
+namespace {
+
+// ISO 4217 codes in the table that are not money (their minor unit is "N.A."), with why.
+struct NotMoney {
+  const char* code;
+  const char* what;
+};
+constexpr NotMoney kNotMoney[] = {
+    {"XAG", "silver"},
+    {"XAU", "gold"},
+    {"XBA", "a European bond-market unit (EURCO)"},
+    {"XBB", "a European bond-market unit (E.M.U.-6)"},
+    {"XBC", "a European bond-market unit (E.U.A.-9)"},
+    {"XBD", "a European bond-market unit (E.U.A.-17)"},
+    {"XDR", "the IMF special drawing right"},
+    {"XPD", "palladium"},
+    {"XPT", "platinum"},
+    {"XSU", "the Sucre unit of account"},
+    {"XTS", "reserved for testing"},
+    {"XUA", "the ADB unit of account"},
+    {"XXX", "no currency"},
+};
+
+const NotMoney* not_money(std::string_view code) noexcept {
+  for (const NotMoney& n : kNotMoney)
+    if (code == n.code) return &n;
+  return nullptr;
+}
+
+}  // namespace
+
+bool Currency::holds_money(std::string_view code) noexcept {
+  return find_row(code) != nullptr && not_money(code) == nullptr;
+}
+
+void Currency::check_holds_money(std::string_view code, std::string_view field) {
+  if (!is_three_upper(code)) {
+    throw_invalid(field, quote_code(code) + " is not three upper-case letters");
+  }
+  if (find_row(code) == nullptr) {
+    throw_invalid(field, quote_code(code) + " is not a known ISO 4217 currency code");
+  }
+  if (const NotMoney* n = not_money(code)) {
+    throw_invalid(field, quote_code(code) + " cannot hold money (" + n->what + ")");
+  }
+}
+
 Currency Currency::of(std::string_view code) {
   if (!is_three_upper(code)) {
     throw_invalid("currency", quote_code(code) + " is not three upper-case letters");

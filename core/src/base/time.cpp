@@ -20,6 +20,14 @@ using detail::kMicrosPerDay;
 using detail::kMicrosPerSecond;
 constexpr int kMinYear = 1;
 constexpr int kMaxYear = 9999;
+static_assert(Timestamp::min().micros() == detail::days_from_civil(kMinYear, 1, 1) * kMicrosPerDay);
+static_assert(Timestamp::max().micros() ==
+              detail::days_from_civil(kMaxYear + 1, 1, 1) * kMicrosPerDay - 1);
+
+// "outside 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59.999999Z".
+std::string range_text() {
+  return "outside 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59.999999Z";
+}
 
 std::chrono::year_month_day make_ymd(int year, int month, int day) {
   return std::chrono::year_month_day{std::chrono::year{year},
@@ -168,12 +176,22 @@ Timestamp Timestamp::parse(std::string_view text, std::string_view field) {
   const std::int64_t seconds = days_of(d.year, d.month, d.day) * 86'400 + hour * 3600 +
                                minute * 60 + second - offset_seconds;
   const std::int64_t micros = seconds * kMicrosPerSecond + fraction;
-  const std::int64_t lowest = days_of(kMinYear, 1, 1) * kMicrosPerDay;
-  const std::int64_t highest = (days_of(kMaxYear, 12, 31) + 1) * kMicrosPerDay - 1;
-  if (micros < lowest || micros > highest) {
+  if (!Timestamp(micros).in_range()) {
     throw_invalid(field, quote_value(text) + " is outside years 0001..9999 in UTC");
   }
   return Timestamp(micros);
+}
+
+Timestamp Timestamp::checked(std::int64_t micros, std::string_view field) {
+  const Timestamp t(micros);
+  t.check_range(field);
+  return t;
+}
+
+void Timestamp::check_range(std::string_view field) const {
+  if (in_range()) return;
+  throw_invalid(field, std::to_string(micros_) + " microseconds since 1970-01-01 is " +
+                           range_text() + " (years 0001..9999)");
 }
 
 std::string Timestamp::to_string() const {
@@ -219,9 +237,9 @@ Date Date::parse(std::string_view text, std::string_view field) {
 
 std::int64_t Date::days_since_epoch() const noexcept { return days_of(year_, month_, day_); }
 
-Date Date::from_days_since_epoch(std::int64_t days) {
+Date Date::from_days_since_epoch(std::int64_t days, std::string_view field) {
   if (days < days_of(kMinYear, 1, 1) || days > days_of(kMaxYear, 12, 31)) {
-    throw_invalid("date", "day " + std::to_string(days) +
+    throw_invalid(field, "day " + std::to_string(days) +
                               " since 1970-01-01 is outside years 0001..9999");
   }
   const std::chrono::year_month_day ymd{std::chrono::sys_days{std::chrono::days{days}}};

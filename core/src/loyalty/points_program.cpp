@@ -182,8 +182,7 @@ void check_rate(const Decimal& d, const std::string& field) {
 void check_program(const Program& p, CompiledProgram::Impl* out) {
   if (!valid_program_name(p.name))
     throw_invalid("name", quote_text(p.name) + " is not a valid name ([a-z][a-z0-9_]{0,63})");
-  if (p.currency.size() != 3 || !Currency::is_known(p.currency) || p.currency == "XXX")
-    throw_invalid("currency", quote_text(p.currency) + " is not a known ISO 4217 currency code");
+  Currency::check_holds_money(p.currency, "currency");
   check_range(p.pending_days, 0, 3650, "pending_days");
   if (p.expiry.mode == ExpiryMode::after_days) {
     check_range(p.expiry.days, 1, 36500, "expiry.days");

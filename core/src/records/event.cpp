@@ -234,6 +234,7 @@ void validate_event(const Event& event, const Currency& currency) {
     throw_invalid("customer",
                   "must be a stored customer id (> 0), got " + std::to_string(event.customer));
   }
+  event.at.check_range("at");
   check_text(event.source, "source", 0, kShortText);
   check_text(event.idempotency_key, "idempotency_key", 0, kShortText);
   std::visit([&](const auto& payload) { validate_payload(payload, event, currency); },

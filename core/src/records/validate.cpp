@@ -205,6 +205,7 @@ void validate_consents(const std::vector<Consent>& consents) {
                         quote_text(c.purpose));
     }
     check_text(c.source, base + ".source", 1, kShortText);
+    c.at.check_range(base + ".at");
     const std::ptrdiff_t k = earlier(seen, std::string(to_string(c.channel)) + '\n' + c.purpose, i);
     if (k >= 0) {
       throw_invalid(base, std::string("duplicate consent for (") + to_string(c.channel) + ", " +
@@ -435,9 +436,7 @@ void validate_field_def(const FieldDef& def) {
       throw_invalid("field.currency", std::string("only a money field has a currency, this one is ") +
                                           to_string(def.type));
     }
-    if (def.currency == "XXX") {
-      throw_invalid("field.currency", "XXX (no currency) is not allowed");
-    }
+    if (Currency::is_known(def.currency)) Currency::check_holds_money(def.currency, "field.currency");
     if (!Currency::is_known(def.currency)) {
       throw_invalid("field.currency", "unknown currency " + quote_text(def.currency));
     }

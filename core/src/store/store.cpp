@@ -186,7 +186,7 @@ void Store::Impl::insert_audit_row(sql::Db& db, const AuditEntry& e) {
   auto s = db.cached(
       "INSERT INTO audit(id, at, actor, source, entity, entity_id, action, field, old_value, "
       "new_value) VALUES(?,?,?,?,?,?,?,?,?,?)");
-  if (e.id > 0) s.bind(1, e.id); else s.bind_null(1);
+  s.bind(1, e.id > 0 ? e.id : next_row_id(db, "audit"));
   s.bind(2, e.at.micros())
       .bind_static(3, e.actor)
       .bind_static(4, e.source)
@@ -305,7 +305,7 @@ Store Store::open(const std::string& path, const StoreOptions& options) {
     if (version == 0) {
       if (options.currency.empty())
         throw_invalid("currency", "required to create a store");
-      if (options.currency == "XXX") throw_invalid("currency", "XXX is not a store currency");
+      Currency::check_holds_money(options.currency, "currency");
     }
     sql::WriteTxn txn(db);
     // Re-read inside the write lock: another process may have migrated meanwhile.
@@ -372,9 +372,9 @@ void Store::declare_field(const FieldDef& def, const WriteContext& ctx) {
       throw_error(ErrorCode::conflict, "field.name", "'" + def.name + "' already exists");
   sql::Db& db = w.db();
   const std::string json = to_json(def).dump();
-  auto s = db.cached("INSERT INTO fields(name, data) VALUES(?, ?)");
-  s.bind_static(1, def.name).bind_static(2, json).run();
-  const std::int64_t id = db.last_insert_rowid();
+  const std::int64_t id = next_row_id(db, "fields");
+  auto s = db.cached("INSERT INTO fields(id, name, data) VALUES(?, ?, ?)");
+  s.bind(1, id).bind_static(2, def.name).bind_static(3, json).run();
   w.audit("field", id, "declare_field", def.name, "", json);
   w.commit();
   impl_->fields.push_back(def);
@@ -398,17 +398,24 @@ StoreSummary Store::summary() const {
     out.deleted_customers = static_cast<std::size_t>(s.i64(1));
   }
   {
+    // The amounts are summed exactly past 2^63 minor units (where SQLite's sum() fails with
+    // "integer overflow"): each amount is split into its high and low 32 bits (x = hi * 2^32 + lo,
+    // hi = x >> 32 is signed, lo = x & 0xffffffff is in 0..2^32-1), SQLite sums each half (which
+    // cannot overflow below 2^31 rows) and the halves are joined in Int128.
     auto s = db.cached(
         "SELECT count(*), coalesce(sum(type = ?1), 0), coalesce(sum(type = ?2), 0), "
-        "coalesce(sum(CASE WHEN type = ?1 THEN amount_minor END), 0), "
-        "coalesce(sum(CASE WHEN type = ?2 THEN amount_minor END), 0) FROM events");
+        "coalesce(sum(CASE WHEN type = ?1 THEN amount_minor >> 32 END), 0), "
+        "coalesce(sum(CASE WHEN type = ?1 THEN amount_minor & 4294967295 END), 0), "
+        "coalesce(sum(CASE WHEN type = ?2 THEN amount_minor >> 32 END), 0), "
+        "coalesce(sum(CASE WHEN type = ?2 THEN amount_minor & 4294967295 END), 0) FROM events");
     s.bind(1, codes::kPurchase).bind(2, codes::kRefund);
     s.step();
+    const Int128 two32 = Int128(std::int64_t{1} << 32);
     out.events = static_cast<std::size_t>(s.i64(0));
     out.purchases = static_cast<std::size_t>(s.i64(1));
     out.refunds = static_cast<std::size_t>(s.i64(2));
-    out.revenue = Money::from_minor(s.i64(3), impl_->currency);
-    out.refunded = Money::from_minor(s.i64(4), impl_->currency);
+    out.revenue = Money::from_minor(Int128(s.i64(3)) * two32 + s.i64(4), impl_->currency);
+    out.refunded = Money::from_minor(Int128(s.i64(5)) * two32 + s.i64(6), impl_->currency);
     out.net_revenue = out.revenue - out.refunded;
   }
   return out;

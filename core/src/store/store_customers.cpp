@@ -163,8 +163,8 @@ Customer Store::Impl::insert_new_customer(WriteScope& w, Customer c) {
   }
   c.created_at = w.now();
   c.updated_at = w.now();
+  c.id = next_row_id(db, "customers");
   write_customer_row(db, c, true);
-  c.id = db.last_insert_rowid();
   write_contact_index(db, c);
   w.audit("customer", c.id, "create", "", "", to_json(c).dump());
   return c;

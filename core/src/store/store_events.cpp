@@ -1,4 +1,6 @@
 // Store: the event ledger (append, read, refunds), the bulk purchase import and analytics columns.
+#include <limits>
+#include <stdexcept>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -10,6 +12,33 @@
 
 namespace crmkit {
 inline namespace v0 {
+
+std::int64_t next_row_id(sql::Db& db, std::string_view table) {
+  // Cached statements are keyed by their literal, so one literal per table.
+  static constexpr std::pair<std::string_view, const char*> kMax[] = {
+      {"customers", "SELECT max(id) FROM customers"},
+      {"events", "SELECT max(id) FROM events"},
+      {"audit", "SELECT max(id) FROM audit"},
+      {"opportunities", "SELECT max(id) FROM opportunities"},
+      {"transitions", "SELECT max(id) FROM transitions"},
+      {"points_entries", "SELECT max(id) FROM points_entries"},
+      {"points_programs", "SELECT max(id) FROM points_programs"},
+      {"fields", "SELECT max(id) FROM fields"},
+  };
+  const char* sql = nullptr;
+  for (const auto& [name, text] : kMax)
+    if (name == table) sql = text;
+  if (sql == nullptr) throw std::logic_error("next_row_id: no table " + std::string(table));
+  auto s = db.cached(sql);
+  s.step();
+  if (s.is_null(0)) return 1;
+  const std::int64_t top = s.i64(0);
+  if (top == std::numeric_limits<std::int64_t>::max())
+    throw_error(ErrorCode::overflow, std::string(table) + ".id",
+                "the largest id, 9223372036854775807 (2^63-1), is taken: no more rows can be "
+                "added to " + std::string(table));
+  return top < 1 ? 1 : top + 1;
+}
 
 namespace {
 
@@ -242,14 +271,14 @@ EventId Store::Impl::append_one(WriteScope& w, const Event& event, Event* stored
   }
   check_references(db, event);
   Event e = event;
-  e.id = 0;
+  e.id = next_row_id(db, "events");
   e.recorded_at = w.now();
   e.actor = w.actor();
   if (e.source.empty()) e.source = w.source();
-  insert_event_row(db, e, false);
-  e.id = db.last_insert_rowid();
+  insert_event_row(db, e, true);
+  const EventId id = e.id;
   if (stored) *stored = std::move(e);
-  return db.last_insert_rowid();
+  return id;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -375,11 +404,23 @@ ImportReport Store::import_purchases(const PurchaseImport& rows, const WriteCont
   auto find = db.cached("SELECT id, deleted, erased FROM customers WHERE external_id = ?");
   auto add_customer = db.cached(
       "INSERT INTO customers(external_id, kind, name, data, deleted, erased, created_at, "
-      "updated_at) VALUES(?, ?, ?, ?, 0, 0, ?, ?)");
+      "updated_at, id) VALUES(?, ?, ?, ?, 0, 0, ?, ?, ?)");
   auto insert = db.cached(
       "INSERT INTO events(customer_id, type, at, recorded_at, source, actor, idempotency_key, "
-      "amount_minor, item_count, essential, order_id, category) "
-      "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING");
+      "amount_minor, item_count, essential, order_id, category, id) "
+      "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING");
+  // Ids are bound, not left to SQLite (next_row_id): the batch counts on from the largest.
+  std::int64_t next_customer = 0, next_event = 0;  // 0: not read yet
+  const auto take_id = [&db](std::int64_t& next, const char* table) {
+    if (next == 0) next = next_row_id(db, table);
+    if (next == std::numeric_limits<std::int64_t>::max()) {
+      const std::int64_t id = next;
+      next = -1;  // the next request finds the id space used up
+      return id;
+    }
+    if (next < 0) next_row_id(db, table);  // throws Error{overflow}: 2^63-1 is taken
+    return next++;
+  };
   // Constant for the whole batch.
   insert.bind(2, codes::kPurchase)
       .bind(4, now.micros())
@@ -427,15 +468,16 @@ ImportReport Store::import_purchases(const PurchaseImport& rows, const WriteCont
           bare.external_id.assign(ext);
           bare.name.assign(ext);
           validate_customer(bare, impl_->fields, impl_->currency);
+          cid = take_id(next_customer, "customers");
           add_customer.bind_static(1, ext)
               .bind(2, codes::kPerson)
               .bind_static(3, ext)
               .bind_static(4, template_data)
               .bind(5, now.micros())
-              .bind(6, now.micros());
+              .bind(6, now.micros())
+              .bind(7, cid);
           add_customer.run();
           add_customer.reset();
-          cid = db.last_insert_rowid();
           ++report.customers_created;
         }
         ids.emplace(ext, cid);
@@ -450,7 +492,9 @@ ImportReport Store::import_purchases(const PurchaseImport& rows, const WriteCont
       if (has_items) p.item_count = rows.item_count[i];
       impl_->check_event(row);
 
-      insert.bind(1, cid).bind(3, row.at.micros());
+      if (next_event == 0) next_event = next_row_id(db, "events");
+      if (next_event < 0) next_row_id(db, "events");  // throws Error{overflow}
+      insert.bind(1, cid).bind(3, row.at.micros()).bind(12, next_event);
       insert.bind_text_or_null(7, row.idempotency_key);
       insert.bind(8, p.amount.minor_units_i64()).bind(9, p.item_count);
       insert.bind_text_or_null(10, p.order_id);
@@ -458,6 +502,8 @@ ImportReport Store::import_purchases(const PurchaseImport& rows, const WriteCont
       insert.run();
       if (db.changes() == 1) {
         ++report.purchases_added;
+        // Taken: count on, or mark the id space used up after 2^63-1.
+        next_event = next_event == std::numeric_limits<std::int64_t>::max() ? -1 : next_event + 1;
       } else {
         // The key is taken: a repeat of the same customer's purchase is skipped, a key of
         // another customer's event is an error (idempotent_match throws).

@@ -191,6 +191,14 @@ struct Store::Impl {
   "id, customer_id, type, at, recorded_at, source, actor, idempotency_key, amount_minor, " \
   "ref_id, item_count, essential, order_id, category, data"
 
+// The id the next row of `table` gets: one more than the largest id (1 for an empty table).
+// Every insert of a store row with a generated id (customers, events, audit, opportunities,
+// transitions, points_entries, points_programs, fields) binds this id instead of letting SQLite
+// choose: once the largest rowid is 2^63-1, SQLite picks a random unused one, which would break
+// the append order that readers (ORDER BY id, earn_points' last_event) rely on. Throws
+// Error{overflow} naming "<table>.id" when the largest id is already 2^63-1 (store_events.cpp).
+std::int64_t next_row_id(sql::Db& db, std::string_view table);
+
 // Rethrows an Error with `prefix` put before its message ("events[3]." + "purchase.amount: ...").
 [[noreturn]] void rethrow_prefixed(const Error& e, std::string_view prefix);
 

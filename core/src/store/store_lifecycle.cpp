@@ -112,6 +112,7 @@ EntityState read_state(sql::Db& db, const Machine& m, EntityRef e, const EntityI
 }
 
 void check_at(Timestamp at, const EntityState& current, Timestamp now) {
+  at.check_range("at");
   if (current.recorded && at < current.since)
     throw_invalid("at", at.to_string() + " is before the current state's since (" +
                             current.since.to_string() + ")");
@@ -132,10 +133,12 @@ void write_transition(sql::Db& db, TransitionRecord& r) {
         .bind(5, r.at.micros())
         .run();
   }
+  r.id = next_row_id(db, "transitions");
   auto s = db.cached(
       "INSERT INTO transitions(machine, entity_kind, entity_id, from_state, to_state, at, rule, "
-      "actor, reason, recorded_at) VALUES(?,?,?,?,?,?,?,?,?,?)");
-  s.bind_static(1, r.machine)
+      "actor, reason, recorded_at, id) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+  s.bind(11, r.id)
+      .bind_static(1, r.machine)
       .bind(2, codes::code(r.entity.kind))
       .bind(3, r.entity.id)
       .bind_static(4, r.from)
@@ -146,7 +149,6 @@ void write_transition(sql::Db& db, TransitionRecord& r) {
       .bind_static(9, r.reason)
       .bind(10, r.recorded_at.micros())
       .run();
-  r.id = db.last_insert_rowid();
 }
 
 std::string json_string(const std::string& s) { return nlohmann::json(s).dump(); }

@@ -130,8 +130,8 @@ Opportunity Store::create_opportunity(const Opportunity& opportunity, const Writ
   impl_->check_live_customer(db, o.customer);
   o.created_at = w.now();
   o.updated_at = w.now();
-  impl_->insert_opportunity_row(db, o, false);
-  o.id = db.last_insert_rowid();
+  o.id = next_row_id(db, "opportunities");
+  impl_->insert_opportunity_row(db, o, true);
   w.audit("opportunity", o.id, "create", "", "", Impl::opportunity_to_json(o).dump());
   w.commit();
   return o;

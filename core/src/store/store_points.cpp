@@ -9,6 +9,7 @@
 // inserted at once with one prepared statement, grouped by customer, so the index
 // (program_id, customer_id, at, id) is written in order. Everything happens in one write
 // transaction (WriteScope).
+#include <limits>
 #include <algorithm>
 #include <cstring>
 #include <map>
@@ -96,8 +97,18 @@ std::vector<PointsEntry> customer_entries(sql::Db& db, std::int64_t program_id, 
   return out;
 }
 
+// Every points entry's times are within Timestamp::min() .. max() (crmkit/base/time.hpp), so
+// that what is stored can be exported and imported again: a lot granted near 9999-12-31 whose
+// pending days or expiry would end after it is refused, naming the field.
+void check_entry_times(const PointsEntry& e) {
+  e.at.check_range("at");
+  e.available_at.check_range("available_at");
+  if (e.expires_at) e.expires_at->check_range("expires_at");
+}
+
 void insert_entry(sql::Db& db, std::int64_t program_id, const PointsEntry& e, Timestamp recorded,
                   const std::string& actor) {
+  check_entry_times(e);
   auto s = db.cached(
       "INSERT INTO points_entries(id, program_id, customer_id, kind, at, points, available_at, "
       "expires_at, event_id, rule, amount_minor, idempotency_key, reason, recorded_at, actor) "
@@ -120,9 +131,7 @@ void insert_entry(sql::Db& db, std::int64_t program_id, const PointsEntry& e, Ti
       .run();
 }
 
-std::int64_t next_entry_id(sql::Db& db) {
-  return db.query_int("SELECT coalesce(max(id), 0) + 1 FROM points_entries");
-}
+std::int64_t next_entry_id(sql::Db& db) { return next_row_id(db, "points_entries"); }
 
 // The customer of a redemption or adjustment exists and is live.
 void check_live(sql::Db& db, CustomerId c) {
@@ -228,15 +237,16 @@ PointsProgramInfo Store::define_points_program(const Program& program, const Wri
     w.audit("points", r.id, "replace_program", program.name, old->program.to_json_text(), json);
   } else {
     r.defined_at = w.now();
+    r.id = next_row_id(db, "points_programs");
     auto s = db.cached(
-        "INSERT INTO points_programs(name, data, defined_at, updated_at, last_event) "
-        "VALUES(?, ?, ?, ?, 0)");
-    s.bind_static(1, program.name)
+        "INSERT INTO points_programs(name, data, defined_at, updated_at, last_event, id) "
+        "VALUES(?, ?, ?, ?, 0, ?)");
+    s.bind(5, r.id)
+        .bind_static(1, program.name)
         .bind_static(2, json)
         .bind(3, w.now().micros())
         .bind(4, w.now().micros())
         .run();
-    r.id = db.last_insert_rowid();
     w.audit("points", r.id, "define_program", program.name, "", json);
   }
   w.commit();
@@ -460,7 +470,10 @@ EarnReport Store::earn_points(std::string_view program, const WriteContext& ctx)
       try {
         acct.advance_to(at);
         for (PointsEntry& e : acct.earn(*event, basis)) {
-          e.id = next_id++;
+          if (next_id < 0) next_row_id(db, "points_entries");  // throws: 2^63-1 is taken
+          e.id = next_id;
+          next_id = next_id == std::numeric_limits<std::int64_t>::max() ? -1 : next_id + 1;
+          check_entry_times(e);
           acct.apply(e);
           ins.bind(1, e.id)
               .bind(3, c)
@@ -518,6 +531,7 @@ std::pair<PointsEntry, bool> manual_entry(sql::Db& db, const Currency& currency,
   check_live(db, customer);
   if (auto hit = key_match(db, program_id, key, customer, kind, currency))
     return {std::move(*hit), false};
+  at.check_range("at");
   if (at > now)
     throw_invalid("at", at.to_string() + " is after the time of the write (" + now.to_string() +
                             ")");

@@ -1,6 +1,7 @@
 // RFM summaries: one ordering of the rows by (customer, time), then one pass per customer.
 // The pass is templated on how amounts are read and summed (none, double, exact int64 minor
-// units) so that the three public overloads share one implementation without per-row branches.
+// units summed in 128 bits) so that the three public overloads share one implementation without
+// per-row branches.
 #include "crmkit/value/summary.hpp"
 
 #include "base/calendar.hpp"
@@ -88,22 +89,24 @@ std::vector<Sum> gather_rows(std::span<const V> values, const std::vector<R>& re
 }
 
 struct NoAmounts {
+  using Value = std::int64_t;
   using Sum = std::int64_t;
   static constexpr bool present = false;
   static void add(Sum&, Sum) {}
   double to_major(Sum) const { return 0.0; }
   void validate() const {}
   template <class R>
-  std::vector<Sum> gather(const std::vector<R>&) const { return {}; }
+  std::vector<Value> gather(const std::vector<R>&) const { return {}; }
 };
 
 struct DoubleAmounts {
+  using Value = double;
   using Sum = double;
   static constexpr bool present = true;
   std::span<const double> values;
   template <class R>
-  std::vector<Sum> gather(const std::vector<R>& rec) const {
-    return gather_rows<Sum>(values, rec);
+  std::vector<Value> gather(const std::vector<R>& rec) const {
+    return gather_rows<Value>(values, rec);
   }
   static void add(Sum& acc, Sum v) { acc += v; }
   double to_major(Sum s) const { return s; }
@@ -116,20 +119,23 @@ struct DoubleAmounts {
   }
 };
 
+// Exact minor units, summed in 128 bits: a sum of fewer than 2^64 int64 values stays within
+// +-2^127, so no sum can overflow and no total near or past 2^63 minor units is refused. Only the
+// mean is rounded, once, when it becomes a double.
+__extension__ typedef __int128 WideSum;
+
 struct MinorAmounts {
-  using Sum = std::int64_t;
+  using Value = std::int64_t;
+  using Sum = WideSum;
   static constexpr bool present = true;
   std::span<const std::int64_t> values;
   double divisor = 1.0;
   template <class R>
-  std::vector<Sum> gather(const std::vector<R>& rec) const {
-    return gather_rows<Sum>(values, rec);
+  std::vector<Value> gather(const std::vector<R>& rec) const {
+    return gather_rows<Value>(values, rec);
   }
-  static void add(Sum& acc, Sum v) {
-    if (__builtin_add_overflow(acc, v, &acc)) {
-      throw_error(ErrorCode::overflow, "amounts_minor", "a sum leaves the int64 range");
-    }
-  }
+  // Adds a row's amount (an int64, widened) or a period's sum (already 128 bits).
+  static void add(Sum& acc, Sum v) { acc += v; }
   double to_major(Sum s) const { return static_cast<double>(s) / divisor; }
   void validate() const {}
 };
@@ -325,7 +331,7 @@ struct PeriodStats {
 // Merges the rows [b, e) (one customer, ascending time) into periods; amount[k] is the amount
 // of row b + k (unused without amounts).
 template <class A>
-PeriodStats<A> scan_periods(const typename A::Sum* amount, const Rec* b, const Rec* e,
+PeriodStats<A> scan_periods(const typename A::Value* amount, const Rec* b, const Rec* e,
                             TimeUnit unit, bool include_first) {
   PeriodStats<A> s;
   typename A::Sum current{};
@@ -378,7 +384,7 @@ RfmSummary summarise(std::span<const std::int64_t> ids, std::span<const std::int
   const double m = options.multiplier;
 
   const Ordered ordered = order_rows(ids, times);
-  const std::vector<typename A::Sum> sorted_amounts = amounts.gather(ordered.rec);
+  const std::vector<typename A::Value> sorted_amounts = amounts.gather(ordered.rec);
   const auto amount_of = [&](const Rec* r) {
     return sorted_amounts.data() + (A::present ? r - ordered.rec.data() : 0);
   };
@@ -445,7 +451,7 @@ CalibrationHoldoutSummary split(std::span<const std::int64_t> ids,
   out.duration_holdout = static_cast<double>(period_of(obs_end, unit) - cal_period) / m;
 
   const Ordered ordered = order_rows(ids, times);
-  const std::vector<typename A::Sum> sorted_amounts = amounts.gather(ordered.rec);
+  const std::vector<typename A::Value> sorted_amounts = amounts.gather(ordered.rec);
   const auto amount_of = [&](const Rec* r) {
     return sorted_amounts.data() + (A::present ? r - ordered.rec.data() : 0);
   };
@@ -475,7 +481,7 @@ CalibrationHoldoutSummary split(std::span<const std::int64_t> ids,
       } else {
         // lifetimes averages the holdout transactions themselves, not their period sums.
         typename A::Sum total{};
-        const typename A::Sum* amount = amount_of(hold_begin);
+        const typename A::Value* amount = amount_of(hold_begin);
         for (std::ptrdiff_t k = 0; k < hold_end - hold_begin; ++k) A::add(total, amount[k]);
         out.monetary_value_holdout.push_back(amounts.to_major(total) /
                                              static_cast<double>(hold_end - hold_begin));

@@ -85,8 +85,8 @@ struct StoreCustomerSummary {
 // net amount (see the top). A store without purchases gives an empty summary.
 // Throws Error{invalid_argument} for a multiplier that is not finite and > 0, or (with
 // drop_customers_after_end = false) a customer whose first purchase is after
-// observation_period_end; Error{overflow} if a customer's period sum leaves int64;
-// Error{storage} if the store is closed or a read fails.
+// observation_period_end; Error{storage} if the store is closed or a read fails. Sums are exact
+// in 128 bits (summary.hpp), so totals past 2^63 minor units are no error.
 StoreCustomerSummary summary_from_store(const Store& store,
                                         const StoreSummaryOptions& options = {});
 

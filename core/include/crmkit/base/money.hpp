@@ -56,6 +56,18 @@ class Currency {
   static Currency of(std::string_view code);
   // True if the code is in the table. Never throws.
   static bool is_known(std::string_view code) noexcept;
+  // True if money can be held in this currency: the code is in the table and is not one of
+  // ISO 4217's codes for things other than money, which have no minor unit ("N.A."):
+  //   XXX (no currency), XTS (reserved for testing), XAU XAG XPT XPD (gold, silver, platinum,
+  //   palladium), XDR (IMF special drawing right), XBA XBB XBC XBD (European bond-market units),
+  //   XSU (Sucre), XUA (ADB unit of account).
+  // The currencies of real money in the X range (XAF, XCD, XCG, XOF, XPF) hold money. A Store,
+  // a points programme and a money custom field accept only these currencies ("currency: XTS
+  // cannot hold money (reserved for testing)"). Never throws.
+  static bool holds_money(std::string_view code) noexcept;
+  // Throws Error{invalid_argument} naming `field` unless holds_money(code): three upper-case
+  // letters, a known code, and a code of money (the message says which of these fails).
+  static void check_holds_money(std::string_view code, std::string_view field = "currency");
   // Every currency of the table, ordered by code.
   static std::vector<Currency> all();
 

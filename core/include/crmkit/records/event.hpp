@@ -4,10 +4,16 @@
 // interaction (call, visit, gift, ...), a referral, a survey response or taking part in an event.
 // The ledger never edits an event: corrections are new events (a Refund corrects a Purchase).
 //
-// Validation rules (checked by validate_event and by the Store on every append):
-//  - Purchase.amount: not negative (0 is a free order), in the store's
-//    currency, no more decimals than it has, and at most 2^63-1 minor units (the ledger keeps
-//    64-bit minor units: 92233720368547758.07 USD); item_count 1..100000.
+// Validation rules (checked by validate_event and by the Store on every write path alike:
+// append_event, append_events, import_purchases and the restore import_jsonl):
+//  - at: within Timestamp::min() .. max() (0001-01-01 .. 9999-12-31, crmkit/base/time.hpp), so
+//    that every stored event can be exported and imported again.
+//  - Purchase.amount: not negative, in the store's currency, no more decimals than it has, and
+//    at most 2^63-1 minor units (the ledger keeps 64-bit minor units: 92233720368547758.07 USD);
+//    item_count 1..100000. A documented exception to "amounts are positive": 0 is accepted on
+//    every path, because free orders and promotions are real data (CDNOW_master.txt has 80
+//    purchases of $0.00, CDNOW_sample.txt 8) and summaries and models must count them as
+//    purchases. A negative purchase is refused on every path.
 //  - Refund.amount: positive, same currency, at most 2^63-1 minor units like a purchase, and
 //    never more than what is left of the purchase
 //    after earlier refunds; a refund is not dated before its purchase (the Store checks these

@@ -11,6 +11,13 @@
 //  - Durability: WAL journal with synchronous=FULL by default: a call that returned has reached
 //    the disk. StoreOptions::synchronous trades that for speed.
 //  - The ledger is append-only. Events are never edited; erasure blanks their personal text only.
+//  - Ids (customers, events, audit entries, opportunities, transitions, points entries and
+//    programmes, fields) count up from 1 in insertion order. Once a table's largest id is 2^63-1,
+//    the next insert into it throws Error{overflow} ("events.id: the largest id,
+//    9223372036854775807 (2^63-1), is taken: ..."), instead of SQLite's silent choice of a random
+//    free id, which would break the order readers rely on.
+//  - Every stored time is within Timestamp::min() .. max() (0001-01-01 .. 9999-12-31; every write
+//    refuses others naming the field), so whatever is stored can be exported and imported again.
 //  - Every change to a customer record (create, update, consent, delete, restore, erase), every
 //    field declaration and every batch import is written to the audit log with actor, source, time,
 //    field, old and new value. Appended events carry actor, source and recording time themselves.
@@ -66,8 +73,10 @@ enum class SyncMode {
 };
 
 struct StoreOptions {
-  // The store's currency (ISO 4217). Required when the file is created; when opening an existing
-  // store it may be left empty, and otherwise must equal the stored one (else Error{conflict}).
+  // The store's currency (ISO 4217). Required when the file is created, and then it must hold
+  // money (Currency::holds_money: not XXX, XTS, the metals XAU XAG XPT XPD or the units of account
+  // XDR XBA..XBD XSU XUA); when opening an existing store it may be left empty, and otherwise
+  // must equal the stored one (else Error{conflict}).
   std::string currency;
   // Durability of commits; see SyncMode.
   SyncMode synchronous = SyncMode::full;
@@ -323,8 +332,8 @@ struct StoreSummary {
   std::size_t events = 0;
   std::size_t purchases = 0;
   std::size_t refunds = 0;
-  Money revenue;                     // sum of purchase amounts
-  Money refunded;                    // sum of refund amounts
+  Money revenue;                     // sum of purchase amounts (exact, also past 2^63 minor units)
+  Money refunded;                    // sum of refund amounts (likewise)
   Money net_revenue;                 // revenue - refunded
 };
 
@@ -516,7 +525,9 @@ class Store {
   // Opens (and if needed creates) the store at `path`; ":memory:" gives a private in-memory store.
   // Creates or migrates the schema to the current version: the migration steps an older file
   // needs run in one transaction, so a failed migration leaves the file as it was.
-  // Throws Error{invalid_argument} for a missing or unknown currency on creation,
+  // Throws Error{invalid_argument} naming `currency` for a missing or unknown currency on
+  // creation, or one that cannot hold money ("currency: 'XTS' cannot hold money (reserved for
+  // testing)"),
   // Error{conflict} if options.currency differs from an existing store's, Error{not_found} if the
   // file is missing and create_if_missing is false, Error{corrupt} if the file is not a crmkit
   // store (a text file, another application's SQLite database) or is from a newer
@@ -595,7 +606,8 @@ class Store {
   // checks and idempotency rule.
   // Throws Error{invalid_argument} (validate_event; refund above what is left; referral to
   // itself), Error{not_found} for an unknown customer, purchase or referred customer,
-  // Error{conflict} for an erased or deleted customer.
+  // Error{conflict} for an erased or deleted customer, Error{overflow} when event id 2^63-1 is
+  // taken (see the top of this file).
   Event append_event(const Event& event, const WriteContext& ctx = {});
   // Appends many events in one transaction: all land or none does. Returns their ids in input
   // order (an idempotent repeat gives the earlier event's id). Errors name the index:

@@ -104,9 +104,9 @@ RfmSummary summary_data_from_transaction_data(std::span<const std::int64_t> cust
                                               const SummaryOptions& options = {});
 
 // As above, with exact amounts in integer minor units and `scale` digits after the point (2 for
-// cents: 1999 is 19.99). Period sums are exact; monetary_value is the mean in major units as a
-// double. Also throws Error{invalid_argument} if scale is not in 0..18, Error{overflow} if a sum
-// leaves the int64 range.
+// cents: 1999 is 19.99). Period sums are exact, in 128 bits (they cannot overflow: totals past
+// 2^63 minor units are summed exactly); monetary_value is the mean in major units as a double,
+// rounded once. Also throws Error{invalid_argument} if scale is not in 0..18.
 RfmSummary summary_data_from_transaction_data(std::span<const std::int64_t> customer_ids,
                                               std::span<const std::int64_t> times,
                                               std::span<const std::int64_t> amounts_minor, int scale,
