@@ -98,6 +98,17 @@ struct IntArg {
   operator T() const noexcept { return value; }  // NOLINT(google-explicit-constructor)
 };
 
+// A text argument that names itself in errors: a bound function's parameter declared
+// TextArg<"actor"> converts as text_from_py does, so a str holding a lone surrogate raises
+// ValidationError "actor: is not valid UTF-8 text ..." and another type TypeError "actor:
+// expected str, got int" (pybind's own std::string caster gives an unnamed "incompatible
+// function arguments" TypeError for both). Only for functions without overloads.
+template <FieldName Name>
+struct TextArg {
+  std::string value;
+  operator const std::string&() const noexcept { return value; }  // NOLINT(google-explicit-constructor)
+};
+
 // A time argument that names itself in errors: a bound function's parameter declared
 // TimeArg<"as_of"> is a Timestamp converted as the Timestamp caster does, but a malformed or
 // out-of-range value raises naming "as_of" instead of "time". A value of an unsupported type
@@ -352,6 +363,19 @@ struct type_caster<crmkit_py::IntArg<Name, T>> {
   }
   static handle cast(const Arg& src, return_value_policy, handle) {
     return pybind11::int_(src.value).release();
+  }
+};
+
+template <crmkit_py::FieldName Name>
+struct type_caster<crmkit_py::TextArg<Name>> {
+  using Arg = crmkit_py::TextArg<Name>;
+  PYBIND11_TYPE_CASTER(Arg, const_name("str"));
+  bool load(handle src, bool) {
+    value.value = crmkit_py::text_from_py(src, Name.text);
+    return true;
+  }
+  static handle cast(const Arg& src, return_value_policy, handle) {
+    return crmkit_py::text_to_py(src.value).release();
   }
 };
 

@@ -288,7 +288,7 @@ void bind_engage(py::module_& m) {
       "record_campaign_touches",
       [](Store& store, const std::string& name, const std::vector<CustomerId>& customers,
          const std::vector<std::string>& channels, TimeArg<"at"> at, const std::string& purpose,
-         const std::string& actor, const std::string& source) {
+         const TextArg<"actor">& actor, const TextArg<"source">& source) {
         if (customers.size() != channels.size()) {
           throw_invalid("channels", "length " + std::to_string(channels.size()) +
                                         " differs from customers (" +
@@ -311,7 +311,7 @@ void bind_engage(py::module_& m) {
   m.def(
       "record_campaign_responses",
       [](Store& store, const std::string& name, const std::vector<CustomerId>& customers,
-         TimeArg<"at"> at, const std::string& actor, const std::string& source) {
+         TimeArg<"at"> at, const TextArg<"actor">& actor, const TextArg<"source">& source) {
         py::gil_scoped_release release;
         return record_campaign_responses(store, name, customers, at, WriteContext{actor, source});
       },

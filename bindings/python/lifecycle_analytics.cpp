@@ -49,7 +49,7 @@ void bind_lifecycle_analytics(py::module_& m) {
       "evaluate_machine",
       [](Store& store, py::handle machine, TimeArg<"as_of"> as_of, std::optional<CustomerId> customer,
          bool dry_run, const std::optional<std::vector<std::string>>& windows, py::handle model,
-         TimeUnit unit, double multiplier, const std::string& actor, const std::string& source,
+         TimeUnit unit, double multiplier, const TextArg<"actor">& actor, const TextArg<"source">& source,
          const std::string& kind) {
         const Machine& mach = machine_from_py(machine);
         EvaluateOptions o;

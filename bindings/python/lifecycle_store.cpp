@@ -130,7 +130,7 @@ void bind_lifecycle_store(py::module_& m) {
   store
       // ---- opportunities ----
       .def("create_opportunity",
-           [](Store& s, const Opportunity& o, const std::string& actor, const std::string& source) {
+           [](Store& s, const Opportunity& o, const TextArg<"actor">& actor, const TextArg<"source">& source) {
              return s.create_opportunity(o, WriteContext{actor, source});
            },
            py::arg("opportunity"), py::kw_only(), py::arg("actor") = "", py::arg("source") = "",
@@ -138,7 +138,7 @@ void bind_lifecycle_store(py::module_& m) {
       .def("get_opportunity", &Store::get_opportunity, py::arg("id"), release())
       .def("list_opportunities", &Store::list_opportunities, py::arg("customer") = 0, release())
       .def("update_opportunity",
-           [](Store& s, const Opportunity& o, const std::string& actor, const std::string& source) {
+           [](Store& s, const Opportunity& o, const TextArg<"actor">& actor, const TextArg<"source">& source) {
              return s.update_opportunity(o, WriteContext{actor, source});
            },
            py::arg("opportunity"), py::kw_only(), py::arg("actor") = "", py::arg("source") = "",
@@ -223,8 +223,8 @@ void bind_lifecycle_store(py::module_& m) {
       // ---- transitions ----
       .def("_transition",
            [](Store& s, py::handle machine_obj, const std::string& kind, IntArg<"id", std::int64_t> id,
-              const std::string& to, const std::string& reason, const std::string& actor,
-              py::object at, const std::string& source) {
+              const std::string& to, const std::string& reason, const TextArg<"actor">& actor,
+              py::object at, const TextArg<"source">& source) {
              const Machine& machine = machine_from_py(machine_obj);
              TransitionRequest req;
              req.reason = reason;
@@ -243,7 +243,7 @@ void bind_lifecycle_store(py::module_& m) {
            py::arg("source") = "")
       .def("apply_transitions",
            [](Store& s, py::handle machine_obj, const py::list& changes, bool dry_run,
-              const std::string& actor, const std::string& source) {
+              const TextArg<"actor">& actor, const TextArg<"source">& source) {
              const Machine& machine = machine_from_py(machine_obj);
              const auto planned = planned_from_py(changes);
              std::vector<TransitionRecord> rows;

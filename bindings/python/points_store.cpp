@@ -51,8 +51,8 @@ void bind_points_store(py::module_& m) {
   auto store = py::reinterpret_borrow<py::class_<Store>>(m.attr("Store"));
   store
       .def("_define_points_program",
-           [](Store& s, const std::string& json, const std::string& actor,
-              const std::string& source) {
+           [](Store& s, const std::string& json, const TextArg<"actor">& actor,
+              const TextArg<"source">& source) {
              crmkit::PointsProgramInfo info;
              {
                py::gil_scoped_release r;
@@ -84,8 +84,8 @@ void bind_points_store(py::module_& m) {
              return out;
            })
       .def("_earn_points",
-           [](Store& s, const std::string& program, const std::string& actor,
-              const std::string& source) {
+           [](Store& s, const std::string& program, const TextArg<"actor">& actor,
+              const TextArg<"source">& source) {
              crmkit::EarnReport r;
              {
                py::gil_scoped_release g;
@@ -103,7 +103,7 @@ void bind_points_store(py::module_& m) {
       .def("_redeem_points",
            [](Store& s, const std::string& program, IntArg<"customer", std::int64_t> customer,
               IntArg<"points", std::int64_t> points, py::handle at_value, const std::string& key,
-              const std::string& reason, const std::string& actor, const std::string& source) {
+              const std::string& reason, const TextArg<"actor">& actor, const TextArg<"source">& source) {
              const Timestamp at = timestamp_from_py(at_value, "at");
              crmkit::PointsEntry e;
              {
@@ -116,8 +116,8 @@ void bind_points_store(py::module_& m) {
       .def("_adjust_points",
            [](Store& s, const std::string& program, IntArg<"customer", std::int64_t> customer,
               IntArg<"points", std::int64_t> points, py::handle at_value,
-              const std::string& reason, const std::string& key, const std::string& actor,
-              const std::string& source) {
+              const std::string& reason, const std::string& key, const TextArg<"actor">& actor,
+              const TextArg<"source">& source) {
              const Timestamp at = timestamp_from_py(at_value, "at");
              crmkit::PointsEntry e;
              {

@@ -14,7 +14,7 @@ using crmkit::Store;
 using crmkit::WriteContext;
 using release = py::call_guard<py::gil_scoped_release>;
 
-WriteContext ctx(const std::string& actor, const std::string& source) {
+WriteContext ctx(const TextArg<"actor">& actor, const TextArg<"source">& source) {
   return WriteContext{actor, source};
 }
 
@@ -53,7 +53,7 @@ std::string key_from_py(py::handle value) {
 
 Store open_store(const std::filesystem::path& path, py::handle currency, py::handle synchronous,
                  IntArg<"busy_timeout_ms", int> busy_timeout_ms, bool create_if_missing,
-                 bool read_only, const std::string& actor,
+                 bool read_only, const TextArg<"actor">& actor,
                  IntArg<"max_readers", std::size_t> max_readers, py::handle suppression_key) {
   crmkit::StoreOptions options;
   options.currency = currency_code_from_py(currency);
@@ -283,7 +283,7 @@ void bind_store(py::module_& m) {
       .def_static("current_schema_version", &Store::current_schema_version)
       // ---- custom-field schema ----
       .def("declare_field",
-           [](Store& s, const FieldDef& def, const std::string& actor, const std::string& source) {
+           [](Store& s, const FieldDef& def, const TextArg<"actor">& actor, const TextArg<"source">& source) {
              s.declare_field(def, ctx(actor, source));
            },
            py::arg("definition"), py::kw_only(), py::arg("actor") = "", py::arg("source") = "",
@@ -291,13 +291,13 @@ void bind_store(py::module_& m) {
       .def("fields", &Store::fields, release())
       // ---- customers ----
       .def("create_customer",
-           [](Store& s, const Customer& c, const std::string& actor, const std::string& source) {
+           [](Store& s, const Customer& c, const TextArg<"actor">& actor, const TextArg<"source">& source) {
              return s.create_customer(c, ctx(actor, source));
            },
            py::arg("customer"), py::kw_only(), py::arg("actor") = "", py::arg("source") = "",
            release())
       .def("get_or_create_customer",
-           [](Store& s, const Customer& c, const std::string& actor, const std::string& source) {
+           [](Store& s, const Customer& c, const TextArg<"actor">& actor, const TextArg<"source">& source) {
              GetOrCreateResult r = s.get_or_create_customer(c, ctx(actor, source));
              return std::make_pair(std::move(r.customer), r.created);
            },
@@ -322,38 +322,38 @@ void bind_store(py::module_& m) {
       .def("count_customers", &Store::count_customers, py::arg("include_deleted") = false,
            release())
       .def("update_customer",
-           [](Store& s, const Customer& c, const std::string& actor, const std::string& source) {
+           [](Store& s, const Customer& c, const TextArg<"actor">& actor, const TextArg<"source">& source) {
              return s.update_customer(c, ctx(actor, source));
            },
            py::arg("customer"), py::kw_only(), py::arg("actor") = "", py::arg("source") = "",
            release())
       .def("set_consent",
-           [](Store& s, IntArg<"id", CustomerId> id, const Consent& c, const std::string& actor,
-              const std::string& source) { return s.set_consent(id, c, ctx(actor, source)); },
+           [](Store& s, IntArg<"id", CustomerId> id, const Consent& c, const TextArg<"actor">& actor,
+              const TextArg<"source">& source) { return s.set_consent(id, c, ctx(actor, source)); },
            py::arg("id"), py::arg("consent"), py::kw_only(), py::arg("actor") = "",
            py::arg("source") = "", release())
       .def("delete_customer",
-           [](Store& s, IntArg<"id", CustomerId> id, const std::string& actor,
-              const std::string& source) {
+           [](Store& s, IntArg<"id", CustomerId> id, const TextArg<"actor">& actor,
+              const TextArg<"source">& source) {
              s.delete_customer(id, ctx(actor, source));
            },
            py::arg("id"), py::kw_only(), py::arg("actor") = "", py::arg("source") = "", release())
       .def("restore_customer",
-           [](Store& s, IntArg<"id", CustomerId> id, const std::string& actor,
-              const std::string& source) {
+           [](Store& s, IntArg<"id", CustomerId> id, const TextArg<"actor">& actor,
+              const TextArg<"source">& source) {
              s.restore_customer(id, ctx(actor, source));
            },
            py::arg("id"), py::kw_only(), py::arg("actor") = "", py::arg("source") = "", release())
       // ---- events ----
       .def("append_event",
-           [](Store& s, const Event& e, const std::string& actor, const std::string& source) {
+           [](Store& s, const Event& e, const TextArg<"actor">& actor, const TextArg<"source">& source) {
              return s.append_event(e, ctx(actor, source));
            },
            py::arg("event"), py::kw_only(), py::arg("actor") = "", py::arg("source") = "",
            release())
       .def("append_events",
-           [](Store& s, const std::vector<Event>& events, const std::string& actor,
-              const std::string& source) {
+           [](Store& s, const std::vector<Event>& events, const TextArg<"actor">& actor,
+              const TextArg<"source">& source) {
              return s.append_events(std::span<const Event>(events), ctx(actor, source));
            },
            py::arg("events"), py::kw_only(), py::arg("actor") = "", py::arg("source") = "",
@@ -369,8 +369,8 @@ void bind_store(py::module_& m) {
            py::arg("purchase"), release())
       // ---- bulk and analytics ----
       .def("import_purchases",
-           [](Store& s, const PurchaseImport& rows, const std::string& actor,
-              const std::string& source) { return s.import_purchases(rows, ctx(actor, source)); },
+           [](Store& s, const PurchaseImport& rows, const TextArg<"actor">& actor,
+              const TextArg<"source">& source) { return s.import_purchases(rows, ctx(actor, source)); },
            py::arg("rows"), py::kw_only(), py::arg("actor") = "", py::arg("source") = "",
            release())
       .def("purchase_columns", &Store::purchase_columns, release())
@@ -382,8 +382,8 @@ void bind_store(py::module_& m) {
            [](const Store& s, IntArg<"customer", CustomerId> c) { return s.audit_log(c); },
            py::arg("customer") = 0, release())
       .def("erase_customer",
-           [](Store& s, IntArg<"id", CustomerId> id, const std::string& actor,
-              const std::string& source) {
+           [](Store& s, IntArg<"id", CustomerId> id, const TextArg<"actor">& actor,
+              const TextArg<"source">& source) {
              return s.erase_customer(id, ctx(actor, source));
            },
            py::arg("id"), py::kw_only(), py::arg("actor") = "", py::arg("source") = "", release())

@@ -61,10 +61,22 @@ def _is_missing(value: Any) -> bool:
     return bool(result) if isinstance(result, (bool, np.bool_)) else False
 
 
+def _row_text(value: Any, row: int, column: str) -> str:
+    """str(value), refused naming the row and column if it is not valid UTF-8 text (a lone
+    surrogate), as the core refuses such text."""
+    text = str(value)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(
+            f"rows[{row}].{column}: is not valid UTF-8 text (it holds a lone surrogate)") from None
+    return text
+
+
 def _optional_texts(series: Any, column: str) -> list[str]:
     out = []
-    for value in series:
-        out.append("" if _is_missing(value) else str(value))
+    for row, value in enumerate(series):
+        out.append("" if _is_missing(value) else _row_text(value, row, column))
     return out
 
 
@@ -81,7 +93,7 @@ def _external_ids(series: Any, column: str) -> list[str]:
             raise ValidationError(
                 f"rows[{row}].{column}: expected an external id as str or int, got the float "
                 f"{value!r} (convert the column, e.g. with .astype('Int64').astype(str))")
-        out.append(str(value))
+        out.append(_row_text(value, row, column))
     return out
 
 
