@@ -7,7 +7,10 @@
 //
 // Guarantees:
 //  - Every write is one transaction (BEGIN IMMEDIATE). A call that throws has changed nothing;
-//    a batch lands whole or not at all.
+//    a batch lands whole or not at all. One case is weaker: if the fsync of the commit itself
+//    fails (EIO), the call throws Error{storage} but the commit record may already be in the
+//    WAL, so a crash or a close before the next write can recover the whole call (never a part
+//    of it). docs/guarantees.md says how each guarantee is tested.
 //  - Durability: WAL journal with synchronous=FULL by default: a call that returned has reached
 //    the disk. StoreOptions::synchronous trades that for speed.
 //  - The ledger is append-only. Events are never edited; erasure blanks their personal text only.
