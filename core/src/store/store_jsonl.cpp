@@ -549,6 +549,7 @@ void Store::import_jsonl(std::istream& in) {
   Impl::PointsImport points;
   std::string key;                      // a file-mode export's key
   bool in_file_key_into_host = false;   // a file-mode export into a host-mode store
+  bool key_mode_conflict = false;        // its first suppression line was refused (conflict)
   std::string line;
   std::size_t line_no = 0;
   Sha256 sha;
@@ -775,11 +776,13 @@ void Store::import_jsonl(std::istream& in) {
                  "but they are of an erased customer");
         Impl::insert_audit_row(db, a);
       } else if (kind == "suppression") {
-        if (in_file_key_into_host)
+        if (in_file_key_into_host) {
+          key_mode_conflict = true;
           throw_error(ErrorCode::conflict, "suppression",
                       "the export's hashes are keyed with its in-file key and this store uses a "
                       "host-supplied key; hashes cannot be re-keyed (import into a store "
                       "created without suppression_key)");
+        }
         if (v.size() != 2) throw_invalid("suppression", "expected the keys hash and kind");
         const std::string hash = from_hex(get_string(v, "hash"), "suppression.hash");
         if (hash.size() != 32)
@@ -798,8 +801,10 @@ void Store::import_jsonl(std::istream& in) {
       }
     } catch (const Error& e) {
       // The target's own problems keep their code: I/O (storage) and another currency
-      // (conflict, line 1); everything else is a damaged or forged file.
-      if (e.code() == ErrorCode::storage || (line_no == 1 && e.code() == ErrorCode::conflict))
+      // (conflict, line 1), a key mode that does not fit the store (conflict); everything else
+      // is a damaged or forged file.
+      if (e.code() == ErrorCode::storage || (line_no == 1 && e.code() == ErrorCode::conflict) ||
+          key_mode_conflict)
         rethrow_prefixed(e, "import: " + where + ": ");
       throw Error(ErrorCode::corrupt, "import: " + where + ": " + e.what());
     } catch (const nlohmann::json::exception& e) {
