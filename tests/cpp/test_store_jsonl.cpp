@@ -10,7 +10,7 @@
 
 #include "crmkit/base/error.hpp"
 #include "crmkit/store/store.hpp"
-#include "jsonl_support.hpp"
+#include "jsonl_reseal.hpp"
 #include "support.hpp"
 
 using namespace crmkit;

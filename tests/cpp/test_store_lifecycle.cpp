@@ -14,7 +14,7 @@
 #include "crmkit/lifecycle/defaults.hpp"
 #include "crmkit/lifecycle/machine.hpp"
 #include "crmkit/store/store.hpp"
-#include "jsonl_support.hpp"
+#include "jsonl_reseal.hpp"
 #include "support.hpp"
 
 using namespace crmkit;

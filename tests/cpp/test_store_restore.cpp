@@ -16,7 +16,7 @@
 #include "crmkit/lifecycle/machine.hpp"
 #include "crmkit/loyalty/points.hpp"
 #include "crmkit/store/store.hpp"
-#include "jsonl_support.hpp"
+#include "jsonl_reseal.hpp"
 #include "support.hpp"
 
 using namespace crmkit;

@@ -1,15 +1,15 @@
-// Helper for the tests of export_jsonl / import_jsonl (header-only): reseal() recomputes an
-// export's trailer line (counts and SHA-256, with OpenSSL like the store) after a test tampered
-// with its lines, so the checks behind the trailer can be tested on their own.
+// reseal() for the tests of export_jsonl / import_jsonl and the import_jsonl fuzz target
+// (header-only, no test framework): recomputes an export's trailer line (counts and SHA-256,
+// with OpenSSL like the store) after a test tampered with its lines, so the checks behind the
+// trailer can be tested on their own.
 #pragma once
-
-#include <catch2/catch.hpp>
 
 #include <openssl/evp.h>
 
 #include <cstdint>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -44,7 +44,8 @@ inline std::string reseal(const std::string& text) {
   }
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  REQUIRE(EVP_Digest(body.data(), body.size(), md, &len, EVP_sha256(), nullptr) == 1);
+  if (EVP_Digest(body.data(), body.size(), md, &len, EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error("reseal: SHA-256 failed");
   static const char* digits = "0123456789abcdef";
   std::string hex;
   for (unsigned int i = 0; i < len; ++i) {
