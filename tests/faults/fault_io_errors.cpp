@@ -62,6 +62,7 @@ struct Injector {
   long k = 0;               // the call that fails (1-based; 0 = count only)
   bool persistent = false;
   long writes = 0, syncs = 0, fired = 0;
+  long dir_syncs = 0;       // fsyncs of a directory while armed (counted, never failed)
 };
 Injector g_inj;
 
@@ -103,6 +104,10 @@ ssize_t writev(int fd, const struct iovec* iov, int count) {
   return ::syscall(SYS_writev, fd, iov, count);
 }
 int fsync(int fd) {
+  struct stat st;
+  if (g_inj.armed.load(std::memory_order_relaxed) && fd > 2 && ::fstat(fd, &st) == 0 &&
+      S_ISDIR(st.st_mode))
+    ++g_inj.dir_syncs;
   if (inject(fd, true)) return -1;
   return static_cast<int>(::syscall(SYS_fsync, fd));
 }
@@ -565,7 +570,7 @@ int run_injected() {
       (void)export_text(s);
       before_fp = fingerprint(s);
       g_inj.k = 0;
-      g_inj.writes = g_inj.syncs = g_inj.fired = 0;
+      g_inj.writes = g_inj.syncs = g_inj.fired = g_inj.dir_syncs = 0;
       g_inj.armed = true;
       op.run(s);
       g_inj.armed = false;
@@ -573,6 +578,11 @@ int run_injected() {
       syncs = g_inj.syncs;
       after_fp = fingerprint(s);
     }
+    // export_jsonl(path) must sync the file before renaming it into place and the directory
+    // after (else a power cut can leave an empty or partial export under the final name).
+    if (op.name == "export_jsonl(path)" && (syncs < 1 || g_inj.dir_syncs < 1))
+      fail("export_jsonl(path): " + std::to_string(syncs) + " file fsyncs and " +
+           std::to_string(g_inj.dir_syncs) + " directory fsyncs; it must sync both");
     std::size_t points_before = t.points;
     for (bool on_sync : {false, true}) {
       const long n = on_sync ? syncs : writes;
