@@ -158,6 +158,34 @@ crmkit::StoreOptions opts() {
   return o;
 }
 
+// Runs `call` with the injector armed as given; returns whether it threw. Anything but
+// Error{storage} sets `bad` and is reported under `label`.
+template <class F>
+bool run_faulted(const std::string& label, bool on_sync, int err, long k, bool persistent,
+                 bool& bad, F&& call) {
+  g_inj.on_sync = on_sync;
+  g_inj.err = err;
+  g_inj.k = k;
+  g_inj.persistent = persistent;
+  g_inj.writes = g_inj.syncs = g_inj.fired = 0;
+  g_inj.armed = true;
+  bool threw = false;
+  try {
+    call();
+  } catch (const crmkit::Error& e) {
+    threw = true;
+    if (e.code() != ErrorCode::storage) {
+      bad = true;
+      fail(label + ": Error code " + std::to_string(int(e.code())) + ", not storage: " + e.what());
+    }
+  } catch (const std::exception& e) {
+    threw = true;
+    bad = true;
+    fail(label + ": not a crmkit::Error: " + e.what());
+  }
+  return threw;
+}
+
 struct Op {
   std::string name;
   std::function<void(Store&)> run;
@@ -254,26 +282,8 @@ void run_point(const Op& op, const std::string& base, const std::string& work,
   const std::string before_export = export_text(*s);
   const std::string before_fp = fingerprint(*s);
   if (before_fp != before_fp_expected) fail(label + ": base store differs");
-  g_inj.on_sync = on_sync;
-  g_inj.err = err;
-  g_inj.k = k;
-  g_inj.persistent = persistent;
-  g_inj.writes = g_inj.syncs = g_inj.fired = 0;
-  g_inj.armed = true;
-  bool threw = false, bad = false;
-  try {
-    op.run(*s);
-  } catch (const crmkit::Error& e) {
-    threw = true;
-    if (e.code() != ErrorCode::storage) {
-      bad = true;
-      fail(label + ": Error code " + std::to_string(int(e.code())) + ", not storage: " + e.what());
-    }
-  } catch (const std::exception& e) {
-    threw = true;
-    bad = true;
-    fail(label + ": not a crmkit::Error: " + e.what());
-  }
+  bool bad = false;
+  const bool threw = run_faulted(label, on_sync, err, k, persistent, bad, [&] { op.run(*s); });
   if (!persistent) g_inj.armed = false;
   if (g_inj.fired == 0) {
     bad = true;
@@ -625,26 +635,9 @@ int run_injected() {
                                       (persistent ? " persistent" : " once");
             ++t.points;
             clear();
-            g_inj.on_sync = on_sync;
-            g_inj.err = err;
-            g_inj.k = k;
-            g_inj.persistent = persistent;
-            g_inj.writes = g_inj.syncs = g_inj.fired = 0;
-            g_inj.armed = true;
-            bool threw = false, bad = false;
-            try {
-              auto s = Store::open(fresh, o);
-            } catch (const crmkit::Error& e) {
-              threw = true;
-              if (e.code() != ErrorCode::storage) {
-                bad = true;
-                fail(label + ": Error code " + std::to_string(int(e.code())) + ": " + e.what());
-              }
-            } catch (const std::exception& e) {
-              threw = true;
-              bad = true;
-              fail(label + ": not a crmkit::Error: " + e.what());
-            }
+            bool bad = false;
+            const bool threw = run_faulted(label, on_sync, err, k, persistent, bad,
+                                           [&] { auto s = Store::open(fresh, o); });
             g_inj.armed = false;
             try {
               auto s = Store::open(fresh, o);
