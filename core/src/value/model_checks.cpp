@@ -127,6 +127,26 @@ void check_bgbb(std::span<const double> x, std::span<const double> tx, std::span
   check_weights(w, len);
 }
 
+// Gamma-Gamma columns (for_fit: the repeat buyers only, as GammaGammaModel::fit takes them).
+void check_spend(std::span<const double> x, std::span<const double> m, std::span<const double> w,
+                 bool for_fit) {
+  if (m.size() != x.size())
+    throw_invalid("monetary_value", "length " + std::to_string(m.size()) +
+                                        " differs from frequency's length " +
+                                        std::to_string(x.size()));
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    // The field names are built only on error: this loop runs over every row of every call.
+    if (!is_integer(x[i]) || x[i] < (for_fit ? 1 : 0))
+      throw_invalid("frequency[" + std::to_string(i) + "]",
+                    for_fit ? "must be an integer >= 1 (filter out frequency 0 rows)"
+                            : "must be a non-negative integer");
+    if (!std::isfinite(m[i]) || m[i] < 0 || (for_fit && m[i] == 0))
+      throw_invalid("monetary_value[" + std::to_string(i) + "]",
+                    for_fit ? "must be finite and > 0" : "must be finite and >= 0");
+  }
+  check_weights(w, x.size());
+}
+
 void check_options(const FitOptions& o, std::size_t k) {
   if (!std::isfinite(o.penalizer) || o.penalizer < 0)
     throw_invalid("options.penalizer", "must be finite and >= 0, got " + num(o.penalizer));
