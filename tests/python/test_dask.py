@@ -165,6 +165,24 @@ def test_summary_of_an_unindexed_frame_is_shuffled_and_exact(cdnow, memory, thre
     pd.testing.assert_frame_equal(_sorted(got.compute()), memory, check_exact=True)
 
 
+def test_summary_with_text_ids_text_amounts_and_empty_partitions(cdnow, threaded):
+    tx = crmkit.datasets.load_cdnow_sample()
+    tx["cid"] = "c" + tx["customer_id"].astype(str)
+    tx = tx[["cid", "date", "dollar_value"]]  # amounts as exact text, "29.33"
+    ddf = dd.from_pandas(tx, npartitions=3)
+    got = cd.summary(ddf, "cid", "date", "dollar_value", observation_period_end=END,
+                     npartitions=40).compute()
+    want = crmkit.utils.summary_data_from_transaction_data(tx, "cid", "date", "dollar_value",
+                                                           observation_period_end=END)
+    # Dask keeps text as Arrow strings; the ids and every number are the same.
+    pd.testing.assert_frame_equal(got.sort_index(), want.sort_index(), check_exact=True,
+                                  check_index_type=False)
+    few = cd.summary(dd.from_pandas(tx.head(5), npartitions=1), "cid", "date",
+                     npartitions=8).compute()  # most of the 8 partitions hold no customer
+    assert sorted(few.index) == ["c1", "c2"]
+    assert few.loc["c1"].tolist() == [3.0, 345.0, 345.0]
+
+
 def test_summary_of_a_frame_indexed_by_customer_is_used_as_is(cdnow, memory, threaded):
     ddf = dd.from_pandas(cdnow.set_index("customer_id"), npartitions=3, sort=True)
     assert ddf.known_divisions
