@@ -691,7 +691,10 @@ def big_log(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def test_the_core_calls_of_the_column_functions_release_the_gil(bgf):
     from crmkit import _core
 
-    ids, micros, amounts = big_log(2_000_000)
+    import math
+    import time
+
+    ids, micros, amounts = big_log(400_000)
     f = np.floor(amounts / 10)
     t = np.full(len(f), 600.0)
     r = np.minimum(f * 5.0, t)
@@ -705,15 +708,15 @@ def test_the_core_calls_of_the_column_functions_release_the_gil(bgf):
             ids, micros, "1970-10-01"),
         "cumulative_repeat_transactions": lambda: _core.cumulative_repeat_transactions(
             ids, micros),
-        "rfm_scores": lambda: _core.rfm_scores(r, f, amounts),
+        "rfm_scores": lambda: _core.rfm_scores(r[:100_000], f[:100_000], amounts[:100_000]),
         "cohort_retention": lambda: _core.cohort_retention(ids, micros, "month",
                                                            "1971-12-31T00:00:00Z"),
         "compute_facts": lambda: _core.compute_facts(
-            np.arange(len(ids) // 4, dtype=np.int64), as_of="1971-12-31T00:00:00Z",
-            purchase_customer_id=ids, purchase_at=micros,
-            purchase_amount_minor=(amounts * 100).astype(np.int64)),
-        "BetaGeoModel.fit": lambda: _core.BetaGeoModel.fit(f[:200_000], r[:200_000],
-                                                           t[:200_000]),
+            np.arange(25_000, dtype=np.int64), as_of="1971-12-31T00:00:00Z",
+            purchase_customer_id=ids[:100_000] % 25_000, purchase_at=micros[:100_000],
+            purchase_amount_minor=(amounts[:100_000] * 100).astype(np.int64)),
+        "BetaGeoModel.fit": lambda: _core.BetaGeoModel.fit(f[:20_000], r[:20_000],
+                                                           t[:20_000]),
         "conditional_probability_alive": lambda: model.conditional_probability_alive(f, r, t),
         "conditional_expected_number_of_purchases_up_to_time":
             lambda: model.conditional_expected_number_of_purchases_up_to_time(10.0, f, r, t),
@@ -721,18 +724,15 @@ def test_the_core_calls_of_the_column_functions_release_the_gil(bgf):
             model, f, r, t, amounts, months=12, discount_rate=0.01, periods_per_month=4.345),
     }
     for name, call in calls.items():
-        # Repeat until the run lasts 0.3 s; a stall of half the run means the GIL was held
-        # (three tries, for a machine busy enough to deschedule the counter for that long).
-        repeat = 1
-        while True:
+        # Run for about 0.15 s; a stall of half the run means the GIL was held (three tries,
+        # for a machine busy enough to deschedule the counter for that long).
+        t0 = time.perf_counter()
+        call()
+        repeat = max(1, math.ceil(0.15 / (time.perf_counter() - t0)))
+        for _ in range(3):
             duration, stall = longest_stall(call, repeat)
-            if duration >= 0.3 or repeat >= 64:
-                break
-            repeat *= 2
-        for _ in range(2):
             if stall < 0.5 * duration:
                 break
-            duration, stall = longest_stall(call, repeat)
         assert stall < 0.5 * duration, (name, duration, stall)
 
 
