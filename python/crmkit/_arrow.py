@@ -133,11 +133,13 @@ def to_numpy(column: Any, name: str, dtype: Any = None) -> np.ndarray:
     any such column when dtype is None) is not copied: the array views the Arrow buffer
     (read-only). Other columns are converted (and ``dtype`` applied with numpy's casting):
     several chunks are concatenated, booleans unpacked, text becomes an object array."""
+    import pyarrow as pa
+
     array = _one_array(column)
     _refuse_nulls(array, name)
     try:
         values = array.to_numpy(zero_copy_only=True)
-    except Exception:  # not zero-copy: bool, text, nested, dictionary ...
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # bool, text, dictionary ...
         values = array.to_numpy(zero_copy_only=False)
     if dtype is not None and values.dtype != np.dtype(dtype):
         try:
@@ -182,8 +184,12 @@ def factorize(column: Any, name: str) -> tuple[np.ndarray, Any]:
     """(int64 codes, the values the codes stand for: a pyarrow Array) of an Arrow column of
     non-integer ids, codes in order of first appearance (as pandas.factorize(sort=False)). A null
     raises crmkit.ValidationError "name[row]: is missing"."""
+    import pyarrow as pa
+
     array = _one_array(column)
     _refuse_nulls(array, name)
+    if pa.types.is_dictionary(array.type):  # its own dictionary is not in order of appearance
+        array = array.dictionary_decode()
     encoded = array.dictionary_encode()
     codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
     return codes, encoded.dictionary

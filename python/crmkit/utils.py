@@ -544,8 +544,10 @@ def expected_cumulative_transactions(
         raise ValueError("transactions: is empty")
     ids = _column(transactions, customer_id_col, "customer_id_col")
     start = int(ordinals.min())
-    if _arrow.is_column(ids):
-        codes, _ = _factorize(ids)
+    if _arrow.is_column(ids):  # dense codes: integer ids pass _factorize as they are
+        codes, uniques = _factorize(ids)
+        if uniques is None:
+            codes, _ = pd.factorize(codes)
     else:
         codes, _ = pd.factorize(ids.to_numpy())
     repeats, births = _repeats_and_births(codes, ordinals - start, t)

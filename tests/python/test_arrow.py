@@ -181,6 +181,61 @@ def test_text_ids_from_arrow_equal_text_ids_from_pandas(sample):
     assert arrays["customer_id"].tolist() == want.index.tolist()
 
 
+def test_other_arrow_types_go_through_the_pandas_readers(sample):
+    # dictionary ids (pandas categories, here not in order of appearance): rows in order of
+    # appearance, as from pandas
+    named = sample.assign(customer_id="c" + sample["customer_id"].astype(str))
+    categories = sorted(set(named["customer_id"]), reverse=True)
+    cat = named.assign(customer_id=pd.Categorical(named["customer_id"], categories=categories))
+    table = pa.Table.from_pandas(cat)
+    assert pa.types.is_dictionary(table.schema.field("customer_id").type)
+    want = utils.summary_data_from_transaction_data(cat, "customer_id", "date",
+                                                    observation_period_end=END)
+    got = utils.summary_data_from_transaction_data(table, "customer_id", "date",
+                                                   observation_period_end=END)
+    assert got.index.tolist()[:3] == want.index.tolist()[:3] == ["c1", "c2", "c3"]
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True),
+                                  check_exact=True)
+    # int64 19970101 dates: refused without a format, naming the column; read with one
+    plain = pd.read_csv(datasets.data_path("CDNOW_sample.txt"), sep=r"\s+", header=None,
+                        names=["master_id", "customer_id", "date", "number_of_cds",
+                               "dollar_value"])
+    with pytest.raises(crmkit.ValidationError,
+                       match=r"^datetime_col: column 'date' holds numbers \(int64\)"):
+        utils.summary_data_from_transaction_data(pa.Table.from_pandas(plain), "customer_id",
+                                                 "date")
+    kwargs = dict(datetime_format="%Y%m%d", observation_period_end="19970930",
+                  freq_multiplier=7)
+    pd.testing.assert_frame_equal(
+        utils.summary_data_from_transaction_data(pa.Table.from_pandas(plain), "customer_id",
+                                                 "date", **kwargs),
+        utils.summary_data_from_transaction_data(plain, "customer_id", "date", **kwargs),
+        check_exact=True)
+    # date32: midnight UTC
+    days = pa.table({"c": [1, 1, 2], "d": pa.array([0, 3, 5], pa.date32())})
+    frame = pd.DataFrame({"c": [1, 1, 2], "d": pd.to_datetime(["1970-01-01", "1970-01-04",
+                                                               "1970-01-06"])})
+    out = utils.summary_data_from_transaction_data(days, "c", "d")
+    pd.testing.assert_frame_equal(out, utils.summary_data_from_transaction_data(frame, "c", "d"),
+                                  check_exact=True)
+    assert out.to_dict("index") == {1: {"frequency": 1.0, "recency": 3.0, "T": 5.0},
+                                    2: {"frequency": 0.0, "recency": 0.0, "T": 0.0}}
+
+
+def test_expected_cumulative_transactions_codes_large_integer_ids_densely():
+    day = 86_400_000_000
+    log = pa.table({"c": pa.array([10**18, 10**18, 7, 10**18]),
+                    "d": pa.array([0, 8 * day, day, 12 * day], pa.timestamp("us"))})
+    bgf = crmkit.BetaGeoFitter()
+    bgf.params_ = [0.24, 4.4, 0.79, 2.43]
+    got = utils.expected_cumulative_transactions(bgf, log, "d", "c", 14)
+    pd.testing.assert_frame_equal(
+        got, utils.expected_cumulative_transactions(bgf, log.to_pandas(), "d", "c", 14),
+        check_exact=True)
+    # repeat purchases of 10**18 on days 8 and 12: counted at the end of periods 8 and 12
+    assert got["actual"].tolist() == [0] * 8 + [1] * 4 + [2] * 2
+
+
 def test_summary_outputs(sample, sample_table, summary):
     kwargs = dict(observation_period_end=END, freq="D", freq_multiplier=7)
     same = utils.summary_data_from_transaction_data(sample_table, "customer_id", "date",
