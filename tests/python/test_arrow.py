@@ -766,8 +766,13 @@ def test_the_core_calls_of_the_column_functions_release_the_gil(bgf):
         "rfm_scores": lambda: _core.rfm_scores(r[:100_000], f[:100_000], amounts[:100_000]),
         "cohort_retention": lambda: _core.cohort_retention(ids, micros, "month",
                                                            "1971-12-31T00:00:00Z"),
+        # numeric facts: turning text and list facts into Python objects holds the GIL
+        # (docs/arrow.md, "Threads: the GIL")
         "compute_facts": lambda: _core.compute_facts(
             np.arange(25_000, dtype=np.int64), as_of="1971-12-31T00:00:00Z",
+            facts=["purchase_count", "purchases_90d", "net_revenue", "average_order_value",
+                   "days_since_first_purchase", "days_since_last_purchase", "rfm.r", "rfm.f",
+                   "rfm.m"],
             purchase_customer_id=ids[:100_000] % 25_000, purchase_at=micros[:100_000],
             purchase_amount_minor=(amounts[:100_000] * 100).astype(np.int64)),
         "BetaGeoModel.fit": lambda: _core.BetaGeoModel.fit(f[:20_000], r[:20_000],
