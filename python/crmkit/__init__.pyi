@@ -817,6 +817,7 @@ class Store:
         self, as_of: TimestampLike, k: int = 3,
         rules: dict[str, Any] | list[Any] | str | None = None, *,
         windows: Iterable[dict[str, Any] | str] | None = None,
+    ) -> pd.DataFrame: ...
     # engagement (follow-up and campaigns)
     def due_list(
         self, as_of: TimestampLike, policy: FollowUpPolicy | dict[str, Any] | str | None = None,

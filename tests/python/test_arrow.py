@@ -804,3 +804,19 @@ def test_longest_stall_sees_a_call_that_holds_the_gil():
     text = "a" * 31 + "!"
     duration, stall = longest_stall(lambda: re.match(r"(a|aa)+$", text))
     assert duration > 0.1 and stall > 0.8 * duration, (duration, stall)
+
+
+def test_the_stub_declares_output():
+    import ast
+    import pathlib
+
+    stub = pathlib.Path(crmkit.__file__).with_name("__init__.pyi")
+    tree = ast.parse(stub.read_text(encoding="utf-8"))  # the whole stub is valid Python
+    outputs: dict[str, list[str]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name in ("facts_from_columns",
+                                                               "cohort_retention"):
+            arg = next(a for a in node.args.kwonlyargs if a.arg == "output")
+            outputs.setdefault(node.name, []).append(ast.unparse(arg.annotation))
+    want = ["Literal['pandas'] | None", "Literal['numpy']", "Literal['pyarrow']"]
+    assert outputs == {"facts_from_columns": want, "cohort_retention": want}
