@@ -116,6 +116,7 @@ from .errors import (
 from .store import Store
 from .lifecycle import History, Machine, default_machine, default_machine_json, default_machine_names
 from . import datasets, fitters, ltv, utils
+from . import value  # sufficient statistics (docs/beyond-one-machine.md)
 from .fitters import (
     BetaGeoBetaBinomFitter,
     BetaGeoFitter,
@@ -225,6 +226,7 @@ __all__ = [
     # value engine
     "utils",
     "fitters",
+    "value",
     "datasets",
     "TimeUnit",
     "FitReport",
