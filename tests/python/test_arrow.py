@@ -820,3 +820,18 @@ def test_the_stub_declares_output():
             outputs.setdefault(node.name, []).append(ast.unparse(arg.annotation))
     want = ["Literal['pandas'] | None", "Literal['numpy']", "Literal['pyarrow']"]
     assert outputs == {"facts_from_columns": want, "cohort_retention": want}
+
+
+def test_sufficient_statistics_from_arrow_columns(summary):
+    # crmkit.value reads its columns with the fitters' reader, so Arrow columns work there too
+    import crmkit.value as cv
+
+    table = pa.Table.from_pandas(summary.reset_index(), preserve_index=False)
+    want = cv.transaction_statistics(summary["frequency"], summary["recency"], summary["T"])
+    got = cv.transaction_statistics(table["frequency"], table["recency"], table["T"])
+    assert len(got) == len(want) and got.total_weight == want.total_weight == 2357
+    for name in ("frequency", "recency", "T", "weight"):
+        assert (getattr(got, name) == getattr(want, name)).all()
+    assert cv.fit(crmkit.BetaGeoFitter, got).params_.tolist() == \
+        crmkit.BetaGeoFitter().fit(table["frequency"], table["recency"],
+                                   table["T"]).params_.tolist()
