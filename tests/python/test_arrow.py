@@ -382,6 +382,20 @@ def test_a_bad_output_is_refused_by_every_function(sample, bgf, summary):
         lambda: bgf.predict(1.0, f, r, t, output="polars"),
         lambda: bgf.expected_number_of_purchases_up_to_time([1.0], output="polars"),
         lambda: bgf.probability_of_n_purchases_up_to_time(1.0, 1, output="polars"),
+        # checked before anything else: unfitted models give the same error
+        lambda: crmkit.ParetoNBDFitter().conditional_expected_number_of_purchases_up_to_time(
+            1.0, f, r, t, output="polars"),
+        lambda: crmkit.BetaGeoBetaBinomFitter().predict(1, f, r, t, output="polars"),
+        lambda: crmkit.BetaGeoBetaBinomFitter().conditional_probability_alive(
+            1, f, r, t, output="polars"),
+        lambda: crmkit.BetaGeoBetaBinomFitter().expected_number_of_purchases_up_to_time(
+            [1], output="polars"),
+        lambda: crmkit.BetaGeoBetaBinomFitter().probability_of_n_purchases_up_to_time(
+            1, 1, output="polars"),
+        lambda: crmkit.GammaGammaFitter().conditional_expected_average_profit(
+            f, t, output="polars"),
+        lambda: crmkit.GammaGammaFitter().customer_lifetime_value(
+            bgf, f, r, t, t, output="polars"),
     ]
     for call in calls:
         with pytest.raises(crmkit.ValidationError, match=OUTPUT_ERROR):
