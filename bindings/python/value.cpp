@@ -337,9 +337,129 @@ auto call_with_amounts(const std::optional<DArray>& amounts,
   return call();
 }
 
+
+// ---- statistics.hpp ----
+
+// Statistics rebuilt from a pickled state (kind, columns...) or from user columns: compressed again
+// (a no-op for rows that already are compressed) and so validated.
+TransactionStatistics transaction_statistics_from(const DArray& x, const DArray& tx, const DArray& T,
+                                                  const std::optional<DArray>& weights,
+                                                  StatisticsKind kind) {
+  auto xs = column(x, "frequency"), txs = column(tx, "recency"), Ts = column(T, "T");
+  auto ws = optional_column(weights, "weights");
+  py::gil_scoped_release unlocked;
+  return transaction_statistics(xs, txs, Ts, ws, kind);
+}
+
+SpendStatistics spend_statistics_from(const DArray& x, const DArray& m,
+                                      const std::optional<DArray>& weights) {
+  auto xs = column(x, "frequency"), ms = column(m, "monetary_value");
+  auto ws = optional_column(weights, "weights");
+  py::gil_scoped_release unlocked;
+  return spend_statistics(xs, ms, ws);
+}
+
+void bind_statistics(py::module_& m) {
+  py::enum_<StatisticsKind>(m, "StatisticsKind", "Which fits statistics are for (statistics.hpp).")
+      .value("continuous", StatisticsKind::continuous)
+      .value("discrete", StatisticsKind::discrete);
+
+  py::class_<TransactionStatistics> ts(
+      m, "TransactionStatistics",
+      "Distinct (frequency, recency, T) rows with summed weights, sorted: what a BG/NBD, MBG/NBD, "
+      "Pareto/NBD or (kind discrete) BG/BB fit needs of its data (statistics.hpp). Columns are "
+      "read-only numpy views.");
+  ts.def(py::init(&transaction_statistics_from), py::arg("frequency"), py::arg("recency"),
+         py::arg("T"), py::arg("weights") = py::none(),
+         py::arg("kind") = StatisticsKind::continuous)
+      .def_readonly("kind", &TransactionStatistics::kind)
+      .def_property_readonly("frequency", [](py::object self) {
+        return column_view(self, self.cast<const TransactionStatistics&>().frequency);
+      })
+      .def_property_readonly("recency", [](py::object self) {
+        return column_view(self, self.cast<const TransactionStatistics&>().recency);
+      })
+      .def_property_readonly("T", [](py::object self) {
+        return column_view(self, self.cast<const TransactionStatistics&>().T);
+      })
+      .def_property_readonly("weight", [](py::object self) {
+        return column_view(self, self.cast<const TransactionStatistics&>().weight);
+      })
+      .def_property_readonly("total_weight", &TransactionStatistics::total_weight)
+      .def("__len__", &TransactionStatistics::size)
+      .def(
+          "merge",
+          [](const TransactionStatistics& a, const TransactionStatistics& b) {
+            py::gil_scoped_release unlocked;
+            return merge(a, b);
+          },
+          py::arg("other"), "The statistics of both parts (equal rows' weights added).")
+      .def("__eq__",
+           [](const TransactionStatistics& a, const TransactionStatistics& b) {
+             return a.kind == b.kind && a.frequency == b.frequency && a.recency == b.recency &&
+                    a.T == b.T && a.weight == b.weight;
+           })
+      .def(py::pickle(
+          [](py::object self) {
+            const auto& s = self.cast<const TransactionStatistics&>();
+            return py::make_tuple(s.kind, column_view(self, s.frequency),
+                                  column_view(self, s.recency), column_view(self, s.T),
+                                  column_view(self, s.weight));
+          },
+          [](const py::tuple& state) {
+            if (state.size() != 5) throw_invalid("state", "must hold 5 items");
+            return transaction_statistics_from(state[1].cast<DArray>(), state[2].cast<DArray>(),
+                                               state[3].cast<DArray>(), state[4].cast<DArray>(),
+                                               state[0].cast<StatisticsKind>());
+          }));
+
+  py::class_<SpendStatistics> ss(
+      m, "SpendStatistics",
+      "Distinct (frequency, monetary_value) rows of the repeat buyers with summed weights, "
+      "sorted: what a Gamma-Gamma fit needs of its data (statistics.hpp).");
+  ss.def(py::init(&spend_statistics_from), py::arg("frequency"), py::arg("monetary_value"),
+         py::arg("weights") = py::none())
+      .def_property_readonly("frequency", [](py::object self) {
+        return column_view(self, self.cast<const SpendStatistics&>().frequency);
+      })
+      .def_property_readonly("monetary_value", [](py::object self) {
+        return column_view(self, self.cast<const SpendStatistics&>().monetary_value);
+      })
+      .def_property_readonly("weight", [](py::object self) {
+        return column_view(self, self.cast<const SpendStatistics&>().weight);
+      })
+      .def_property_readonly("total_weight", &SpendStatistics::total_weight)
+      .def("__len__", &SpendStatistics::size)
+      .def(
+          "merge",
+          [](const SpendStatistics& a, const SpendStatistics& b) {
+            py::gil_scoped_release unlocked;
+            return merge(a, b);
+          },
+          py::arg("other"), "The statistics of both parts (equal rows' weights added).")
+      .def("__eq__",
+           [](const SpendStatistics& a, const SpendStatistics& b) {
+             return a.frequency == b.frequency && a.monetary_value == b.monetary_value &&
+                    a.weight == b.weight;
+           })
+      .def(py::pickle(
+          [](py::object self) {
+            const auto& s = self.cast<const SpendStatistics&>();
+            return py::make_tuple(column_view(self, s.frequency),
+                                  column_view(self, s.monetary_value), column_view(self, s.weight));
+          },
+          [](const py::tuple& state) {
+            if (state.size() != 3) throw_invalid("state", "must hold 3 items");
+            return spend_statistics_from(state[0].cast<DArray>(), state[1].cast<DArray>(),
+                                         state[2].cast<DArray>());
+          }));
+}
+
 }  // namespace
 
 void bind_value(py::module_& m) {
+  bind_statistics(m);
+
   // ---- summary.hpp ----
   py::enum_<TimeUnit>(m, "TimeUnit", "The period a transaction is counted in (summary.hpp).")
       .value("day", TimeUnit::day)

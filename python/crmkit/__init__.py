@@ -113,6 +113,7 @@ from .errors import (
 from .store import Store
 from .lifecycle import History, Machine, default_machine, default_machine_json, default_machine_names
 from . import datasets, fitters, ltv, utils
+from . import value  # sufficient statistics (docs/beyond-one-machine.md)
 from .fitters import (
     BetaGeoBetaBinomFitter,
     BetaGeoFitter,
@@ -222,6 +223,7 @@ __all__ = [
     # value engine
     "utils",
     "fitters",
+    "value",
     "datasets",
     "TimeUnit",
     "FitReport",

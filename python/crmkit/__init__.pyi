@@ -915,6 +915,7 @@ def probability_decimal(probability: float) -> decimal.Decimal: ...
 # ---- value engine (summary.hpp, rfm.hpp, models.hpp) ----
 
 from . import datasets as datasets, fitters as fitters, ltv as ltv, utils as utils
+from . import value as value
 from .fitters import (
     BetaGeoBetaBinomFitter as BetaGeoBetaBinomFitter,
     BetaGeoFitter as BetaGeoFitter,

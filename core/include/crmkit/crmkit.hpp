@@ -42,6 +42,7 @@
 #include "crmkit/value/ltv.hpp"
 #include "crmkit/value/models.hpp"
 #include "crmkit/value/rfm.hpp"
+#include "crmkit/value/statistics.hpp"
 #include "crmkit/value/summary.hpp"
 #include "crmkit/value/validation.hpp"
 #include "crmkit/version.hpp"

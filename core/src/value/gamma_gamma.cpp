@@ -16,24 +16,6 @@ using detail::lgamma_;
 
 constexpr const char* kNames[3] = {"params.p", "params.q", "params.v"};
 
-void check_spend(std::span<const double> x, std::span<const double> m, std::span<const double> w,
-                 bool for_fit) {
-  if (m.size() != x.size())
-    throw_invalid("monetary_value", "length " + std::to_string(m.size()) +
-                                        " differs from frequency's length " +
-                                        std::to_string(x.size()));
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    const std::string fx = "frequency[" + std::to_string(i) + "]";
-    const std::string fm = "monetary_value[" + std::to_string(i) + "]";
-    if (!detail::is_integer(x[i]) || x[i] < (for_fit ? 1 : 0))
-      throw_invalid(fx, for_fit ? "must be an integer >= 1 (filter out frequency 0 rows)"
-                                : "must be a non-negative integer");
-    if (!std::isfinite(m[i]) || m[i] < 0 || (for_fit && m[i] == 0))
-      throw_invalid(fm, for_fit ? "must be finite and > 0" : "must be finite and >= 0");
-  }
-  detail::check_weights(w, x.size());
-}
-
 double grouped(const detail::Compressed& d, const double* u, double* grad) {
   const double p = std::exp(u[0]), q = std::exp(u[1]), v = std::exp(u[2]);
   const double lv = std::log(v), lg_q = lgamma_(q), dg_q = digamma(q);
@@ -89,7 +71,7 @@ GammaGammaModel::GammaGammaModel(const GammaGammaParams& params, const GammaGamm
 GammaGammaModel GammaGammaModel::fit(std::span<const double> frequency,
                                      std::span<const double> monetary_value,
                                      std::span<const double> weights, const FitOptions& options) {
-  check_spend(frequency, monetary_value, weights, true);
+  detail::check_spend(frequency, monetary_value, weights, true);
   detail::check_options(options, 3);
   if (frequency.empty()) throw_invalid("frequency", "must not be empty");
   const detail::Compressed d = compress_spend(frequency, monetary_value, weights);
@@ -104,7 +86,7 @@ GammaGammaModel GammaGammaModel::fit(std::span<const double> frequency,
 double GammaGammaModel::log_likelihood(std::span<const double> frequency,
                                        std::span<const double> monetary_value,
                                        std::span<const double> weights) const {
-  check_spend(frequency, monetary_value, weights, true);
+  detail::check_spend(frequency, monetary_value, weights, true);
   if (frequency.empty()) return 0.0;
   const detail::Compressed d = compress_spend(frequency, monetary_value, weights);
   const double u[3] = {std::log(params_.p), std::log(params_.q), std::log(params_.v)};
@@ -114,7 +96,7 @@ double GammaGammaModel::log_likelihood(std::span<const double> frequency,
 std::vector<double> GammaGammaModel::log_likelihood_gradient(std::span<const double> frequency,
                                                              std::span<const double> monetary_value,
                                                              std::span<const double> weights) const {
-  check_spend(frequency, monetary_value, weights, true);
+  detail::check_spend(frequency, monetary_value, weights, true);
   std::vector<double> g(3, 0.0);
   if (frequency.empty()) return g;
   const detail::Compressed d = compress_spend(frequency, monetary_value, weights);
@@ -127,7 +109,7 @@ std::vector<double> GammaGammaModel::log_likelihood_gradient(std::span<const dou
 
 std::vector<double> GammaGammaModel::conditional_expected_average_profit(
     std::span<const double> frequency, std::span<const double> monetary_value) const {
-  check_spend(frequency, monetary_value, {}, false);
+  detail::check_spend(frequency, monetary_value, {}, false);
   const double p = params_.p, q = params_.q, v = params_.v;
   std::vector<double> out(frequency.size());
   for (std::size_t i = 0; i < out.size(); ++i) {

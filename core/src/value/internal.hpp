@@ -98,6 +98,9 @@ void check_rfm(std::span<const double> x, std::span<const double> tx, std::span<
 // BG/BB columns.
 void check_bgbb(std::span<const double> x, std::span<const double> tx, std::span<const double> n,
                 std::span<const double> w);
+// Gamma-Gamma columns; for_fit: frequency >= 1 and monetary_value > 0 (the fit's rows).
+void check_spend(std::span<const double> x, std::span<const double> m, std::span<const double> w,
+                 bool for_fit);
 void check_weights(std::span<const double> w, std::size_t n);
 void check_options(const FitOptions& options, std::size_t k);
 

@@ -68,7 +68,12 @@ constexpr double kTwo52 = 4503599627370496.0;  // 2^52: every double at or above
 // vectorises: true if every row passes. Integer test: below 2^52, (v + 2^52) - 2^52 rounds v to an
 // integer, which equals v only if v is one. The comparisons are the quiet (non-trapping) ones
 // (std::isgreaterequal, ...) and the flag a double sum of 0/1, which GCC vectorises without
-// -ffast-math.
+// -ffast-math. The `&` and `|` on bools are deliberate (no short-circuit branches); clang's
+// -Wbitwise-instead-of-logical, which would flag them, is silenced for this function only.
+#if defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wbitwise-instead-of-logical"
+#endif
 bool rfm_rows_ok(const double* x, const double* tx, const double* T, std::size_t n) {
   double bad = 0;
   for (std::size_t i = 0; i < n; ++i) {
@@ -82,6 +87,9 @@ bool rfm_rows_ok(const double* x, const double* tx, const double* T, std::size_t
   }
   return bad == 0;
 }
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#endif
 }  // namespace
 
 void check_rfm(std::span<const double> x, std::span<const double> tx, std::span<const double> T,
@@ -125,6 +133,26 @@ void check_bgbb(std::span<const double> x, std::span<const double> tx, std::span
       throw_invalid(row_field("recency", i), "must be 0 when frequency is 0, got " + num(tx[i]));
   }
   check_weights(w, len);
+}
+
+// Gamma-Gamma columns (for_fit: the repeat buyers only, as GammaGammaModel::fit takes them).
+void check_spend(std::span<const double> x, std::span<const double> m, std::span<const double> w,
+                 bool for_fit) {
+  if (m.size() != x.size())
+    throw_invalid("monetary_value", "length " + std::to_string(m.size()) +
+                                        " differs from frequency's length " +
+                                        std::to_string(x.size()));
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    // The field names are built only on error: this loop runs over every row of every call.
+    if (!is_integer(x[i]) || x[i] < (for_fit ? 1 : 0))
+      throw_invalid("frequency[" + std::to_string(i) + "]",
+                    for_fit ? "must be an integer >= 1 (filter out frequency 0 rows)"
+                            : "must be a non-negative integer");
+    if (!std::isfinite(m[i]) || m[i] < 0 || (for_fit && m[i] == 0))
+      throw_invalid("monetary_value[" + std::to_string(i) + "]",
+                    for_fit ? "must be finite and > 0" : "must be finite and >= 0");
+  }
+  check_weights(w, x.size());
 }
 
 void check_options(const FitOptions& o, std::size_t k) {

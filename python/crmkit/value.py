@@ -1,0 +1,195 @@
+"""Sufficient statistics of the value models: fit data that do not fit in one place.
+
+A fit of BG/NBD, MBG/NBD, Pareto/NBD, BG/BB or Gamma-Gamma depends on its rows only through the
+distinct rows and how often each occurs. ``transaction_statistics`` and ``spend_statistics`` build
+that compressed form of one part of the data (a Dask or Spark partition), ``merge`` adds parts in
+any grouping and order, and ``fit`` fits the result: the parameters are the same, bit for bit, as
+a fit on all the rows in one process (the weights are row counts, whose sums are exact). The
+statistics pickle, so they travel between processes; they are small (one row per distinct
+history, not per customer).
+
+    import crmkit.value as cv
+    parts = [cv.transaction_statistics(p.frequency, p.recency, p.T) for p in partitions]
+    bgf = cv.fit(crmkit.BetaGeoFitter, cv.merge(parts))
+
+The work is in the core (crmkit/value/statistics.hpp); this module converts columns and picks the
+kind of statistics each fitter needs. crmkit.dask and crmkit.spark build on it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from . import _core
+from .errors import ValidationError
+from .fitters import (
+    BetaGeoBetaBinomFitter,
+    BetaGeoFitter,
+    GammaGammaFitter,
+    ModifiedBetaGeoFitter,
+    ParetoNBDFitter,
+    _as_column,
+)
+
+__all__ = [
+    "SpendStatistics",
+    "StatisticsKind",
+    "TransactionStatistics",
+    "fit",
+    "merge",
+    "spend_statistics",
+    "statistics",
+    "transaction_statistics",
+]
+
+TransactionStatistics = _core.TransactionStatistics
+SpendStatistics = _core.SpendStatistics
+StatisticsKind = _core.StatisticsKind
+
+_CONTINUOUS = (BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter)
+
+
+def _column(value: Any, name: str) -> np.ndarray:
+    return _as_column(value, name)[0]
+
+
+def transaction_statistics(frequency: Any, recency: Any, T: Any, weights: Any = None,
+                           discrete: bool = False) -> TransactionStatistics:
+    """The distinct (frequency, recency, T) rows, sorted, with their summed weights (each row
+    counts 1 without weights). ``discrete=True`` for BG/BB (T is then n_periods). Raises
+    crmkit.ValidationError naming the column and row for a row the fit would refuse."""
+    kind = StatisticsKind.discrete if discrete else StatisticsKind.continuous
+    w = None if weights is None else _column(weights, "weights")
+    return TransactionStatistics(_column(frequency, "frequency"), _column(recency, "recency"),
+                                 _column(T, "T"), w, kind)
+
+
+def spend_statistics(frequency: Any, monetary_value: Any, weights: Any = None) -> SpendStatistics:
+    """The distinct (frequency, monetary_value) rows of the repeat buyers, sorted, with their
+    summed weights: the Gamma-Gamma fit's data. Like GammaGammaFitter.fit, it refuses frequency 0
+    rows (filter them first) and monetary values <= 0."""
+    w = None if weights is None else _column(weights, "weights")
+    return SpendStatistics(_column(frequency, "frequency"),
+                           _column(monetary_value, "monetary_value"), w)
+
+
+def merge(parts: Iterable[Any]) -> Any:
+    """The statistics of all ``parts`` (an iterable of TransactionStatistics, or of
+    SpendStatistics): equal rows' weights added. Any grouping gives the same result."""
+    items = list(parts)
+    if not items:
+        raise ValidationError("parts: no statistics to merge")
+    first = type(items[0])
+    if first not in (TransactionStatistics, SpendStatistics):
+        raise ValidationError(
+            f"parts[0]: expected TransactionStatistics or SpendStatistics, got {first.__name__}")
+    for i, s in enumerate(items):
+        if type(s) is not first:
+            raise ValidationError(
+                f"parts[{i}]: expected {first.__name__} like parts[0], got {type(s).__name__}")
+    # A balanced tree of merges: each row is copied O(log k) times, not O(k).
+    while len(items) > 1:
+        items = [items[i].merge(items[i + 1]) if i + 1 < len(items) else items[i]
+                 for i in range(0, len(items), 2)]
+    return items[0]
+
+
+def _fitter(model: Any) -> Any:
+    if isinstance(model, type):
+        if not issubclass(model, (*_CONTINUOUS, BetaGeoBetaBinomFitter, GammaGammaFitter)):
+            raise ValidationError(f"model: {model.__name__} is not a crmkit fitter")
+        return model()
+    if not isinstance(model, (*_CONTINUOUS, BetaGeoBetaBinomFitter, GammaGammaFitter)):
+        raise ValidationError(
+            "model: expected a crmkit fitter (class or instance: BetaGeoFitter, "
+            "ModifiedBetaGeoFitter, ParetoNBDFitter, BetaGeoBetaBinomFitter, GammaGammaFitter), "
+            f"got {type(model).__name__}")
+    return model
+
+
+def statistics(model: Any, frame: Any, frequency_col: str = "frequency",
+               recency_col: str = "recency", T_col: str = "T",
+               monetary_value_col: str = "monetary_value", n_periods_col: str = "n_periods",
+               weights_col: str | None = None) -> Any:
+    """The statistics ``model`` (a fitter class or instance) needs, of one pandas frame of
+    summaries (a partition): SpendStatistics of frequency and monetary_value for Gamma-Gamma,
+    discrete TransactionStatistics of frequency, recency and n_periods for BG/BB, continuous ones
+    of frequency, recency and T otherwise. Raises ValidationError for a missing column."""
+    fitter = _fitter(model)
+
+    def col(name: str, argument: str) -> Any:
+        if not isinstance(frame, pd.DataFrame):
+            raise ValidationError(f"frame: expected a pandas DataFrame, got {type(frame).__name__}")
+        if name not in frame.columns:
+            raise ValidationError(f"{argument}: no column {name!r} in the frame")
+        return frame[name].to_numpy(dtype=np.float64)
+
+    w = None if weights_col is None else col(weights_col, "weights_col")
+    if isinstance(fitter, GammaGammaFitter):
+        return spend_statistics(col(frequency_col, "frequency_col"),
+                                col(monetary_value_col, "monetary_value_col"), w)
+    if isinstance(fitter, BetaGeoBetaBinomFitter):
+        return transaction_statistics(col(frequency_col, "frequency_col"),
+                                      col(recency_col, "recency_col"),
+                                      col(n_periods_col, "n_periods_col"), w, discrete=True)
+    return transaction_statistics(col(frequency_col, "frequency_col"),
+                                  col(recency_col, "recency_col"), col(T_col, "T_col"), w)
+
+
+def fit(model: Any, statistics: Any, **fit_kwargs: Any) -> Any:
+    """Fits ``model`` (a fitter class, or an instance whose penalizer_coef is used) on merged
+    ``statistics`` and returns the fitted fitter. fit_kwargs are the fitter's fit() keywords
+    (initial_params, tol, verbose, max_iterations). The parameters equal a fit on the rows the
+    statistics were built from. Raises ValidationError when the statistics are not the kind the
+    model needs, or hold no rows."""
+    fitter = _fitter(model)
+    if isinstance(fitter, GammaGammaFitter):
+        if not isinstance(statistics, SpendStatistics):
+            raise ValidationError(
+                "statistics: GammaGammaFitter needs SpendStatistics (crmkit.value.spend_statistics), "
+                f"got {type(statistics).__name__}")
+    elif not isinstance(statistics, TransactionStatistics):
+        raise ValidationError(
+            f"statistics: {type(fitter).__name__} needs TransactionStatistics "
+            f"(crmkit.value.transaction_statistics), got {type(statistics).__name__}")
+    else:
+        want = (StatisticsKind.discrete if isinstance(fitter, BetaGeoBetaBinomFitter)
+                else StatisticsKind.continuous)
+        if statistics.kind != want:
+            raise ValidationError(
+                f"statistics: {type(fitter).__name__} needs {want.name} statistics, got "
+                f"{statistics.kind.name} ones")
+    if len(statistics) == 0:
+        raise ValidationError("statistics: no rows to fit (every part was empty)")
+    w = np.array(statistics.weight)
+    if isinstance(fitter, GammaGammaFitter):
+        return fitter.fit(np.array(statistics.frequency), np.array(statistics.monetary_value),
+                          weights=w, **fit_kwargs)
+    return fitter.fit(np.array(statistics.frequency), np.array(statistics.recency),
+                      np.array(statistics.T), weights=w, **fit_kwargs)
+
+
+def _to_frame(self: Any) -> pd.DataFrame:
+    """The rows as a DataFrame (float64 columns, weight last)."""
+    if isinstance(self, SpendStatistics):
+        cols = {"frequency": self.frequency, "monetary_value": self.monetary_value}
+    else:
+        cols = {"frequency": self.frequency, "recency": self.recency, "T": self.T}
+    cols["weight"] = self.weight
+    return pd.DataFrame({k: np.array(v) for k, v in cols.items()})
+
+
+def _repr(self: Any) -> str:
+    kind = f" {self.kind.name}" if isinstance(self, TransactionStatistics) else ""
+    return (f"<crmkit.value.{type(self).__name__}{kind}: {len(self)} distinct rows, "
+            f"total weight {self.total_weight:g}>")
+
+
+for _cls in (TransactionStatistics, SpendStatistics):
+    _cls.to_frame = _to_frame
+    _cls.__repr__ = _repr
+    _cls.__module__ = "crmkit.value"
+del _cls
