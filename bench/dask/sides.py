@@ -180,7 +180,7 @@ def save(dirname: str, side: str, **arrays) -> None:
 def start_cluster(args):
     from dask.distributed import Client, LocalCluster
     cluster = LocalCluster(n_workers=args.workers, threads_per_worker=args.threads_per_worker,
-                           processes=True, dashboard_address=None)
+                           processes=True, dashboard_address=":0")
     return cluster, Client(cluster)
 
 
@@ -213,7 +213,8 @@ def run_crmkit_dask(args, rec: Recorder, client) -> None:
         tx, "customer_id", "date", "amount", **SUMMARY_KW)), {}))
     del tx  # the log is no longer needed: the workers free it
     bgf = rec.step("bgnbd_fit", lambda: cdask.fit(crmkit.BetaGeoFitter(), summary))
-    ggf = rec.step("gamma_gamma_fit", lambda: cdask.fit(crmkit.GammaGammaFitter(), summary))
+    ggf = rec.step("gamma_gamma_fit", lambda: cdask.fit(
+        crmkit.GammaGammaFitter(), summary[summary["frequency"] > 0]))
     rec.result["params"] = {"bgnbd_fit": {k: float(v) for k, v in bgf.params_.items()},
                             "gamma_gamma_fit": {k: float(v) for k, v in ggf.params_.items()}}
 
