@@ -180,6 +180,10 @@ def report(args, results: dict, lt_customers: int) -> dict:
     say()
     say(f"== Dask benchmark: {args.customers:,} customers, {meta.get('npartitions', '?')} "
         f"partitions of {args.per_partition:,} customers (seed {args.seed}) ==")
+    tx = {side: res.get("checks", {}).get("transactions") for side, res in results.items()}
+    if any(v is not None for v in tx.values()):
+        say("transactions: " + ", ".join(f"{side} {v:,}" for side, v in tx.items()
+                                         if v is not None))
     say(f"machine: {os.cpu_count()} cores, {cpu_model()}; {time.strftime('%Y-%m-%d %H:%M %Z')}; "
         f"LocalCluster: {args.workers} worker processes x {args.threads_per_worker} thread(s)")
     for side, res in results.items():

@@ -209,6 +209,7 @@ def run_crmkit_dask(args, rec: Recorder, client) -> None:
 
     layout = generate.Layout(args.customers, args.per_partition, args.seed)
     tx = rec.step("generate", lambda: (wait_persisted(client, generate.dask_frame(layout)), {}))
+    rec.result["checks"]["transactions"] = int(tx.map_partitions(len).compute().sum())  # untimed
     summary = rec.step("summary", lambda: (wait_persisted(client, cdask.summary(
         tx, "customer_id", "date", "amount", **SUMMARY_KW)), {}))
     del tx  # the log is no longer needed: the workers free it
@@ -296,6 +297,7 @@ def run_lifetimes_dask(args, rec: Recorder, client) -> None:
 
     layout = generate.Layout(args.customers, args.per_partition, args.seed)
     tx = rec.step("generate", lambda: (wait_persisted(client, generate.dask_frame(layout)), {}))
+    rec.result["checks"]["transactions"] = int(tx.map_partitions(len).compute().sum())  # untimed
     summary_meta = pd.DataFrame({c: pd.Series([], dtype="float64")
                                  for c in ("frequency", "recency", "T", "monetary_value")},
                                 index=pd.Index([], dtype="int64", name="customer_id"))
@@ -347,17 +349,19 @@ def run_crmkit_local(args, rec: Recorder) -> None:
     layout = generate.Layout(args.customers, args.per_partition, args.seed)
 
     def summary():
-        parts, t_gen, t_sum = [], 0.0, 0.0
+        parts, t_gen, t_sum, rows = [], 0.0, 0.0, 0
         for spec in layout.specs():  # one partition at a time: generate, summarise, drop
             t0 = time.perf_counter()
             part = generate.partition(spec)
             t1 = time.perf_counter()
+            rows += len(part)
             parts.append(summary_data_from_transaction_data(
                 part.reset_index(), "customer_id", "date", "amount", **SUMMARY_KW))
             t_sum += time.perf_counter() - t1
             t_gen += t1 - t0
             del part
         s = pd.concat(parts)
+        rec.result["checks"]["transactions"] = rows
         return s, {"generate_seconds": t_gen, "summary_only_seconds": t_sum}
 
     s = rec.step("generate+summary", summary)
