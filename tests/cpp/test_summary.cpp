@@ -472,3 +472,33 @@ TEST_CASE("the summary is the same on one worker thread and on several", "[summa
   CHECK(one_minor.monetary_value == four_minor.monetary_value);
   CHECK(one.first_purchase == four.first_purchase);
 }
+
+TEST_CASE("amounts of rows that share a time sum to the same value in any row order") {
+  // Customer 7: a first purchase, then three purchases at one instant. In input order
+  // (0.1 + 0.2) + 0.3 = 0.6000000000000001 but (0.3 + 0.2) + 0.1 = 0.6: a plain running sum would
+  // make the summary depend on the row order, which a shuffle across partitions changes. The sum
+  // is exact and rounded once (math.fsum([0.1, 0.2, 0.3]) == 0.6), whatever the order.
+  std::vector<double> amounts{0.1, 0.2, 0.3};
+  std::sort(amounts.begin(), amounts.end());
+  std::vector<double> seen;
+  do {
+    const std::vector<std::int64_t> ids{7, 7, 7, 7};
+    const std::vector<std::int64_t> times{at("2024-01-01"), at("2024-01-05T10:00:00Z"),
+                                          at("2024-01-05T10:00:00Z"), at("2024-01-05T10:00:00Z")};
+    const std::vector<double> a{5.0, amounts[0], amounts[1], amounts[2]};
+    SummaryOptions o;
+    o.observation_period_end = Timestamp::parse("2024-02-01");
+    const auto s = crmkit::summary_data_from_transaction_data(ids, times, a, o);
+    REQUIRE(s.size() == 1);
+    seen.push_back(s.monetary_value[0]);
+
+    CalibrationOptions c;
+    c.observation_period_end = Timestamp::parse("2024-02-01");
+    const auto h = crmkit::calibration_and_holdout_data(ids, times, a,
+                                                        Timestamp::parse("2024-01-02"), c);
+    REQUIRE(h.size() == 1);
+    CHECK(h.monetary_value_holdout[0] == 0.6 / 3);  // mean of the holdout rows: fsum / 3
+  } while (std::next_permutation(amounts.begin(), amounts.end()));
+  REQUIRE(seen.size() == 6);
+  for (double v : seen) CHECK(v == 0.6);
+}

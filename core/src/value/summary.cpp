@@ -8,6 +8,7 @@
 #include "value/internal.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -73,6 +74,53 @@ void check_multiplier(double multiplier) {
   }
 }
 
+// ---- exact sums of doubles ------------------------------------------------------------------
+
+// The sum of v[0..n) correctly rounded (Shewchuk's partials, the algorithm of Python's
+// math.fsum): the result does not depend on the order of the values, so rows of a customer that
+// share a time (whose order is the input's row order) sum to the same amount in any order, on one
+// machine or over the partitions of a cluster. Values are finite (validated); a sum that
+// overflows is +-inf, as a plain sum would be.
+double exact_sum(const double* v, std::size_t n) {
+  if (n == 0) return 0.0;
+  if (n <= 2) return n == 1 ? v[0] : v[0] + v[1];  // one rounding: already correctly rounded
+  // Non-overlapping partials, smallest magnitude first; at most ~40 for finite doubles.
+  std::array<double, 64> partials{};
+  std::size_t count = 0;
+  for (std::size_t k = 0; k < n; ++k) {
+    double x = v[k];
+    std::size_t kept = 0;
+    for (std::size_t j = 0; j < count; ++j) {
+      double y = partials[j];
+      if (std::fabs(x) < std::fabs(y)) std::swap(x, y);
+      const double hi = x + y;
+      const double lo = y - (hi - x);
+      if (lo != 0.0) partials[kept++] = lo;
+      x = hi;
+    }
+    if (!std::isfinite(x)) return x;  // overflowed: no exact sum to round
+    if (kept == partials.size()) return x;  // cannot happen for finite doubles
+    partials[kept++] = x;
+    count = kept;
+  }
+  // Sum the partials from the largest down, stopping at the first inexact step, then correct
+  // the rounding to nearest-even as math.fsum does.
+  std::size_t i = count;
+  double hi = partials[--i], lo = 0.0;
+  while (i > 0) {
+    const double x = hi, y = partials[--i];
+    hi = x + y;
+    const double yr = hi - x;
+    lo = y - yr;
+    if (lo != 0.0) break;
+  }
+  if (i > 0 && ((lo < 0.0 && partials[i - 1] < 0.0) || (lo > 0.0 && partials[i - 1] > 0.0))) {
+    const double y = lo * 2.0, x = hi + y, yr = x - hi;
+    if (y == yr) hi = x;
+  }
+  return hi;
+}
+
 // ---- amount policies -----------------------------------------------------------------------
 
 // values[rec[i].row] for every i: the amounts in (customer, time) order. Bound by random reads;
@@ -93,6 +141,7 @@ struct NoAmounts {
   using Sum = std::int64_t;
   static constexpr bool present = false;
   static void add(Sum&, Sum) {}
+  static Sum sum_range(const Value*, std::size_t) { return 0; }
   double to_major(Sum) const { return 0.0; }
   void validate() const {}
   template <class R>
@@ -109,6 +158,8 @@ struct DoubleAmounts {
     return gather_rows<Value>(values, rec);
   }
   static void add(Sum& acc, Sum v) { acc += v; }
+  // Correctly rounded: the same for the rows in any order (see exact_sum).
+  static Sum sum_range(const Value* v, std::size_t n) { return exact_sum(v, n); }
   double to_major(Sum s) const { return s; }
   void validate() const {
     for (std::size_t i = 0; i < values.size(); ++i) {
@@ -136,6 +187,11 @@ struct MinorAmounts {
   }
   // Adds a row's amount (an int64, widened) or a period's sum (already 128 bits).
   static void add(Sum& acc, Sum v) { acc += v; }
+  static Sum sum_range(const Value* v, std::size_t n) {
+    Sum acc = 0;
+    for (std::size_t k = 0; k < n; ++k) acc += v[k];
+    return acc;
+  }
   double to_major(Sum s) const { return static_cast<double>(s) / divisor; }
   void validate() const {}
 };
@@ -334,26 +390,30 @@ template <class A>
 PeriodStats<A> scan_periods(const typename A::Value* amount, const Rec* b, const Rec* e,
                             TimeUnit unit, bool include_first) {
   PeriodStats<A> s;
-  typename A::Sum current{};
   std::int64_t current_period = 0;
-  const auto close = [&] {
+  const Rec* period_begin = b;  // the current period's first row
+  // A period's amount is the sum of its rows (A::sum_range: exact, so independent of the order
+  // of rows that share a time); the periods are added in time order.
+  const auto close = [&](const Rec* period_end) {
     if (s.periods > 0 && (include_first || s.periods > 1)) {
-      A::add(s.counted_total, current);
+      if constexpr (A::present) {
+        A::add(s.counted_total, A::sum_range(amount + (period_begin - b),
+                                             static_cast<std::size_t>(period_end - period_begin)));
+      }
       ++s.counted;
     }
   };
   for (const Rec* p = b; p != e; ++p) {
     const std::int64_t period = period_of(p->time, unit);
     if (s.periods == 0 || period != current_period) {
-      close();
+      close(p);
       if (s.periods == 0) s.first = period;
       ++s.periods;
       current_period = period;
-      current = typename A::Sum{};
+      period_begin = p;
     }
-    if constexpr (A::present) A::add(current, amount[p - b]);
   }
-  close();
+  close(e);
   s.last = current_period;
   return s;
 }
@@ -480,9 +540,8 @@ CalibrationHoldoutSummary split(std::span<const std::int64_t> ids,
         out.monetary_value_holdout.push_back(mean_of(amounts, hold));
       } else {
         // lifetimes averages the holdout transactions themselves, not their period sums.
-        typename A::Sum total{};
-        const typename A::Value* amount = amount_of(hold_begin);
-        for (std::ptrdiff_t k = 0; k < hold_end - hold_begin; ++k) A::add(total, amount[k]);
+        const typename A::Sum total = A::sum_range(
+            amount_of(hold_begin), static_cast<std::size_t>(hold_end - hold_begin));
         out.monetary_value_holdout.push_back(amounts.to_major(total) /
                                              static_cast<double>(hold_end - hold_begin));
       }
