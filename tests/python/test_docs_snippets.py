@@ -28,7 +28,7 @@ import markdown_snippets  # noqa: E402  (the one Markdown scanner, shared with t
 # list in step with docs/.
 DOCUMENTS = ["analytics.md", "beyond-one-machine.md", "engagement.md", "facts.md", "guide.md", "lifecycle-store.md",
              "lifecycle.md", "loyalty-metrics.md", "notebook.md", "points-store.md", "points.md",
-             "rules.md", "segments.md", "value-ltv.md", "value.md"]
+             "rules.md", "segments.md", "spark.md", "value-ltv.md", "value.md"]
 
 
 def pieces(text: str):
