@@ -361,6 +361,17 @@ def _with_column(summary_sdf: Any, output_col: str, call: Callable[[pd.DataFrame
     return summary_sdf.mapInPandas(per_batch, schema)
 
 
+def _number(value: Any, argument: str) -> float:
+    """One finite number (a horizon), checked on the driver."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValidationError(f"{argument}: expected a number, got {value!r}") from None
+    if not np.isfinite(number):
+        raise ValidationError(f"{argument}: must be finite, got {value!r}")
+    return number
+
+
 def _transaction_model(model: Any, argument: str) -> tuple[Any, bool]:
     slim = _slim(model, argument)
     if isinstance(slim, GammaGammaFitter):
@@ -383,10 +394,7 @@ def predict(model: Any, summary_sdf: Any, t: float, frequency_col: str = "freque
     third = n_periods_col if bgbb else T_col
     _check_columns(summary_sdf, "summary_sdf", frequency_col=frequency_col,
                    recency_col=recency_col, **{"n_periods_col" if bgbb else "T_col": third})
-    try:
-        t = float(t)
-    except (TypeError, ValueError):
-        raise ValidationError(f"t: expected a number, got {t!r}") from None
+    t = _number(t, "t")
 
     def call(pdf: pd.DataFrame) -> Any:
         return slim.conditional_expected_number_of_purchases_up_to_time(
@@ -407,7 +415,7 @@ def conditional_probability_alive(model: Any, summary_sdf: Any, frequency_col: s
     third = n_periods_col if bgbb else T_col
     _check_columns(summary_sdf, "summary_sdf", frequency_col=frequency_col,
                    recency_col=recency_col, **{"n_periods_col" if bgbb else "T_col": third})
-    m = float(m_periods_in_future)
+    m = _number(m_periods_in_future, "m_periods_in_future")
 
     def call(pdf: pd.DataFrame) -> Any:
         if bgbb:
