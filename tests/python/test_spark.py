@@ -174,10 +174,15 @@ def test_synthetic_summary_of_wall_clock_times_and_integer_ids(spark):
                            T.StructField("at", T.TimestampNTZType())])
     sdf = spark.createDataFrame(
         [(int(i), t.to_pydatetime()) for i, t in zip(tx["id"], tx["at"])], schema)
-    got = cs.summary(sdf, "id", "at", freq="W", include_first_transaction=True, buckets=4)
-    assert got.schema["id"].dataType == T.IntegerType()
-    assert got.columns == ["id", "frequency", "recency", "T"]
-    got_pd = _collected(got, "id")  # int32 ids, as in sdf; the in-memory index is int64
+    # Wall-clock times are not shifted by the session's time zone either.
+    spark.conf.set("spark.sql.session.timeZone", "Asia/Kolkata")
+    try:
+        got = cs.summary(sdf, "id", "at", freq="W", include_first_transaction=True, buckets=4)
+        assert got.schema["id"].dataType == T.IntegerType()
+        assert got.columns == ["id", "frequency", "recency", "T"]
+        got_pd = _collected(got, "id")  # int32 ids, as in sdf; the in-memory index is int64
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", "UTC")
     assert got_pd.index.tolist() == expected.index.tolist()
     pd.testing.assert_frame_equal(got_pd.reset_index(drop=True),
                                   expected.reset_index(drop=True), check_exact=True)
