@@ -17,6 +17,9 @@ Value engine (crmkit/value/summary.hpp, rfm.hpp, models.hpp), with lifetimes' na
   - crmkit.BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter, BetaGeoBetaBinomFitter and
     GammaGammaFitter fit and predict (crmkit.fitters);
   - crmkit.rfm_scores scores and segments customers; crmkit.datasets loads the reference data.
+Arrow in and out (docs/arrow.md): the column functions take pyarrow Arrays, ChunkedArrays, Tables
+and RecordBatches (without copying where the layout allows) and return pandas, pyarrow or numpy as
+``output=`` asks; pyarrow is imported only then.
 
 Rules (crmkit/rules/rules.hpp, docs/rules.md): crmkit.jsonlogic_apply runs standard JSON Logic;
 crmkit.Rule compiles a strict rule against a crmkit.FactSchema and tests a row or whole columns.

@@ -817,6 +817,7 @@ class Store:
         self, as_of: TimestampLike, k: int = 3,
         rules: dict[str, Any] | list[Any] | str | None = None, *,
         windows: Iterable[dict[str, Any] | str] | None = None,
+    ) -> pd.DataFrame: ...
     # engagement (follow-up and campaigns)
     def due_list(
         self, as_of: TimestampLike, policy: FollowUpPolicy | dict[str, Any] | str | None = None,
@@ -931,14 +932,39 @@ from .ltv import (
     lifetime_value_parts as lifetime_value_parts,
 )
 
+# Arrow in and out (docs/arrow.md): output= of the column functions. None keeps each function's
+# own result type; "pyarrow" results are pyarrow.Table / pyarrow.Array (typed Any here, so the
+# stubs do not need pyarrow); "numpy" results are numpy arrays or dicts of them.
+_Output = Literal["pandas", "pyarrow", "numpy"]
+
 from . import facts as facts
+@overload
 def facts_from_columns(
     customers: Any, as_of: TimestampLike, *, purchases: Any = None, refunds: Any = None,
     interactions: Any = None, referrals: Any = None, surveys: Any = None,
     participations: Any = None, scale: int = 2, facts: Iterable[str] | None = None,
     windows: Iterable[dict[str, Any] | str] | None = None, model: Any = None,
     unit: str | TimeUnit = "day", multiplier: float = 1.0,
+    output: Literal["pandas"] | None = None,
 ) -> pd.DataFrame: ...
+@overload
+def facts_from_columns(
+    customers: Any, as_of: TimestampLike, *, purchases: Any = None, refunds: Any = None,
+    interactions: Any = None, referrals: Any = None, surveys: Any = None,
+    participations: Any = None, scale: int = 2, facts: Iterable[str] | None = None,
+    windows: Iterable[dict[str, Any] | str] | None = None, model: Any = None,
+    unit: str | TimeUnit = "day", multiplier: float = 1.0,
+    output: Literal["numpy"],
+) -> dict[str, np.ndarray]: ...
+@overload
+def facts_from_columns(
+    customers: Any, as_of: TimestampLike, *, purchases: Any = None, refunds: Any = None,
+    interactions: Any = None, referrals: Any = None, surveys: Any = None,
+    participations: Any = None, scale: int = 2, facts: Iterable[str] | None = None,
+    windows: Iterable[dict[str, Any] | str] | None = None, model: Any = None,
+    unit: str | TimeUnit = "day", multiplier: float = 1.0,
+    output: Literal["pyarrow"],
+) -> Any: ...
 def standard_facts(
     machines: Iterable[str] = (), windows: Iterable[dict[str, Any] | str] | None = None
 ) -> pd.DataFrame: ...
@@ -1162,10 +1188,21 @@ class CohortRetention:
     @property
     def customers(self) -> int: ...
 
+@overload
 def cohort_retention(
     customer: Any, time: Any, period: str = "month", as_of: TimestampLike | None = None, *,
-    threads: int = 0,
+    threads: int = 0, output: Literal["pandas"] | None = None,
 ) -> CohortRetention: ...
+@overload
+def cohort_retention(
+    customer: Any, time: Any, period: str = "month", as_of: TimestampLike | None = None, *,
+    threads: int = 0, output: Literal["numpy"],
+) -> dict[str, np.ndarray]: ...
+@overload
+def cohort_retention(
+    customer: Any, time: Any, period: str = "month", as_of: TimestampLike | None = None, *,
+    threads: int = 0, output: Literal["pyarrow"],
+) -> Any: ...
 def plot_cohort_retention(
     matrix: CohortRetention, ax: Any = None, *, annotate: bool | None = None, cmap: str = "Blues",
     **kwargs: Any,

@@ -19,7 +19,7 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
-from . import _core
+from . import _arrow, _core
 from ._json import json_text
 from .errors import ValidationError
 
@@ -173,10 +173,31 @@ def store_customer_facts(store: Any, customer: Any, as_of: Any,
 
 # ---- facts_from_columns ----------------------------------------------------------------------
 
+def _arrow_integers(values: Any, field: str) -> np.ndarray | None:
+    """int64 of an Arrow integer column (int64 in one chunk: not copied; a null refused), None for
+    another Arrow type."""
+    import pyarrow as pa
+
+    t = values.type
+    if pa.types.is_signed_integer(t) or (pa.types.is_unsigned_integer(t) and t.bit_width < 64):
+        return _arrow.to_numpy(values, field, np.int64)
+    return None
+
+
 def _micros(values: Any, field: str) -> np.ndarray:
-    """UTC microseconds of a datetime64 column (naive = UTC) or of int64 microseconds."""
+    """UTC microseconds of a datetime64 column (naive = UTC) or of int64 microseconds; an Arrow
+    timestamp (any unit and zone) or integer column likewise, microseconds in one chunk without a
+    copy."""
     import pandas as pd
 
+    if _arrow.is_column(values):
+        micros = _arrow.timestamp_micros(values, field)
+        if micros is None:
+            micros = _arrow_integers(values, field)
+        if micros is None:
+            raise ValidationError(f"{field}: expected timestamps or int64 UTC microseconds, "
+                                  f"got {values.type}")
+        return micros
     s = pd.Series(values)
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         if isinstance(s.dtype, pd.DatetimeTZDtype):
@@ -194,6 +215,11 @@ def _micros(values: Any, field: str) -> np.ndarray:
 def _ids(values: Any, field: str) -> np.ndarray:
     import pandas as pd
 
+    if _arrow.is_column(values):
+        ids = _arrow_integers(values, field)
+        if ids is None:
+            raise ValidationError(f"{field}: expected integer customer ids, got {values.type}")
+        return ids
     s = pd.Series(values)
     if not pd.api.types.is_integer_dtype(s.dtype):
         raise ValidationError(f"{field}: expected integer customer ids, got {s.dtype}")
@@ -206,6 +232,12 @@ def _ints(values: Any, field: str) -> np.ndarray:
     row (to_numpy(dtype=int64) would truncate 19.99 to 19 and turn NaN into a huge negative)."""
     import pandas as pd
 
+    if _arrow.is_column(values):
+        ints = _arrow_integers(values, field)
+        if ints is not None:
+            return ints
+        _arrow.to_numpy(values, field)  # a null raises, naming its row
+        values = _arrow.to_pandas(values)  # floats: checked below
     s = pd.Series(values)
     if pd.api.types.is_bool_dtype(s.dtype):
         raise ValidationError(f"{field}: expected integers, got {s.dtype}")
@@ -229,6 +261,9 @@ def _codes(values: Any, field: str, enum: Any) -> np.ndarray:
     """uint8 codes of an enum column given by name ("meeting") or code."""
     import pandas as pd
 
+    if _arrow.is_column(values):
+        _arrow.to_numpy(values, field)  # a null raises, naming its row
+        values = _arrow.to_pandas(values)
     s = pd.Series(values)
     if pd.api.types.is_integer_dtype(s.dtype) or pd.api.types.is_float_dtype(s.dtype):
         codes = _ints(s, field)
@@ -254,6 +289,8 @@ def _scores(values: Any, field: str, low: int, high: int) -> np.ndarray:
     -1 (not given), and truncate 7.9 to 7."""
     import pandas as pd
 
+    if _arrow.is_column(values):  # nulls are scores not given
+        values = _arrow.to_pandas(values)
     s = pd.to_numeric(pd.Series(values), errors="raise")
     f = s.to_numpy(dtype=np.float64, na_value=np.nan)
     given = ~np.isnan(f)
@@ -264,14 +301,78 @@ def _scores(values: Any, field: str, low: int, high: int) -> np.ndarray:
     return np.where(given, f, -1).astype(np.int8)
 
 
+class _ArrowTable:
+    """The columns of a pyarrow Table / RecordBatch by name, as the DataFrame calls below use
+    them (``name in t``, ``t[name]``, ``len(t)``); a missing column raises ValidationError
+    "purchases.at: no column 'at' in purchases"."""
+
+    def __init__(self, table: Any, what: str) -> None:
+        self.table, self.what = table, what
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.table.schema.names
+
+    def __getitem__(self, name: str) -> Any:
+        return _arrow.table_column(self.table, name, f"{self.what}.{name}", self.what)
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+
+def _table(value: Any, what: str) -> Any:
+    import pandas as pd
+
+    if _arrow.is_table(value):
+        return _ArrowTable(value, what)
+    return pd.DataFrame(value)
+
+
+def _facts_columns(result: dict[str, Any], output: str) -> dict[str, Any]:
+    """The facts as columns: customer_id first, then one per fact; "pyarrow" gives Arrow arrays
+    with nulls where a fact is missing (number float64, integer int64, bool bool, date date32,
+    text string, list of text list<string>), "numpy" numpy masked arrays (numpy.ma, mask True
+    where missing; text and lists as object arrays)."""
+    customer_id = np.asarray(result["customer_id"], dtype=np.int64)
+    data: dict[str, Any] = {"customer_id": customer_id}
+    pa = _arrow.pyarrow() if output == "pyarrow" else None
+    for name, kind, values, present in result["columns"]:
+        missing = np.asarray(present) == 0
+        if kind in ("text", "list of text"):
+            values = np.array(list(values) + [None], dtype=object)[:-1]  # 1-D even for lists
+        else:
+            dtype = {"number": np.float64, "integer": np.int64, "bool": np.bool_,
+                     "date": np.int32}[kind]
+            values = np.asarray(values, dtype=dtype)
+        if pa is None:
+            data[name] = np.ma.MaskedArray(values, mask=missing)
+            continue
+        arrow_type = {"number": pa.float64(), "integer": pa.int64(), "bool": pa.bool_(),
+                      "date": pa.date32(), "text": pa.string(),
+                      "list of text": pa.list_(pa.string())}[kind]
+        if kind in ("text", "list of text"):
+            data[name] = pa.array([None if m else (list(v) if kind == "list of text" else v)
+                                   for v, m in zip(values, missing)], type=arrow_type)
+        else:
+            data[name] = pa.array(values, type=arrow_type,
+                                  mask=missing if missing.any() else None)
+    return data
+
+
 def facts_from_columns(customers: Any, as_of: Any, *, purchases: Any = None,
                        refunds: Any = None, interactions: Any = None, referrals: Any = None,
                        surveys: Any = None, participations: Any = None, scale: int = 2,
                        facts: Iterable[str] | None = None, windows: Iterable[Any] | None = None,
-                       model: Any = None, unit: Any = "day", multiplier: float = 1.0) -> Any:
-    """The facts of facts.hpp compute_facts from pandas DataFrames (or dicts of columns),
-    without a store; a DataFrame indexed by customer_id (no external_id column), typed as
-    Store.facts.
+                       model: Any = None, unit: Any = "day", multiplier: float = 1.0,
+                       output: str | None = None) -> Any:
+    """The facts of facts.hpp compute_facts from pandas DataFrames, pyarrow Tables /
+    RecordBatches (or dicts of columns), without a store; a DataFrame indexed by customer_id (no
+    external_id column), typed as Store.facts.
+
+    ``output``: None or "pandas" (that DataFrame), "pyarrow" (a pyarrow Table: customer_id first,
+    then one column per fact, null where missing) or "numpy" (a dict: customer_id an int64
+    array, each fact a numpy masked array, masked where missing). Arrow columns of int64 ids,
+    amounts and microsecond timestamps are read without a copy; a null in a column that needs a
+    value raises crmkit.ValidationError naming it (``purchases.at[2]: is missing (NaT)``).
 
     Columns (times are datetime64, naive taken as UTC, or int64 UTC microseconds; amounts are
     int64 minor units with ``scale`` digits):
@@ -284,51 +385,55 @@ def facts_from_columns(customers: Any, as_of: Any, *, purchases: Any = None,
       surveys: customer_id, at, nps, csat (NaN when not given)
       participations: customer_id, at
     """
-    import pandas as pd
-
+    output = _arrow.check_output(output)
     args: dict[str, Any] = {}
-    c = pd.DataFrame(customers)
+    c = _table(customers, "customers")
     customer_id = _ids(c["customer_id"], "customers.customer_id")
     if "created_at" in c:
         args["created_at"] = _micros(c["created_at"], "customers.created_at")
     if purchases is not None:
-        p = pd.DataFrame(purchases)
+        p = _table(purchases, "purchases")
         args["purchase_customer_id"] = _ids(p["customer_id"], "purchases.customer_id")
         args["purchase_at"] = _micros(p["at"], "purchases.at")
         args["purchase_amount_minor"] = _ints(p["amount_minor"], "purchases.amount_minor")
         if "event_id" in p:
             args["purchase_event_id"] = _ints(p["event_id"], "purchases.event_id")
     if refunds is not None:
-        r = pd.DataFrame(refunds)
+        r = _table(refunds, "refunds")
         args["refund_purchase_id"] = _ints(r["purchase_id"], "refunds.purchase_id")
         args["refund_at"] = _micros(r["at"], "refunds.at")
         args["refund_amount_minor"] = _ints(r["amount_minor"], "refunds.amount_minor")
     if interactions is not None:
-        i = pd.DataFrame(interactions)
+        i = _table(interactions, "interactions")
         args["interaction_customer_id"] = _ids(i["customer_id"], "interactions.customer_id")
         args["interaction_at"] = _micros(i["at"], "interactions.at")
         args["interaction_kind"] = _codes(i["kind"], "interactions.kind", _core.InteractionKind)
         args["interaction_purpose"] = _codes(i["purpose"], "interactions.purpose",
                                              _core.ContactPurpose)
         if "commitment_obtained" in i:
-            args["interaction_commitment_obtained"] = i["commitment_obtained"].to_numpy(
-                dtype=np.uint8)
+            commitment = i["commitment_obtained"]
+            if _arrow.is_column(commitment):
+                commitment = _arrow.to_numpy(commitment, "interactions.commitment_obtained")
+            args["interaction_commitment_obtained"] = np.asarray(commitment, dtype=np.uint8)
     if referrals is not None:
-        f = pd.DataFrame(referrals)
+        f = _table(referrals, "referrals")
         args["referral_customer_id"] = _ids(f["customer_id"], "referrals.customer_id")
         args["referral_at"] = _micros(f["at"], "referrals.at")
     if surveys is not None:
-        s = pd.DataFrame(surveys)
+        s = _table(surveys, "surveys")
         args["survey_customer_id"] = _ids(s["customer_id"], "surveys.customer_id")
         args["survey_at"] = _micros(s["at"], "surveys.at")
         args["survey_nps"] = _scores(s["nps"] if "nps" in s else [np.nan] * len(s), "surveys.nps", 0, 10)
         args["survey_csat"] = _scores(s["csat"] if "csat" in s else [np.nan] * len(s), "surveys.csat", 1, 5)
     if participations is not None:
-        e = pd.DataFrame(participations)
+        e = _table(participations, "participations")
         args["participation_customer_id"] = _ids(e["customer_id"], "participations.customer_id")
         args["participation_at"] = _micros(e["at"], "participations.at")
     result = _core.compute_facts(customer_id, as_of=as_of, scale=scale,
                                  facts=None if facts is None else list(facts),
                                  windows=_window_texts(windows), model=model, unit=_unit(unit),
                                  multiplier=float(multiplier), **args)
-    return _frame(result)
+    if output is None or output == "pandas":
+        return _frame(result)
+    data = _facts_columns(result, output)
+    return data if output == "numpy" else _arrow.table(data)

@@ -16,9 +16,14 @@ Differences from lifetimes, on purpose:
   - Inputs are checked, not coerced: a non-integer frequency, recency > T or columns of different
     lengths raise crmkit.ValidationError naming the argument (lifetimes truncates or broadcasts).
 
-Inputs may be pandas Series, numpy arrays, lists or scalars. A prediction returns a pandas Series
-with the index of the first Series among its inputs, a numpy array for other array input, and a
-float when every input is a scalar.
+Inputs may be pandas Series, numpy arrays, pyarrow Arrays / ChunkedArrays (float64 in one chunk
+without nulls is read without a copy; a null raises crmkit.ValidationError naming the argument
+and row), lists or scalars. A prediction returns a pandas Series with the index of the first
+Series among its inputs, a numpy array for other array input, and a float when every input is a
+scalar. ``output=`` asks for one type instead: "pandas" (a Series: the index of the first Series
+input, else 0..n-1), "numpy" (a float64 array) or "pyarrow" (a float64 pyarrow Array over the
+result's buffer, rows in input order: no id column, append it to your table); with output given,
+scalar inputs give a column of length 1 (docs/arrow.md).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _core
+from . import _arrow, _core
 from .errors import ValidationError
 
 __all__ = [
@@ -59,6 +64,11 @@ class ConvergenceWarning(UserWarning):
 
 def _as_column(value: Any, name: str) -> tuple[np.ndarray, pd.Index | None, bool]:
     """(1-D float64 array, the Series' index or None, whether the value was a scalar)."""
+    if _arrow.is_column(value):  # float64 in one chunk: not copied; a null is refused
+        return _arrow.to_numpy(value, name, np.float64), None, False
+    if _arrow.is_table(value):
+        raise ValidationError(f"{name}: expected a column (Array, Series, list or number), got a "
+                              f"pyarrow {type(value).__name__}")
     index = value.index if isinstance(value, pd.Series) else None
     if isinstance(value, pd.DataFrame):
         raise ValidationError(f"{name}: expected a column (Series, array, list or number), got a DataFrame")
@@ -92,7 +102,15 @@ class _Columns:
     def __getitem__(self, name: str) -> np.ndarray:
         return self.values[name]
 
-    def wrap(self, result: np.ndarray, name: str | None = None) -> Any:
+    def wrap(self, result: np.ndarray, name: str | None = None, output: str | None = None) -> Any:
+        if output == "numpy":
+            return result
+        if output == "pyarrow":
+            return _arrow.array(result)
+        if output == "pandas":
+            index = self.index if self.index is not None and len(self.index) == len(result) \
+                else None
+            return pd.Series(result, index=index, name=name, copy=False)
         if self.scalar:
             return float(result[0])
         if self.index is not None and len(self.index) == len(result):
@@ -462,48 +480,61 @@ class _TransactionFitter(_BaseFitter):
         return {"frequency": frequency, "recency": recency, "T": T}
 
     def conditional_probability_alive(
-        self, frequency: Any = None, recency: Any = None, T: Any = None
+        self, frequency: Any = None, recency: Any = None, T: Any = None, *,
+        output: str | None = None,
     ) -> Any:
         """P(alive at T) for customers with history (frequency, recency, T); None = the fitted
-        data."""
+        data. ``output``: None, "pandas", "numpy" or "pyarrow" (module docstring)."""
+        output = _arrow.check_output(output)
         model = self._fitted()
         cols = _Columns(**self._history(frequency, recency, T))
         return cols.wrap(
-            model.conditional_probability_alive(cols["frequency"], cols["recency"], cols["T"])
+            model.conditional_probability_alive(cols["frequency"], cols["recency"], cols["T"]),
+            output=output,
         )
 
     def conditional_expected_number_of_purchases_up_to_time(
-        self, t: Any, frequency: Any = None, recency: Any = None, T: Any = None
+        self, t: Any, frequency: Any = None, recency: Any = None, T: Any = None, *,
+        output: str | None = None,
     ) -> Any:
         """Expected repeat purchases in the next t time units for customers with history
-        (frequency, recency, T); None = the fitted data. t may be a number or a column."""
+        (frequency, recency, T); None = the fitted data. t may be a number or a column.
+        ``output``: None, "pandas", "numpy" or "pyarrow" (module docstring)."""
+        output = _arrow.check_output(output)
         model = self._fitted()
-        if np.ndim(t) == 0 and not isinstance(t, pd.Series):  # one horizon: one call
+        if (not _arrow.is_arrow(t) and np.ndim(t) == 0
+                and not isinstance(t, pd.Series)):  # one horizon: one call
             cols = _Columns(**self._history(frequency, recency, T))
             t_value = _as_column(t, "t")[0][0]
             return cols.wrap(model.conditional_expected_number_of_purchases_up_to_time(
-                float(t_value), cols["frequency"], cols["recency"], cols["T"]))
+                float(t_value), cols["frequency"], cols["recency"], cols["T"]), output=output)
         cols = _Columns(t=t, **self._history(frequency, recency, T))
         out = _per_time(
             cols, "t", model.conditional_expected_number_of_purchases_up_to_time,
             "frequency", "recency", "T",
         )
-        return cols.wrap(out)
+        return cols.wrap(out, output=output)
 
-    def predict(self, t: Any, frequency: Any = None, recency: Any = None, T: Any = None) -> Any:
+    def predict(self, t: Any, frequency: Any = None, recency: Any = None, T: Any = None, *,
+                output: str | None = None) -> Any:
         """Alias of conditional_expected_number_of_purchases_up_to_time."""
-        return self.conditional_expected_number_of_purchases_up_to_time(t, frequency, recency, T)
+        return self.conditional_expected_number_of_purchases_up_to_time(
+            t, frequency, recency, T, output=output)
 
-    def expected_number_of_purchases_up_to_time(self, t: Any) -> Any:
+    def expected_number_of_purchases_up_to_time(self, t: Any, *,
+                                                output: str | None = None) -> Any:
         """Expected purchases of a new customer in (0, t], for each t."""
+        output = _arrow.check_output(output)
         model = self._fitted()
         cols = _Columns(t=t)
-        return cols.wrap(model.expected_number_of_purchases_up_to_time(cols["t"]))
+        return cols.wrap(model.expected_number_of_purchases_up_to_time(cols["t"]), output=output)
 
 
 class _ProbabilityOfN:
-    def probability_of_n_purchases_up_to_time(self, t: Any, n: Any) -> Any:
+    def probability_of_n_purchases_up_to_time(self, t: Any, n: Any, *,
+                                              output: str | None = None) -> Any:
         """P(a new customer makes exactly n purchases in (0, t])."""
+        output = _arrow.check_output(output)
         model = self._fitted()  # type: ignore[attr-defined]
         cols = _Columns(t=t, n=n)
         out = np.array(
@@ -511,7 +542,7 @@ class _ProbabilityOfN:
              for a, b in zip(cols["t"], cols["n"])],
             dtype=np.float64,
         )
-        return cols.wrap(out)
+        return cols.wrap(out, output=output)
 
 
 class BetaGeoFitter(_ProbabilityOfN, _TransactionFitter):
@@ -586,9 +617,10 @@ class BetaGeoBetaBinomFitter(_BaseFitter):
 
     def conditional_expected_number_of_purchases_up_to_time(
         self, m_periods_in_future: Any, frequency: Any = None, recency: Any = None,
-        n_periods: Any = None,
+        n_periods: Any = None, *, output: str | None = None,
     ) -> Any:
         """Expected transactions in periods n+1 .. n+m given the history; None = fitted data."""
+        output = _arrow.check_output(output)
         model = self._fitted()
         cols = _Columns(m_periods_in_future=m_periods_in_future,
                         **self._history(frequency, recency, n_periods))
@@ -597,19 +629,20 @@ class BetaGeoBetaBinomFitter(_BaseFitter):
             model.conditional_expected_number_of_purchases_up_to_time,
             "frequency", "recency", "n_periods",
         )
-        return cols.wrap(out)
+        return cols.wrap(out, output=output)
 
     def predict(self, m_periods_in_future: Any, frequency: Any = None, recency: Any = None,
-                n_periods: Any = None) -> Any:
+                n_periods: Any = None, *, output: str | None = None) -> Any:
         """Alias of conditional_expected_number_of_purchases_up_to_time."""
         return self.conditional_expected_number_of_purchases_up_to_time(
-            m_periods_in_future, frequency, recency, n_periods)
+            m_periods_in_future, frequency, recency, n_periods, output=output)
 
     def conditional_probability_alive(
         self, m_periods_in_future: Any, frequency: Any = None, recency: Any = None,
-        n_periods: Any = None,
+        n_periods: Any = None, *, output: str | None = None,
     ) -> Any:
         """P(alive at period n + m_periods_in_future) given the history; None = fitted data."""
+        output = _arrow.check_output(output)
         model = self._fitted()
         cols = _Columns(m_periods_in_future=m_periods_in_future,
                         **self._history(frequency, recency, n_periods))
@@ -618,7 +651,7 @@ class BetaGeoBetaBinomFitter(_BaseFitter):
             return model.conditional_probability_alive(x, tx, n, m)
 
         out = _per_time(cols, "m_periods_in_future", call, "frequency", "recency", "n_periods")
-        return cols.wrap(out)
+        return cols.wrap(out, output=output)
 
     def expected_number_of_transactions_in_first_n_periods(self, n: Any) -> pd.DataFrame:
         """lifetimes' table: for each frequency x seen in the fitted data, the expected number of
@@ -636,15 +669,19 @@ class BetaGeoBetaBinomFitter(_BaseFitter):
         idx = pd.Index(counts.index, name="frequency")
         return pd.DataFrame({"model": np.asarray(probs) * total}, index=idx)
 
-    def expected_number_of_purchases_up_to_time(self, n_periods: Any) -> Any:
+    def expected_number_of_purchases_up_to_time(self, n_periods: Any, *,
+                                                output: str | None = None) -> Any:
         """E[X(n)]: expected transactions of a new customer in the first n periods."""
+        output = _arrow.check_output(output)
         model = self._fitted()
         cols = _Columns(n_periods=n_periods)
         return cols.wrap(model.expected_number_of_transactions_in_first_n_periods(
-            cols["n_periods"]))
+            cols["n_periods"]), output=output)
 
-    def probability_of_n_purchases_up_to_time(self, n_periods: Any, n: Any) -> Any:
+    def probability_of_n_purchases_up_to_time(self, n_periods: Any, n: Any, *,
+                                              output: str | None = None) -> Any:
         """P(a new customer makes exactly n transactions in the first n_periods periods)."""
+        output = _arrow.check_output(output)
         model = self._fitted()
         cols = _Columns(n_periods=n_periods, n=n)
         out = np.array(
@@ -652,7 +689,7 @@ class BetaGeoBetaBinomFitter(_BaseFitter):
              for a, b in zip(cols["n_periods"], cols["n"])],
             dtype=np.float64,
         )
-        return cols.wrap(out)
+        return cols.wrap(out, output=output)
 
 
 class GammaGammaFitter(_BaseFitter):
@@ -693,10 +730,12 @@ class GammaGammaFitter(_BaseFitter):
         return self
 
     def conditional_expected_average_profit(
-        self, frequency: Any = None, monetary_value: Any = None
+        self, frequency: Any = None, monetary_value: Any = None, *, output: str | None = None
     ) -> Any:
         """Expected mean spend per transaction given (frequency, monetary_value); None = the
-        fitted data. Customers with frequency 0 get the population mean."""
+        fitted data. Customers with frequency 0 get the population mean. ``output``: None,
+        "pandas", "numpy" or "pyarrow" (module docstring)."""
+        output = _arrow.check_output(output)
         model = self._fitted()
         if frequency is None and monetary_value is None:
             data = getattr(self, "data", None)
@@ -708,7 +747,7 @@ class GammaGammaFitter(_BaseFitter):
             raise ValidationError(f"{missing}: pass frequency and monetary_value together")
         cols = _Columns(frequency=frequency, monetary_value=monetary_value)
         return cols.wrap(model.conditional_expected_average_profit(
-            cols["frequency"], cols["monetary_value"]))
+            cols["frequency"], cols["monetary_value"]), output=output)
 
     def customer_lifetime_value(
         self,
@@ -720,12 +759,16 @@ class GammaGammaFitter(_BaseFitter):
         time: int = 12,
         discount_rate: float = 0.01,
         freq: str = "D",
+        *,
+        output: str | None = None,
     ) -> Any:
         """lifetimes' CLV: expected spend times expected purchases in each of ``time`` months,
         discounted monthly by ``discount_rate``; ``freq`` is the time unit of recency and T ("D",
         "W", "M" or "H"). transaction_prediction_model is a fitted crmkit BetaGeoFitter,
         ModifiedBetaGeoFitter, ParetoNBDFitter or BetaGeoBetaBinomFitter. A Series input gives a
-        Series named "clv"."""
+        Series named "clv"; ``output``: None, "pandas", "numpy" or "pyarrow" (module
+        docstring)."""
+        output = _arrow.check_output(output)
         model = self._fitted()
         if not isinstance(transaction_prediction_model, _BaseFitter) or isinstance(
             transaction_prediction_model, GammaGammaFitter
@@ -744,4 +787,4 @@ class GammaGammaFitter(_BaseFitter):
             transactions, cols["frequency"], cols["recency"], cols["T"], cols["monetary_value"],
             months=int(time), discount_rate=float(discount_rate), periods_per_month=periods,
         )
-        return cols.wrap(out, name="clv")
+        return cols.wrap(out, name="clv", output=output)

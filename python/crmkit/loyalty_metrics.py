@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _core
+from . import _arrow, _core
 from .errors import ValidationError
 
 __all__ = ["CohortRetention", "cohort_retention", "plot_cohort_retention"]
@@ -64,7 +64,17 @@ def _to_numpy(values: Any, argument: str) -> np.ndarray:
 
 
 def _customer_codes(customer: Any) -> np.ndarray:
-    """int64 ids as they are; any other ids (strings, objects) as dense int64 codes."""
+    """int64 ids as they are; any other ids (strings, objects) as dense int64 codes. Arrow ids:
+    integers (int64 in one chunk without a copy) as they are, others dictionary-encoded in
+    Arrow; a null raises ValidationError naming its row."""
+    if _arrow.is_column(customer):
+        import pyarrow as pa
+
+        t = customer.type
+        if pa.types.is_signed_integer(t) or (pa.types.is_unsigned_integer(t)
+                                             and t.bit_width < 64):
+            return _arrow.to_numpy(customer, "customer", np.int64)
+        return _arrow.factorize(customer, "customer")[0]
     array = _to_numpy(customer, "customer")
     if array.dtype.kind in "iu":
         return array.astype(np.int64, copy=False)
@@ -78,9 +88,15 @@ def _customer_codes(customer: Any) -> np.ndarray:
 
 
 def _time_micros(time: Any) -> np.ndarray:
-    """int64 microseconds since the epoch (UTC) of a datetime column; naive times are UTC."""
+    """int64 microseconds since the epoch (UTC) of a datetime column; naive times are UTC. An
+    Arrow timestamp column (any unit and zone) is read as its UTC counts (microseconds in one
+    chunk without a copy)."""
     import pandas as pd
 
+    if _arrow.is_column(time):
+        micros = _arrow.timestamp_micros(time, "time")
+        if micros is not None:
+            return micros
     array = _to_numpy(time, "time")
     if array.dtype.kind != "M":
         if array.dtype == object:
@@ -166,8 +182,34 @@ class CohortRetention:
                 f"as of {self.as_of.isoformat()}{flag})")
 
 
+def _cohort_columns(d: dict[str, Any], output: str) -> dict[str, Any]:
+    """The matrix as one row per (cohort, k) cell, cohorts in order then k = 0, 1, ...: cohort
+    (label), k, size, customers (null / -1 where not observable), share (null / NaN where not
+    observable or the cohort is empty), incomplete (the cell's period may still grow)."""
+    labels = np.array(list(d["label"]) + [None], dtype=object)[:-1]
+    rows, ages = len(labels), int(d["ages"])
+    counts = np.asarray(d["counts"], dtype=np.int64).reshape(rows * ages)
+    shares = np.asarray(d["shares"], dtype=np.float64).reshape(rows * ages)
+    cohort = np.asarray(d["cohort"], dtype=np.int64)
+    periods = (cohort[:, None] + np.arange(ages)[None, :]).reshape(rows * ages)
+    data = {
+        "cohort": np.repeat(labels, ages),
+        "k": np.tile(np.arange(ages, dtype=np.int64), rows),
+        "size": np.repeat(np.asarray(d["size"], dtype=np.int64), ages),
+        "customers": counts,
+        "share": shares,
+        "incomplete": bool(d["last_period_incomplete"]) & (periods == int(d["as_of_period"])),
+    }
+    if output == "pyarrow":
+        pa = _arrow.pyarrow()
+        data["cohort"] = pa.array(data["cohort"], type=pa.string())
+        data["customers"] = pa.array(counts, mask=counts < 0)
+        data["share"] = pa.array(shares, mask=np.isnan(shares))
+    return data
+
+
 def cohort_retention(customer: Any, time: Any, period: str = "month", as_of: Any = None, *,
-                     threads: int = 0) -> CohortRetention:
+                     threads: int = 0, output: str | None = None) -> Any:
     """The cohort retention matrix of purchases: customer[i] bought at time[i].
 
     ``customer``: ids (integers, or any hashable values such as strings, coded densely);
@@ -175,7 +217,15 @@ def cohort_retention(customer: Any, time: Any, period: str = "month", as_of: Any
     timestamps). ``period``: "day", "week", "month", "quarter" or "year". ``as_of``: only
     purchases at or before it count (None: the latest purchase). Returns a CohortRetention.
     Raises ValidationError for columns of different lengths or missing values.
+
+    ``customer`` and ``time`` may be pyarrow Arrays / ChunkedArrays (int64 ids and microsecond
+    timestamps in one chunk are read without a copy). ``output``: None or "pandas" (the
+    CohortRetention), "pyarrow" (a pyarrow Table with one row per cell, cohorts in order and
+    k = 0, 1, ... within each: cohort, k, size, customers and share (null where the cell is not
+    observable yet, share also for an empty cohort) and incomplete) or "numpy" (a dict of the
+    same columns, customers -1 and share NaN where missing).
     """
+    output = _arrow.check_output(output)
     ids = _customer_codes(customer)
     at = _time_micros(time)
     if len(ids) != len(at):
@@ -184,7 +234,11 @@ def cohort_retention(customer: Any, time: Any, period: str = "month", as_of: Any
         if len(at) == 0:
             raise ValidationError("as_of: needed when there are no purchases")
         as_of = _core.Timestamp.from_micros(int(at.max()))
-    return CohortRetention(_core.cohort_retention(ids, at, period, as_of, threads=int(threads)))
+    d = _core.cohort_retention(ids, at, period, as_of, threads=int(threads))
+    if output is None or output == "pandas":
+        return CohortRetention(d)
+    data = _cohort_columns(d, output)
+    return data if output == "numpy" else _arrow.table(data)
 
 
 def plot_cohort_retention(matrix: CohortRetention, ax: Any = None, *, annotate: bool | None = None,

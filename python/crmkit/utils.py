@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _core
+from . import _arrow, _core
 from .errors import ValidationError
 
 __all__ = [
@@ -96,13 +96,21 @@ def _is_number_column(column: pd.Series) -> bool:
     return False
 
 
-def _micros(column: pd.Series, field: str, datetime_format: str | None) -> np.ndarray:
-    """int64 UTC microseconds of a column of times (datetime64, strings, datetimes).
+def _micros(column: Any, field: str, datetime_format: str | None, name: Any = None) -> np.ndarray:
+    """int64 UTC microseconds of a column of times (datetime64, strings, datetimes; a pandas
+    Series or a pyarrow Array / ChunkedArray).
 
     The one reader of datetime columns for crmkit.utils (and the plots that call it). A column of
     numbers (int64 19970101 from a plain pd.read_csv) is read as text in ``datetime_format``;
     without a format it raises ValidationError naming the column, instead of being taken as
-    nanoseconds since 1970."""
+    nanoseconds since 1970. An Arrow timestamp column (any unit, any time zone) is read as its UTC
+    counts, without a copy when they are microseconds in one chunk; any other Arrow column (text,
+    dates, numbers) goes through pandas and the rules above (``name`` names it in messages)."""
+    if _arrow.is_column(column):
+        micros = _arrow.timestamp_micros(column, field)
+        if micros is not None:
+            return micros
+        column = _arrow.to_pandas(column).rename(name)
     if not pd.api.types.is_datetime64_any_dtype(column.dtype):
         if _is_number_column(column):
             if datetime_format is None:
@@ -129,8 +137,21 @@ def _micros(column: pd.Series, field: str, datetime_format: str | None) -> np.nd
     return values.view(np.int64)
 
 
-def _amounts(column: pd.Series, field: str) -> np.ndarray:
-    """float64 major units of a money column (numbers, decimal.Decimal or numeric strings)."""
+def _amounts(column: Any, field: str) -> np.ndarray:
+    """float64 major units of a money column (numbers, decimal.Decimal or numeric strings; a
+    pandas Series or a pyarrow column: float64 in one chunk is not copied, a null is refused)."""
+    if _arrow.is_column(column):
+        import pyarrow as pa
+
+        if pa.types.is_floating(column.type) or pa.types.is_integer(column.type):
+            values = _arrow.to_numpy(column, field, np.float64)
+            bad = np.flatnonzero(~np.isfinite(values))
+            if bad.size:
+                raise ValidationError(f"{field}[{int(bad[0])}]: not a finite number")
+            return values
+        if column.null_count:
+            _arrow.to_numpy(column, field)  # raises naming the first null
+        column = _arrow.to_pandas(column)
     try:
         values = column.to_numpy(dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -146,7 +167,7 @@ def _transaction_columns(transactions: Any, customer_id_col: Any, datetime_col: 
     """The ids, int64 UTC micros and (if a money column is named) float64 amounts of a log."""
     ids = _column(transactions, customer_id_col, "customer_id_col")
     times = _micros(_column(transactions, datetime_col, "datetime_col"), "datetime_col",
-                    datetime_format)
+                    datetime_format, datetime_col)
     amounts = None
     if monetary_value_col is not None:
         amounts = _amounts(_column(transactions, monetary_value_col, "monetary_value_col"),
@@ -154,11 +175,20 @@ def _transaction_columns(transactions: Any, customer_id_col: Any, datetime_col: 
     return ids, times, amounts
 
 
-def _factorize(ids: pd.Series) -> tuple[np.ndarray, Any]:
+def _factorize(ids: Any) -> tuple[np.ndarray, Any]:
     """int64 keys of the ids for the core, and the ids the keys stand for (None: the keys are the
     ids). Integer ids pass through (the core groups sparse ids itself, and sorts them); other ids
     are factorised to dense codes in order of first appearance (sorting a million strings would
-    cost several times the summary itself)."""
+    cost several times the summary itself). An Arrow column of integers passes through the same
+    way (int64 in one chunk without a copy); other Arrow ids are dictionary-encoded in Arrow (the
+    ids then stay a pyarrow Array)."""
+    if _arrow.is_column(ids):
+        import pyarrow as pa
+
+        t = ids.type
+        if pa.types.is_signed_integer(t) or (pa.types.is_unsigned_integer(t) and t.bit_width < 64):
+            return _arrow.to_numpy(ids, "customer_id_col", np.int64), None
+        return _arrow.factorize(ids, "customer_id_col")
     dtype = ids.dtype
     if (
         isinstance(dtype, np.dtype)
@@ -173,10 +203,15 @@ def _factorize(ids: pd.Series) -> tuple[np.ndarray, Any]:
     return codes.astype(np.int64, copy=False), uniques
 
 
-def _column(transactions: pd.DataFrame, name: Any, argument: str) -> pd.Series:
+def _column(transactions: Any, name: Any, argument: str) -> Any:
+    """The column ``name`` of a pandas DataFrame (a Series) or of a pyarrow Table / RecordBatch
+    (a ChunkedArray / Array)."""
+    if _arrow.is_table(transactions):
+        return _arrow.table_column(transactions, name, argument, "transactions")
     if not isinstance(transactions, pd.DataFrame):
         raise ValidationError(
-            f"transactions: expected a pandas DataFrame, got {type(transactions).__name__}"
+            "transactions: expected a pandas DataFrame or a pyarrow Table, got "
+            f"{type(transactions).__name__}"
         )
     if name not in transactions.columns:
         raise ValidationError(f"{argument}: no column {name!r} in transactions")
@@ -184,9 +219,39 @@ def _column(transactions: pd.DataFrame, name: Any, argument: str) -> pd.Series:
 
 
 def _index(uniques: Any, keys: np.ndarray, name: Any) -> pd.Index:
-    index = pd.Index(keys) if uniques is None else pd.Index(uniques).take(keys)
+    if uniques is None:
+        index = pd.Index(keys)
+    elif _arrow.is_arrow(uniques):
+        index = pd.Index(uniques.take(_arrow.array(keys)).to_pandas())
+    else:
+        index = pd.Index(uniques).take(keys)
     index.name = name
     return index
+
+
+def _id_column(uniques: Any, keys: np.ndarray, output: str) -> Any:
+    """The customer ids of a summary's rows as a numpy array ("numpy") or pyarrow Array
+    ("pyarrow"): the int64 keys themselves (not copied) when the ids were integers."""
+    if uniques is None:
+        return keys if output == "numpy" else _arrow.array(keys)
+    if _arrow.is_arrow(uniques):
+        ids = uniques.take(_arrow.array(keys))
+        return ids.to_numpy(zero_copy_only=False) if output == "numpy" else ids
+    ids = pd.Index(uniques).take(keys)
+    if output == "numpy":
+        return ids.to_numpy()
+    return _arrow.pyarrow().array(ids.to_numpy(), from_pandas=True)
+
+
+def _summary_result(columns: dict[str, np.ndarray], uniques: Any, keys: np.ndarray,
+                    name: Any, output: str | None) -> Any:
+    """A per-customer summary as asked: a DataFrame indexed by customer id (None, "pandas"), a
+    dict of numpy arrays ("numpy") or a pyarrow Table ("pyarrow"), both with the customer id
+    first, under the name of the id column."""
+    if output is None or output == "pandas":
+        return pd.DataFrame(columns, index=_index(uniques, keys, name))
+    data = {str(name): _id_column(uniques, keys, output), **columns}
+    return data if output == "numpy" else _arrow.table(data)
 
 
 def summary_data_from_transaction_data(
@@ -199,7 +264,9 @@ def summary_data_from_transaction_data(
     freq: str = "D",
     freq_multiplier: float = 1,
     include_first_transaction: bool = False,
-) -> pd.DataFrame:
+    *,
+    output: str | None = None,
+) -> Any:
     """Per-customer frequency, recency, T (and monetary_value) of a transaction log.
 
     Same arguments, semantics and columns as lifetimes.utils.summary_data_from_transaction_data
@@ -211,9 +278,17 @@ def summary_data_from_transaction_data(
     the last transaction's time; transactions after its period are ignored. Customers whose first
     purchase is after it are left out, as lifetimes does.
 
+    ``transactions`` is a pandas DataFrame or a pyarrow Table / RecordBatch (docs/arrow.md: Arrow
+    columns are read without a copy where their layout allows). ``output``: None or "pandas" (the
+    DataFrame above), "pyarrow" (a pyarrow Table: the customer id first, as a column named
+    ``customer_id_col``, then the summary columns) or "numpy" (a dict of the same columns as
+    numpy arrays).
+
     Raises crmkit.ValidationError naming the argument for a missing column, an unreadable time or
-    amount, an unknown ``freq`` or a ``freq_multiplier`` that is not > 0.
+    amount, a missing value (``datetime_col[3]: is missing``), an unknown ``freq`` or ``output``,
+    or a ``freq_multiplier`` that is not > 0.
     """
+    output = _arrow.check_output(output)
     ids, times, amounts = _transaction_columns(transactions, customer_id_col, datetime_col,
                                                monetary_value_col, datetime_format)
     unit = _time_unit(freq)
@@ -237,7 +312,7 @@ def summary_data_from_transaction_data(
     }
     if amounts is not None:
         columns["monetary_value"] = out["monetary_value"]
-    return pd.DataFrame(columns, index=_index(uniques, out["customer_id"], customer_id_col))
+    return _summary_result(columns, uniques, out["customer_id"], customer_id_col, output)
 
 
 def calibration_and_holdout_data(
@@ -251,7 +326,9 @@ def calibration_and_holdout_data(
     datetime_format: str | None = None,
     monetary_value_col: Any = None,
     include_first_transaction: bool = False,
-) -> pd.DataFrame:
+    *,
+    output: str | None = None,
+) -> Any:
     """The calibration/holdout split of a transaction log, as lifetimes.utils'.
 
     Columns: frequency_cal, recency_cal, T_cal, [monetary_value_cal], frequency_holdout,
@@ -261,8 +338,10 @@ def calibration_and_holdout_data(
     holdout is the transactions after ``calibration_period_end`` and at or before
     ``observation_period_end`` (default: the last transaction). Raises crmkit.ValidationError as
     summary_data_from_transaction_data, and when ``observation_period_end`` is before
-    ``calibration_period_end`` or the holdout is empty.
+    ``calibration_period_end`` or the holdout is empty. ``transactions`` and ``output`` as in
+    summary_data_from_transaction_data (a Table or dict has the customer id first).
     """
+    output = _arrow.check_output(output)
     ids, times, amounts = _transaction_columns(transactions, customer_id_col, datetime_col,
                                                monetary_value_col, datetime_format)
     unit = _time_unit(freq)
@@ -294,7 +373,7 @@ def calibration_and_holdout_data(
     if amounts is not None:
         columns["monetary_value_holdout"] = out["monetary_value_holdout"]
     columns["duration_holdout"] = np.full(n, out["duration_holdout"], dtype=np.float64)
-    return pd.DataFrame(columns, index=_index(uniques, out["customer_id"], customer_id_col))
+    return _summary_result(columns, uniques, out["customer_id"], customer_id_col, output)
 
 
 def summary_from_store(
@@ -351,7 +430,9 @@ def cumulative_repeat_transactions(
     start: Any = None,
     periods: int = 0,
     datetime_format: str | None = None,
-) -> np.ndarray:
+    *,
+    output: str | None = None,
+) -> Any:
     """Cumulative repeat transactions across all customers at the end of each period (int64).
 
     Element k-1 counts the repeat purchase days (a customer's purchase days other than the first,
@@ -359,25 +440,37 @@ def cumulative_repeat_transactions(
     ("D" days, "W" 7-day blocks from ``start``, "M" calendar months) starting at ``start`` (default:
     the day of the earliest transaction); ``periods`` = 0 runs through the last transaction. The
     CDNOW sample gives 1359, 1414, 1484, 1517, 1573, 1672 at the end of weeks 20..25.
+
+    ``transactions`` is a pandas DataFrame or a pyarrow Table / RecordBatch. ``output``: None or
+    "numpy" (the int64 numpy array), "pandas" (a Series named "cumulative_repeat_transactions"
+    indexed by period number 1, 2, ...) or "pyarrow" (an int64 pyarrow Array).
     """
+    output = _arrow.check_output(output)
     ids = _column(transactions, customer_id_col, "customer_id_col")
     times = _micros(_column(transactions, datetime_col, "datetime_col"), "datetime_col",
-                    datetime_format)
+                    datetime_format, datetime_col)
     codes, _ = _factorize(ids)
-    return _core.cumulative_repeat_transactions(
+    out = _core.cumulative_repeat_transactions(
         codes,
         times,
         unit=_time_unit(freq),
         start=_to_timestamp(start, "start", datetime_format),
         periods=int(periods),
     )
+    if output == "pandas":
+        return pd.Series(out, index=pd.RangeIndex(1, len(out) + 1, name="period"),
+                         name="cumulative_repeat_transactions", copy=False)
+    if output == "pyarrow":
+        return _arrow.array(out)
+    return out
 
 
-def _period_ordinals(column: pd.Series, datetime_format: str | None, freq: str) -> np.ndarray:
+def _period_ordinals(column: Any, datetime_format: str | None, freq: str,
+                     name: Any = None) -> np.ndarray:
     """Integer period numbers (pandas Period ordinals of ``freq``) of a column of times, read by
     the shared reader (_micros: aware times in UTC, naive ones as they are, numbers only with
     ``datetime_format``)."""
-    micros = _micros(column, "datetime_col", datetime_format)
+    micros = _micros(column, "datetime_col", datetime_format, name)
     series = pd.Series(micros.view("datetime64[us]"))
     return pd.PeriodIndex(series.dt.to_period(freq)).asi8.astype(np.int64)
 
@@ -406,6 +499,8 @@ def expected_cumulative_transactions(
     freq: str = "D",
     set_index_date: bool = False,
     freq_multiplier: int = 1,
+    *,
+    output: str | None = None,
 ) -> Any:
     """Actual and expected cumulative repeat transactions of a transaction log, lifetimes' table
     (the numbers behind crmkit.plotting.plot_cumulative_transactions).
@@ -422,9 +517,15 @@ def expected_cumulative_transactions(
 
     The index is 0..t//freq_multiplier - 1, or with set_index_date the pandas Period of the
     row's last period. Returns a DataFrame with columns ``actual`` (int) and ``predicted``.
+    ``transactions`` is a pandas DataFrame or a pyarrow Table / RecordBatch. ``output``: None or
+    "pandas" (the DataFrame), "pyarrow" (a Table with columns actual and predicted, after a column
+    "period" holding the Period's text when set_index_date) or "numpy" (a dict of the same
+    columns).
+
     Raises crmkit.ValidationError naming the argument for a missing column or unreadable times
     (numbers need ``datetime_format``).
     """
+    output = _arrow.check_output(output)
     t = int(t)
     freq_multiplier = int(freq_multiplier)
     if freq_multiplier < 1:
@@ -438,12 +539,17 @@ def expected_cumulative_transactions(
             "expected_number_of_purchases_up_to_time()"
         )
     ordinals = _period_ordinals(_column(transactions, datetime_col, "datetime_col"),
-                                datetime_format, freq)
+                                datetime_format, freq, datetime_col)
     if ordinals.size == 0:
         raise ValueError("transactions: is empty")
     ids = _column(transactions, customer_id_col, "customer_id_col")
     start = int(ordinals.min())
-    codes, _ = pd.factorize(ids.to_numpy())
+    if _arrow.is_column(ids):  # dense codes: integer ids pass _factorize as they are
+        codes, uniques = _factorize(ids)
+        if uniques is None:
+            codes, _ = pd.factorize(codes)
+    else:
+        codes, _ = pd.factorize(ids.to_numpy())
     repeats, births = _repeats_and_births(codes, ordinals - start, t)
     # Row k covers periods 0 .. rows[k-1] - 1.
     rows = np.arange(1, t // freq_multiplier + 1) * freq_multiplier
@@ -460,7 +566,12 @@ def expected_cumulative_transactions(
         index = pd.period_range(first, periods=t + 1, freq=freq)[rows - 1]
     else:
         index = pd.RangeIndex(rows.size)
-    return pd.DataFrame({"actual": actual.astype(np.int64), "predicted": predicted}, index=index)
+    columns = {"actual": actual.astype(np.int64), "predicted": predicted}
+    if output is None or output == "pandas":
+        return pd.DataFrame(columns, index=index)
+    if set_index_date:
+        columns = {"period": index.astype(str).to_numpy(dtype=object), **columns}
+    return columns if output == "numpy" else _arrow.table(columns)
 
 
 def default_rfm_segments() -> list[str]:
@@ -487,6 +598,8 @@ def _segment_grid(segments: Any) -> list[str] | None:
 
 
 def _score_column(value: Any, name: str) -> tuple[np.ndarray, pd.Index | None]:
+    if _arrow.is_column(value):  # float64 in one chunk: not copied; a null is refused
+        return _arrow.to_numpy(value, name, np.float64), None
     index = value.index if isinstance(value, pd.Series) else None
     try:
         arr = np.asarray(value, dtype=np.float64)
@@ -501,7 +614,7 @@ _RFM_TIES = {"shared": _core.RfmTies.shared, "row_order": _core.RfmTies.row_orde
 
 
 def rfm_scores(recency: Any, frequency: Any, monetary: Any, segments: Any = None,
-               ties: str = "shared") -> pd.DataFrame:
+               ties: str = "shared", *, output: str | None = None) -> Any:
     """RFM quintile scores and segments (crmkit/value/rfm.hpp), one row per customer in input order.
 
     ``recency`` is any recency where lower is better (days since the last purchase, or T - recency
@@ -516,9 +629,14 @@ def rfm_scores(recency: Any, frequency: Any, monetary: Any, segments: Any = None
     do not depend on the order of the rows. ``ties="row_order"``: ties broken by position, the
     earlier row ranking lower (rank(method="first"), crmkit 0.1.0's rule).
 
-    Raises crmkit.ValidationError for columns of different lengths, a NaN, or an unknown ``ties``,
-    naming the argument.
+    The columns may be pandas Series, numpy arrays, lists or pyarrow Arrays / ChunkedArrays.
+    ``output``: None or "pandas" (the DataFrame), "pyarrow" (a Table of the same columns, rows in
+    input order, no index) or "numpy" (a dict of numpy arrays; segment an object array).
+
+    Raises crmkit.ValidationError for columns of different lengths, a NaN or null, or an unknown
+    ``ties`` or ``output``, naming the argument.
     """
+    output = _arrow.check_output(output)
     if not isinstance(ties, str) or ties not in _RFM_TIES:
         raise ValidationError(f"ties: expected 'shared' or 'row_order', got {ties!r}")
     r, r_index = _score_column(recency, "recency")
@@ -529,13 +647,16 @@ def rfm_scores(recency: Any, frequency: Any, monetary: Any, segments: Any = None
         out = _core.rfm_scores(r, f, m, _segment_grid(segments), _RFM_TIES[ties])
     except ValidationError as exc:
         raise ValidationError(str(exc).replace("recency_value", "recency")) from None
-    return pd.DataFrame(
-        {
-            "r_score": out["r"],
-            "f_score": out["f"],
-            "m_score": out["m"],
-            "fm_score": out["fm"],
-            "segment": out["segment"],
-        },
-        index=index,
-    )
+    columns = {
+        "r_score": out["r"],
+        "f_score": out["f"],
+        "m_score": out["m"],
+        "fm_score": out["fm"],
+        "segment": out["segment"],
+    }
+    if output == "numpy":
+        return {**columns, "segment": np.array(out["segment"], dtype=object)}
+    if output == "pyarrow":
+        pa = _arrow.pyarrow()
+        return _arrow.table({**columns, "segment": pa.array(out["segment"], type=pa.string())})
+    return pd.DataFrame(columns, index=index)

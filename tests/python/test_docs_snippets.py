@@ -26,9 +26,10 @@ import markdown_snippets  # noqa: E402  (the one Markdown scanner, shared with t
 
 # The documents with Python blocks; test_every_document_with_python_blocks_is_tested keeps this
 # list in step with docs/.
-DOCUMENTS = ["analytics.md", "beyond-one-machine.md", "engagement.md", "facts.md", "guide.md", "lifecycle-store.md",
-             "lifecycle.md", "loyalty-metrics.md", "notebook.md", "points-store.md", "points.md",
-             "rules.md", "segments.md", "spark.md", "value-ltv.md", "value.md"]
+DOCUMENTS = ["analytics.md", "arrow.md", "beyond-one-machine.md", "engagement.md", "facts.md",
+             "guide.md", "lifecycle-store.md", "lifecycle.md", "loyalty-metrics.md",
+             "notebook.md", "points-store.md", "points.md", "rules.md", "segments.md",
+             "spark.md", "value-ltv.md", "value.md"]
 
 
 def pieces(text: str):

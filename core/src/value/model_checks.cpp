@@ -68,7 +68,12 @@ constexpr double kTwo52 = 4503599627370496.0;  // 2^52: every double at or above
 // vectorises: true if every row passes. Integer test: below 2^52, (v + 2^52) - 2^52 rounds v to an
 // integer, which equals v only if v is one. The comparisons are the quiet (non-trapping) ones
 // (std::isgreaterequal, ...) and the flag a double sum of 0/1, which GCC vectorises without
-// -ffast-math.
+// -ffast-math. The `&` and `|` on bools are deliberate (no short-circuit branches); clang's
+// -Wbitwise-instead-of-logical, which would flag them, is silenced for this function only.
+#if defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wbitwise-instead-of-logical"
+#endif
 bool rfm_rows_ok(const double* x, const double* tx, const double* T, std::size_t n) {
   double bad = 0;
   for (std::size_t i = 0; i < n; ++i) {
@@ -82,6 +87,9 @@ bool rfm_rows_ok(const double* x, const double* tx, const double* T, std::size_t
   }
   return bad == 0;
 }
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#endif
 }  // namespace
 
 void check_rfm(std::span<const double> x, std::span<const double> tx, std::span<const double> T,
