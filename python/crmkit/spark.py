@@ -226,13 +226,9 @@ def summary(
             micros = pdf[datetime_col].to_numpy(dtype=np.int64)
             pdf[datetime_col] = pd.Series(micros.view("datetime64[us]"), index=pdf.index)
         if monetary_value_col is not None:
-            # Spark hands a group's rows over in no set order; the core takes a customer's rows
-            # in time order, and rows at the same time in the order given, which changes the
-            # last bits of a float sum of three or more of them. Amount order makes the result
-            # one function of the rows, however the frame is partitioned.
+            # Spark hands a group's rows over in no set order; the core sums a period's amounts
+            # exactly (rounded once), so the order does not change the result.
             pdf[monetary_value_col] = pdf[monetary_value_col].astype(np.float64)
-            pdf = pdf.sort_values([datetime_col, monetary_value_col], kind="stable",
-                                  ignore_index=True)
         out = summary_data_from_transaction_data(
             pdf, customer_id_col, datetime_col, monetary_value_col,
             observation_period_end=end, freq=freq, freq_multiplier=multiplier,
