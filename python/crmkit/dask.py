@@ -36,7 +36,6 @@ import dask.dataframe as dd
 
 from . import value as _value
 from .errors import ValidationError
-from .fitters import BetaGeoBetaBinomFitter, GammaGammaFitter, _BaseFitter
 from .utils import _micros, _to_timestamp, summary_data_from_transaction_data
 
 __all__ = [
@@ -181,15 +180,8 @@ def statistics(model: Any, summary_ddf: Any, frequency_col: str = "frequency",
     _check_frame(summary_ddf, "summary_ddf")
     fitter = _value._fitter(model)
     kind = type(fitter)
-    needed = {"frequency_col": frequency_col}
-    if isinstance(fitter, GammaGammaFitter):
-        needed["monetary_value_col"] = monetary_value_col
-    elif isinstance(fitter, BetaGeoBetaBinomFitter):
-        needed.update(recency_col=recency_col, n_periods_col=n_periods_col)
-    else:
-        needed.update(recency_col=recency_col, T_col=T_col)
-    if weights_col is not None:
-        needed["weights_col"] = weights_col
+    needed = _value._statistics_columns(fitter, frequency_col, recency_col, T_col,
+                                        monetary_value_col, n_periods_col, weights_col)
     _check_columns(summary_ddf, "summary_ddf", **needed)
     if split_every < 2:
         raise ValidationError(f"split_every: must be >= 2, got {split_every}")
@@ -225,23 +217,16 @@ def fit(model: Any, summary_ddf: Any, frequency_col: str = "frequency",
 # ---- predictions --------------------------------------------------------------------------------
 
 
-def _slim(model: Any, argument: str) -> Any:
-    """A copy of a fitted fitter without its fitted data, to ship to the workers."""
-    if not isinstance(model, _BaseFitter):
-        raise ValidationError(
-            f"{argument}: expected a fitted crmkit fitter, got {type(model).__name__}")
-    model._fitted()  # ValidationError if not fitted
-    slim = type(model).__new__(type(model))
-    slim._restore(model._state(save_data=False), argument)
-    return slim
+def _series(summary_ddf: Any, partition: Any, name: str) -> Any:
+    """A lazy Series ``name`` aligned with summary_ddf: partition.call on each partition, the
+    columns it reads checked first (crmkit.value's per-partition calls, shared with Spark)."""
+    _check_columns(summary_ddf, "summary_ddf", **partition.columns)
+    call = partition.call
 
-
-def _series(summary_ddf: Any, call: Any, name: str) -> Any:
     def part(pdf: pd.DataFrame) -> pd.Series:
         if len(pdf) == 0:
             return pd.Series(np.empty(0), index=pdf.index, name=name, dtype=np.float64)
-        out = call(pdf)
-        return pd.Series(np.asarray(out, dtype=np.float64), index=pdf.index, name=name)
+        return pd.Series(np.asarray(call(pdf), dtype=np.float64), index=pdf.index, name=name)
 
     meta = pd.Series(dtype=np.float64, name=name, index=summary_ddf._meta.index)
     return summary_ddf.map_partitions(part, meta=meta)
@@ -252,22 +237,12 @@ def predict(model: Any, summary_ddf: Any, t: float, frequency_col: str = "freque
             n_periods_col: str = "n_periods") -> Any:
     """Expected repeat purchases in the next ``t`` time units (periods for BG/BB) per customer:
     the fitter's conditional_expected_number_of_purchases_up_to_time on each partition, a lazy
-    Dask Series named "predicted_purchases" aligned with summary_ddf."""
+    Dask Series named "predicted_purchases" aligned with summary_ddf. The model travels without
+    its fitted data. Raises ValidationError for a model that is not a fitted transaction model,
+    a ``t`` that is not a finite number, or a missing column."""
     _check_frame(summary_ddf, "summary_ddf")
-    slim = _slim(model, "model")
-    third = n_periods_col if isinstance(slim, BetaGeoBetaBinomFitter) else T_col
-    if isinstance(slim, GammaGammaFitter):
-        raise ValidationError("model: GammaGammaFitter predicts spend, not purchases "
-                              "(use customer_lifetime_value)")
-    _check_columns(summary_ddf, "summary_ddf", frequency_col=frequency_col,
-                   recency_col=recency_col, **{"T_col" if third == T_col else "n_periods_col": third})
-    t = float(t)
-
-    def call(pdf: pd.DataFrame) -> Any:
-        return slim.conditional_expected_number_of_purchases_up_to_time(
-            t, pdf[frequency_col], pdf[recency_col], pdf[third])
-
-    return _series(summary_ddf, call, "predicted_purchases")
+    partition = _value._predict_call(model, t, frequency_col, recency_col, T_col, n_periods_col)
+    return _series(summary_ddf, partition, "predicted_purchases")
 
 
 def conditional_probability_alive(model: Any, summary_ddf: Any, frequency_col: str = "frequency",
@@ -277,22 +252,9 @@ def conditional_probability_alive(model: Any, summary_ddf: Any, frequency_col: s
     """P(alive) per customer (BG/BB: ``m_periods_in_future`` periods ahead), a lazy Dask Series
     named "probability_alive" aligned with summary_ddf."""
     _check_frame(summary_ddf, "summary_ddf")
-    slim = _slim(model, "model")
-    if isinstance(slim, GammaGammaFitter):
-        raise ValidationError("model: GammaGammaFitter has no probability of being alive")
-    bgbb = isinstance(slim, BetaGeoBetaBinomFitter)
-    third = n_periods_col if bgbb else T_col
-    _check_columns(summary_ddf, "summary_ddf", frequency_col=frequency_col,
-                   recency_col=recency_col, **{"n_periods_col" if bgbb else "T_col": third})
-
-    def call(pdf: pd.DataFrame) -> Any:
-        if bgbb:
-            return slim.conditional_probability_alive(
-                m_periods_in_future, pdf[frequency_col], pdf[recency_col], pdf[third])
-        return slim.conditional_probability_alive(pdf[frequency_col], pdf[recency_col],
-                                                  pdf[third])
-
-    return _series(summary_ddf, call, "probability_alive")
+    partition = _value._alive_call(model, m_periods_in_future, frequency_col, recency_col, T_col,
+                                   n_periods_col)
+    return _series(summary_ddf, partition, "probability_alive")
 
 
 def customer_lifetime_value(gamma_gamma: Any, transaction_model: Any, summary_ddf: Any,
@@ -304,17 +266,6 @@ def customer_lifetime_value(gamma_gamma: Any, transaction_model: Any, summary_dd
     a lazy Dask Series named "clv" aligned with summary_ddf. The result is a model estimate in
     the currency's major units (a float, not money); round it to money explicitly."""
     _check_frame(summary_ddf, "summary_ddf")
-    gg = _slim(gamma_gamma, "gamma_gamma")
-    if not isinstance(gg, GammaGammaFitter):
-        raise ValidationError(
-            f"gamma_gamma: expected a fitted GammaGammaFitter, got {type(gg).__name__}")
-    tm = _slim(transaction_model, "transaction_model")
-    _check_columns(summary_ddf, "summary_ddf", frequency_col=frequency_col,
-                   recency_col=recency_col, T_col=T_col, monetary_value_col=monetary_value_col)
-
-    def call(pdf: pd.DataFrame) -> Any:
-        return gg.customer_lifetime_value(tm, pdf[frequency_col], pdf[recency_col], pdf[T_col],
-                                          pdf[monetary_value_col], time=time,
-                                          discount_rate=discount_rate, freq=freq)
-
-    return _series(summary_ddf, call, "clv")
+    partition = _value._clv_call(gamma_gamma, transaction_model, time, discount_rate, freq,
+                                 frequency_col, recency_col, T_col, monetary_value_col)
+    return _series(summary_ddf, partition, "clv")

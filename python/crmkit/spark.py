@@ -43,10 +43,9 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from . import _core
 from . import value as _value
 from .errors import ValidationError
-from .fitters import BetaGeoBetaBinomFitter, GammaGammaFitter, _BaseFitter
+from .fitters import BetaGeoBetaBinomFitter, GammaGammaFitter
 from .utils import _check_multiplier, _time_unit, _to_timestamp, summary_data_from_transaction_data
 
 __all__ = [
@@ -256,15 +255,8 @@ def statistics(model: Any, summary_sdf: Any, frequency_col: str = "frequency",
     fitter = _value._fitter(model)
     kind = type(fitter)
     spend = isinstance(fitter, GammaGammaFitter)
-    if spend:
-        needed = {"frequency_col": frequency_col, "monetary_value_col": monetary_value_col}
-    elif isinstance(fitter, BetaGeoBetaBinomFitter):
-        needed = {"frequency_col": frequency_col, "recency_col": recency_col,
-                  "n_periods_col": n_periods_col}
-    else:
-        needed = {"frequency_col": frequency_col, "recency_col": recency_col, "T_col": T_col}
-    if weights_col is not None:
-        needed["weights_col"] = weights_col
+    needed = _value._statistics_columns(fitter, frequency_col, recency_col, T_col,
+                                        monetary_value_col, n_periods_col, weights_col)
     _check_columns(summary_sdf, "summary_sdf", **needed)
     for what, name in needed.items():
         if not isinstance(_type(summary_sdf, name), _NUMBER_TYPES):
@@ -326,17 +318,6 @@ def fit(model: Any, summary_sdf: Any, frequency_col: str = "frequency",
 # ---- predictions --------------------------------------------------------------------------------
 
 
-def _slim(model: Any, argument: str) -> Any:
-    """A copy of a fitted fitter without its fitted data, to ship to the workers."""
-    if not isinstance(model, _BaseFitter):
-        raise ValidationError(
-            f"{argument}: expected a fitted crmkit fitter, got {type(model).__name__}")
-    model._fitted()  # ValidationError if not fitted
-    slim = type(model).__new__(type(model))
-    slim._restore(model._state(save_data=False), argument)
-    return slim
-
-
 def _with_column(summary_sdf: Any, output_col: str, call: Callable[[pd.DataFrame], Any]) -> Any:
     """summary_sdf's rows and columns plus ``output_col`` (double) = call(partition batch)."""
     if not isinstance(output_col, str) or not output_col:
@@ -357,26 +338,6 @@ def _with_column(summary_sdf: Any, output_col: str, call: Callable[[pd.DataFrame
     return summary_sdf.mapInPandas(per_batch, schema)
 
 
-def _number(value: Any, argument: str) -> float:
-    """One finite number (a horizon), checked on the driver."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValidationError(f"{argument}: expected a number, got {value!r}") from None
-    if not np.isfinite(number):
-        raise ValidationError(f"{argument}: must be finite, got {value!r}")
-    return number
-
-
-def _transaction_model(model: Any, argument: str) -> tuple[Any, bool]:
-    slim = _slim(model, argument)
-    if isinstance(slim, GammaGammaFitter):
-        raise ValidationError(
-            f"{argument}: GammaGammaFitter predicts spend, not purchases (use "
-            "customer_lifetime_value)")
-    return slim, isinstance(slim, BetaGeoBetaBinomFitter)
-
-
 def predict(model: Any, summary_sdf: Any, t: float, frequency_col: str = "frequency",
             recency_col: str = "recency", T_col: str = "T", n_periods_col: str = "n_periods",
             output_col: str = "predicted_purchases") -> Any:
@@ -386,17 +347,9 @@ def predict(model: Any, summary_sdf: Any, t: float, frequency_col: str = "freque
     of summary_sdf's columns plus ``output_col``. Raises ValidationError for a model that is not
     a fitted transaction model, a missing column, or an ``output_col`` already there."""
     _check_frame(summary_sdf, "summary_sdf")
-    slim, bgbb = _transaction_model(model, "model")
-    third = n_periods_col if bgbb else T_col
-    _check_columns(summary_sdf, "summary_sdf", frequency_col=frequency_col,
-                   recency_col=recency_col, **{"n_periods_col" if bgbb else "T_col": third})
-    t = _number(t, "t")
-
-    def call(pdf: pd.DataFrame) -> Any:
-        return slim.conditional_expected_number_of_purchases_up_to_time(
-            t, pdf[frequency_col], pdf[recency_col], pdf[third])
-
-    return _with_column(summary_sdf, output_col, call)
+    partition = _value._predict_call(model, t, frequency_col, recency_col, T_col, n_periods_col)
+    _check_columns(summary_sdf, "summary_sdf", **partition.columns)
+    return _with_column(summary_sdf, output_col, partition.call)
 
 
 def conditional_probability_alive(model: Any, summary_sdf: Any, frequency_col: str = "frequency",
@@ -407,23 +360,13 @@ def conditional_probability_alive(model: Any, summary_sdf: Any, frequency_col: s
     """P(alive) per customer (BG/BB: ``m_periods_in_future`` periods ahead), as a lazy Spark
     DataFrame of summary_sdf's columns plus ``output_col``."""
     _check_frame(summary_sdf, "summary_sdf")
-    slim, bgbb = _transaction_model(model, "model")
-    third = n_periods_col if bgbb else T_col
-    _check_columns(summary_sdf, "summary_sdf", frequency_col=frequency_col,
-                   recency_col=recency_col, **{"n_periods_col" if bgbb else "T_col": third})
-    m = _number(m_periods_in_future, "m_periods_in_future")
-
-    def call(pdf: pd.DataFrame) -> Any:
-        if bgbb:
-            return slim.conditional_probability_alive(m, pdf[frequency_col], pdf[recency_col],
-                                                      pdf[third])
-        return slim.conditional_probability_alive(pdf[frequency_col], pdf[recency_col],
-                                                  pdf[third])
-
-    return _with_column(summary_sdf, output_col, call)
+    partition = _value._alive_call(model, m_periods_in_future, frequency_col, recency_col, T_col,
+                                   n_periods_col)
+    _check_columns(summary_sdf, "summary_sdf", **partition.columns)
+    return _with_column(summary_sdf, output_col, partition.call)
 
 
-def customer_lifetime_value(gg_fitter: Any, transaction_model: Any, summary_sdf: Any,
+def customer_lifetime_value(gamma_gamma: Any, transaction_model: Any, summary_sdf: Any,
                             time: int = 12, discount_rate: float = 0.01, freq: str = "D",
                             frequency_col: str = "frequency", recency_col: str = "recency",
                             T_col: str = "T", monetary_value_col: str = "monetary_value",
@@ -433,21 +376,7 @@ def customer_lifetime_value(gg_fitter: Any, transaction_model: Any, summary_sdf:
     result is a model estimate in the currency's major units (a double, not money); round it
     to money explicitly."""
     _check_frame(summary_sdf, "summary_sdf")
-    gg = _slim(gg_fitter, "gg_fitter")
-    if not isinstance(gg, GammaGammaFitter):
-        raise ValidationError(
-            f"gg_fitter: expected a fitted GammaGammaFitter, got {type(gg).__name__}")
-    tm, _ = _transaction_model(transaction_model, "transaction_model")
-    _check_columns(summary_sdf, "summary_sdf", frequency_col=frequency_col,
-                   recency_col=recency_col, T_col=T_col, monetary_value_col=monetary_value_col)
-    if not isinstance(freq, str):
-        raise ValidationError(f"freq: expected 'D', 'W', 'M' or 'H', got {freq!r}")
-    _core.periods_per_month(freq)  # ValidationError for an unknown unit, here on the driver
-    time, discount_rate = int(time), float(discount_rate)
-
-    def call(pdf: pd.DataFrame) -> Any:
-        return gg.customer_lifetime_value(tm, pdf[frequency_col], pdf[recency_col], pdf[T_col],
-                                          pdf[monetary_value_col], time=time,
-                                          discount_rate=discount_rate, freq=freq)
-
-    return _with_column(summary_sdf, output_col, call)
+    partition = _value._clv_call(gamma_gamma, transaction_model, time, discount_rate, freq,
+                                 frequency_col, recency_col, T_col, monetary_value_col)
+    _check_columns(summary_sdf, "summary_sdf", **partition.columns)
+    return _with_column(summary_sdf, output_col, partition.call)

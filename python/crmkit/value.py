@@ -18,7 +18,7 @@ kind of statistics each fitter needs. crmkit.dask and crmkit.spark build on it.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,7 @@ import pandas as pd
 from . import _core
 from .errors import ValidationError
 from .fitters import (
+    _BaseFitter,
     BetaGeoBetaBinomFitter,
     BetaGeoFitter,
     GammaGammaFitter,
@@ -110,6 +111,22 @@ def _fitter(model: Any) -> Any:
     return model
 
 
+def _statistics_columns(fitter: Any, frequency_col: str, recency_col: str, T_col: str,
+                        monetary_value_col: str, n_periods_col: str,
+                        weights_col: str | None) -> dict[str, str]:
+    """The columns (argument name -> column name) the statistics of ``fitter`` read."""
+    if isinstance(fitter, GammaGammaFitter):
+        needed = {"frequency_col": frequency_col, "monetary_value_col": monetary_value_col}
+    elif isinstance(fitter, BetaGeoBetaBinomFitter):
+        needed = {"frequency_col": frequency_col, "recency_col": recency_col,
+                  "n_periods_col": n_periods_col}
+    else:
+        needed = {"frequency_col": frequency_col, "recency_col": recency_col, "T_col": T_col}
+    if weights_col is not None:
+        needed["weights_col"] = weights_col
+    return needed
+
+
 def statistics(model: Any, frame: Any, frequency_col: str = "frequency",
                recency_col: str = "recency", T_col: str = "T",
                monetary_value_col: str = "monetary_value", n_periods_col: str = "n_periods",
@@ -170,6 +187,113 @@ def fit(model: Any, statistics: Any, **fit_kwargs: Any) -> Any:
                           weights=w, **fit_kwargs)
     return fitter.fit(np.array(statistics.frequency), np.array(statistics.recency),
                       np.array(statistics.T), weights=w, **fit_kwargs)
+
+
+# ---- per-partition calls shared by crmkit.dask and crmkit.spark ----------------------------------
+
+
+class _PartitionCall(NamedTuple):
+    """What an engine applies to each partition: the columns it reads (argument name -> column
+    name, for the engine to check up front) and the function of one pandas partition."""
+
+    columns: dict[str, str]
+    call: Callable[[pd.DataFrame], Any]
+
+
+def _shippable(model: Any, argument: str) -> Any:
+    """A copy of a fitted fitter without its fitted data (a few hundred bytes when pickled), to
+    send to the workers. ValidationError naming ``argument`` if it is not a fitted fitter."""
+    if not isinstance(model, _BaseFitter):
+        raise ValidationError(
+            f"{argument}: expected a fitted crmkit fitter, got {type(model).__name__}")
+    model._fitted()  # ValidationError if not fitted
+    slim = type(model).__new__(type(model))
+    slim._restore(model._state(save_data=False), argument)
+    return slim
+
+
+def _number(value: Any, argument: str) -> float:
+    """One finite number (a horizon), checked before any partition runs."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValidationError(f"{argument}: expected a number, got {value!r}") from None
+    if not np.isfinite(number):
+        raise ValidationError(f"{argument}: must be finite, got {value!r}")
+    return number
+
+
+def _transaction_model(model: Any, argument: str) -> tuple[Any, bool]:
+    """(shippable copy, whether it is BG/BB) of a fitted transaction model."""
+    slim = _shippable(model, argument)
+    if isinstance(slim, GammaGammaFitter):
+        raise ValidationError(
+            f"{argument}: GammaGammaFitter predicts spend, not purchases (use "
+            "customer_lifetime_value)")
+    return slim, isinstance(slim, BetaGeoBetaBinomFitter)
+
+
+def _history_columns(bgbb: bool, frequency_col: str, recency_col: str, T_col: str,
+                     n_periods_col: str) -> dict[str, str]:
+    third = ("n_periods_col", n_periods_col) if bgbb else ("T_col", T_col)
+    return {"frequency_col": frequency_col, "recency_col": recency_col, third[0]: third[1]}
+
+
+def _predict_call(model: Any, t: Any, frequency_col: str, recency_col: str, T_col: str,
+                  n_periods_col: str) -> _PartitionCall:
+    """Expected repeat purchases in the next ``t`` (conditional_expected_number_of_purchases_
+    up_to_time) per row of a partition of summaries."""
+    slim, bgbb = _transaction_model(model, "model")
+    third = n_periods_col if bgbb else T_col
+    horizon = _number(t, "t")
+
+    def call(pdf: pd.DataFrame) -> Any:
+        return slim.conditional_expected_number_of_purchases_up_to_time(
+            horizon, pdf[frequency_col], pdf[recency_col], pdf[third])
+
+    return _PartitionCall(_history_columns(bgbb, frequency_col, recency_col, T_col,
+                                           n_periods_col), call)
+
+
+def _alive_call(model: Any, m_periods_in_future: Any, frequency_col: str, recency_col: str,
+                T_col: str, n_periods_col: str) -> _PartitionCall:
+    """P(alive) per row (BG/BB: ``m_periods_in_future`` periods ahead)."""
+    slim, bgbb = _transaction_model(model, "model")
+    third = n_periods_col if bgbb else T_col
+    m = _number(m_periods_in_future, "m_periods_in_future")
+
+    def call(pdf: pd.DataFrame) -> Any:
+        if bgbb:
+            return slim.conditional_probability_alive(m, pdf[frequency_col], pdf[recency_col],
+                                                      pdf[third])
+        return slim.conditional_probability_alive(pdf[frequency_col], pdf[recency_col],
+                                                  pdf[third])
+
+    return _PartitionCall(_history_columns(bgbb, frequency_col, recency_col, T_col,
+                                           n_periods_col), call)
+
+
+def _clv_call(gamma_gamma: Any, transaction_model: Any, time: Any, discount_rate: Any,
+              freq: Any, frequency_col: str, recency_col: str, T_col: str,
+              monetary_value_col: str) -> _PartitionCall:
+    """lifetimes' CLV (GammaGammaFitter.customer_lifetime_value) per row."""
+    gg = _shippable(gamma_gamma, "gamma_gamma")
+    if not isinstance(gg, GammaGammaFitter):
+        raise ValidationError(
+            f"gamma_gamma: expected a fitted GammaGammaFitter, got {type(gg).__name__}")
+    tm, _ = _transaction_model(transaction_model, "transaction_model")
+    if not isinstance(freq, str):
+        raise ValidationError(f"freq: expected 'D', 'W', 'M' or 'H', got {freq!r}")
+    _core.periods_per_month(freq)  # ValidationError for an unknown unit, before any partition
+    months, rate = int(time), _number(discount_rate, "discount_rate")
+
+    def call(pdf: pd.DataFrame) -> Any:
+        return gg.customer_lifetime_value(tm, pdf[frequency_col], pdf[recency_col], pdf[T_col],
+                                          pdf[monetary_value_col], time=months,
+                                          discount_rate=rate, freq=freq)
+
+    return _PartitionCall({"frequency_col": frequency_col, "recency_col": recency_col,
+                           "T_col": T_col, "monetary_value_col": monetary_value_col}, call)
 
 
 def _to_frame(self: Any) -> pd.DataFrame:

@@ -149,6 +149,17 @@ def test_every_fitted_model_and_statistics_pickle(memory: pd.DataFrame):
     assert pickle.loads(pickle.dumps(spend)) == spend
 
 
+def test_the_model_travels_to_the_workers_without_its_data(memory):
+    cloudpickle = pytest.importorskip("cloudpickle")  # what Dask and Spark pickle tasks with
+    bgf = crmkit.BetaGeoFitter().fit(memory.frequency, memory.recency, memory["T"])
+    whole = len(pickle.dumps(bgf))
+    call = cv._predict_call(bgf, 10, "frequency", "recency", "T", "n_periods")
+    shipped = len(cloudpickle.dumps(call.call))
+    assert whole > 50_000  # the fitted data: 2,357 rows of 4 float64 columns
+    assert shipped < 5_000, shipped
+    assert call.columns == {"frequency_col": "frequency", "recency_col": "recency", "T_col": "T"}
+
+
 # ---- crmkit.dask on the threaded scheduler ----------------------------------------------------
 
 

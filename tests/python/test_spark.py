@@ -285,7 +285,7 @@ def test_predictions_and_clv_equal_the_in_memory_ones(spark_summary, memory):
 
 def test_the_fitted_data_is_not_shipped_to_the_workers(memory):
     bgf = crmkit.BetaGeoFitter().fit(memory["frequency"], memory["recency"], memory["T"])
-    slim = cs._slim(bgf, "model")
+    slim = crmkit.value._shippable(bgf, "model")  # what crmkit.spark ships
     assert slim.data is None and bgf.data is not None
     assert list(slim.params_) == list(bgf.params_)
 
@@ -349,7 +349,7 @@ def test_errors_name_the_argument(spark, cdnow, cdnow_sdf, spark_summary, memory
         (lambda: cs.conditional_probability_alive(ggf, spark_summary),
          "model: GammaGammaFitter predicts spend, not purchases"),
         (lambda: cs.customer_lifetime_value(bgf, bgf, spark_summary),
-         "gg_fitter: expected a fitted GammaGammaFitter, got BetaGeoFitter"),
+         "gamma_gamma: expected a fitted GammaGammaFitter, got BetaGeoFitter"),
         (lambda: cs.customer_lifetime_value(ggf, bgf, spark_summary, freq="X"),
          "freq: must be one of D, W, M, H, got 'X'"),
     ]
