@@ -44,6 +44,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import project_venv  # noqa: E402  (bench/project_venv.py)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 PROJECT_PYTHON = os.path.join(ROOT, ".venv", "bin", "python")
@@ -58,17 +61,6 @@ LIMIT_MIB = 2048.0  # issue 10: no process above 2 GiB
 
 def say(msg: str = "") -> None:
     print(msg, flush=True)
-
-
-def reexec_in_project_venv(argv: list[str]) -> None:
-    if os.environ.get("CRMKIT_BENCH_REEXEC") == "1":
-        return
-    if not os.path.exists(PROJECT_PYTHON):
-        sys.exit(f"run.py: {PROJECT_PYTHON} not found; run scripts/setup first")
-    if os.path.realpath(sys.prefix) == os.path.realpath(os.path.join(ROOT, ".venv")):
-        return
-    env = dict(os.environ, CRMKIT_BENCH_REEXEC="1")
-    os.execve(PROJECT_PYTHON, [PROJECT_PYTHON, os.path.abspath(__file__), *argv], env)
 
 
 def cpu_model() -> str:
@@ -408,5 +400,5 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    reexec_in_project_venv(sys.argv[1:])
+    project_venv.reexec(__file__, sys.argv[1:])
     sys.exit(main(sys.argv[1:]))

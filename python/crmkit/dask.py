@@ -54,9 +54,7 @@ def _check_frame(ddf: Any, argument: str) -> None:
 
 
 def _check_columns(ddf: Any, argument: str, **named: Any) -> None:
-    for what, name in named.items():
-        if name is not None and name not in ddf.columns:
-            raise ValidationError(f"{what}: no column {name!r} in {argument}")
+    _value._check_columns(ddf.columns, argument, **named)
 
 
 # ---- summaries ----------------------------------------------------------------------------------

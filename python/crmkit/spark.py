@@ -70,9 +70,7 @@ def _check_frame(sdf: Any, argument: str) -> None:
 
 
 def _check_columns(sdf: Any, argument: str, **named: Any) -> None:
-    for what, name in named.items():
-        if name is not None and name not in sdf.columns:
-            raise ValidationError(f"{what}: no column {name!r} in {argument}")
+    _value._check_columns(sdf.columns, argument, **named)
 
 
 def _type(sdf: Any, name: str) -> Any:

@@ -111,6 +111,14 @@ def _fitter(model: Any) -> Any:
     return model
 
 
+def _check_columns(columns: Any, where: str, **named: str | None) -> None:
+    """ValidationError "<argument>: no column '<name>' in <where>" for the first named column not
+    in ``columns`` (a frame's column names; pandas, Dask and Spark alike)."""
+    for argument, name in named.items():
+        if name is not None and name not in columns:
+            raise ValidationError(f"{argument}: no column {name!r} in {where}")
+
+
 def _statistics_columns(fitter: Any, frequency_col: str, recency_col: str, T_col: str,
                         monetary_value_col: str, n_periods_col: str,
                         weights_col: str | None) -> dict[str, str]:
@@ -136,24 +144,18 @@ def statistics(model: Any, frame: Any, frequency_col: str = "frequency",
     discrete TransactionStatistics of frequency, recency and n_periods for BG/BB, continuous ones
     of frequency, recency and T otherwise. Raises ValidationError for a missing column."""
     fitter = _fitter(model)
-
-    def col(name: str, argument: str) -> Any:
-        if not isinstance(frame, pd.DataFrame):
-            raise ValidationError(f"frame: expected a pandas DataFrame, got {type(frame).__name__}")
-        if name not in frame.columns:
-            raise ValidationError(f"{argument}: no column {name!r} in the frame")
-        return frame[name].to_numpy(dtype=np.float64)
-
-    w = None if weights_col is None else col(weights_col, "weights_col")
+    if not isinstance(frame, pd.DataFrame):
+        raise ValidationError(f"frame: expected a pandas DataFrame, got {type(frame).__name__}")
+    needed = _statistics_columns(fitter, frequency_col, recency_col, T_col, monetary_value_col,
+                                 n_periods_col, weights_col)
+    _check_columns(frame.columns, "the frame", **needed)
+    cols = {arg: frame[name].to_numpy(dtype=np.float64) for arg, name in needed.items()}
+    w = cols.get("weights_col")
     if isinstance(fitter, GammaGammaFitter):
-        return spend_statistics(col(frequency_col, "frequency_col"),
-                                col(monetary_value_col, "monetary_value_col"), w)
-    if isinstance(fitter, BetaGeoBetaBinomFitter):
-        return transaction_statistics(col(frequency_col, "frequency_col"),
-                                      col(recency_col, "recency_col"),
-                                      col(n_periods_col, "n_periods_col"), w, discrete=True)
-    return transaction_statistics(col(frequency_col, "frequency_col"),
-                                  col(recency_col, "recency_col"), col(T_col, "T_col"), w)
+        return spend_statistics(cols["frequency_col"], cols["monetary_value_col"], w)
+    third = cols["n_periods_col"] if "n_periods_col" in cols else cols["T_col"]
+    return transaction_statistics(cols["frequency_col"], cols["recency_col"], third, w,
+                                  discrete=isinstance(fitter, BetaGeoBetaBinomFitter))
 
 
 def fit(model: Any, statistics: Any, **fit_kwargs: Any) -> Any:
@@ -181,12 +183,12 @@ def fit(model: Any, statistics: Any, **fit_kwargs: Any) -> Any:
                 f"{statistics.kind.name} ones")
     if len(statistics) == 0:
         raise ValidationError("statistics: no rows to fit (every part was empty)")
-    w = np.array(statistics.weight)
+    # The read-only views go in as they are: the fitter keeps its own copies of what it fits.
     if isinstance(fitter, GammaGammaFitter):
-        return fitter.fit(np.array(statistics.frequency), np.array(statistics.monetary_value),
-                          weights=w, **fit_kwargs)
-    return fitter.fit(np.array(statistics.frequency), np.array(statistics.recency),
-                      np.array(statistics.T), weights=w, **fit_kwargs)
+        return fitter.fit(statistics.frequency, statistics.monetary_value,
+                          weights=statistics.weight, **fit_kwargs)
+    return fitter.fit(statistics.frequency, statistics.recency, statistics.T,
+                      weights=statistics.weight, **fit_kwargs)
 
 
 # ---- per-partition calls shared by crmkit.dask and crmkit.spark ----------------------------------
