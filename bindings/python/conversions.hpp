@@ -463,4 +463,5 @@ void bind_loyalty_metrics(py::module_& m);
 void bind_segments(py::module_& m);
 // engagement (follow-up and campaigns)
 void bind_engage(py::module_& m);  // after bind_store and bind_money
+void bind_value_uncertainty(py::module_& m);  // intervals (issue 11 item 4); after bind_value
 }  // namespace crmkit_py

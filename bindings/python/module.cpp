@@ -26,4 +26,5 @@ PYBIND11_MODULE(_core, m) {
   // segments and drift (issue 8 item 3)
   crmkit_py::bind_segments(m);
   crmkit_py::bind_engage(m);  // engagement (follow-up and campaigns)
+  crmkit_py::bind_value_uncertainty(m);  // prediction intervals (issue 11 item 4)
 }

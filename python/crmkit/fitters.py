@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from . import _arrow, _core
+from ._uncertainty import DiscreteIntervals, SpendIntervals, TransactionIntervals
 from .errors import ValidationError
 
 __all__ = [
@@ -422,7 +423,7 @@ class _BaseFitter:
         return pd.DataFrame(data, index=index)
 
 
-class _TransactionFitter(_BaseFitter):
+class _TransactionFitter(TransactionIntervals, _BaseFitter):
     """BG/NBD, MBG/NBD and Pareto/NBD: continuous time, columns frequency, recency, T."""
 
     def fit(
@@ -564,7 +565,7 @@ class ParetoNBDFitter(_ProbabilityOfN, _TransactionFitter):
     _core_class = _core.ParetoNBDModel
 
 
-class BetaGeoBetaBinomFitter(_BaseFitter):
+class BetaGeoBetaBinomFitter(DiscreteIntervals, _BaseFitter):
     """BG/BB (Fader, Hardie, Shang 2010), discrete time. params_: alpha, beta, gamma, delta.
 
     Data: frequency (repeat transactions), recency (the period of the last one, 0 if none) and
@@ -692,7 +693,7 @@ class BetaGeoBetaBinomFitter(_BaseFitter):
         return cols.wrap(out, output=output)
 
 
-class GammaGammaFitter(_BaseFitter):
+class GammaGammaFitter(SpendIntervals, _BaseFitter):
     """Gamma-Gamma spend model (Fader, Hardie, Lee 2005). params_: p, q, v.
 
     Fit on customers with at least one repeat purchase (frequency > 0), as lifetimes requires.

@@ -44,5 +44,6 @@
 #include "crmkit/value/rfm.hpp"
 #include "crmkit/value/statistics.hpp"
 #include "crmkit/value/summary.hpp"
+#include "crmkit/value/uncertainty.hpp"
 #include "crmkit/value/validation.hpp"
 #include "crmkit/version.hpp"

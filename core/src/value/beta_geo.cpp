@@ -159,7 +159,7 @@ Fitted fit_impl(bool modified, std::span<const double> x, std::span<const double
   const detail::LogLik ll = [&](const double* u, double* g) {
     return grouped_loglik(d, modified, u, g, o.threads);
   };
-  detail::FitResult res = detail::maximize(ll, 4, d.total, o);
+  detail::FitResult res = detail::maximize(ll, 4, d.total, o, kNames);
   detail::check_information_continuous(d, res.report);
   Fitted f;
   for (int k = 0; k < 4; ++k) {

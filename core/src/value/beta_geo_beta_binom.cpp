@@ -145,7 +145,7 @@ BetaGeoBetaBinomModel BetaGeoBetaBinomModel::fit(std::span<const double> frequen
   if (frequency.empty()) throw_invalid("frequency", "must not be empty");
   const detail::Compressed d = detail::compress(frequency, recency, n_periods, weights);
   const detail::LogLik ll = [&](const double* u, double* g) { return grouped(d, u, g); };
-  const detail::FitResult res = detail::maximize(ll, 4, d.total, options);
+  const detail::FitResult res = detail::maximize(ll, 4, d.total, options, kNames);
   BetaGeoBetaBinomModel m({res.params[0], res.params[1], res.params[2], res.params[3]});
   m.se_ = {res.se[0], res.se[1], res.se[2], res.se[3]};
   m.report_ = res.report;

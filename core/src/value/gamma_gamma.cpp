@@ -76,7 +76,7 @@ GammaGammaModel GammaGammaModel::fit(std::span<const double> frequency,
   if (frequency.empty()) throw_invalid("frequency", "must not be empty");
   const detail::Compressed d = compress_spend(frequency, monetary_value, weights);
   const detail::LogLik ll = [&](const double* u, double* g) { return grouped(d, u, g); };
-  const detail::FitResult res = detail::maximize(ll, 3, d.total, options);
+  const detail::FitResult res = detail::maximize(ll, 3, d.total, options, kNames);
   GammaGammaModel m({res.params[0], res.params[1], res.params[2]});
   m.se_ = {res.se[0], res.se[1], res.se[2]};
   m.report_ = res.report;

@@ -3,6 +3,8 @@
 #include <nlopt.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <span>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -158,21 +160,31 @@ bool delta_method_se(const LogLik& loglik, std::size_t k, double total_weight, d
   return true;
 }
 
-FitResult maximize(const LogLik& loglik, std::size_t k, double total_weight,
-                   const FitOptions& options) {
-  Objective obj(&loglik, k, total_weight, options.penalizer);
-  std::vector<double> u(k, 0.0);
-  if (!options.initial.empty())
-    for (std::size_t i = 0; i < k; ++i)
-      u[i] = std::clamp(std::log(options.initial[i]), -kLogBound, kLogBound);
+namespace {
 
-  FitResult res;
-  std::string msg;
+// A point of the optimisation and its objective (the penalised mean negative log-likelihood).
+struct Point {
+  std::vector<double> u;
+  double f = std::numeric_limits<double>::max();
+};
+
+// One local optimisation from u0: L-BFGS; if it does not converge (and did not run out of
+// evaluations), a Subplex run from u0 and an L-BFGS polish of its result, keeping the better end.
+struct LocalRun {
+  Point end;
+  bool converged = false;
+  bool max_evaluations = false;  // stopped on FitOptions::max_iterations
+  double gradient_norm = 0;
+  std::string message;
+};
+
+LocalRun local_run(Objective& obj, const std::vector<double>& u0, const FitOptions& options) {
+  LocalRun out;
+  std::vector<double> best = u0;
   double fmin = 0;
-  std::vector<double> best = u;
   nlopt_result r = run(NLOPT_LD_LBFGS, obj, best, fmin, options);
   double gn = grad_norm(obj, best);
-  msg = std::string("L-BFGS: ") + result_name(r);
+  out.message = std::string("L-BFGS: ") + result_name(r);
   // A tolerance stop with a small gradient is convergence; roundoff-limited is accepted when the
   // gradient is small too (L-BFGS reports it at an optimum reached to machine precision).
   auto good = [&](nlopt_result rr, double g) {
@@ -182,15 +194,15 @@ FitResult maximize(const LogLik& loglik, std::size_t k, double total_weight,
   bool converged = good(r, gn);
   if (!converged && r != NLOPT_MAXEVAL_REACHED) {
     // Derivative-free fallback from the start, then an L-BFGS polish from its result.
-    std::vector<double> alt = u;
+    std::vector<double> alt = u0;
     double falt = 0;
     const nlopt_result r2 = run(NLOPT_LN_SBPLX, obj, alt, falt, options);
-    msg += std::string("; Subplex: ") + result_name(r2);
+    out.message += std::string("; Subplex: ") + result_name(r2);
     double fpol = 0;
     const nlopt_result r3 = run(NLOPT_LD_LBFGS, obj, alt, fpol, options);
-    msg += std::string("; L-BFGS polish: ") + result_name(r3);
+    out.message += std::string("; L-BFGS polish: ") + result_name(r3);
     const double galt = grad_norm(obj, alt);
-    std::vector<double> gtmp(k);
+    std::vector<double> gtmp(obj.k);
     const double fb = obj.value(best.data(), gtmp.data());
     const double fa = obj.value(alt.data(), gtmp.data());
     if (fa <= fb || !std::isfinite(fb)) {
@@ -201,23 +213,223 @@ FitResult maximize(const LogLik& loglik, std::size_t k, double total_weight,
     converged = good(r3, galt) && fa <= fb;
     if (!converged) converged = good(r, gn);
   }
+  std::vector<double> gtmp(obj.k);
+  out.end.f = obj.value(best.data(), gtmp.data());
+  out.end.u = std::move(best);
+  out.converged = converged;
+  out.max_evaluations = r == NLOPT_MAXEVAL_REACHED;
+  out.gradient_norm = gn;
+  return out;
+}
+
+// How much lower an objective must be to count as lower: far above rounding, far below any
+// difference that matters (the objective is a mean per row). Relative, so that a likelihood
+// whose supremum is 1 (objective -> 0, as for all one-time buyers) is still seen to rise.
+double lower_by(double f) { return 1e-10 * std::fabs(f) + 1e-14; }
+
+std::string fmt(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+// A probe direction in log-parameters: one parameter (j < 0) or two together, up or down.
+struct Direction {
+  int i = 0, j = -1;
+  double sign = 1;
+};
+
+std::vector<double> along(const std::vector<double>& u, const Direction& d, double step) {
+  std::vector<double> v = u;
+  v[d.i] = std::clamp(v[d.i] + d.sign * step, -kLogBound, kLogBound);
+  if (d.j >= 0) v[d.j] = std::clamp(v[d.j] + d.sign * step, -kLogBound, kLogBound);
+  return v;
+}
+
+// A parameter's name without the "params." prefix of the validation names.
+std::string short_name(std::span<const char* const> names, int i) {
+  if (static_cast<std::size_t>(i) >= names.size()) {
+    std::string n = "parameter ";
+    n += std::to_string(i);
+    return n;
+  }
+  std::string n = names[i];
+  if (n.rfind("params.", 0) == 0) n.erase(0, 7);
+  return n;
+}
+
+std::string describe(const Direction& d, std::span<const char* const> names) {
+  const char* where = d.sign > 0 ? "infinity" : "0";
+  if (d.j < 0) return "parameter " + short_name(names, d.i) + " -> " + where;
+  return "parameters " + short_name(names, d.i) + " and " + short_name(names, d.j) + " -> " + where +
+         " together";
+}
+
+}  // namespace
+
+FitResult maximize(const LogLik& loglik, std::size_t k, double total_weight,
+                   const FitOptions& options, std::span<const char* const> names) {
+  Objective obj(&loglik, k, total_weight, options.penalizer);
+  std::vector<double> u0(k, 0.0);
+  if (!options.initial.empty())
+    for (std::size_t i = 0; i < k; ++i)
+      u0[i] = std::clamp(std::log(options.initial[i]), -kLogBound, kLogBound);
+
+  // 1. The default start.
+  LocalRun first = local_run(obj, u0, options);
+  LocalRun best = first;
+  std::string msg = first.message;
+
+  // 2. Multi-start, when the default start did not converge (and did not merely run out of the
+  //    evaluations the caller allowed): the 2^k corners of the box [0.1, 10]^k, in a fixed order.
+  if (!first.converged && !first.max_evaluations) {
+    std::vector<LocalRun> runs{first};
+    for (std::size_t corner = 0; corner < (std::size_t{1} << k); ++corner) {
+      std::vector<double> s(k);
+      for (std::size_t i = 0; i < k; ++i) s[i] = ((corner >> i) & 1u) ? std::log(10.0) : std::log(0.1);
+      runs.push_back(local_run(obj, s, options));
+    }
+    std::size_t ib = 0;
+    for (std::size_t i = 1; i < runs.size(); ++i)
+      if (runs[i].end.f < runs[ib].end.f) ib = i;
+    // Ends "agree" with the best when their objective is within 1e-8 (relative) of it.
+    std::size_t agree = 0, converged_runs = 0;
+    for (const LocalRun& r : runs) {
+      if (std::fabs(r.end.f - runs[ib].end.f) <= 1e-8 * std::max(1.0, std::fabs(runs[ib].end.f)))
+        ++agree;
+      if (r.converged) ++converged_runs;
+    }
+    best = runs[ib];
+    msg += "; multi-start: " + std::to_string(runs.size()) +
+           " starts tried (the default and the " + std::to_string(runs.size() - 1) +
+           " corners of [0.1, 10]^" + std::to_string(k) + "), best: start " + std::to_string(ib) +
+           " (" + best.message + "), " + std::to_string(converged_runs) + " converged, " +
+           std::to_string(agree) + " of " + std::to_string(runs.size()) +
+           (agree == runs.size() ? " agreed" : " agreed with the best");
+  }
+  bool converged = best.converged;
+  std::vector<double> u = best.end.u;
+  double f = best.end.f;
+  double gn = best.gradient_norm;
+
+  // 3. The boundary probe: is there a finite maximum at all? From the end point, step each
+  //    log-parameter, and each pair together, by +-2 (a factor e^2); if the objective is lower
+  //    there, follow the direction that is lowest (steps 2, 4, 8, ... up to the box [-30, 30]).
+  //    A ray along which the objective never rises again (it keeps falling, or flattens out as
+  //    the likelihood approaches its supremum) all the way to the box is a likelihood that rises
+  //    toward a boundary: no finite maximum. A ray that turns up again leads to a better interior
+  //    point: restart the local optimisation from the lowest point of the ray and probe again
+  //    (at most 4 rounds).
+  std::string no_max;
+  const std::vector<double> u_end = u;
+  const double gn_end = gn;
+  if (std::isfinite(f) && f < std::numeric_limits<double>::max()) {
+    std::vector<Direction> dirs;
+    for (int s : {-1, 1}) {
+      for (std::size_t i = 0; i < k; ++i) dirs.push_back({static_cast<int>(i), -1, double(s)});
+      for (std::size_t i = 0; i < k; ++i)
+        for (std::size_t j = i + 1; j < k; ++j)
+          dirs.push_back({static_cast<int>(i), static_cast<int>(j), double(s)});
+    }
+    std::vector<double> g(k);
+    for (int round = 0; round < 4 && no_max.empty(); ++round) {
+      // The directions in which the objective is lower at step 2, lowest first.
+      std::vector<std::pair<double, std::size_t>> lower;
+      for (std::size_t d = 0; d < dirs.size(); ++d) {
+        const std::vector<double> v = along(u, dirs[d], 2.0);
+        if (v == u) continue;
+        const double fv = obj.value(v.data(), g.data());
+        if (fv < f - lower_by(f)) lower.emplace_back(fv, d);
+      }
+      if (lower.empty()) break;
+      std::sort(lower.begin(), lower.end());
+      // Follow each ray (steps 4, 8, 16, ... to the box) while the objective does not rise: a
+      // ray that never turns up again (it keeps falling, or flattens out as the likelihood
+      // approaches its supremum) leads to the boundary. Otherwise remember the lowest point.
+      std::vector<double> lowest;
+      double flowest = f;
+      Direction dir, lowest_dir;
+      for (const auto& [f2, d] : lower) {
+        dir = dirs[d];
+        std::vector<double> ray = along(u, dir, 2.0);
+        double fray = f2, f8 = f2;
+        if (f2 < flowest) {
+          flowest = f2;
+          lowest = ray;
+          lowest_dir = dir;
+        }
+        bool at_box = false;
+        for (double step = 4.0;; step *= 2) {
+          const std::vector<double> v = along(u, dir, step);
+          if (v == ray) {  // clamped: the ray has reached the box
+            at_box = true;
+            break;
+          }
+          const double fv = obj.value(v.data(), g.data());
+          if (!(fv <= fray + lower_by(fray))) break;  // turned up (or not finite)
+          if (fv < fray) fray = fv;
+          if (fv < flowest) {
+            flowest = fv;
+            lowest = v;
+            lowest_dir = dir;
+          }
+          ray = v;
+          if (step == 8.0) f8 = fv;
+        }
+        if (at_box) {
+          no_max = "no finite maximum: the log-likelihood keeps increasing as " +
+                   describe(dir, names) + " (" + fmt(-f * total_weight) +
+                   " at the optimiser's end, " + fmt(-f8 * total_weight) +
+                   " at log-parameters 8 further along)";
+          break;
+        }
+      }
+      if (!no_max.empty()) break;
+      // The ray turned up: a better point inside; optimise again from there.
+      LocalRun again = local_run(obj, lowest, options);
+      msg += "; probe round " + std::to_string(round + 1) + ": lower along " +
+             describe(lowest_dir, names) + ", restarted there (" + again.message + ")";
+      if (!(again.end.f < f)) break;
+      u = again.end.u;
+      f = again.end.f;
+      gn = again.gradient_norm;
+      converged = again.converged;
+      if (round == 3) {
+        // Still climbing after the last round: report it rather than a point that is not a
+        // maximum.
+        no_max = "no finite maximum found: the log-likelihood still increases along " +
+                 describe(lowest_dir, names) + " after 4 restarts";
+      }
+    }
+  }
+
+  if (!no_max.empty()) {
+    // No maximum to report: the parameters are where the optimiser first ended (on the way to
+    // the boundary; beyond it the likelihood's own rounding starts to show).
+    u = u_end;
+    gn = gn_end;
+    converged = false;
+  }
+
+  FitResult res;
   const int evaluations = obj.evaluations;
   res.params.resize(k);
-  for (std::size_t i = 0; i < k; ++i) res.params[i] = std::exp(best[i]);
+  for (std::size_t i = 0; i < k; ++i) res.params[i] = std::exp(u[i]);
   res.se.assign(k, std::numeric_limits<double>::quiet_NaN());
   const bool se_nan = options.standard_errors &&
-                      !delta_method_se(loglik, k, total_weight, options.penalizer, best, res.se);
+                      !delta_method_se(loglik, k, total_weight, options.penalizer, u, res.se);
   for (std::size_t i = 0; i < k; ++i)
-    if (std::fabs(best[i]) >= kLogBound - 1e-9) {
+    if (std::fabs(u[i]) >= kLogBound - 1e-9) {
       msg += "; a parameter reached the bound exp(+-30)";
       converged = false;
       break;
     }
-  res.report.log_likelihood = obj.log_likelihood(best);
+  res.report.log_likelihood = obj.log_likelihood(u);
   res.report.converged = converged;
   res.report.iterations = evaluations;
   res.report.gradient_norm = gn;
   res.report.message = msg;
+  if (!no_max.empty()) mark_not_converged(res.report, no_max);
   if (se_nan) mark_not_converged(res.report, kNanStandardErrorsReason);
   return res;
 }

@@ -97,7 +97,7 @@ ParetoNBDModel ParetoNBDModel::fit(std::span<const double> frequency,
   if (frequency.empty()) throw_invalid("frequency", "must not be empty");
   const detail::Compressed d = detail::compress(frequency, recency, T, weights);
   const detail::LogLik ll = [&](const double* u, double* g) { return grouped_loglik(d, u, g); };
-  detail::FitResult res = detail::maximize(ll, 4, d.total, options);
+  detail::FitResult res = detail::maximize(ll, 4, d.total, options, kNames);
   detail::check_information_continuous(d, res.report);
   ParetoNBDModel m({res.params[0], res.params[1], res.params[2], res.params[3]});
   m.se_ = {res.se[0], res.se[1], res.se[2], res.se[3]};
