@@ -322,7 +322,7 @@ FitResult maximize(const LogLik& loglik, std::size_t k, double total_weight,
   //    (at most 4 rounds).
   std::string no_max;
   const std::vector<double> u_end = u;
-  const double gn_end = gn;
+  const double gn_end = gn, f_end = f;
   if (std::isfinite(f) && f < std::numeric_limits<double>::max()) {
     std::vector<Direction> dirs;
     for (int s : {-1, 1}) {
@@ -378,9 +378,9 @@ FitResult maximize(const LogLik& loglik, std::size_t k, double total_weight,
         }
         if (at_box) {
           no_max = "no finite maximum: the log-likelihood keeps increasing as " +
-                   describe(dir, names) + " (" + fmt(-f * total_weight) +
-                   " at the optimiser's end, " + fmt(-f8 * total_weight) +
-                   " at log-parameters 8 further along)";
+                   describe(dir, names) + " (" + fmt(-f_end * total_weight) +
+                   " at the parameters reported, " + fmt(-f8 * total_weight) +
+                   " at log-parameters 8 further along that way)";
           break;
         }
       }

@@ -60,7 +60,13 @@ Vec covariance_from_gradient(const Vec& theta, double total_weight, double penal
   bool ok = detail::invert_symmetric(negH, k);
   for (std::size_t i = 0; ok && i < k; ++i) ok = negH[i * k + i] > 0;
   for (std::size_t i = 0; ok && i < k * k; ++i) ok = std::isfinite(negH[i]);
-  if (!ok) negH.assign(k * k, std::numeric_limits<double>::quiet_NaN());
+  if (!ok) {
+    negH.assign(k * k, std::numeric_limits<double>::quiet_NaN());
+    return negH;
+  }
+  for (std::size_t i = 0; i < k; ++i)  // the elimination leaves rounding asymmetries
+    for (std::size_t j = i + 1; j < k; ++j)
+      negH[i * k + j] = negH[j * k + i] = 0.5 * (negH[i * k + j] + negH[j * k + i]);
   return negH;
 }
 
@@ -340,8 +346,6 @@ Intervals intervals(const Vec& params, std::span<const double> cov, const Predic
   }
   return out;
 }
-
-Vec to_vec(std::span<const double> s) { return Vec(s.begin(), s.end()); }
 
 }  // namespace
 
