@@ -29,7 +29,8 @@ import markdown_snippets  # noqa: E402  (the one Markdown scanner, shared with t
 DOCUMENTS = ["analytics.md", "arrow.md", "beyond-one-machine.md", "engagement.md", "facts.md",
              "guide.md", "lifecycle-store.md", "lifecycle.md", "loyalty-metrics.md",
              "notebook.md", "points-store.md", "points.md", "rules.md", "segments.md",
-             "spark.md", "value-ltv.md", "value.md"]
+             "spark.md", "value-ltv.md", "value.md",
+             "value-uncertainty.md"]
 
 
 def pieces(text: str):
