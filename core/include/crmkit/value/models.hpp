@@ -30,7 +30,21 @@
 //    row has T = 0 (checked in every fit, standard errors or not), or
 //  - its standard errors are NaN ("Hessian not negative definite: standard errors are NaN"), in
 //    fit() with FitOptions::standard_errors, or in with_standard_errors() when they are computed
-//    later.
+//    later, or
+//  - its likelihood has no finite maximum (see "Convergence").
+//
+// Convergence. A default start (every parameter 1, or FitOptions::initial) that does not converge
+// (and did not stop on max_iterations) is followed by a multi-start: the same local optimisation
+// from each of the 2^k corners of [0.1, 10]^k (log scale, fixed order); the best end is kept and
+// the message reports "multi-start: N starts tried (...), best: start i (...), c converged, a of N
+// agreed with the best". Every fit then probes for a missing maximum: from the end point each
+// log-parameter, and each pair together, moves by +-2; a lower objective there is followed along
+// the ray (steps 4, 8, ...) to the box exp(+-30). A ray on which the likelihood never falls again
+// up to the box means no finite maximum: the report is not converged, with "no finite maximum:
+// the log-likelihood keeps increasing as parameter r -> 0 (...)" (or the pair and direction), and
+// the parameters are where the optimiser ended. A ray that turns up again restarts the local
+// optimisation at its lowest point (at most 4 times; "probe round i: ..."). The probe costs
+// 2(k + k(k-1)/2) objective evaluations on a fit that has a maximum.
 //
 // Errors: every function validates its input and throws Error{invalid_argument} with a message
 // "<field>: <problem>" (for columns "<name>[<row>]: <problem>"); nothing is modified on error.
