@@ -130,12 +130,14 @@ bool stopped_on_tolerance(nlopt_result r) {
 
 }  // namespace
 
-bool delta_method_se(const LogLik& loglik, std::size_t k, double total_weight, double penalizer,
-                     const std::vector<double>& u, std::vector<double>& se) {
-  Objective obj(&loglik, k, total_weight, penalizer);
-  se.assign(k, std::numeric_limits<double>::quiet_NaN());
-  // Hessian of the penalised total log-likelihood in log-parameters, by central differences of
-  // the analytic gradient.
+namespace {
+
+// The covariance of the log-parameters at u (row-major k x k): the inverse of the negative
+// Hessian of the penalised total log-likelihood in log-parameters, by central differences of the
+// analytic gradient. False (cov unspecified) if that Hessian is not negative definite.
+bool log_covariance(Objective& obj, const std::vector<double>& u, std::vector<double>& cov) {
+  const std::size_t k = obj.k;
+  const double total_weight = obj.total_weight;
   std::vector<double> H(k * k, 0.0), gp(k), gm(k), up = u;
   const double h = 1e-5;
   for (std::size_t j = 0; j < k; ++j) {
@@ -150,14 +152,31 @@ bool delta_method_se(const LogLik& loglik, std::size_t k, double total_weight, d
     for (std::size_t j = i + 1; j < k; ++j)
       H[i * k + j] = H[j * k + i] = 0.5 * (H[i * k + j] + H[j * k + i]);
   // cov_log = inverse of the negative Hessian of the log-likelihood.
-  std::vector<double> negH(k * k);
-  for (std::size_t i = 0; i < k * k; ++i) negH[i] = -H[i];
-  bool se_ok = invert_symmetric(negH, k);
-  if (se_ok)
-    for (std::size_t i = 0; i < k; ++i) se_ok = se_ok && negH[i * k + i] > 0;
-  if (!se_ok) return false;
-  for (std::size_t i = 0; i < k; ++i) se[i] = std::exp(u[i]) * std::sqrt(negH[i * k + i]);
+  cov.resize(k * k);
+  for (std::size_t i = 0; i < k * k; ++i) cov[i] = -H[i];
+  bool ok = invert_symmetric(cov, k);
+  if (ok)
+    for (std::size_t i = 0; i < k; ++i) ok = ok && cov[i * k + i] > 0;
+  return ok;
+}
+
+bool se_from_covariance(const std::vector<double>& cov, const std::vector<double>& u,
+                        std::vector<double>& se) {
+  const std::size_t k = u.size();
+  se.assign(k, std::numeric_limits<double>::quiet_NaN());
+  for (std::size_t i = 0; i < k; ++i) se[i] = std::exp(u[i]) * std::sqrt(cov[i * k + i]);
   return true;
+}
+
+}  // namespace
+
+bool delta_method_se(const LogLik& loglik, std::size_t k, double total_weight, double penalizer,
+                     const std::vector<double>& u, std::vector<double>& se) {
+  Objective obj(&loglik, k, total_weight, penalizer);
+  se.assign(k, std::numeric_limits<double>::quiet_NaN());
+  std::vector<double> cov;
+  if (!log_covariance(obj, u, cov)) return false;
+  return se_from_covariance(cov, u, se);
 }
 
 namespace {
@@ -323,7 +342,16 @@ FitResult maximize(const LogLik& loglik, std::size_t k, double total_weight,
   std::string no_max;
   const std::vector<double> u_end = u;
   const double gn_end = gn, f_end = f;
-  if (std::isfinite(f) && f < std::numeric_limits<double>::max()) {
+  // The probe runs when the curvature at the end does not pin the parameters down: the Hessian
+  // is not negative definite, or some log-parameter has a variance above 1 (it is not known to
+  // within a factor e). Where it is pinned down there is a maximum nearby, and the Hessian is
+  // the one the standard errors need anyway.
+  std::vector<double> cov;
+  bool cov_ok = log_covariance(obj, u, cov);
+  bool pinned = cov_ok;
+  for (std::size_t i = 0; pinned && i < k; ++i) pinned = cov[i * k + i] <= 1.0;
+  bool moved = false;
+  if (!pinned && std::isfinite(f) && f < std::numeric_limits<double>::max()) {
     std::vector<Direction> dirs;
     for (int s : {-1, 1}) {
       for (std::size_t i = 0; i < k; ++i) dirs.push_back({static_cast<int>(i), -1, double(s)});
@@ -392,6 +420,7 @@ FitResult maximize(const LogLik& loglik, std::size_t k, double total_weight,
       if (!(again.end.f < f)) break;
       u = again.end.u;
       f = again.end.f;
+      moved = true;
       gn = again.gradient_norm;
       converged = again.converged;
       if (round == 3) {
@@ -409,15 +438,17 @@ FitResult maximize(const LogLik& loglik, std::size_t k, double total_weight,
     u = u_end;
     gn = gn_end;
     converged = false;
+    moved = false;
   }
+  if (moved) cov_ok = log_covariance(obj, u, cov);
 
   FitResult res;
   const int evaluations = obj.evaluations;
   res.params.resize(k);
   for (std::size_t i = 0; i < k; ++i) res.params[i] = std::exp(u[i]);
   res.se.assign(k, std::numeric_limits<double>::quiet_NaN());
-  const bool se_nan = options.standard_errors &&
-                      !delta_method_se(loglik, k, total_weight, options.penalizer, u, res.se);
+  const bool se_nan = options.standard_errors && !cov_ok;
+  if (options.standard_errors && cov_ok) se_from_covariance(cov, u, res.se);
   for (std::size_t i = 0; i < k; ++i)
     if (std::fabs(u[i]) >= kLogBound - 1e-9) {
       msg += "; a parameter reached the bound exp(+-30)";
