@@ -215,9 +215,10 @@ struct FitResult {
 
 // Runs the optimiser; computes the standard errors only if options.standard_errors. NaN standard
 // errors make the report not converged (see mark_not_converged). A default start that does not
-// converge is followed by a multi-start over the 2^k corners of [0.1, 10]^k; every fit ends with
-// a boundary probe that reports "no finite maximum: ..." (not converged) when the likelihood
-// keeps rising toward the edge of the log-parameter box (models.hpp, "Convergence"). `names` are
+// converge is followed by a multi-start over the 2^k corners of [0.1, 10]^k; a fit whose Hessian
+// does not pin the parameters down ends with a boundary probe that reports "no finite maximum:
+// ..." (not converged) when the likelihood keeps rising toward the edge of the log-parameter box
+// (models.hpp, "Convergence"). `names` are
 // the parameters' names, for the messages.
 FitResult maximize(const LogLik& loglik, std::size_t k, double total_weight,
                    const FitOptions& options, std::span<const char* const> names = {});

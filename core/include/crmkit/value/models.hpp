@@ -37,14 +37,16 @@
 // (and did not stop on max_iterations) is followed by a multi-start: the same local optimisation
 // from each of the 2^k corners of [0.1, 10]^k (log scale, fixed order); the best end is kept and
 // the message reports "multi-start: N starts tried (...), best: start i (...), c converged, a of N
-// agreed with the best". Every fit then probes for a missing maximum: from the end point each
+// agreed with the best". A fit whose end the curvature does not pin down (the Hessian of the
+// log-likelihood in log-parameters is not negative definite, or some log-parameter has a variance
+// above 1) then probes for a missing maximum: from the end point each
 // log-parameter, and each pair together, moves by +-2; a lower objective there is followed along
 // the ray (steps 4, 8, ...) to the box exp(+-30). A ray on which the likelihood never falls again
 // up to the box means no finite maximum: the report is not converged, with "no finite maximum:
 // the log-likelihood keeps increasing as parameter r -> 0 (...)" (or the pair and direction), and
 // the parameters are where the optimiser ended. A ray that turns up again restarts the local
-// optimisation at its lowest point (at most 4 times; "probe round i: ..."). The probe costs
-// 2(k + k(k-1)/2) objective evaluations on a fit that has a maximum.
+// optimisation at its lowest point (at most 4 times; "probe round i: ..."). The Hessian costs 2k
+// gradient evaluations (the standard errors reuse it); the probe 2(k + k(k-1)/2) more.
 //
 // Errors: every function validates its input and throws Error{invalid_argument} with a message
 // "<field>: <problem>" (for columns "<name>[<row>]: <problem>"); nothing is modified on error.
