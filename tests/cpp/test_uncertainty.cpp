@@ -299,6 +299,10 @@ TEST_CASE("interval arguments are checked", "[uncertainty]") {
   o.n_boot = 1;
   CHECK(error_of([&] { conditional_expected_number_of_purchases_interval(m, cov, 1, x, tx, T, o); }) ==
         "n_boot: must be >= 2");
+  o.n_boot = 100'000'001;
+  CHECK(error_of([&] { conditional_expected_number_of_purchases_interval(m, cov, 1, x, tx, T, o); }) ==
+        "n_boot: n_boot x rows = 100000001 x 1 exceeds 100,000,000 values; pass fewer rows per "
+        "call");
   const std::vector<double> small(9, 0.0);
   CHECK(error_of([&] { conditional_probability_alive_interval(m, small, x, tx, T); }) ==
         "cov_log: must hold 16 values (a 4 x 4 matrix), got 9");

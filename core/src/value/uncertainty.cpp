@@ -241,6 +241,8 @@ double quantile_sorted(const Vec& v, double q) {
 
 enum class Scale { log, logit };
 
+constexpr double kMaxBootstrapValues = 1e8;  // n_boot x rows, 800 MB of draws
+
 Intervals intervals(const Vec& params, std::span<const double> cov, const Predict& predict,
                     Scale scale, const IntervalOptions& o) {
   const std::size_t k = params.size();
@@ -296,7 +298,12 @@ Intervals intervals(const Vec& params, std::span<const double> cov, const Predic
     }
     return out;
   }
-  // Parametric bootstrap on the log scale.
+  // Parametric bootstrap on the log scale. The draws are kept (n_boot x rows doubles) for the
+  // per-row quantiles: bounded, so that a large call fails clearly instead of exhausting memory.
+  if (static_cast<double>(o.n_boot) * static_cast<double>(n) > kMaxBootstrapValues)
+    throw_invalid("n_boot", "n_boot x rows = " + std::to_string(o.n_boot) + " x " +
+                                std::to_string(n) +
+                                " exceeds 100,000,000 values; pass fewer rows per call");
   const Vec L = cholesky(cov, k, "cov_log");
   Normals normals(o.seed);
   const std::size_t B = static_cast<std::size_t>(o.n_boot);

@@ -35,7 +35,8 @@
 // Errors: Error{invalid_argument} naming the argument: a covariance of the wrong size, not
 // symmetric, with a non-finite entry (a fit whose Hessian is not negative definite has none; its
 // intervals cannot be computed) or not positive semi-definite (bootstrap); level outside (0, 1);
-// n_boot < 2; a transaction model that is not one of the four crmkit models; and everything the
+// n_boot < 2 or n_boot x rows above 100,000,000 (the bootstrap keeps every draw's prediction
+// for the per-row quantiles: pass fewer rows per call); a transaction model that is not one of the four crmkit models; and everything the
 // underlying prediction refuses. Nothing is modified on error.
 //
 // Thread-safety: pure functions of their arguments; may be called from any number of threads.
