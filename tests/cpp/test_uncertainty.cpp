@@ -129,6 +129,19 @@ TEST_CASE("a tiny sample: multi-start, reported, not converged", "[convergence]"
   CHECK(contains(p.report().message, "no finite maximum"));
 }
 
+TEST_CASE("Pareto/NBD on 50 CDNOW customers without a finite maximum", "[convergence]") {
+  // Customers 351 .. 400: the likelihood rises as s and beta go to infinity together.
+  const auto& d = cdnow();
+  const std::vector<double> x(d.x.begin() + 350, d.x.begin() + 400),
+      tx(d.tx.begin() + 350, d.tx.begin() + 400), T(d.T.begin() + 350, d.T.begin() + 400);
+  const ParetoNBDModel p = ParetoNBDModel::fit(x, tx, T);
+  INFO(p.report().message);
+  CHECK_FALSE(p.report().converged);
+  CHECK(contains(p.report().message, "no finite maximum: "));
+  CHECK(p.params().s > 1e6);
+  CHECK(p.params().beta > 1e6);
+}
+
 TEST_CASE("customers with frequency above 300 fit and converge", "[convergence]") {
   Rows b = cdnow_head(cdnow().x.size());
   const double fr[5] = {301, 350, 420, 500, 1000};

@@ -121,6 +121,18 @@ def test_pareto_on_the_first_50_cdnow_customers_converges_as_lifetimes(cdnow):
         assert m.params_[k] == pytest.approx(rec[k], rel=1e-3)  # lifetimes stops early
 
 
+def test_pareto_on_50_cdnow_customers_without_a_finite_maximum(cdnow):
+    # Customers 351 .. 400: the likelihood rises as s and beta go to infinity together.
+    h = cdnow.iloc[350:400]
+    m, caught = fit_warns(crmkit.ParetoNBDFitter, h["frequency"], h["recency"], h["T"])
+    assert not m.fit_report_.converged
+    assert "no finite maximum: " in m.fit_report_.message
+    assert m.params_["s"] > 1e6 and m.params_["beta"] > 1e6
+    # lifetimes returns s 220, beta 6554 with numpy overflow warnings.
+    rec = RECORDED["ParetoNBDFitter/cdnow_rows_350_400"]
+    assert rec["outcome"] == "fits" and "overflow encountered in exp" in rec["warnings"]
+
+
 @pytest.mark.parametrize("name", ["BetaGeoFitter", "ModifiedBetaGeoFitter", "ParetoNBDFitter"])
 def test_frequencies_above_300_fit(cdnow, name):
     big = with_big_frequencies(cdnow)

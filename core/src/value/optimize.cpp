@@ -451,7 +451,11 @@ FitResult maximize(const LogLik& loglik, std::size_t k, double total_weight,
   if (options.standard_errors && cov_ok) se_from_covariance(cov, u, res.se);
   for (std::size_t i = 0; i < k; ++i)
     if (std::fabs(u[i]) >= kLogBound - 1e-9) {
-      msg += "; a parameter reached the bound exp(+-30)";
+      // The optimiser ran to the edge of the box: the likelihood rises toward a boundary.
+      if (no_max.empty())
+        no_max = "no finite maximum: parameter " + short_name(names, static_cast<int>(i)) +
+                 " ran to the edge of the log-parameter box (exp(" +
+                 (u[i] > 0 ? "30" : "-30") + "))";
       converged = false;
       break;
     }

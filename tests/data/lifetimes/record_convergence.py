@@ -44,6 +44,9 @@ def cases() -> dict[str, tuple[str, tuple[np.ndarray, ...]]]:
         out[f"{name}/cdnow_head3"] = (name, col(head3))
         out[f"{name}/cdnow_frequency_above_300"] = (name, col(big))
     out["ParetoNBDFitter/cdnow_head50"] = ("ParetoNBDFitter", col(head50))
+    # CDNOW customers 351 .. 400 (rows 350:400): the Pareto/NBD likelihood rises as s and beta
+    # go to infinity together (no heterogeneity in the dropout rate).
+    out["ParetoNBDFitter/cdnow_rows_350_400"] = ("ParetoNBDFitter", col(cdnow.iloc[350:400]))
     out["BetaGeoBetaBinomFitter/all_zero"] = (
         "BetaGeoBetaBinomFitter", (np.zeros(20), np.zeros(20), np.full(20, 6.0)))
     return out
