@@ -160,6 +160,39 @@ def _initial(initial_params: Any, names: tuple[str, ...]) -> list[float]:
     return [float(v) for v in np.asarray(initial_params, dtype=np.float64).ravel()]
 
 
+def _check_iterative(iterative_fitting: Any) -> int:
+    if isinstance(iterative_fitting, bool) or not isinstance(iterative_fitting, (int, np.integer)):
+        raise ValidationError(
+            f"iterative_fitting: expected an integer >= 1, got {iterative_fitting!r}")
+    if iterative_fitting < 1:
+        raise ValidationError(
+            f"iterative_fitting: must be >= 1 (the number of fits), got {iterative_fitting}")
+    return int(iterative_fitting)
+
+
+def _best_of(fit_from: Any, initial: list[float], iterative_fitting: int, verbose: bool,
+             name: str) -> Any:
+    """lifetimes' iterative_fitting: ``iterative_fitting`` fits, the first from ``initial`` (the
+    default start if empty), each next one from the best parameters so far multiplied by
+    exp(N(0, 0.5)) per parameter (numpy's global random state, as lifetimes draws its starts,
+    so numpy.random.seed makes it repeatable); keeps the fit with the largest log-likelihood
+    among the converged ones (among all if none converged)."""
+    best = fit_from(initial)
+    for k in range(1, iterative_fitting):
+        start = np.asarray(best.params, dtype=np.float64)
+        start = start * np.exp(np.random.normal(0.0, 0.5, size=start.size))
+        model = fit_from([float(v) for v in start])
+        if verbose:
+            print(f"{name}: fit {k + 1} of {iterative_fitting} from "
+                  f"{np.array2string(start, precision=4)}: log-likelihood "
+                  f"{model.report.log_likelihood:.6f}, converged={model.report.converged}")
+        better = model.report.log_likelihood > best.report.log_likelihood
+        if (model.report.converged and (better or not best.report.converged)) or (
+                not best.report.converged and not model.report.converged and better):
+            best = model
+    return best
+
+
 # ---- the fitters ----------------------------------------------------------------------------
 
 
@@ -435,14 +468,18 @@ class _TransactionFitter(_BaseFitter):
         verbose: bool = False,
         tol: float = 1e-10,
         index: Any = None,
+        iterative_fitting: int = 1,
         **kwargs: Any,
     ) -> "_TransactionFitter":
         """Fits by maximum likelihood and returns self. frequency (repeat purchases), recency
         (age at the last purchase) and T (age) are columns of one length, recency and T in one
         time unit; weights (optional) count each row. Raises crmkit.ValidationError naming the
         argument for malformed columns; warns with ConvergenceWarning if the fit does not
-        converge."""
+        converge. iterative_fitting (lifetimes' keyword): the number of fits, each after the
+        first from the best parameters so far, perturbed; the best is kept (see _best_of).
+        verbose prints how each fit ended; index sets the index of ``data``."""
         options = _fit_options(tol, kwargs)
+        runs = _check_iterative(iterative_fitting)
         x, _, _ = _as_column(frequency, "frequency")
         tx, _, _ = _as_column(recency, "recency")
         t_, _, _ = _as_column(T, "T")
@@ -453,10 +490,11 @@ class _TransactionFitter(_BaseFitter):
         if lazy_se:
             options["standard_errors"] = False
         penalizer = float(self.penalizer_coef)
-        model = self._core_class.fit(
-            x, tx, t_, w, penalizer=penalizer,
-            initial=_initial(initial_params, self._core_class.param_names), **options,
-        )
+        model = _best_of(
+            lambda start: self._core_class.fit(x, tx, t_, w, penalizer=penalizer, initial=start,
+                                               **options),
+            _initial(initial_params, self._core_class.param_names), runs, verbose,
+            type(self).__name__)
         self._keep_data({"frequency": x, "recency": tx, "T": t_}, w, index)
         self._finish_fit(model, verbose)
         if lazy_se:
@@ -521,6 +559,39 @@ class _TransactionFitter(_BaseFitter):
         return self.conditional_expected_number_of_purchases_up_to_time(
             t, frequency, recency, T, output=output)
 
+    def conditional_probability_alive_matrix(self, max_frequency: Any = None,
+                                             max_recency: Any = None) -> np.ndarray:
+        """lifetimes' matrix: element [recency, frequency] is P(alive) of a customer with that
+        frequency (0..max_frequency) and recency (0..max_recency) whose age T is max_recency; an
+        array of shape (max_recency + 1, max_frequency + 1). max_frequency defaults to the
+        largest fitted frequency, max_recency to the largest fitted T (both cut to integers).
+
+        Cells with frequency 0 and recency > 0 are histories the models cannot produce: they are
+        NaN (lifetimes fills them from its formula: 1 for BG/NBD, other values for MBG/NBD and
+        Pareto/NBD; docs/lifetimes-compat.md)."""
+        model = self._fitted()
+        if max_frequency is None or max_recency is None:
+            data = getattr(self, "data", None)
+            if data is None:
+                raise ValidationError(
+                    "max_frequency: required when the model holds no fitted data")
+            if max_frequency is None:
+                max_frequency = int(data["frequency"].max())
+            if max_recency is None:
+                max_recency = int(data["T"].max())
+        max_frequency, max_recency = int(max_frequency), int(max_recency)
+        if max_frequency < 0 or max_recency < 0:
+            raise ValidationError("max_frequency, max_recency: must be >= 0")
+        recency, frequency = np.meshgrid(np.arange(max_recency + 1, dtype=np.float64),
+                                         np.arange(max_frequency + 1, dtype=np.float64),
+                                         indexing="ij")
+        valid = (frequency > 0) | (recency == 0)
+        out = np.full(recency.shape, np.nan)
+        x, tx = frequency[valid], recency[valid]
+        out[valid] = model.conditional_probability_alive(
+            np.ascontiguousarray(x), np.ascontiguousarray(tx), np.full(x.size, float(max_recency)))
+        return out
+
     def expected_number_of_purchases_up_to_time(self, t: Any, *,
                                                 output: str | None = None) -> Any:
         """Expected purchases of a new customer in (0, t], for each t."""
@@ -583,18 +654,22 @@ class BetaGeoBetaBinomFitter(_BaseFitter):
         verbose: bool = False,
         tol: float = 1e-10,
         index: Any = None,
+        iterative_fitting: int = 1,
         **kwargs: Any,
     ) -> "BetaGeoBetaBinomFitter":
-        """Fits by maximum likelihood and returns self; weights count each (compressed) row."""
+        """Fits by maximum likelihood and returns self; weights count each (compressed) row.
+        iterative_fitting, verbose, index: as BetaGeoFitter.fit."""
         options = _fit_options(tol, kwargs)
+        runs = _check_iterative(iterative_fitting)
         x, _, _ = _as_column(frequency, "frequency")
         tx, _, _ = _as_column(recency, "recency")
         n, _, _ = _as_column(n_periods, "n_periods")
         w = None if weights is None else _as_column(weights, "weights")[0]
-        model = self._core_class.fit(
-            x, tx, n, w, penalizer=float(self.penalizer_coef),
-            initial=_initial(initial_params, self._core_class.param_names), **options,
-        )
+        model = _best_of(
+            lambda start: self._core_class.fit(x, tx, n, w, penalizer=float(self.penalizer_coef),
+                                               initial=start, **options),
+            _initial(initial_params, self._core_class.param_names), runs, verbose,
+            type(self).__name__)
         self._keep_data({"frequency": x, "recency": tx, "n_periods": n}, w, index)
         self._finish_fit(model, verbose)
         return self
@@ -710,6 +785,7 @@ class GammaGammaFitter(_BaseFitter):
         tol: float = 1e-10,
         index: Any = None,
         q_constraint: bool = False,
+        iterative_fitting: int = 1,
         **kwargs: Any,
     ) -> "GammaGammaFitter":
         """Fits by maximum likelihood and returns self. Every frequency must be >= 1 and every
@@ -718,13 +794,15 @@ class GammaGammaFitter(_BaseFitter):
         if q_constraint:
             raise ValidationError("q_constraint: not supported; crmkit fits q unconstrained")
         options = _fit_options(tol, kwargs)
+        runs = _check_iterative(iterative_fitting)
         x, _, _ = _as_column(frequency, "frequency")
         mv, _, _ = _as_column(monetary_value, "monetary_value")
         w = None if weights is None else _as_column(weights, "weights")[0]
-        model = self._core_class.fit(
-            x, mv, w, penalizer=float(self.penalizer_coef),
-            initial=_initial(initial_params, self._core_class.param_names), **options,
-        )
+        model = _best_of(
+            lambda start: self._core_class.fit(x, mv, w, penalizer=float(self.penalizer_coef),
+                                               initial=start, **options),
+            _initial(initial_params, self._core_class.param_names), runs, verbose,
+            type(self).__name__)
         self._keep_data({"frequency": x, "monetary_value": mv}, w, index)
         self._finish_fit(model, verbose)
         return self

@@ -166,6 +166,14 @@ gen["T_array"] = frame(generate_data.beta_geometric_nbd_model(
     np.array([5.0, 10.0, 20.0, 40.0]), 1.2, 2.0, 0.5, 3.0, size=4))
 np.random.seed(16)
 try:
+    generate_data.beta_geometric_nbd_model_transactional_data(30, 0.24, 4.41, 0.79, 2.43, size=2)
+    gen["transactional_data_on_this_pandas"] = "ok"
+except Exception as exc:  # pandas 2 removed DataFrame.append
+    gen["transactional_data_on_this_pandas"] = f"{type(exc).__name__}: {exc}"
+    # record the rows lifetimes gives on pandas 1: DataFrame.append(other) was concat([self, other])
+    pd.DataFrame.append = lambda self, other: pd.concat([self, other])
+np.random.seed(16)
+try:
     t = generate_data.beta_geometric_nbd_model_transactional_data(
         30, 0.24, 4.41, 0.79, 2.43, observation_period_end="2019-1-1", freq="D", size=10)
     gen["beta_geometric_nbd_model_transactional_data"] = {
