@@ -309,9 +309,9 @@ class _BaseFitter:
         if self._model is None:
             return f"<crmkit.{name}>"
         subjects = ""
-        data = getattr(self, "data", None)
-        if data is not None:
-            subjects = f" fitted with {data.shape[0]:d} subjects,"
+        shape = getattr(getattr(self, "data", None), "shape", None)
+        if shape:  # lifetimes' rule: a data value without a shape (values_to_save) names none
+            subjects = f" fitted with {shape[0]:d} subjects,"
         params = ", ".join(f"{k}: {v:.2f}" for k, v in sorted(self.params_.items()))
         return f"<crmkit.{name}:{subjects} {params}>"
 
