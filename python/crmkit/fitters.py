@@ -206,6 +206,7 @@ class _BaseFitter:
         self._data_parts: tuple[Any, ...] | None = None  # (columns, weights, index) until built
         self._se: list[float] | None = None  # standard errors, once computed
         self._se_rows: tuple[Any, ...] | None = None  # (x, recency, T, weights, penalizer)
+        self._cov: list[float] | None = None  # variance_matrix_ (row-major), once computed
 
     # -- the fitted data, built on first access --
 
@@ -256,7 +257,7 @@ class _BaseFitter:
                 raise ValidationError(f"params_: missing {', '.join(missing)}")
             values = [values[n] for n in names]
         self._model = self._core_class([float(v) for v in values])
-        self._se, self._se_rows = None, None
+        self._se, self._se_rows, self._cov = None, None, None
 
     @property
     def standard_errors_(self) -> pd.Series:
@@ -274,6 +275,31 @@ class _BaseFitter:
                     self._warn_not_converged(model.report, stacklevel=3)
             self._se = list(model.standard_errors)
         return pd.Series(self._se, index=list(self._core_class.param_names), dtype=np.float64)
+
+    @property
+    def variance_matrix_(self) -> pd.DataFrame:
+        """The delta-method covariance matrix of params_ on the fitted data (with the fit's
+        penalizer), a DataFrame indexed and labelled by parameter name; its diagonal is
+        standard_errors_ squared. lifetimes' matrix has the same diagonal but scales column j
+        by params_[j]^2 where the covariance scales entry (i, j) by params_[i] * params_[j]
+        (lifetimes' matrix is not symmetric; docs/lifetimes-compat.md). Needs the fitted data:
+        a fitter saved with save_data=False keeps the matrix it had when saved."""
+        model = self._fitted()
+        names = list(self._core_class.param_names)
+        k = len(names)
+        if self._cov is None:
+            data = getattr(self, "data", None)
+            if not isinstance(data, pd.DataFrame):
+                raise ValidationError(
+                    "variance_matrix_: needs the fitted data (this model was not fitted here, "
+                    "or was saved without its data)")
+            columns = [np.ascontiguousarray(data[c], dtype=np.float64)
+                       for c in data.columns if c != "weights"]
+            weights = np.ascontiguousarray(data["weights"], dtype=np.float64)
+            self._cov = [float(v) for v in model.covariance(
+                *columns, weights, penalizer=float(self.penalizer_coef))]
+        return pd.DataFrame(np.array(self._cov, dtype=np.float64).reshape(k, k),
+                            index=names, columns=names)
 
     @property
     def confidence_intervals_(self) -> pd.DataFrame:
@@ -318,6 +344,7 @@ class _BaseFitter:
     def _finish_fit(self, model: Any, verbose: bool) -> None:
         self._model = model
         self._se = None
+        self._cov = None
         report = model.report
         if verbose:
             print(
@@ -365,12 +392,23 @@ class _BaseFitter:
                 "gradient_norm": float(report.gradient_norm),
                 "message": str(report.message),
             }
+        state["covariance"] = getattr(self, "_cov", None)
         if save_data:
             state["data"] = self._data
             state["data_parts"] = self._data_parts
             state["se"] = self._se
             state["se_rows"] = self._se_rows
         else:
+            if model is not None and state["covariance"] is None and self.data is not None:
+                try:  # kept: neither can be computed without the data
+                    self.standard_errors_
+                    self.variance_matrix_
+                except ValidationError:
+                    pass
+                state["covariance"] = self._cov
+                state["standard_errors"] = [float(v) for v in self._model.standard_errors]
+                state["report"]["converged"] = bool(self._model.report.converged)
+                state["report"]["message"] = str(self._model.report.message)
             state["data"], state["data_parts"] = data_value, None
             # Without the data, standard errors not yet computed cannot be computed later.
             state["se"], state["se_rows"] = self._se, None
@@ -406,6 +444,7 @@ class _BaseFitter:
         self._data_parts = state["data_parts"]
         self._se = state["se"]
         self._se_rows = state["se_rows"]
+        self._cov = state.get("covariance")
 
     def __getstate__(self) -> dict[str, Any]:
         return self._state()
@@ -789,10 +828,13 @@ class GammaGammaFitter(_BaseFitter):
         **kwargs: Any,
     ) -> "GammaGammaFitter":
         """Fits by maximum likelihood and returns self. Every frequency must be >= 1 and every
-        monetary_value > 0 (filter first). q_constraint is not supported (the fit is
-        unconstrained); passing True raises crmkit.ValidationError."""
-        if q_constraint:
-            raise ValidationError("q_constraint: not supported; crmkit fits q unconstrained")
+        monetary_value > 0 (filter first). q_constraint (lifetimes' meaning): maximise over
+        q >= 1, so that the population mean spend p v / (q - 1) exists; where the unconstrained
+        maximum has q < 1, q is held at exactly 1 and p, v fitted (as lifetimes' bounded
+        optimiser ends), and fit_report_.message says so. iterative_fitting, verbose, index: as
+        BetaGeoFitter.fit."""
+        if not isinstance(q_constraint, (bool, np.bool_)):
+            raise ValidationError(f"q_constraint: expected True or False, got {q_constraint!r}")
         options = _fit_options(tol, kwargs)
         runs = _check_iterative(iterative_fitting)
         x, _, _ = _as_column(frequency, "frequency")
@@ -800,7 +842,8 @@ class GammaGammaFitter(_BaseFitter):
         w = None if weights is None else _as_column(weights, "weights")[0]
         model = _best_of(
             lambda start: self._core_class.fit(x, mv, w, penalizer=float(self.penalizer_coef),
-                                               initial=start, **options),
+                                               initial=start, q_constraint=bool(q_constraint),
+                                               **options),
             _initial(initial_params, self._core_class.param_names), runs, verbose,
             type(self).__name__)
         self._keep_data({"frequency": x, "monetary_value": mv}, w, index)

@@ -356,3 +356,82 @@ def test_bgbb_probability_alive_2002(donations):
     by_pattern = dict(zip(zip(donations["frequency"], donations["recency"]), alive))
     assert by_pattern[(6, 6)] == pytest.approx(rec["paper_params"][
         list(zip(rec["frequency"], rec["recency"])).index((6, 6))], rel=1e-12)
+
+
+# ---- Gamma-Gamma q_constraint ------------------------------------------------------------------
+
+
+def test_q_constraint_inactive_gives_the_unconstrained_fit():
+    data = datasets.load_cdnow_summary_data_with_monetary_value()
+    rep = data[data["frequency"] > 0]
+    free = crmkit.GammaGammaFitter().fit(rep["frequency"], rep["monetary_value"])
+    held = crmkit.GammaGammaFitter().fit(rep["frequency"], rep["monetary_value"],
+                                         q_constraint=True)
+    pd.testing.assert_series_equal(held.params_, free.params_)
+    # lifetimes' bounded optimiser (L-BFGS-B) stops a little earlier on the same optimum
+    rec = pd.Series(API["GammaGammaFitter"]["q_constraint_params"])
+    np.testing.assert_allclose(held.params_[rec.index], rec, rtol=5e-5)
+
+
+def test_q_constraint_at_the_bound_matches_lifetimes():
+    rec = API["q_constraint_binding"]
+    x, m = np.array(rec["frequency"], float), np.array(rec["monetary_value"])
+    free = crmkit.GammaGammaFitter().fit(x, m)
+    expected_free = pd.Series(rec["params"])
+    np.testing.assert_allclose(free.params_[expected_free.index], expected_free, rtol=2e-5)
+    assert free.params_["q"] < 1
+    held = crmkit.GammaGammaFitter().fit(x, m, q_constraint=True)
+    expected = pd.Series(rec["q_constraint_params"])
+    assert held.params_["q"] == 1.0 == expected["q"]
+    np.testing.assert_allclose(held.params_[expected.index], expected, rtol=2e-5)
+    assert "q held at the bound q = 1" in held.fit_report_.message
+    assert held.log_likelihood_ <= free.log_likelihood_
+    with pytest.raises(crmkit.ValidationError, match="q_constraint"):
+        crmkit.GammaGammaFitter().fit(x, m, q_constraint="yes")
+
+
+# ---- variance_matrix_ --------------------------------------------------------------------------
+
+
+def _variance_cases(cdnow, donations):
+    data = datasets.load_cdnow_summary_data_with_monetary_value()
+    rep = data[data["frequency"] > 0]
+    yield "BetaGeoFitter", _fit("BetaGeoFitter", cdnow)
+    yield "ModifiedBetaGeoFitter", _fit("ModifiedBetaGeoFitter", cdnow)
+    yield "BetaGeoBetaBinomFitter", crmkit.BetaGeoBetaBinomFitter().fit(
+        donations["frequency"], donations["recency"], donations["periods"],
+        weights=donations["weights"])
+    yield "GammaGammaFitter", crmkit.GammaGammaFitter().fit(rep["frequency"],
+                                                            rep["monetary_value"])
+
+
+def test_variance_matrix(cdnow, donations):
+    for name, f in _variance_cases(cdnow, donations):
+        v = f.variance_matrix_
+        names = list(f.params_.index)
+        assert list(v.index) == list(v.columns) == names
+        np.testing.assert_allclose(v.to_numpy(), v.to_numpy().T, rtol=1e-12, err_msg=name)
+        np.testing.assert_allclose(np.diag(v), f.standard_errors_ ** 2, rtol=1e-12, err_msg=name)
+        lifetimes = _frame(API[name]["variance_matrix"]).loc[names, names].to_numpy()
+        # same diagonal; lifetimes scales column j by p_j^2 where the covariance has p_i p_j
+        np.testing.assert_allclose(np.diag(v), np.diag(lifetimes), rtol=5e-5, err_msg=name)
+        p = f.params_.to_numpy()
+        as_lifetimes = v.to_numpy() * (p[None, :] / p[:, None])
+        np.testing.assert_allclose(as_lifetimes, lifetimes, rtol=5e-5, atol=1e-12, err_msg=name)
+    pareto = _fit("ParetoNBDFitter", cdnow)
+    np.testing.assert_allclose(np.diag(pareto.variance_matrix_), pareto.standard_errors_ ** 2,
+                               rtol=1e-12)
+
+
+def test_variance_matrix_survives_save_without_data(cdnow, tmp_path):
+    f = _fit("BetaGeoFitter", cdnow)
+    f.save_model(tmp_path / "m.pkl", save_data=False)
+    g = crmkit.BetaGeoFitter()
+    g.load_model(tmp_path / "m.pkl")
+    assert g.data is None
+    pd.testing.assert_frame_equal(g.variance_matrix_, f.variance_matrix_)
+    pd.testing.assert_frame_equal(g.summary, f.summary)
+    h = crmkit.BetaGeoFitter()
+    h.params_ = f.params_
+    with pytest.raises(crmkit.ValidationError, match="variance_matrix_: needs the fitted data"):
+        h.variance_matrix_

@@ -130,8 +130,18 @@ bool stopped_on_tolerance(nlopt_result r) {
 
 bool delta_method_se(const LogLik& loglik, std::size_t k, double total_weight, double penalizer,
                      const std::vector<double>& u, std::vector<double>& se) {
-  Objective obj(&loglik, k, total_weight, penalizer);
+  std::vector<double> cov;
   se.assign(k, std::numeric_limits<double>::quiet_NaN());
+  if (!delta_method_covariance(loglik, k, total_weight, penalizer, u, cov)) return false;
+  for (std::size_t i = 0; i < k; ++i) se[i] = std::sqrt(cov[i * k + i]);
+  return true;
+}
+
+bool delta_method_covariance(const LogLik& loglik, std::size_t k, double total_weight,
+                             double penalizer, const std::vector<double>& u,
+                             std::vector<double>& cov) {
+  Objective obj(&loglik, k, total_weight, penalizer);
+  cov.assign(k * k, std::numeric_limits<double>::quiet_NaN());
   // Hessian of the penalised total log-likelihood in log-parameters, by central differences of
   // the analytic gradient.
   std::vector<double> H(k * k, 0.0), gp(k), gm(k), up = u;
@@ -154,7 +164,10 @@ bool delta_method_se(const LogLik& loglik, std::size_t k, double total_weight, d
   if (se_ok)
     for (std::size_t i = 0; i < k; ++i) se_ok = se_ok && negH[i * k + i] > 0;
   if (!se_ok) return false;
-  for (std::size_t i = 0; i < k; ++i) se[i] = std::exp(u[i]) * std::sqrt(negH[i * k + i]);
+  // natural scale: cov = diag(theta) cov_log diag(theta), theta = exp(u)
+  for (std::size_t i = 0; i < k; ++i)
+    for (std::size_t j = 0; j < k; ++j)
+      cov[i * k + j] = std::exp(u[i]) * negH[i * k + j] * std::exp(u[j]);
   return true;
 }
 
