@@ -1,10 +1,12 @@
 """The buy-till-you-die fitters with lifetimes' names, on the crmkit C++ core (crmkit/value/models.hpp).
 
 ``BetaGeoFitter``, ``ModifiedBetaGeoFitter``, ``ParetoNBDFitter``, ``BetaGeoBetaBinomFitter`` and
-``GammaGammaFitter`` take the arguments of their lifetimes namesakes and offer the same attributes
-(``params_``, ``summary``, ``data``, ``standard_errors_``, ``confidence_intervals_``) and
-prediction methods, so that ``from crmkit import BetaGeoFitter`` replaces the lifetimes import for
-the common calls. These classes only convert: every likelihood, fit and prediction is computed in
+``GammaGammaFitter`` take the arguments of their lifetimes namesakes (fit's ``initial_params``,
+``verbose``, ``tol``, ``index``, ``iterative_fitting``; Gamma-Gamma's ``q_constraint``) and offer
+the same attributes (``params_``, ``summary``, ``data``, ``standard_errors_``,
+``confidence_intervals_``, ``variance_matrix_``) and prediction methods, so that ``from crmkit
+import BetaGeoFitter`` replaces the lifetimes import; docs/lifetimes-compat.md lists every name
+and each deliberate difference with both numbers. These classes only convert: every likelihood, fit and prediction is computed in
 C++ with the GIL released.
 
 Differences from lifetimes, on purpose:
@@ -13,6 +15,10 @@ Differences from lifetimes, on purpose:
     converge warns with crmkit.ConvergenceWarning and keeps its report (lifetimes raises).
   - ``initial_params`` are natural-scale (positive) parameters in ``params_`` order.
   - ``tol`` is the optimiser's relative tolerance on the objective and log-parameters (1e-10).
+  - ``variance_matrix_`` is the symmetric delta-method covariance; lifetimes' has the same
+    diagonal but scales column j by params_[j]^2 (not symmetric).
+  - ``conditional_probability_alive_matrix`` leaves the impossible cells (frequency 0, recency
+    > 0) NaN, as every method refuses those histories (lifetimes evaluates its formulas there).
   - Inputs are checked, not coerced: a non-integer frequency, recency > T or columns of different
     lengths raise crmkit.ValidationError naming the argument (lifetimes truncates or broadcasts).
 
