@@ -268,6 +268,7 @@ def summary_data_from_transaction_data(
     include_first_transaction: bool = False,
     *,
     output: str | None = None,
+    _partition: bool = False,
 ) -> Any:
     """Per-customer frequency, recency, T (and monetary_value) of a transaction log.
 
@@ -288,7 +289,8 @@ def summary_data_from_transaction_data(
 
     Raises crmkit.ValidationError naming the argument for a missing column, an unreadable time or
     amount, a missing value (``datetime_col[3]: is missing``), an unknown ``freq`` or ``output``,
-    or a ``freq_multiplier`` that is not > 0.
+    a ``freq_multiplier`` that is not > 0, or an ``observation_period_end`` before every
+    transaction (lifetimes returns an empty frame there; docs/lifetimes-compat.md).
     """
     output = _arrow.check_output(output)
     ids, times, amounts = _transaction_columns(transactions, customer_id_col, datetime_col,
@@ -314,7 +316,9 @@ def summary_data_from_transaction_data(
     }
     if amounts is not None:
         columns["monetary_value"] = out["monetary_value"]
-    if len(out["customer_id"]) == 0 and len(codes) > 0 and end is not None:
+    # (crmkit.dask and crmkit.spark summarise parts of a log with _partition=True: a part whose
+    # customers all start after the end is empty, not an error)
+    if len(out["customer_id"]) == 0 and len(codes) > 0 and end is not None and not _partition:
         first = pd.Timestamp(int(times.min()), unit="us")
         raise ValidationError(
             f"observation_period_end: {end} is before the first transaction ({first}); no "
