@@ -151,6 +151,19 @@ void bind_model_common(py::class_<Model, Bases...>& cls) {
 // fit() of a BG/NBD-family or BG/BB model.
 template <typename Model, typename P, typename... Bases>
 void bind_three_column_fit(py::class_<Model, Bases...>& cls, const char* third) {
+  cls.def(
+      "covariance",
+      [third](const Model& self, const DArray& x, const DArray& tx, const DArray& T,
+              const std::optional<DArray>& weights, double penalizer) {
+        auto xs = column(x, "frequency"), txs = column(tx, "recency"), Ts = column(T, third);
+        auto ws = optional_column(weights, "weights");
+        py::gil_scoped_release unlocked;
+        return self.covariance(xs, txs, Ts, ws, penalizer);
+      },
+      py::arg("frequency"), py::arg("recency"), py::arg(third), py::arg("weights") = py::none(),
+      py::arg("penalizer") = 0.0,
+      "Delta-method covariance of params on these rows (k*k list, row-major, param_names "
+      "order; NaN where the Hessian is not negative definite).");
   cls.def_static(
          "fit",
          [third](const DArray& x, const DArray& tx, const DArray& T,
@@ -686,21 +699,34 @@ void bind_value(py::module_& m) {
 
   py::class_<GammaGammaModel> gg(m, "GammaGammaModel", "Gamma-Gamma spend (models.hpp).");
   bind_model_common<GammaGammaModel, GammaGammaParams>(gg);
+  gg.def(
+      "covariance",
+      [](const GammaGammaModel& self, const DArray& x, const DArray& mv,
+         const std::optional<DArray>& weights, double penalizer) {
+        auto xs = column(x, "frequency"), ms = column(mv, "monetary_value");
+        auto ws = optional_column(weights, "weights");
+        py::gil_scoped_release unlocked;
+        return self.covariance(xs, ms, ws, penalizer);
+      },
+      py::arg("frequency"), py::arg("monetary_value"), py::arg("weights") = py::none(),
+      py::arg("penalizer") = 0.0,
+      "Delta-method covariance of params on these rows (3*3 list, row-major).");
   gg.def_static(
         "fit",
         [](const DArray& x, const DArray& mv, const std::optional<DArray>& weights,
            double penalizer, std::vector<double> initial, IntArg<"max_iterations", int> max_iterations, double tolerance,
-           IntArg<"threads", unsigned> threads) {
+           IntArg<"threads", unsigned> threads, bool q_constraint) {
           auto xs = column(x, "frequency"), ms = column(mv, "monetary_value");
           auto ws = optional_column(weights, "weights");
           FitOptions o = fit_options(penalizer, std::move(initial), max_iterations, tolerance,
                                      true, threads);
           py::gil_scoped_release unlocked;
-          return GammaGammaModel::fit(xs, ms, ws, o);
+          return GammaGammaModel::fit(xs, ms, ws, o, q_constraint);
         },
         py::arg("frequency"), py::arg("monetary_value"), py::arg("weights") = py::none(),
         py::arg("penalizer") = 0.0, py::arg("initial") = std::vector<double>{},
-        py::arg("max_iterations") = 1000, py::arg("tolerance") = 1e-10, py::arg("threads") = 0u)
+        py::arg("max_iterations") = 1000, py::arg("tolerance") = 1e-10, py::arg("threads") = 0u,
+        py::arg("q_constraint") = false)
       .def(
           "log_likelihood",
           [](const GammaGammaModel& self, const DArray& x, const DArray& mv,

@@ -159,7 +159,7 @@ def summary(
             pdf, customer_id_col, datetime_col, monetary_value_col,
             datetime_format=datetime_format, observation_period_end=end, freq=freq,
             freq_multiplier=freq_multiplier,
-            include_first_transaction=include_first_transaction)
+            include_first_transaction=include_first_transaction, _partition=True)
 
     return ddf.map_partitions(part, meta=meta, align_dataframes=False)
 

@@ -1,10 +1,12 @@
 """The buy-till-you-die fitters with lifetimes' names, on the crmkit C++ core (crmkit/value/models.hpp).
 
 ``BetaGeoFitter``, ``ModifiedBetaGeoFitter``, ``ParetoNBDFitter``, ``BetaGeoBetaBinomFitter`` and
-``GammaGammaFitter`` take the arguments of their lifetimes namesakes and offer the same attributes
-(``params_``, ``summary``, ``data``, ``standard_errors_``, ``confidence_intervals_``) and
-prediction methods, so that ``from crmkit import BetaGeoFitter`` replaces the lifetimes import for
-the common calls. These classes only convert: every likelihood, fit and prediction is computed in
+``GammaGammaFitter`` take the arguments of their lifetimes namesakes (fit's ``initial_params``,
+``verbose``, ``tol``, ``index``, ``iterative_fitting``; Gamma-Gamma's ``q_constraint``) and offer
+the same attributes (``params_``, ``summary``, ``data``, ``standard_errors_``,
+``confidence_intervals_``, ``variance_matrix_``) and prediction methods, so that ``from crmkit
+import BetaGeoFitter`` replaces the lifetimes import; docs/lifetimes-compat.md lists every name
+and each deliberate difference with both numbers. These classes only convert: every likelihood, fit and prediction is computed in
 C++ with the GIL released.
 
 Differences from lifetimes, on purpose:
@@ -13,6 +15,10 @@ Differences from lifetimes, on purpose:
     converge warns with crmkit.ConvergenceWarning and keeps its report (lifetimes raises).
   - ``initial_params`` are natural-scale (positive) parameters in ``params_`` order.
   - ``tol`` is the optimiser's relative tolerance on the objective and log-parameters (1e-10).
+  - ``variance_matrix_`` is the symmetric delta-method covariance; lifetimes' has the same
+    diagonal but scales column j by params_[j]^2 (not symmetric).
+  - ``conditional_probability_alive_matrix`` leaves the impossible cells (frequency 0, recency
+    > 0) NaN, as every method refuses those histories (lifetimes evaluates its formulas there).
   - Inputs are checked, not coerced: a non-integer frequency, recency > T or columns of different
     lengths raise crmkit.ValidationError naming the argument (lifetimes truncates or broadcasts).
 
@@ -161,6 +167,39 @@ def _initial(initial_params: Any, names: tuple[str, ...]) -> list[float]:
     return [float(v) for v in np.asarray(initial_params, dtype=np.float64).ravel()]
 
 
+def _check_iterative(iterative_fitting: Any) -> int:
+    if isinstance(iterative_fitting, bool) or not isinstance(iterative_fitting, (int, np.integer)):
+        raise ValidationError(
+            f"iterative_fitting: expected an integer >= 1, got {iterative_fitting!r}")
+    if iterative_fitting < 1:
+        raise ValidationError(
+            f"iterative_fitting: must be >= 1 (the number of fits), got {iterative_fitting}")
+    return int(iterative_fitting)
+
+
+def _best_of(fit_from: Any, initial: list[float], iterative_fitting: int, verbose: bool,
+             name: str) -> Any:
+    """lifetimes' iterative_fitting: ``iterative_fitting`` fits, the first from ``initial`` (the
+    default start if empty), each next one from the best parameters so far multiplied by
+    exp(N(0, 0.5)) per parameter (numpy's global random state, as lifetimes draws its starts,
+    so numpy.random.seed makes it repeatable); keeps the fit with the largest log-likelihood
+    among the converged ones (among all if none converged)."""
+    best = fit_from(initial)
+    for k in range(1, iterative_fitting):
+        start = np.asarray(best.params, dtype=np.float64)
+        start = start * np.exp(np.random.normal(0.0, 0.5, size=start.size))
+        model = fit_from([float(v) for v in start])
+        if verbose:
+            print(f"{name}: fit {k + 1} of {iterative_fitting} from "
+                  f"{np.array2string(start, precision=4)}: log-likelihood "
+                  f"{model.report.log_likelihood:.6f}, converged={model.report.converged}")
+        better = model.report.log_likelihood > best.report.log_likelihood
+        if (model.report.converged and (better or not best.report.converged)) or (
+                not best.report.converged and not model.report.converged and better):
+            best = model
+    return best
+
+
 # ---- the fitters ----------------------------------------------------------------------------
 
 
@@ -174,6 +213,7 @@ class _BaseFitter:
         self._data_parts: tuple[Any, ...] | None = None  # (columns, weights, index) until built
         self._se: list[float] | None = None  # standard errors, once computed
         self._se_rows: tuple[Any, ...] | None = None  # (x, recency, T, weights, penalizer)
+        self._cov: list[float] | None = None  # variance_matrix_ (row-major), once computed
 
     # -- the fitted data, built on first access --
 
@@ -224,7 +264,7 @@ class _BaseFitter:
                 raise ValidationError(f"params_: missing {', '.join(missing)}")
             values = [values[n] for n in names]
         self._model = self._core_class([float(v) for v in values])
-        self._se, self._se_rows = None, None
+        self._se, self._se_rows, self._cov = None, None, None
 
     @property
     def standard_errors_(self) -> pd.Series:
@@ -242,6 +282,31 @@ class _BaseFitter:
                     self._warn_not_converged(model.report, stacklevel=3)
             self._se = list(model.standard_errors)
         return pd.Series(self._se, index=list(self._core_class.param_names), dtype=np.float64)
+
+    @property
+    def variance_matrix_(self) -> pd.DataFrame:
+        """The delta-method covariance matrix of params_ on the fitted data (with the fit's
+        penalizer), a DataFrame indexed and labelled by parameter name; its diagonal is
+        standard_errors_ squared. lifetimes' matrix has the same diagonal but scales column j
+        by params_[j]^2 where the covariance scales entry (i, j) by params_[i] * params_[j]
+        (lifetimes' matrix is not symmetric; docs/lifetimes-compat.md). Needs the fitted data:
+        a fitter saved with save_data=False keeps the matrix it had when saved."""
+        model = self._fitted()
+        names = list(self._core_class.param_names)
+        k = len(names)
+        if self._cov is None:
+            data = getattr(self, "data", None)
+            if not isinstance(data, pd.DataFrame):
+                raise ValidationError(
+                    "variance_matrix_: needs the fitted data (this model was not fitted here, "
+                    "or was saved without its data)")
+            columns = [np.ascontiguousarray(data[c], dtype=np.float64)
+                       for c in data.columns if c != "weights"]
+            weights = np.ascontiguousarray(data["weights"], dtype=np.float64)
+            self._cov = [float(v) for v in model.covariance(
+                *columns, weights, penalizer=float(self.penalizer_coef))]
+        return pd.DataFrame(np.array(self._cov, dtype=np.float64).reshape(k, k),
+                            index=names, columns=names)
 
     @property
     def confidence_intervals_(self) -> pd.DataFrame:
@@ -277,15 +342,16 @@ class _BaseFitter:
         if self._model is None:
             return f"<crmkit.{name}>"
         subjects = ""
-        data = getattr(self, "data", None)
-        if data is not None:
-            subjects = f" fitted with {data.shape[0]:d} subjects,"
+        shape = getattr(getattr(self, "data", None), "shape", None)
+        if shape:  # lifetimes' rule: a data value without a shape (values_to_save) names none
+            subjects = f" fitted with {shape[0]:d} subjects,"
         params = ", ".join(f"{k}: {v:.2f}" for k, v in sorted(self.params_.items()))
         return f"<crmkit.{name}:{subjects} {params}>"
 
     def _finish_fit(self, model: Any, verbose: bool) -> None:
         self._model = model
         self._se = None
+        self._cov = None
         report = model.report
         if verbose:
             print(
@@ -333,12 +399,23 @@ class _BaseFitter:
                 "gradient_norm": float(report.gradient_norm),
                 "message": str(report.message),
             }
+        state["covariance"] = getattr(self, "_cov", None)
         if save_data:
             state["data"] = self._data
             state["data_parts"] = self._data_parts
             state["se"] = self._se
             state["se_rows"] = self._se_rows
         else:
+            if model is not None and state["covariance"] is None and self.data is not None:
+                try:  # kept: neither can be computed without the data
+                    self.standard_errors_
+                    self.variance_matrix_
+                except ValidationError:
+                    pass
+                state["covariance"] = self._cov
+                state["standard_errors"] = [float(v) for v in self._model.standard_errors]
+                state["report"]["converged"] = bool(self._model.report.converged)
+                state["report"]["message"] = str(self._model.report.message)
             state["data"], state["data_parts"] = data_value, None
             # Without the data, standard errors not yet computed cannot be computed later.
             state["se"], state["se_rows"] = self._se, None
@@ -374,6 +451,7 @@ class _BaseFitter:
         self._data_parts = state["data_parts"]
         self._se = state["se"]
         self._se_rows = state["se_rows"]
+        self._cov = state.get("covariance")
 
     def __getstate__(self) -> dict[str, Any]:
         return self._state()
@@ -436,14 +514,18 @@ class _TransactionFitter(TransactionIntervals, _BaseFitter):
         verbose: bool = False,
         tol: float = 1e-10,
         index: Any = None,
+        iterative_fitting: int = 1,
         **kwargs: Any,
     ) -> "_TransactionFitter":
         """Fits by maximum likelihood and returns self. frequency (repeat purchases), recency
         (age at the last purchase) and T (age) are columns of one length, recency and T in one
         time unit; weights (optional) count each row. Raises crmkit.ValidationError naming the
         argument for malformed columns; warns with ConvergenceWarning if the fit does not
-        converge."""
+        converge. iterative_fitting (lifetimes' keyword): the number of fits, each after the
+        first from the best parameters so far, perturbed; the best is kept (see _best_of).
+        verbose prints how each fit ended; index sets the index of ``data``."""
         options = _fit_options(tol, kwargs)
+        runs = _check_iterative(iterative_fitting)
         x, _, _ = _as_column(frequency, "frequency")
         tx, _, _ = _as_column(recency, "recency")
         t_, _, _ = _as_column(T, "T")
@@ -454,10 +536,11 @@ class _TransactionFitter(TransactionIntervals, _BaseFitter):
         if lazy_se:
             options["standard_errors"] = False
         penalizer = float(self.penalizer_coef)
-        model = self._core_class.fit(
-            x, tx, t_, w, penalizer=penalizer,
-            initial=_initial(initial_params, self._core_class.param_names), **options,
-        )
+        model = _best_of(
+            lambda start: self._core_class.fit(x, tx, t_, w, penalizer=penalizer, initial=start,
+                                               **options),
+            _initial(initial_params, self._core_class.param_names), runs, verbose,
+            type(self).__name__)
         self._keep_data({"frequency": x, "recency": tx, "T": t_}, w, index)
         self._finish_fit(model, verbose)
         if lazy_se:
@@ -522,6 +605,39 @@ class _TransactionFitter(TransactionIntervals, _BaseFitter):
         return self.conditional_expected_number_of_purchases_up_to_time(
             t, frequency, recency, T, output=output)
 
+    def conditional_probability_alive_matrix(self, max_frequency: Any = None,
+                                             max_recency: Any = None) -> np.ndarray:
+        """lifetimes' matrix: element [recency, frequency] is P(alive) of a customer with that
+        frequency (0..max_frequency) and recency (0..max_recency) whose age T is max_recency; an
+        array of shape (max_recency + 1, max_frequency + 1). max_frequency defaults to the
+        largest fitted frequency, max_recency to the largest fitted T (both cut to integers).
+
+        Cells with frequency 0 and recency > 0 are histories the models cannot produce: they are
+        NaN (lifetimes fills them from its formula: 1 for BG/NBD, other values for MBG/NBD and
+        Pareto/NBD; docs/lifetimes-compat.md)."""
+        model = self._fitted()
+        if max_frequency is None or max_recency is None:
+            data = getattr(self, "data", None)
+            if data is None:
+                raise ValidationError(
+                    "max_frequency: required when the model holds no fitted data")
+            if max_frequency is None:
+                max_frequency = int(data["frequency"].max())
+            if max_recency is None:
+                max_recency = int(data["T"].max())
+        max_frequency, max_recency = int(max_frequency), int(max_recency)
+        if max_frequency < 0 or max_recency < 0:
+            raise ValidationError("max_frequency, max_recency: must be >= 0")
+        recency, frequency = np.meshgrid(np.arange(max_recency + 1, dtype=np.float64),
+                                         np.arange(max_frequency + 1, dtype=np.float64),
+                                         indexing="ij")
+        valid = (frequency > 0) | (recency == 0)
+        out = np.full(recency.shape, np.nan)
+        x, tx = frequency[valid], recency[valid]
+        out[valid] = model.conditional_probability_alive(
+            np.ascontiguousarray(x), np.ascontiguousarray(tx), np.full(x.size, float(max_recency)))
+        return out
+
     def expected_number_of_purchases_up_to_time(self, t: Any, *,
                                                 output: str | None = None) -> Any:
         """Expected purchases of a new customer in (0, t], for each t."""
@@ -584,18 +700,22 @@ class BetaGeoBetaBinomFitter(DiscreteIntervals, _BaseFitter):
         verbose: bool = False,
         tol: float = 1e-10,
         index: Any = None,
+        iterative_fitting: int = 1,
         **kwargs: Any,
     ) -> "BetaGeoBetaBinomFitter":
-        """Fits by maximum likelihood and returns self; weights count each (compressed) row."""
+        """Fits by maximum likelihood and returns self; weights count each (compressed) row.
+        iterative_fitting, verbose, index: as BetaGeoFitter.fit."""
         options = _fit_options(tol, kwargs)
+        runs = _check_iterative(iterative_fitting)
         x, _, _ = _as_column(frequency, "frequency")
         tx, _, _ = _as_column(recency, "recency")
         n, _, _ = _as_column(n_periods, "n_periods")
         w = None if weights is None else _as_column(weights, "weights")[0]
-        model = self._core_class.fit(
-            x, tx, n, w, penalizer=float(self.penalizer_coef),
-            initial=_initial(initial_params, self._core_class.param_names), **options,
-        )
+        model = _best_of(
+            lambda start: self._core_class.fit(x, tx, n, w, penalizer=float(self.penalizer_coef),
+                                               initial=start, **options),
+            _initial(initial_params, self._core_class.param_names), runs, verbose,
+            type(self).__name__)
         self._keep_data({"frequency": x, "recency": tx, "n_periods": n}, w, index)
         self._finish_fit(model, verbose)
         return self
@@ -711,21 +831,28 @@ class GammaGammaFitter(SpendIntervals, _BaseFitter):
         tol: float = 1e-10,
         index: Any = None,
         q_constraint: bool = False,
+        iterative_fitting: int = 1,
         **kwargs: Any,
     ) -> "GammaGammaFitter":
         """Fits by maximum likelihood and returns self. Every frequency must be >= 1 and every
-        monetary_value > 0 (filter first). q_constraint is not supported (the fit is
-        unconstrained); passing True raises crmkit.ValidationError."""
-        if q_constraint:
-            raise ValidationError("q_constraint: not supported; crmkit fits q unconstrained")
+        monetary_value > 0 (filter first). q_constraint (lifetimes' meaning): maximise over
+        q >= 1, so that the population mean spend p v / (q - 1) exists; where the unconstrained
+        maximum has q < 1, q is held at exactly 1 and p, v fitted (as lifetimes' bounded
+        optimiser ends), and fit_report_.message says so. iterative_fitting, verbose, index: as
+        BetaGeoFitter.fit."""
+        if not isinstance(q_constraint, (bool, np.bool_)):
+            raise ValidationError(f"q_constraint: expected True or False, got {q_constraint!r}")
         options = _fit_options(tol, kwargs)
+        runs = _check_iterative(iterative_fitting)
         x, _, _ = _as_column(frequency, "frequency")
         mv, _, _ = _as_column(monetary_value, "monetary_value")
         w = None if weights is None else _as_column(weights, "weights")[0]
-        model = self._core_class.fit(
-            x, mv, w, penalizer=float(self.penalizer_coef),
-            initial=_initial(initial_params, self._core_class.param_names), **options,
-        )
+        model = _best_of(
+            lambda start: self._core_class.fit(x, mv, w, penalizer=float(self.penalizer_coef),
+                                               initial=start, q_constraint=bool(q_constraint),
+                                               **options),
+            _initial(initial_params, self._core_class.param_names), runs, verbose,
+            type(self).__name__)
         self._keep_data({"frequency": x, "monetary_value": mv}, w, index)
         self._finish_fit(model, verbose)
         return self

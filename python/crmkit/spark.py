@@ -229,7 +229,7 @@ def summary(
         out = summary_data_from_transaction_data(
             pdf, customer_id_col, datetime_col, monetary_value_col,
             observation_period_end=end, freq=freq, freq_multiplier=multiplier,
-            include_first_transaction=include_first_transaction)
+            include_first_transaction=include_first_transaction, _partition=True)
         return out.reset_index()
 
     bucket = F.pmod(F.hash(F.col(customer_id_col)), F.lit(buckets))

@@ -31,6 +31,8 @@ __all__ = [
     "expected_cumulative_transactions",
     "default_rfm_segments",
     "rfm_scores",
+    "find_first_transactions",
+    "customer_lifetime_value",
 ]
 
 
@@ -266,6 +268,7 @@ def summary_data_from_transaction_data(
     include_first_transaction: bool = False,
     *,
     output: str | None = None,
+    _partition: bool = False,
 ) -> Any:
     """Per-customer frequency, recency, T (and monetary_value) of a transaction log.
 
@@ -286,7 +289,8 @@ def summary_data_from_transaction_data(
 
     Raises crmkit.ValidationError naming the argument for a missing column, an unreadable time or
     amount, a missing value (``datetime_col[3]: is missing``), an unknown ``freq`` or ``output``,
-    or a ``freq_multiplier`` that is not > 0.
+    a ``freq_multiplier`` that is not > 0, or an ``observation_period_end`` before every
+    transaction (lifetimes returns an empty frame there; docs/lifetimes-compat.md).
     """
     output = _arrow.check_output(output)
     ids, times, amounts = _transaction_columns(transactions, customer_id_col, datetime_col,
@@ -312,6 +316,14 @@ def summary_data_from_transaction_data(
     }
     if amounts is not None:
         columns["monetary_value"] = out["monetary_value"]
+    # (crmkit.dask and crmkit.spark summarise parts of a log with _partition=True: a part whose
+    # customers all start after the end is empty, not an error)
+    if len(out["customer_id"]) == 0 and len(codes) > 0 and end is not None and not _partition:
+        first = pd.Timestamp(int(times.min()), unit="us")
+        raise ValidationError(
+            f"observation_period_end: {end} is before the first transaction ({first}); no "
+            "customer was observed (lifetimes returns an empty frame)"
+        )
     return _summary_result(columns, uniques, out["customer_id"], customer_id_col, output)
 
 
@@ -660,3 +672,90 @@ def rfm_scores(recency: Any, frequency: Any, monetary: Any, segments: Any = None
         pa = _arrow.pyarrow()
         return _arrow.table({**columns, "segment": pa.array(out["segment"], type=pa.string())})
     return pd.DataFrame(columns, index=index)
+
+
+def find_first_transactions(
+    transactions: pd.DataFrame,
+    customer_id_col: Any,
+    datetime_col: Any,
+    monetary_value_col: Any = None,
+    datetime_format: str | None = None,
+    observation_period_end: Any = None,
+    freq: str = "D",
+) -> pd.DataFrame:
+    """lifetimes.utils._find_first_transactions: the log cut to one row per customer and period
+    of ``freq`` (transactions after ``observation_period_end``'s period dropped), with a column
+    ``first`` that is True on each customer's first period.
+
+    Columns customer_id_col, datetime_col (a pandas Period of ``freq``), monetary_value_col (the
+    sum of the period's amounts, if named) and first; rows sorted by period, then customer id,
+    as lifetimes returns them. A pandas convenience over the log (the summaries themselves are
+    computed in the core). Raises crmkit.ValidationError naming the argument for a missing
+    column or unreadable times."""
+    if not isinstance(transactions, pd.DataFrame):
+        raise ValidationError(
+            f"transactions: expected a pandas DataFrame, got {type(transactions).__name__}")
+    select = [customer_id_col, datetime_col] + ([monetary_value_col] if monetary_value_col else [])
+    for name, argument in zip(select, ("customer_id_col", "datetime_col", "monetary_value_col")):
+        if name not in transactions.columns:
+            raise ValidationError(f"{argument}: no column {name!r} in transactions")
+    frame = transactions[select].copy()
+    micros = _micros(frame[datetime_col], "datetime_col", datetime_format, datetime_col)
+    frame[datetime_col] = micros.view("datetime64[us]")
+    if observation_period_end is None:
+        end = frame[datetime_col].max()
+    elif isinstance(observation_period_end, pd.Period):
+        end = observation_period_end.to_timestamp()
+    else:
+        end = _to_timestamp(observation_period_end, "observation_period_end", datetime_format)
+    frame = frame.sort_values(select)
+    start = frame.set_index(datetime_col).to_period(freq).to_timestamp()
+    start = start.loc[start.index <= end].reset_index()
+    groups = start.groupby([datetime_col, customer_id_col], sort=False, as_index=False)
+    periods = groups.sum() if monetary_value_col else groups.head(1)
+    periods["first"] = False
+    firsts = periods.groupby(customer_id_col, sort=True, as_index=False).head(1).index
+    periods.loc[firsts, "first"] = True
+    periods[datetime_col] = pd.Index(periods[datetime_col]).to_period(freq)
+    return periods[select + ["first"]]
+
+
+def customer_lifetime_value(
+    transaction_prediction_model: Any,
+    frequency: Any,
+    recency: Any,
+    T: Any,
+    monetary_value: Any,
+    time: int = 12,
+    discount_rate: float = 0.01,
+    freq: str = "D",
+) -> pd.Series:
+    """lifetimes.utils._customer_lifetime_value: for each customer, the sum over months
+    i = 1..``time`` of monetary_value times the expected purchases in month i (the model's
+    conditional expectation at i*k minus that at (i-1)*k time units, k = 30 for "D", 4.345 for
+    "W", 1 for "M", 720 for "H"), discounted by (1 + discount_rate)^i. ``monetary_value`` is used
+    as given (GammaGammaFitter.customer_lifetime_value puts the Gamma-Gamma expected spend in its
+    place). A Series named "clv" with the index of ``frequency`` (a Series) or 0..n-1.
+
+    Raises crmkit.ValidationError for a time < 1, a negative discount_rate or an unknown freq."""
+    predict = getattr(transaction_prediction_model, "predict", None)
+    if predict is None:
+        raise ValidationError(
+            "transaction_prediction_model: expected a fitted crmkit transaction fitter, got "
+            f"{type(transaction_prediction_model).__name__}")
+    if isinstance(time, bool) or not isinstance(time, (int, np.integer)) or time < 1:
+        raise ValidationError(f"time: expected an integer >= 1 (months), got {time!r}")
+    if not (np.isfinite(float(discount_rate)) and float(discount_rate) >= 0):
+        raise ValidationError(f"discount_rate: must be finite and >= 0, got {discount_rate!r}")
+    if not isinstance(freq, str):
+        raise ValidationError(f"freq: expected 'D', 'W', 'M' or 'H', got {freq!r}")
+    factor = _core.periods_per_month(freq)
+    index = frequency.index if isinstance(frequency, pd.Series) else None
+    m = np.asarray(monetary_value, dtype=np.float64)
+    previous = 0.0
+    clv = 0.0
+    for i in range(1, int(time) + 1):
+        current = np.asarray(predict(i * factor, frequency, recency, T, output="numpy"))
+        clv = clv + m * (current - previous) / (1.0 + float(discount_rate)) ** i
+        previous = current
+    return pd.Series(np.asarray(clv, dtype=np.float64), index=index, name="clv")

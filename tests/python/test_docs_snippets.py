@@ -31,6 +31,7 @@ DOCUMENTS = ["analytics.md", "arrow.md", "beyond-one-machine.md", "engagement.md
              "notebook.md", "points-store.md", "points.md", "rules.md", "segments.md",
              "spark.md", "value-ltv.md", "value.md",
              "value-uncertainty.md"]
+DOCUMENTS += ["lifetimes-compat.md"]
 
 
 def pieces(text: str):

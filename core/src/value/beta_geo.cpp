@@ -170,10 +170,12 @@ Fitted fit_impl(bool modified, std::span<const double> x, std::span<const double
   return f;
 }
 
-// Delta-method standard errors at p (compute_standard_errors).
+// Delta-method standard errors at p (compute_standard_errors), or with `covariance` the
+// covariance matrix (4 x 4, row-major).
 std::vector<double> delta_se(const double p[4], bool modified, std::span<const double> x,
                              std::span<const double> tx, std::span<const double> T,
-                             std::span<const double> w, double penalizer) {
+                             std::span<const double> w, double penalizer,
+                             bool covariance = false) {
   detail::check_rfm(x, tx, T, w);
   FitOptions o;
   o.penalizer = penalizer;
@@ -184,9 +186,12 @@ std::vector<double> delta_se(const double p[4], bool modified, std::span<const d
     return grouped_loglik(d, modified, u, g);
   };
   const std::vector<double> u = {std::log(p[0]), std::log(p[1]), std::log(p[2]), std::log(p[3])};
-  std::vector<double> se;
-  detail::delta_method_se(ll, 4, d.total, penalizer, u, se);
-  return se;
+  std::vector<double> out;
+  if (covariance)
+    detail::delta_method_covariance(ll, 4, d.total, penalizer, u, out);
+  else
+    detail::delta_method_se(ll, 4, d.total, penalizer, u, out);
+  return out;
 }
 
 double total_loglik(const double p[4], bool modified, std::span<const double> x,
@@ -421,6 +426,15 @@ BetaGeoParams BetaGeoModel::compute_standard_errors(std::span<const double> freq
   return {se[0], se[1], se[2], se[3]};
 }
 
+std::vector<double> BetaGeoModel::covariance(std::span<const double> frequency,
+                                             std::span<const double> recency,
+                                             std::span<const double> T,
+                                             std::span<const double> weights,
+                                             double penalizer) const {
+  const double p[4] = {params_.r, params_.alpha, params_.a, params_.b};
+  return delta_se(p, false, frequency, recency, T, weights, penalizer, true);
+}
+
 BetaGeoModel BetaGeoModel::with_standard_errors(std::span<const double> frequency,
                                    std::span<const double> recency,
                                    std::span<const double> T,
@@ -514,6 +528,15 @@ ModifiedBetaGeoParams ModifiedBetaGeoModel::compute_standard_errors(
   const double p[4] = {params_.r, params_.alpha, params_.a, params_.b};
   const std::vector<double> se = delta_se(p, true, frequency, recency, T, weights, penalizer);
   return {se[0], se[1], se[2], se[3]};
+}
+
+std::vector<double> ModifiedBetaGeoModel::covariance(std::span<const double> frequency,
+                                                     std::span<const double> recency,
+                                                     std::span<const double> T,
+                                                     std::span<const double> weights,
+                                                     double penalizer) const {
+  const double p[4] = {params_.r, params_.alpha, params_.a, params_.b};
+  return delta_se(p, true, frequency, recency, T, weights, penalizer, true);
 }
 
 ModifiedBetaGeoModel ModifiedBetaGeoModel::with_standard_errors(std::span<const double> frequency,

@@ -152,6 +152,25 @@ BetaGeoBetaBinomModel BetaGeoBetaBinomModel::fit(std::span<const double> frequen
   return m;
 }
 
+std::vector<double> BetaGeoBetaBinomModel::covariance(std::span<const double> frequency,
+                                                      std::span<const double> recency,
+                                                      std::span<const double> n_periods,
+                                                      std::span<const double> weights,
+                                                      double penalizer) const {
+  detail::check_bgbb(frequency, recency, n_periods, weights);
+  FitOptions o;
+  o.penalizer = penalizer;
+  detail::check_options(o, 4);
+  if (frequency.empty()) throw_invalid("frequency", "must not be empty");
+  const detail::Compressed d = detail::compress(frequency, recency, n_periods, weights);
+  const detail::LogLik ll = [&](const double* u, double* g) { return grouped(d, u, g); };
+  const std::vector<double> u = {std::log(params_.alpha), std::log(params_.beta),
+                                 std::log(params_.gamma), std::log(params_.delta)};
+  std::vector<double> cov;
+  detail::delta_method_covariance(ll, 4, d.total, penalizer, u, cov);
+  return cov;
+}
+
 double BetaGeoBetaBinomModel::log_likelihood(std::span<const double> frequency,
                                              std::span<const double> recency,
                                              std::span<const double> n_periods,

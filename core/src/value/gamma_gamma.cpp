@@ -4,6 +4,7 @@
 #include <string>
 
 #include "crmkit/base/error.hpp"
+#include "fields.hpp"
 #include "internal.hpp"
 
 namespace crmkit {
@@ -81,6 +82,60 @@ GammaGammaModel GammaGammaModel::fit(std::span<const double> frequency,
   m.se_ = {res.se[0], res.se[1], res.se[2]};
   m.report_ = res.report;
   return m;
+}
+
+GammaGammaModel GammaGammaModel::fit(std::span<const double> frequency,
+                                     std::span<const double> monetary_value,
+                                     std::span<const double> weights, const FitOptions& options,
+                                     bool q_constraint) {
+  GammaGammaModel free_fit = fit(frequency, monetary_value, weights, options);
+  if (!q_constraint || free_fit.params_.q >= 1) return free_fit;
+  // The maximum over q >= 1 is on the bound: fit (log p, log v) with q = 1 (log q = 0).
+  const detail::Compressed d = compress_spend(frequency, monetary_value, weights);
+  const detail::LogLik held = [&](const double* u, double* g) {
+    const double u3[3] = {u[0], 0.0, u[1]};
+    double g3[3] = {0, 0, 0};
+    const double value = grouped(d, u3, g ? g3 : nullptr);
+    if (g) {
+      g[0] = g3[0];
+      g[1] = g3[2];
+    }
+    return value;
+  };
+  FitOptions held_options = options;
+  held_options.standard_errors = false;
+  if (!options.initial.empty()) held_options.initial = {options.initial[0], options.initial[2]};
+  const detail::FitResult res = detail::maximize(held, 2, d.total, held_options);
+  GammaGammaModel m({res.params[0], 1.0, res.params[1]});
+  m.report_ = res.report;
+  m.report_.message += "; q held at the bound q = 1 (q_constraint; unconstrained q = " +
+                       detail::num(free_fit.params_.q) + ")";
+  if (options.standard_errors) {
+    const detail::LogLik all = [&](const double* u, double* g) { return grouped(d, u, g); };
+    const std::vector<double> u = {std::log(res.params[0]), 0.0, std::log(res.params[1])};
+    std::vector<double> se;
+    detail::delta_method_se(all, 3, d.total, options.penalizer, u, se);
+    m.se_ = {se[0], se[1], se[2]};
+    detail::check_standard_errors(se, m.report_);
+  }
+  return m;
+}
+
+std::vector<double> GammaGammaModel::covariance(std::span<const double> frequency,
+                                                std::span<const double> monetary_value,
+                                                std::span<const double> weights,
+                                                double penalizer) const {
+  detail::check_spend(frequency, monetary_value, weights, true);
+  FitOptions o;
+  o.penalizer = penalizer;
+  detail::check_options(o, 3);
+  if (frequency.empty()) throw_invalid("frequency", "must not be empty");
+  const detail::Compressed d = compress_spend(frequency, monetary_value, weights);
+  const detail::LogLik ll = [&](const double* u, double* g) { return grouped(d, u, g); };
+  const std::vector<double> u = {std::log(params_.p), std::log(params_.q), std::log(params_.v)};
+  std::vector<double> cov;
+  detail::delta_method_covariance(ll, 3, d.total, penalizer, u, cov);
+  return cov;
 }
 
 double GammaGammaModel::log_likelihood(std::span<const double> frequency,

@@ -248,6 +248,13 @@ void check_standard_errors(std::span<const double> se, FitReport& report);
 bool delta_method_se(const LogLik& loglik, std::size_t k, double total_weight, double penalizer,
                      const std::vector<double>& u, std::vector<double>& se);
 
+// The delta-method covariance matrix behind delta_method_se (k x k, row-major, natural scale:
+// diag(theta) (-H)^-1 diag(theta), theta = exp(u)). False (and cov all NaN) if the Hessian is not
+// negative definite.
+bool delta_method_covariance(const LogLik& loglik, std::size_t k, double total_weight,
+                             double penalizer, const std::vector<double>& u,
+                             std::vector<double>& cov);
+
 }  // namespace detail
 }  // namespace v0
 }  // namespace crmkit

@@ -179,6 +179,20 @@ bool delta_method_se(const LogLik& loglik, std::size_t k, double total_weight, d
   return se_from_covariance(cov, u, se);
 }
 
+bool delta_method_covariance(const LogLik& loglik, std::size_t k, double total_weight,
+                             double penalizer, const std::vector<double>& u,
+                             std::vector<double>& cov) {
+  Objective obj(&loglik, k, total_weight, penalizer);
+  std::vector<double> cov_log;
+  cov.assign(k * k, std::numeric_limits<double>::quiet_NaN());
+  if (!log_covariance(obj, u, cov_log)) return false;
+  // natural scale: cov = diag(theta) cov_log diag(theta), theta = exp(u)
+  for (std::size_t i = 0; i < k; ++i)
+    for (std::size_t j = 0; j < k; ++j)
+      cov[i * k + j] = std::exp(u[i]) * cov_log[i * k + j] * std::exp(u[j]);
+  return true;
+}
+
 namespace {
 
 // A point of the optimisation and its objective (the penalised mean negative log-likelihood).

@@ -105,6 +105,25 @@ ParetoNBDModel ParetoNBDModel::fit(std::span<const double> frequency,
   return m;
 }
 
+std::vector<double> ParetoNBDModel::covariance(std::span<const double> frequency,
+                                               std::span<const double> recency,
+                                               std::span<const double> T,
+                                               std::span<const double> weights,
+                                               double penalizer) const {
+  detail::check_rfm(frequency, recency, T, weights);
+  FitOptions o;
+  o.penalizer = penalizer;
+  detail::check_options(o, 4);
+  if (frequency.empty()) throw_invalid("frequency", "must not be empty");
+  const detail::Compressed d = detail::compress(frequency, recency, T, weights);
+  const detail::LogLik ll = [&](const double* u, double* g) { return grouped_loglik(d, u, g); };
+  const std::vector<double> u = {std::log(params_.r), std::log(params_.alpha),
+                                 std::log(params_.s), std::log(params_.beta)};
+  std::vector<double> cov;
+  detail::delta_method_covariance(ll, 4, d.total, penalizer, u, cov);
+  return cov;
+}
+
 double ParetoNBDModel::log_likelihood(std::span<const double> frequency,
                                       std::span<const double> recency, std::span<const double> T,
                                       std::span<const double> weights) const {

@@ -168,6 +168,15 @@ class BetaGeoModel : public TransactionModel {
   const BetaGeoParams& params() const noexcept { return params_; }
   const BetaGeoParams& standard_errors() const noexcept { return se_; }
   const FitReport& report() const noexcept { return report_; }
+  // The delta-method covariance matrix of the parameters at params() for the given rows (those
+  // of the fit, with its penalizer): k x k, row-major in params() order, natural scale
+  // diag(theta) (-H)^-1 diag(theta), H the Hessian of the penalised total log-likelihood in
+  // log-parameters; its diagonal is the square of compute_standard_errors'. All NaN where H is
+  // not negative definite. Same validation and throws as fit().
+  std::vector<double> covariance(std::span<const double> frequency,
+                                 std::span<const double> recency, std::span<const double> T,
+                                 std::span<const double> weights = {},
+                                 double penalizer = 0.0) const;
 
   // Total (weighted) log-likelihood of the given rows under params(). Same validation as fit().
   double log_likelihood(std::span<const double> frequency, std::span<const double> recency,
@@ -244,6 +253,15 @@ class ModifiedBetaGeoModel : public TransactionModel {
   const ModifiedBetaGeoParams& params() const noexcept { return params_; }
   const ModifiedBetaGeoParams& standard_errors() const noexcept { return se_; }
   const FitReport& report() const noexcept { return report_; }
+  // The delta-method covariance matrix of the parameters at params() for the given rows (those
+  // of the fit, with its penalizer): k x k, row-major in params() order, natural scale
+  // diag(theta) (-H)^-1 diag(theta), H the Hessian of the penalised total log-likelihood in
+  // log-parameters; its diagonal is the square of compute_standard_errors'. All NaN where H is
+  // not negative definite. Same validation and throws as fit().
+  std::vector<double> covariance(std::span<const double> frequency,
+                                 std::span<const double> recency, std::span<const double> T,
+                                 std::span<const double> weights = {},
+                                 double penalizer = 0.0) const;
 
   double log_likelihood(std::span<const double> frequency, std::span<const double> recency,
                         std::span<const double> T, std::span<const double> weights = {}) const;
@@ -310,6 +328,15 @@ class ParetoNBDModel : public TransactionModel {
   const ParetoNBDParams& params() const noexcept { return params_; }
   const ParetoNBDParams& standard_errors() const noexcept { return se_; }
   const FitReport& report() const noexcept { return report_; }
+  // The delta-method covariance matrix of the parameters at params() for the given rows (those
+  // of the fit, with its penalizer): k x k, row-major in params() order, natural scale
+  // diag(theta) (-H)^-1 diag(theta), H the Hessian of the penalised total log-likelihood in
+  // log-parameters; its diagonal is the square of compute_standard_errors'. All NaN where H is
+  // not negative definite. Same validation and throws as fit().
+  std::vector<double> covariance(std::span<const double> frequency,
+                                 std::span<const double> recency, std::span<const double> T,
+                                 std::span<const double> weights = {},
+                                 double penalizer = 0.0) const;
 
   double log_likelihood(std::span<const double> frequency, std::span<const double> recency,
                         std::span<const double> T, std::span<const double> weights = {}) const;
@@ -364,6 +391,16 @@ class BetaGeoBetaBinomModel : public TransactionModel {
   const BetaGeoBetaBinomParams& params() const noexcept { return params_; }
   const BetaGeoBetaBinomParams& standard_errors() const noexcept { return se_; }
   const FitReport& report() const noexcept { return report_; }
+  // The delta-method covariance matrix of the parameters at params() for the given rows (those
+  // of the fit, with its penalizer): k x k, row-major in params() order, natural scale
+  // diag(theta) (-H)^-1 diag(theta), H the Hessian of the penalised total log-likelihood in
+  // log-parameters; its diagonal is the square of compute_standard_errors'. All NaN where H is
+  // not negative definite. Same validation and throws as fit().
+  std::vector<double> covariance(std::span<const double> frequency,
+                                 std::span<const double> recency,
+                                 std::span<const double> n_periods,
+                                 std::span<const double> weights = {},
+                                 double penalizer = 0.0) const;
 
   double log_likelihood(std::span<const double> frequency, std::span<const double> recency,
                         std::span<const double> n_periods,
@@ -417,10 +454,30 @@ class GammaGammaModel {
   static GammaGammaModel fit(std::span<const double> frequency,
                              std::span<const double> monetary_value,
                              std::span<const double> weights = {}, const FitOptions& options = {});
+  // lifetimes' q_constraint (q_constraint true): the maximum over q >= 1 (the population mean
+  // spend p v / (q - 1) needs q > 1). Fits as above; if that optimum has q >= 1 it is the answer
+  // (the constraint is inactive). Otherwise the maximum lies on the bound: q is set to exactly
+  // 1 and p, v are fitted with q held there, as lifetimes' bounded optimiser ends; the standard
+  // errors are the delta-method ones of all three parameters at that point (NaN, and the fit not
+  // converged, where the Hessian there is not negative definite), and the report's message says
+  // "q held at the bound q = 1". q_constraint false: the fit above. Same validation and throws.
+  static GammaGammaModel fit(std::span<const double> frequency,
+                             std::span<const double> monetary_value,
+                             std::span<const double> weights, const FitOptions& options,
+                             bool q_constraint);
 
   const GammaGammaParams& params() const noexcept { return params_; }
   const GammaGammaParams& standard_errors() const noexcept { return se_; }
   const FitReport& report() const noexcept { return report_; }
+  // The delta-method covariance matrix of the parameters at params() for the given rows (those
+  // of the fit, with its penalizer): k x k, row-major in params() order, natural scale
+  // diag(theta) (-H)^-1 diag(theta), H the Hessian of the penalised total log-likelihood in
+  // log-parameters; its diagonal is the square of compute_standard_errors'. All NaN where H is
+  // not negative definite. Same validation and throws as fit().
+  std::vector<double> covariance(std::span<const double> frequency,
+                                 std::span<const double> monetary_value,
+                                 std::span<const double> weights = {},
+                                 double penalizer = 0.0) const;
 
   double log_likelihood(std::span<const double> frequency, std::span<const double> monetary_value,
                         std::span<const double> weights = {}) const;

@@ -1,0 +1,68 @@
+// The models' delta-method covariance matrices and Gamma-Gamma's q_constraint (lifetimes'
+// variance_matrix_ and GammaGammaFitter.fit(q_constraint=True); docs/lifetimes-compat.md).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "crmkit/value/models.hpp"
+#include "support.hpp"
+
+using namespace crmkit;
+using namespace crmkit::test;
+
+TEST_CASE("BG/NBD covariance: symmetric, its diagonal the squared standard errors") {
+  const CdnowSummary s = read_cdnow_summary();
+  FitOptions o;
+  const BetaGeoModel bg = BetaGeoModel::fit(s.x, s.tx, s.T, {}, o);
+  const std::vector<double> cov = bg.covariance(s.x, s.tx, s.T);
+  REQUIRE(cov.size() == 16);
+  const BetaGeoParams se = bg.standard_errors();
+  const double sev[4] = {se.r, se.alpha, se.a, se.b};
+  for (int i = 0; i < 4; ++i) {
+    CHECK(cov[i * 4 + i] == Approx(sev[i] * sev[i]).epsilon(1e-9));
+    for (int j = 0; j < 4; ++j) CHECK(cov[i * 4 + j] == Approx(cov[j * 4 + i]).epsilon(1e-12));
+  }
+  // lifetimes 0.11.3's variance_matrix_ diagonal for r (tests/data/lifetimes/api.json)
+  CHECK(std::sqrt(cov[0]) == Approx(0.012557320698193184).epsilon(2e-5));
+}
+
+TEST_CASE("Gamma-Gamma q_constraint: unchanged above 1, held at exactly 1 below") {
+  const auto c = read_csv_columns("cdnow_customers_summary_with_transactions.csv");
+  std::vector<double> x, m;
+  for (std::size_t i = 0; i < c[1].size(); ++i)
+    if (c[1][i] > 0) {
+      x.push_back(c[1][i]);
+      m.push_back(c[4][i]);
+    }
+  const GammaGammaModel free_fit = GammaGammaModel::fit(x, m);
+  const GammaGammaModel held = GammaGammaModel::fit(x, m, {}, FitOptions{}, true);
+  CHECK(held.params().p == free_fit.params().p);
+  CHECK(held.params().q == free_fit.params().q);
+  CHECK(held.params().v == free_fit.params().v);
+  const std::vector<double> cov = free_fit.covariance(x, m);
+  CHECK(std::sqrt(cov[4]) == Approx(free_fit.standard_errors().q).epsilon(1e-9));
+
+  // Heavy-tailed spend, one or two repeat purchases: the unconstrained q is below 1.
+  std::mt19937_64 rng(7);
+  std::lognormal_distribution<double> spend(3.0, 2.0);
+  std::vector<double> hx, hm;
+  for (int i = 0; i < 300; ++i) {
+    hx.push_back(1.0 + static_cast<double>(i % 2));
+    hm.push_back(spend(rng));
+  }
+  const GammaGammaModel below = GammaGammaModel::fit(hx, hm);
+  REQUIRE(below.params().q < 1);
+  const GammaGammaModel bound = GammaGammaModel::fit(hx, hm, {}, FitOptions{}, true);
+  INFO(bound.report().message);
+  CHECK(bound.params().q == 1.0);
+  CHECK(bound.report().message.find("q held at the bound q = 1") != std::string::npos);
+  CHECK(bound.report().log_likelihood <= below.report().log_likelihood);
+  // p and v maximise the likelihood with q = 1: the gradient in p and v vanishes there.
+  const std::vector<double> g = bound.log_likelihood_gradient(hx, hm);
+  CHECK(std::fabs(g[0] * bound.params().p) < 1e-3);
+  CHECK(std::fabs(g[2] * bound.params().v) < 1e-3);
+  CHECK(g[1] < 0);  // the likelihood would rise with q below 1
+}
