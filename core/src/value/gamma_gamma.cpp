@@ -5,6 +5,7 @@
 
 #include "crmkit/base/error.hpp"
 #include "internal.hpp"
+#include "purchases.hpp"
 
 namespace crmkit {
 inline namespace v0 {
@@ -16,7 +17,34 @@ using detail::lgamma_;
 
 constexpr const char* kNames[3] = {"params.p", "params.q", "params.v"};
 
-double grouped(const detail::Compressed& d, const double* u, double* grad) {
+// The distinct (frequency, monetary_value) rows with what does not depend on the parameters:
+// x m and the sums sum_i w x log m and sum_i w log m (the (p x - 1) log m term of the likelihood).
+struct SpendRows {
+  detail::Compressed d;
+  std::vector<double> xm;
+  double wxlm = 0, wlm = 0;
+};
+
+SpendRows compress_spend(std::span<const double> x, std::span<const double> m,
+                         std::span<const double> w) {
+  const std::vector<double> zeros(x.size(), 0.0);
+  SpendRows s{detail::compress(x, m, zeros, w), {}, 0, 0};
+  const std::size_t n = s.d.w.size();
+  s.xm.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double lm = std::log(s.d.c1[i]);
+    s.xm[i] = s.d.c0[i] * s.d.c1[i];
+    s.wxlm += s.d.w[i] * s.d.c0[i] * lm;
+    s.wlm += s.d.w[i] * lm;
+  }
+  return s;
+}
+
+// Total weighted log-likelihood and its gradient in log-parameters. The rows are summed in fixed
+// blocks (one partial sum per block, added in block order) on the worker threads: the same result
+// for every thread count.
+double grouped(const SpendRows& s, const double* u, double* grad) {
+  const detail::Compressed& d = s.d;
   const double p = std::exp(u[0]), q = std::exp(u[1]), v = std::exp(u[2]);
   const double lv = std::log(v), lg_q = lgamma_(q), dg_q = digamma(q);
   double total = 0, G[3] = {0, 0, 0};
@@ -30,13 +58,40 @@ double grouped(const detail::Compressed& d, const double* u, double* grad) {
       G[2] += W * q / v;
     }
   }
-  for (std::size_t i = 0; i < d.w.size(); ++i) {
-    const double x = d.c0[i], m = d.c1[i], w = d.w[i], px = p * x;
-    const double lm = std::log(m), lxmv = std::log(x * m + v);
-    total += w * ((px - 1) * lm - (px + q) * lxmv);
-    G[0] += w * x * (lm - lxmv);
-    G[1] -= w * lxmv;
-    G[2] -= w * (px + q) / (x * m + v);
+  total += p * s.wxlm - s.wlm;
+  G[0] += s.wxlm;
+  constexpr std::size_t kBlock = 8192;
+  const std::size_t rows = d.w.size();
+  const std::size_t blocks = detail::block_count(rows, kBlock);
+  thread_local std::vector<double> partial;
+  partial.assign(4 * blocks, 0.0);
+  double* const part = partial.data();
+  const double* const c0 = d.c0.data();
+  const double* const wt = d.w.data();
+  const double* const xm = s.xm.data();
+  auto block_sum = [=](unsigned, std::size_t blk, std::size_t i0, std::size_t i1) {
+    double t0 = 0, g0 = 0, g1 = 0, g2 = 0;
+    for (std::size_t i = i0; i < i1; ++i) {
+      const double x = c0[i], w = wt[i], sv = xm[i] + v;
+      const double l = std::log(sv), wpq = w * (p * x + q);
+      t0 -= wpq * l;
+      g0 -= w * x * l;
+      g1 -= w * l;
+      g2 -= wpq / sv;
+    }
+    double* out = part + 4 * blk;
+    out[0] = t0;
+    out[1] = g0;
+    out[2] = g1;
+    out[3] = g2;
+  };
+  detail::parallel_blocks(rows, kBlock, detail::threads_for(rows), block_sum);
+  for (std::size_t blk = 0; blk < blocks; ++blk) {
+    const double* in = part + 4 * blk;
+    total += in[0];
+    G[0] += in[1];
+    G[1] += in[2];
+    G[2] += in[3];
   }
   if (grad) {
     grad[0] = G[0] * p;
@@ -44,12 +99,6 @@ double grouped(const detail::Compressed& d, const double* u, double* grad) {
     grad[2] = G[2] * v;
   }
   return total;
-}
-
-detail::Compressed compress_spend(std::span<const double> x, std::span<const double> m,
-                                  std::span<const double> w) {
-  const std::vector<double> zeros(x.size(), 0.0);
-  return detail::compress(x, m, zeros, w);
 }
 
 }  // namespace
@@ -74,9 +123,9 @@ GammaGammaModel GammaGammaModel::fit(std::span<const double> frequency,
   detail::check_spend(frequency, monetary_value, weights, true);
   detail::check_options(options, 3);
   if (frequency.empty()) throw_invalid("frequency", "must not be empty");
-  const detail::Compressed d = compress_spend(frequency, monetary_value, weights);
+  const SpendRows d = compress_spend(frequency, monetary_value, weights);
   const detail::LogLik ll = [&](const double* u, double* g) { return grouped(d, u, g); };
-  const detail::FitResult res = detail::maximize(ll, 3, d.total, options);
+  const detail::FitResult res = detail::maximize(ll, 3, d.d.total, options);
   GammaGammaModel m({res.params[0], res.params[1], res.params[2]});
   m.se_ = {res.se[0], res.se[1], res.se[2]};
   m.report_ = res.report;
@@ -88,7 +137,7 @@ double GammaGammaModel::log_likelihood(std::span<const double> frequency,
                                        std::span<const double> weights) const {
   detail::check_spend(frequency, monetary_value, weights, true);
   if (frequency.empty()) return 0.0;
-  const detail::Compressed d = compress_spend(frequency, monetary_value, weights);
+  const SpendRows d = compress_spend(frequency, monetary_value, weights);
   const double u[3] = {std::log(params_.p), std::log(params_.q), std::log(params_.v)};
   return grouped(d, u, nullptr);
 }
@@ -99,7 +148,7 @@ std::vector<double> GammaGammaModel::log_likelihood_gradient(std::span<const dou
   detail::check_spend(frequency, monetary_value, weights, true);
   std::vector<double> g(3, 0.0);
   if (frequency.empty()) return g;
-  const detail::Compressed d = compress_spend(frequency, monetary_value, weights);
+  const SpendRows d = compress_spend(frequency, monetary_value, weights);
   const double th[3] = {params_.p, params_.q, params_.v};
   const double u[3] = {std::log(th[0]), std::log(th[1]), std::log(th[2])};
   grouped(d, u, g.data());
@@ -114,12 +163,11 @@ std::vector<double> GammaGammaModel::conditional_expected_average_profit(
   std::vector<double> out(frequency.size());
   for (std::size_t i = 0; i < out.size(); ++i) {
     const double x = frequency[i], den = p * x + q - 1;
-    if (!(den > 0))
-      throw_invalid("frequency[" + std::to_string(i) + "]",
-                    "expected spend does not exist when p * frequency + q <= 1");
+    // The posterior mean of p / nu, nu ~ Gamma(p x + q, v + x m), exists only for p x + q > 1:
+    // NaN for the other rows (x = 0 with q <= 1), a per-row result.
     // Weighted mean of the population mean p v / (q - 1) and the observed mean, written so that
     // q <= 1 with x > 0 stays finite.
-    out[i] = p * (v + x * monetary_value[i]) / den;
+    out[i] = den > 0 ? p * (v + x * monetary_value[i]) / den : NAN;
   }
   return out;
 }
@@ -135,17 +183,15 @@ std::vector<double> GammaGammaModel::customer_lifetime_value(
   if (!std::isfinite(options.periods_per_month) || !(options.periods_per_month > 0))
     throw_invalid("options.periods_per_month", "must be finite and > 0");
   const std::vector<double> spend = conditional_expected_average_profit(frequency, monetary_value);
-  std::vector<double> clv(frequency.size(), 0.0);
-  std::vector<double> prev(frequency.size(), 0.0);
   const double k = options.periods_per_month;
+  std::vector<double> ends(static_cast<std::size_t>(options.months)), factors(ends.size());
   for (int i = 1; i <= options.months; ++i) {
-    const std::vector<double> cur =
-        transaction_model.conditional_expected_number_of_purchases_up_to_time(i * k, frequency,
-                                                                              recency, T);
-    const double disc = std::pow(1.0 + options.discount_rate, static_cast<double>(i));
-    for (std::size_t j = 0; j < clv.size(); ++j) clv[j] += spend[j] * (cur[j] - prev[j]) / disc;
-    prev = cur;
+    ends[i - 1] = i * k;
+    factors[i - 1] = 1.0 / std::pow(1.0 + options.discount_rate, static_cast<double>(i));
   }
+  std::vector<double> clv =
+      detail::discounted_expected_purchases(transaction_model, ends, factors, frequency, recency, T);
+  for (std::size_t j = 0; j < clv.size(); ++j) clv[j] *= spend[j];
   return clv;
 }
 
