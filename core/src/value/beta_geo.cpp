@@ -397,8 +397,13 @@ double probability_of_n(const double p[4], bool modified, double t, double n) {
   if (n == 0 && modified) {
     second = std::exp(detail::lbeta(a + 1, b) - lab);
   } else if (n > 0 && t > 0) {
-    second = std::exp(detail::lbeta(a + 1, b + n - 1 + k) - lab) *
-             boost::math::ibeta(n, r, t / (alpha + t));
+    // P(NBD >= n) = I_z(n, r) = 1 - I_{1-z}(r, n), z = t / (alpha + t): Boost forms the other of
+    // z and 1 - z by subtraction, so the smaller of the two is passed, each an exact quotient
+    // (as z nears 1, 1 - t / (alpha + t) loses digits, and so does 1 - alpha / (alpha + t) as z
+    // nears 0).
+    const double nbd_tail = t <= alpha ? boost::math::ibeta(n, r, t / (alpha + t))
+                                       : boost::math::ibetac(r, n, alpha / (alpha + t));
+    second = std::exp(detail::lbeta(a + 1, b + n - 1 + k) - lab) * nbd_tail;
   }
   const double out = first + second;
   return std::isfinite(out) ? std::min(1.0, std::max(0.0, out)) : 0.0;

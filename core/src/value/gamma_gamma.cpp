@@ -1,5 +1,6 @@
 // Gamma-Gamma spend model and lifetimes' customer lifetime value.
 #include <cmath>
+#include <cstdint>
 #include <utility>
 #include <string>
 
@@ -17,26 +18,40 @@ using detail::lgamma_;
 
 constexpr const char* kNames[3] = {"params.p", "params.q", "params.v"};
 
-// The distinct (frequency, monetary_value) rows with what does not depend on the parameters:
-// x m and the sums sum_i w x log m and sum_i w log m (the (p x - 1) log m term of the likelihood).
+// The rows with a positive weight, with what does not depend on the parameters: x m, the distinct
+// frequencies with their total weights (the terms in x alone are evaluated once per frequency), and
+// the sums sum_i w x log m and sum_i w log m (the (p x - 1) log m term of the likelihood). Rows are
+// not merged: monetary values are nearly all distinct, and hashing them cost more than the whole fit.
 struct SpendRows {
-  detail::Compressed d;
-  std::vector<double> xm;
-  double wxlm = 0, wlm = 0;
+  std::vector<double> x, xm, w;
+  std::vector<double> xs, xw;
+  double wxlm = 0, wlm = 0, total = 0;
 };
 
 SpendRows compress_spend(std::span<const double> x, std::span<const double> m,
                          std::span<const double> w) {
-  const std::vector<double> zeros(x.size(), 0.0);
-  SpendRows s{detail::compress(x, m, zeros, w), {}, 0, 0};
-  const std::size_t n = s.d.w.size();
-  s.xm.resize(n);
+  SpendRows s;
+  const std::size_t n = x.size();
+  s.x.reserve(n);
+  s.xm.reserve(n);
+  s.w.reserve(n);
+  detail::ValueIds ids;
   for (std::size_t i = 0; i < n; ++i) {
-    const double lm = std::log(s.d.c1[i]);
-    s.xm[i] = s.d.c0[i] * s.d.c1[i];
-    s.wxlm += s.d.w[i] * s.d.c0[i] * lm;
-    s.wlm += s.d.w[i] * lm;
+    const double wi = w.empty() ? 1.0 : w[i];
+    if (!(wi > 0)) continue;
+    const double lm = std::log(m[i]);
+    s.x.push_back(x[i]);
+    s.xm.push_back(x[i] * m[i]);
+    s.w.push_back(wi);
+    const std::uint32_t id = ids.id(x[i]);
+    if (id >= s.xw.size()) s.xw.push_back(0.0);
+    s.xw[id] += wi;
+    s.wxlm += wi * x[i] * lm;
+    s.wlm += wi * lm;
+    s.total += wi;
   }
+  s.xs = ids.values();
+  if (!(s.total > 0)) throw_invalid("weights", "total weight must be > 0");
   return s;
 }
 
@@ -44,7 +59,7 @@ SpendRows compress_spend(std::span<const double> x, std::span<const double> m,
 // blocks (one partial sum per block, added in block order) on the worker threads: the same result
 // for every thread count.
 double grouped(const SpendRows& s, const double* u, double* grad) {
-  const detail::Compressed& d = s.d;
+  const SpendRows& d = s;
   const double p = std::exp(u[0]), q = std::exp(u[1]), v = std::exp(u[2]);
   const double lv = std::log(v), lg_q = lgamma_(q), dg_q = digamma(q);
   double total = 0, G[3] = {0, 0, 0};
@@ -66,7 +81,7 @@ double grouped(const SpendRows& s, const double* u, double* grad) {
   thread_local std::vector<double> partial;
   partial.assign(4 * blocks, 0.0);
   double* const part = partial.data();
-  const double* const c0 = d.c0.data();
+  const double* const c0 = d.x.data();
   const double* const wt = d.w.data();
   const double* const xm = s.xm.data();
   auto block_sum = [=](unsigned, std::size_t blk, std::size_t i0, std::size_t i1) {
@@ -125,7 +140,7 @@ GammaGammaModel GammaGammaModel::fit(std::span<const double> frequency,
   if (frequency.empty()) throw_invalid("frequency", "must not be empty");
   const SpendRows d = compress_spend(frequency, monetary_value, weights);
   const detail::LogLik ll = [&](const double* u, double* g) { return grouped(d, u, g); };
-  const detail::FitResult res = detail::maximize(ll, 3, d.d.total, options);
+  const detail::FitResult res = detail::maximize(ll, 3, d.total, options);
   GammaGammaModel m({res.params[0], res.params[1], res.params[2]});
   m.se_ = {res.se[0], res.se[1], res.se[2]};
   m.report_ = res.report;
