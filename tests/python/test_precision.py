@@ -191,6 +191,7 @@ def test_gamma_gamma_fit_unchanged_by_the_speed_up():
     g = crmkit.GammaGammaFitter().fit(x, m)
     before = {"p": 0.6653585929604979, "q": 4.152493382239839, "v": 175.88061459744102}
     for k, v in before.items():
-        assert g.params_[k] == pytest.approx(v, rel=1e-9)
+        # The optimiser stops within its tolerance of the same point (measured 1.2e-11).
+        assert g.params_[k] == pytest.approx(v, rel=1e-10)
     ll = _core.GammaGammaModel([before["p"], before["q"], before["v"]]).log_likelihood(x, m)
     assert ll == pytest.approx(-265458.6714194423, rel=1e-13)
