@@ -195,3 +195,30 @@ def test_gamma_gamma_fit_unchanged_by_the_speed_up():
         assert g.params_[k] == pytest.approx(v, rel=1e-10)
     ll = _core.GammaGammaModel([before["p"], before["q"], before["v"]]).log_likelihood(x, m)
     assert ll == pytest.approx(-265458.6714194423, rel=1e-13)
+
+
+def test_current_value_rows_without_spend_use_the_run_rate():
+    bg = _core.BetaGeoModel([0.243, 4.414, 0.793, 2.426])
+    gg = _core.GammaGammaModel([2.0, 0.5, 10.0])  # q <= 1: no spend for frequency 0
+    args = dict(customer_id=np.array([1, 2], dtype=np.int64), frequency=np.array([0.0, 2.0]),
+                recency=np.array([0.0, 20.0]), T=np.array([30.0, 30.0]),
+                monetary_value=np.array([0.0, 15.0]),
+                historical_minor=np.array([3000, 9000], dtype=np.int64), currency="USD",
+                transaction_model=bg, spend_model=gg, horizon=10.0, discount_rate=0.01,
+                discount_step=1.0)
+    out = _core.current_value(**args, min_repeat_purchases=0)
+    assert out["method_code"].tolist() == [1, 0]  # run_rate, model
+    # Row 1: 30.00 USD over 30 units of tenure, times the discounted horizon sum_k 1.01^-k.
+    effective = sum(1.01 ** -k for k in range(1, 11))
+    assert out["value_minor"][0] == round(30.00 / 30 * effective * 100)
+    # Row 2 is the model's value, the same as when row 1 is not a model row at all.
+    alone = _core.current_value(**args, min_repeat_purchases=1)
+    assert out["value_minor"][1] == alone["value_minor"][1]
+    spend = 2 * (10 + 2 * 15.0) / (2 * 2 + 0.5 - 1)
+    purchases = _clv_by_months(bg, _core.GammaGammaModel([2.0, 0.5, 10.0]), np.array([2.0]),
+                               np.array([20.0]), np.array([30.0]), np.array([15.0]), 10, 0.01, 1.0)
+    assert out["value_minor"][1] == round(purchases[0] * 100)
+    assert purchases[0] == pytest.approx(spend * float(
+        sum((bg.conditional_expected_number_of_purchases_up_to_time(k, [2.0], [20.0], [30.0])[0]
+             - bg.conditional_expected_number_of_purchases_up_to_time(k - 1, [2.0], [20.0], [30.0])[0])
+            / 1.01 ** k for k in range(1, 11))), rel=1e-13)
