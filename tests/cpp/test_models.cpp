@@ -417,7 +417,7 @@ TEST_CASE("predictions are finite for extreme valid inputs", "[sweep]") {
 TEST_CASE("singular Gamma-Gamma cases", "[gammagamma]") {
   const GammaGammaModel gg({2, 0.5, 10});  // q <= 1: population mean infinite
   const double x[] = {0}, m[] = {0};
-  CHECK_THROWS_AS(gg.conditional_expected_average_profit(x, m), Error);
+  CHECK(std::isnan(gg.conditional_expected_average_profit(x, m)[0]));  // per row, not an error
   const double x1[] = {1}, m1[] = {5};
   CHECK(gg.conditional_expected_average_profit(x1, m1)[0] == Approx(2 * (10 + 5) / 1.5));
 }

@@ -7,6 +7,7 @@
 
 #include "crmkit/base/error.hpp"
 #include "internal.hpp"
+#include "purchases.hpp"
 
 namespace crmkit {
 inline namespace v0 {
@@ -318,6 +319,60 @@ std::vector<double> conditional_expected(const double p[4], bool modified, doubl
   return out;
 }
 
+// sum_k (E[X(ends[k])] - E[X(ends[k-1])]) * factors[k] per customer (purchases.hpp): P(alive) once
+// per row, the expectation given alive once per distinct (x, T) and horizon, found as in
+// conditional_expected.
+std::vector<double> discounted_conditional(const double p[4], bool modified,
+                                           std::span<const double> ends,
+                                           std::span<const double> factors,
+                                           std::span<const double> x, std::span<const double> tx,
+                                           std::span<const double> T) {
+  for (double t : ends) detail::check_t(t, "t");
+  detail::check_rfm(x, tx, T, {});
+  const AliveTerms terms(p, modified);
+  const double r = p[0], alpha = p[1], a = p[2], b = p[3], shift = modified ? 1.0 : 0.0;
+  std::vector<double> out(x.size());
+  constexpr std::size_t kSmall = 256;
+  auto sum = [&](double xi, double Ti) {
+    double prev = 0, acc = 0;
+    for (std::size_t k = 0; k < ends.size(); ++k) {
+      const double cur = detail::bg_kc(r + xi, alpha + Ti, a, b + xi + shift, ends[k]);
+      acc += (cur - prev) * factors[k];
+      prev = cur;
+    }
+    return acc;
+  };
+  struct Cache {
+    detail::ValueIds t_ids;
+    std::vector<std::vector<double>> by_x = std::vector<std::vector<double>>(kSmall);
+    detail::KeyIndex index{64};
+    std::vector<double> large;
+  };
+  const unsigned threads = detail::threads_for(x.size());
+  std::vector<Cache> caches(threads);
+  per_block(x.size(), threads, [&](unsigned worker, std::size_t i0, std::size_t i1) {
+    Cache& c = caches[worker];
+    for (std::size_t i = i0; i < i1; ++i) {
+      const double xi = x[i], Ti = T[i];
+      double e;
+      if (xi < kSmall) {
+        std::vector<double>& row = c.by_x[static_cast<std::size_t>(xi)];
+        const std::uint32_t j = c.t_ids.id(Ti);
+        if (j >= row.size()) row.resize(c.t_ids.values().size(), NAN);
+        e = row[j];
+        if (std::isnan(e)) e = row[j] = sum(xi, Ti);
+      } else {
+        bool inserted = false;
+        const std::size_t k = c.index.find_or_insert(xi, Ti, 0.0, inserted);
+        if (inserted) c.large.push_back(sum(xi, Ti));
+        e = c.large[k];
+      }
+      out[i] = terms.at(xi, tx[i], Ti) * e;
+    }
+  });
+  return out;
+}
+
 // P(X(t) = n) for a new customer. A BG/NBD customer can drop out after each repeat purchase, an
 // MBG/NBD customer also at time 0; with k = 1 for MBG/NBD and 0 for BG/NBD:
 //   P = B(a, b+n+k)/B(a, b) NBD(n) + B(a+1, b+n-1+k)/B(a, b) P(NBD >= n)   (second term for
@@ -347,8 +402,13 @@ double probability_of_n(const double p[4], bool modified, double t, double n) {
   if (n == 0 && modified) {
     second = std::exp(detail::lbeta(a + 1, b) - lab);
   } else if (n > 0 && t > 0) {
-    second = std::exp(detail::lbeta(a + 1, b + n - 1 + k) - lab) *
-             boost::math::ibeta(n, r, t / (alpha + t));
+    // P(NBD >= n) = I_z(n, r) = 1 - I_{1-z}(r, n), z = t / (alpha + t): Boost forms the other of
+    // z and 1 - z by subtraction, so the smaller of the two is passed, each an exact quotient
+    // (as z nears 1, 1 - t / (alpha + t) loses digits, and so does 1 - alpha / (alpha + t) as z
+    // nears 0).
+    const double nbd_tail = t <= alpha ? boost::math::ibeta(n, r, t / (alpha + t))
+                                       : boost::math::ibetac(r, n, alpha / (alpha + t));
+    second = std::exp(detail::lbeta(a + 1, b + n - 1 + k) - lab) * nbd_tail;
   }
   const double out = first + second;
   return std::isfinite(out) ? std::min(1.0, std::max(0.0, out)) : 0.0;
@@ -574,6 +634,40 @@ double ModifiedBetaGeoModel::probability_of_n_purchases_up_to_time(double t, dou
   const double p[4] = {params_.r, params_.alpha, params_.a, params_.b};
   return probability_of_n(p, true, t, n);
 }
+
+// ---- discounted purchases (purchases.hpp) ----------------------------------------------------
+
+namespace detail {
+
+std::vector<double> discounted_expected_purchases(const TransactionModel& model,
+                                                  std::span<const double> ends,
+                                                  std::span<const double> factors,
+                                                  std::span<const double> frequency,
+                                                  std::span<const double> recency,
+                                                  std::span<const double> T) {
+  if (const auto* bg = dynamic_cast<const BetaGeoModel*>(&model)) {
+    const BetaGeoParams& q = bg->params();
+    const double p[4] = {q.r, q.alpha, q.a, q.b};
+    return discounted_conditional(p, false, ends, factors, frequency, recency, T);
+  }
+  if (const auto* mbg = dynamic_cast<const ModifiedBetaGeoModel*>(&model)) {
+    const ModifiedBetaGeoParams& q = mbg->params();
+    const double p[4] = {q.r, q.alpha, q.a, q.b};
+    return discounted_conditional(p, true, ends, factors, frequency, recency, T);
+  }
+  std::vector<double> out(frequency.size(), 0.0), previous(frequency.size(), 0.0);
+  for (std::size_t k = 0; k < ends.size(); ++k) {
+    const std::vector<double> e =
+        model.conditional_expected_number_of_purchases_up_to_time(ends[k], frequency, recency, T);
+    for (std::size_t j = 0; j < out.size(); ++j) {
+      out[j] += (e[j] - previous[j]) * factors[k];
+      previous[j] = e[j];
+    }
+  }
+  return out;
+}
+
+}  // namespace detail
 
 }  // namespace v0
 }  // namespace crmkit

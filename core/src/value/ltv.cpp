@@ -13,6 +13,7 @@
 #include "crmkit/base/error.hpp"
 #include "fields.hpp"
 #include "internal.hpp"
+#include "purchases.hpp"
 
 namespace crmkit {
 inline namespace v0 {
@@ -233,18 +234,16 @@ CurrentValue current_value(const CustomerValueInputs& customers,
         purchases = transaction_model.conditional_expected_number_of_purchases_up_to_time(horizon, x,
                                                                                          tx, T);
     } else {
-      std::vector<double> previous(m, 0.0);
-      for (std::size_t k = 0; k < ends.size(); ++k) {
-        const std::vector<double> e =
-            transaction_model.conditional_expected_number_of_purchases_up_to_time(ends[k], x, tx, T);
-        for (std::size_t j = 0; j < m; ++j) {
-          purchases[j] += (e[j] - previous[j]) * factors[k];
-          previous[j] = e[j];
-        }
-      }
+      purchases = detail::discounted_expected_purchases(transaction_model, ends, factors, x, tx, T);
     }
     for (std::size_t j = 0; j < m; ++j) {
       const std::size_t i = model_rows[j];
+      if (std::isnan(spend[j])) {
+        // No expected spend for this history (Gamma-Gamma with p x + q <= 1): the row is valued
+        // at its run rate below, and its method says so.
+        out.method[i] = ValueMethod::run_rate;
+        continue;
+      }
       const Money v =
           Money::from_model_value(purchases[j] * spend[j], customers.currency, options.rounding);
       out.value_minor[i] = to_i64(v, row_field("current", i));

@@ -49,16 +49,73 @@ double bg_kc_quadrature(double r, double alpha, double a, double b2, double t) {
     if (!(q > 0) || !(q < 1)) return 0.0;
     return F(1 - q, std::log1p(-q), std::log(q));
   };
+  // For a < 1 (b2 < 1) the Beta density's mass reaches p (1 - p) far below the smallest double
+  // (at a = 0.001 half of it lies below 1e-300): there the integral is taken in y = p^a (y = q^b2),
+  // whose integrand is bounded at y = 0.
+  auto left_y = [&](double y) {
+    if (!(y > 0)) return 0.0;
+    const double lp = std::log(y) / a, p = std::exp(lp);
+    if (!(p < 1)) return 0.0;
+    // (1 - (1 + p ta)^-r) / p, -> r ta as p -> 0.
+    const double ip = p > 0 ? -std::expm1(-r * std::log1p(p * ta)) / p : r * ta;
+    const double v = std::exp((b2 - 1) * std::log1p(-p) - lB) * ip / a;
+    return std::isfinite(v) ? v : 0.0;
+  };
+  auto right_y = [&](double y) {
+    if (!(y > 0)) return 0.0;
+    const double lq = std::log(y) / b2, q = std::exp(lq);
+    if (!(q < 1)) return 0.0;
+    const double p = 1 - q;
+    const double inner = -std::expm1(-r * std::log1p(p * ta));
+    if (!(inner > 0)) return 0.0;
+    const double v = std::exp((a - 2) * std::log1p(-q) - lB + std::log(inner)) / b2;
+    return std::isfinite(v) ? v : 0.0;
+  };
   const double split = std::min(0.5, 1.0 / ta);
   double total = 0;
   try {
     const double tol = 1e-13;
-    total = integrator.integrate(left, 0.0, split, tol) + integrator.integrate(right, 0.0, 1 - split, tol);
+    total = (a < 1 ? integrator.integrate(left_y, 0.0, std::pow(split, a), tol)
+                   : integrator.integrate(left, 0.0, split, tol)) +
+            (b2 < 1 ? integrator.integrate(right_y, 0.0, std::pow(1 - split, b2), tol)
+                    : integrator.integrate(right, 0.0, 1 - split, tol));
   } catch (const std::exception&) {
     total = 0;
   }
   if (!std::isfinite(total) || total < 0) total = 0;
   return total;
+}
+
+// Kc as E[R(N)], N ~ NBD(r, z) the purchases by t of a customer who never drops out (Gamma-Poisson
+// mixture: P(N = n) = (r)_n / n! (1 - z)^r z^n) and R(n) = sum_{j < n} (b2)_j / (a + b2)_j the
+// expected purchases among the first n that happen before dropout. Every term is positive, so the
+// sum has no cancellation whatever r, a, b2. The weights are carried unnormalised from n = 0 (with
+// rescaling, so that (1 - z)^r may underflow) and divided by their sum at the end. Returns NaN when
+// more than `max_terms` terms would be needed.
+double bg_kc_positive_series(double r, double a, double b2, double z, double max_terms) {
+  double w = 1, sw = 1, swr = 0;  // weight of n, sum of weights, sum of weight * R(n)
+  double rho = 1, R = 0;          // (b2)_n / (a + b2)_n and R(n), at n = 0
+  const double mode = r > 1 ? (r - 1) * z / (1 - z) : 0;
+  for (double n = 0; n < max_terms; n += 1) {
+    R += rho;  // R(n + 1)
+    rho *= (b2 + n) / (a + b2 + n);
+    w *= (r + n) / (n + 1) * z;  // weight of n + 1
+    sw += w;
+    const double term = w * R;
+    swr += term;
+    if (sw > 1e280) {
+      w *= 1e-280;
+      sw *= 1e-280;
+      swr *= 1e-280;
+    }
+    if (n + 1 > mode) {
+      // Past the mode the weights fall at least geometrically with ratio q, R grows by less than a
+      // factor (n + 2) / (n + 1) per step: the rest is below term * q' / (1 - q').
+      const double q = z * std::max(r + n + 1, n + 2) / (n + 1);
+      if (q < 1 && term * q / (1 - q) <= 1e-17 * swr) return swr / sw;
+    }
+  }
+  return NAN;
 }
 
 }  // namespace
@@ -74,11 +131,12 @@ double bg_kc(double r, double alpha, double a, double b2, double t) {
     const double e = a - 1;
     const double g = e == 0 ? -L : -std::expm1(e * L) / e;
     double u = (c - r) * z;
-    double sum = u;
+    double sum = u, sum_abs = std::fabs(u);
     bool ok = true;
     for (int n = 1; n < 5000; ++n) {
       u *= (c - r + n) * (a + n - 1) / ((c + n) * (n + 1)) * z;
       sum += u;
+      sum_abs += std::fabs(u);
       if (!std::isfinite(sum) || std::fabs(u) > 1e250) {
         ok = false;
         break;
@@ -87,10 +145,17 @@ double bg_kc(double r, double alpha, double a, double b2, double t) {
     }
     if (ok) {
       const double lead = c * g;
-      const double val = lead - std::exp(e * L) * sum;
-      if (std::isfinite(val) && val > 1e-9 * std::fabs(lead)) return val;
+      const double scale = std::exp(e * L);
+      const double val = lead - scale * sum;
+      // Accepted when the rounding of the terms (a few ulps each, relative to the largest of
+      // |lead| and the sum of |terms|) stays below 1e-13 of the result: for c < r the terms
+      // alternate and cancel (at r = 100, a = 0.8, b2 = 2.4, z = 0.9 by 20 digits), and for
+      // tiny r the result is a small difference of lead and sum.
+      if (std::isfinite(val) && (std::fabs(lead) + scale * sum_abs) * 1e-3 < val) return val;
     }
   }
+  const double pos = bg_kc_positive_series(r, a, b2, z, 1e7);
+  if (std::isfinite(pos)) return pos;
   return bg_kc_quadrature(r, alpha, a, b2, t);
 }
 

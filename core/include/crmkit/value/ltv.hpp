@@ -114,7 +114,9 @@ struct CurrentValueOptions {
   double discount_step = 1.0;
   // A customer uses the model only with at least this many repeat purchases (frequency) AND at
   // least min_tenure of age (T); otherwise run_rate. Default 1: a customer who bought once has no
-  // spend history of its own, and its repeat rate rests on the population prior alone.
+  // spend history of its own, and its repeat rate rests on the population prior alone. A row whose
+  // Gamma-Gamma expected spend does not exist (p x + q <= 1, e.g. min_repeat_purchases 0 with q <= 1)
+  // is valued at its run rate too, and its method says run_rate.
   std::int64_t min_repeat_purchases = 1;
   // Minimum age T for the model, in time units (>= 0, finite). Default 0: no age condition. Raise
   // it (e.g. 4 weeks) when very young customers' expectations look unstable.

@@ -15,7 +15,9 @@
 //
 // Fitting is maximum likelihood over log-parameters with NLopt (L-BFGS with analytic gradients;
 // a derivative-free Subplex run plus an L-BFGS polish if L-BFGS fails). Identical rows are
-// compressed into weighted unique rows first, so only the number of distinct rows matters.
+// compressed into weighted unique rows first, so only the number of distinct rows matters
+// (Gamma-Gamma, whose monetary values are nearly all distinct, sums the rows as given and its
+// terms in the frequency alone once per distinct frequency).
 // The objective minimised is lifetimes' convention:
 //     -(sum_i w_i * ll_i) / (sum_i w_i) + penalizer * sum_k theta_k^2
 // where theta are the natural (positive) parameters and w_i the row weights (1 when omitted).
@@ -488,7 +490,8 @@ class GammaGammaModel {
   // E[Z | x, m] = p (v + x m) / (p x + q - 1): the expected mean spend per transaction. Rows with
   // frequency 0 get the population mean p v / (q - 1) (monetary_value ignored, may be 0).
   // Throws Error{invalid_argument} for malformed columns (frequency not a non-negative integer,
-  // monetary_value < 0 or non-finite) and where the expectation does not exist (p x + q <= 1).
+  // monetary_value < 0 or non-finite). Where the expectation does not exist (p x + q <= 1, e.g.
+  // frequency 0 with q <= 1) that row is NaN; the other rows are unaffected.
   std::vector<double> conditional_expected_average_profit(
       std::span<const double> frequency, std::span<const double> monetary_value) const;
 
@@ -496,8 +499,9 @@ class GammaGammaModel {
   //   clv += spend * (E[X(T, T + i*k)] - E[X(T, T + (i-1)*k)]) / (1 + discount_rate)^i
   // with k = options.periods_per_month (data time units per month), spend the conditional
   // expected average profit, and E[...] transaction_model's conditional expectation (so recency
-  // and T are in the transaction model's time unit). Throws as the two predictions it uses, and
-  // Error{invalid_argument} for months < 1, discount_rate < 0 or periods_per_month <= 0.
+  // and T are in the transaction model's time unit). A row without expected spend (NaN above) is
+  // NaN. Throws as the two predictions it uses, and Error{invalid_argument} for months < 1,
+  // discount_rate < 0 or periods_per_month <= 0.
   std::vector<double> customer_lifetime_value(const TransactionModel& transaction_model,
                                               std::span<const double> frequency,
                                               std::span<const double> recency,

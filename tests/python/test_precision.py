@@ -1,0 +1,224 @@
+"""Issue 11, item 4: the BG/NBD and MBG/NBD predictions against high-precision references, the
+Gamma-Gamma expected spend per row, and the speed-ups of Gamma-Gamma and CLV kept to the old
+results.
+
+The references are tests/data/mpmath/references.csv, written by record_references.py beside it
+(mpmath at rising precision until two precisions agree to 20 digits); this test does not import
+mpmath.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+
+import numpy as np
+import pytest
+
+import crmkit
+from crmkit import _core
+
+REFERENCES = os.path.join(os.path.dirname(__file__), "..", "data", "mpmath", "references.csv")
+
+# Relative tolerance of every reference point.
+RTOL = 1e-10
+# Expected purchases where the expectation given alive is evaluated by quadrature: u = t / (alpha
+# + T) > 9 (z > 0.9, outside the series' reach) with more than about 1e7 terms of the positive
+# series (r u + 40 (1 + u) > 1e7: alpha tiny against t, or r large). The integrand over the
+# dropout probability p has a transition at p ~ 1 / u that tanh-sinh resolves to about 1e-9
+# (largest seen 7.9e-9, at r = a = b = 0.001, alpha = 0.001, t = 1e5): bound 2e-8.
+RTOL_QUADRATURE = 2e-8
+# Probabilities below the smallest normal double are compared in absolute terms.
+TINY = 1e-300
+
+
+def _rows():
+    with open(REFERENCES, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+ROWS = _rows()
+
+
+def _model(row):
+    params = [float(row[k]) for k in ("r", "alpha", "a", "b")]
+    cls = _core.ModifiedBetaGeoModel if row["model"] == "mbg" else _core.BetaGeoModel
+    return cls(params)
+
+
+def _quadrature_route(r, alpha, t):
+    u = t / alpha
+    return u > 9 and r * u + 40 * (1 + u) > 1e7
+
+
+def _value(row):
+    m = _model(row)
+    x, tx, T, t, n = (float(row[k]) for k in ("x", "tx", "T", "t", "n"))
+    q = row["quantity"]
+    r, alpha = float(row["r"]), float(row["alpha"])
+    if q == "p_alive":
+        return float(m.conditional_probability_alive([x], [tx], [T])[0]), RTOL
+    if q == "conditional_expected":
+        tol = RTOL_QUADRATURE if _quadrature_route(r + x, alpha + T, t) else RTOL
+        return float(m.conditional_expected_number_of_purchases_up_to_time(t, [x], [tx], [T])[0]), tol
+    if q == "expected":
+        tol = RTOL_QUADRATURE if _quadrature_route(r, alpha, t) else RTOL
+        return float(m.expected_number_of_purchases_up_to_time([t])[0]), tol
+    assert q == "probability_n"
+    return float(m.probability_of_n_purchases_up_to_time(t, n)), RTOL
+
+
+def test_references_cover_the_ranges_of_the_issue():
+    assert len(ROWS) >= 2000
+    r = np.array([float(row["r"]) for row in ROWS])
+    x = np.array([float(row["x"]) for row in ROWS])
+    t = np.array([float(row["t"]) for row in ROWS])
+    assert r.min() <= 1e-3 and r.max() >= 999
+    assert x.max() >= 9999
+    assert t.min() <= 1.001e-3 and t.max() >= 0.99e5
+    for col in ("alpha", "a", "b"):
+        v = np.array([float(row[col]) for row in ROWS])
+        assert v.min() <= 1.001e-3 and v.max() >= 0.99e4
+    assert {row["quantity"] for row in ROWS} == {
+        "p_alive", "conditional_expected", "expected", "probability_n"}
+
+
+def test_issue_case_large_r():
+    # r = 100, alpha = 5, a = 0.8, b = 2.4, x = 0, T = 1, t = 52: 26.729379 (was 9,071,954).
+    m = _core.BetaGeoModel([100.0, 5.0, 0.8, 2.4])
+    got = m.conditional_expected_number_of_purchases_up_to_time(52.0, [0.0], [0.0], [1.0])[0]
+    ref = [row for row in ROWS if row["model"] == "bg" and row["quantity"] == "conditional_expected"
+           and row["r"] == "100.0" and row["alpha"] == "5.0" and row["T"] == "1.0"]
+    assert len(ref) == 1
+    assert got == pytest.approx(float(ref[0]["value"]), rel=RTOL)
+    assert round(got, 6) == 26.729379
+
+
+@pytest.mark.parametrize("model", ["bg", "mbg"])
+@pytest.mark.parametrize("quantity", ["p_alive", "conditional_expected", "expected", "probability_n"])
+def test_predictions_match_mpmath(model, quantity):
+    bad = []
+    rows = [row for row in ROWS if row["model"] == model and row["quantity"] == quantity]
+    assert rows
+    for row in rows:
+        ref = float(row["value"])
+        got, tol = _value(row)
+        if abs(ref) < TINY:
+            ok = abs(got - ref) <= TINY
+        else:
+            ok = math.isfinite(got) and abs(got - ref) <= tol * abs(ref)
+        if not ok:
+            bad.append((dict(row), got, abs(got - ref) / max(abs(ref), TINY)))
+    assert not bad, f"{len(bad)} of {len(rows)} points off, first: {bad[:3]}"
+
+
+# ---- Gamma-Gamma: the expected spend per row -------------------------------------------------
+
+def test_gamma_gamma_spend_is_nan_only_where_it_does_not_exist():
+    gg = _core.GammaGammaModel([2.0, 0.5, 10.0])  # q <= 1: no population mean
+    out = gg.conditional_expected_average_profit([0.0, 1.0, 0.0, 3.0], [0.0, 5.0, 7.0, 2.0])
+    assert math.isnan(out[0]) and math.isnan(out[2])
+    assert out[1] == pytest.approx(2 * (10 + 5) / 1.5, rel=1e-15)
+    assert out[3] == pytest.approx(2 * (10 + 3 * 2) / 5.5, rel=1e-15)
+    # p x + q <= 1 with x > 0 (p = 0.25, q = 0.5, x = 2): NaN too; x = 3 exists.
+    small = _core.GammaGammaModel([0.25, 0.5, 10.0])
+    out = small.conditional_expected_average_profit([2.0, 3.0], [4.0, 4.0])
+    assert math.isnan(out[0])
+    assert out[1] == pytest.approx(0.25 * (10 + 12) / 0.25, rel=1e-15)
+    # q > 1: frequency 0 gets the population mean p v / (q - 1).
+    gg2 = _core.GammaGammaModel([6.25, 3.74, 15.44])
+    assert gg2.conditional_expected_average_profit([0.0], [0.0])[0] == pytest.approx(
+        6.25 * 15.44 / 2.74, rel=1e-15)
+
+
+def test_clv_rows_without_spend_are_nan_and_the_others_unchanged():
+    bg = _core.BetaGeoModel([0.243, 4.414, 0.793, 2.426])
+    gg = _core.GammaGammaModel([2.0, 0.5, 10.0])
+    x = np.array([0.0, 1.0, 4.0])
+    tx = np.array([0.0, 10.0, 30.0])
+    T = np.array([38.0, 38.0, 38.0])
+    m = np.array([0.0, 5.0, 20.0])
+    clv = gg.customer_lifetime_value(bg, x, tx, T, m, months=12, discount_rate=0.01,
+                                     periods_per_month=4.345)
+    assert math.isnan(clv[0])
+    expected = _clv_by_months(bg, gg, x[1:], tx[1:], T[1:], m[1:], 12, 0.01, 4.345)
+    np.testing.assert_allclose(clv[1:], expected, rtol=1e-13, atol=0)
+
+
+def _clv_by_months(bg, gg, x, tx, T, m, months, rate, k):
+    """lifetimes' loop (and crmkit's before issue 11): one prediction call per month."""
+    spend = gg.conditional_expected_average_profit(x, m)
+    clv = np.zeros(len(x))
+    prev = np.zeros(len(x))
+    for i in range(1, months + 1):
+        cur = bg.conditional_expected_number_of_purchases_up_to_time(i * k, x, tx, T)
+        clv += spend * (cur - prev) / (1 + rate) ** i
+        prev = cur
+    return clv
+
+
+@pytest.mark.parametrize("cls", [_core.BetaGeoModel, _core.ModifiedBetaGeoModel])
+def test_clv_fast_path_matches_the_per_month_loop(cls):
+    rng = np.random.default_rng(5)
+    n = 30000  # above the threshold of the worker threads
+    T = np.round(rng.uniform(1, 78, n) * 7) / 7
+    x = np.minimum(rng.poisson(2.0, n), 300).astype(float)
+    tx = np.where(x > 0, np.round(T * rng.uniform(0, 1, n) * 7) / 7, 0.0)
+    m = np.where(x > 0, np.round(rng.gamma(3, 12, n), 2) + 0.01, 0.0)
+    model = cls([0.243, 4.414, 0.793, 2.426])
+    gg = _core.GammaGammaModel([6.25, 3.74, 15.44])
+    clv = gg.customer_lifetime_value(model, x, tx, T, m, months=12, discount_rate=0.01,
+                                     periods_per_month=4.345)
+    np.testing.assert_allclose(clv, _clv_by_months(model, gg, x, tx, T, m, 12, 0.01, 4.345),
+                               rtol=1e-12, atol=0)
+    # A Pareto/NBD model takes the generic per-month path: the same loop exactly.
+    pnbd = _core.ParetoNBDModel([0.55, 10.6, 0.61, 11.7])
+    clv = gg.customer_lifetime_value(pnbd, x[:2000], tx[:2000], T[:2000], m[:2000], months=3,
+                                     discount_rate=0.01, periods_per_month=4.345)
+    np.testing.assert_allclose(
+        clv, _clv_by_months(pnbd, gg, x[:2000], tx[:2000], T[:2000], m[:2000], 3, 0.01, 4.345),
+        rtol=1e-13, atol=0)
+
+
+def test_gamma_gamma_fit_unchanged_by_the_speed_up():
+    # Recorded with crmkit at commit d17699f (before the blocked, threaded likelihood): the same
+    # data, fitted with the default options.
+    rng = np.random.default_rng(11)
+    n = 60000
+    x = rng.integers(1, 30, n).astype(float)
+    m = np.round(rng.gamma(3.0, 12.0, n) + 0.01, 2)
+    g = crmkit.GammaGammaFitter().fit(x, m)
+    before = {"p": 0.6653585929604979, "q": 4.152493382239839, "v": 175.88061459744102}
+    for k, v in before.items():
+        # The optimiser stops within its tolerance of the same point (measured 1.2e-11).
+        assert g.params_[k] == pytest.approx(v, rel=1e-10)
+    ll = _core.GammaGammaModel([before["p"], before["q"], before["v"]]).log_likelihood(x, m)
+    assert ll == pytest.approx(-265458.6714194423, rel=1e-13)
+
+
+def test_current_value_rows_without_spend_use_the_run_rate():
+    bg = _core.BetaGeoModel([0.243, 4.414, 0.793, 2.426])
+    gg = _core.GammaGammaModel([2.0, 0.5, 10.0])  # q <= 1: no spend for frequency 0
+    args = dict(customer_id=np.array([1, 2], dtype=np.int64), frequency=np.array([0.0, 2.0]),
+                recency=np.array([0.0, 20.0]), T=np.array([30.0, 30.0]),
+                monetary_value=np.array([0.0, 15.0]),
+                historical_minor=np.array([3000, 9000], dtype=np.int64), currency="USD",
+                transaction_model=bg, spend_model=gg, horizon=10.0, discount_rate=0.01,
+                discount_step=1.0)
+    out = _core.current_value(**args, min_repeat_purchases=0)
+    assert out["method_code"].tolist() == [1, 0]  # run_rate, model
+    # Row 1: 30.00 USD over 30 units of tenure, times the discounted horizon sum_k 1.01^-k.
+    effective = sum(1.01 ** -k for k in range(1, 11))
+    assert out["value_minor"][0] == round(30.00 / 30 * effective * 100)
+    # Row 2 is the model's value, the same as when row 1 is not a model row at all.
+    alone = _core.current_value(**args, min_repeat_purchases=1)
+    assert out["value_minor"][1] == alone["value_minor"][1]
+    spend = 2 * (10 + 2 * 15.0) / (2 * 2 + 0.5 - 1)
+    purchases = _clv_by_months(bg, _core.GammaGammaModel([2.0, 0.5, 10.0]), np.array([2.0]),
+                               np.array([20.0]), np.array([30.0]), np.array([15.0]), 10, 0.01, 1.0)
+    assert out["value_minor"][1] == round(purchases[0] * 100)
+    assert purchases[0] == pytest.approx(spend * float(
+        sum((bg.conditional_expected_number_of_purchases_up_to_time(k, [2.0], [20.0], [30.0])[0]
+             - bg.conditional_expected_number_of_purchases_up_to_time(k - 1, [2.0], [20.0], [30.0])[0])
+            / 1.01 ** k for k in range(1, 11))), rel=1e-13)
