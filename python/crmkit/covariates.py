@@ -393,3 +393,73 @@ class ParetoNBDCovariatesFitter(_CovariatesFitter):
     params_: r, alpha, s, beta, alpha[<col>]..., beta[<col>]..."""
 
     _kind = "pareto_nbd"
+
+
+def simulate(
+    kind: str,
+    params: Any,
+    covariates: Any,
+    T: Any,
+    purchase_covariate_cols: Sequence[Any] | None = None,
+    dropout_covariate_cols: Sequence[Any] | None = None,
+    seed: Any = None,
+) -> pd.DataFrame:
+    """Draws one history per row of ``covariates`` from the model's own generative process
+    (numpy, seeded): frequency, recency and T as a DataFrame indexed like ``covariates``.
+
+    kind: "beta_geo" or "pareto_nbd". params: a dict or Series by the fitter's params_ names
+    (e.g. {"r": .9, "alpha": 3, "a": .8, "b": 2.5, "alpha[u]": .5, "a[v]": .5, "b[v]": -.3};
+    coefficients not given are 0). T: each customer's age (a number or a column). seed: what
+    numpy.random.default_rng takes.
+
+    BG/NBD: lambda_i ~ Gamma(r, rate alpha_i), p_i ~ Beta(a_i, b_i); repeat purchases arrive as a
+    Poisson process and after each one the customer drops out with probability p_i, so
+    x = min(N(T), J) with N(T) ~ Poisson(lambda_i T) and J ~ Geometric(p_i), and the last
+    purchase is the x-th arrival (T times a Beta(x, N - x + 1) draw). Pareto/NBD: mu_i ~ Gamma(s,
+    rate beta_i), lifetime tau ~ Exponential(mu_i), N ~ Poisson(lambda_i min(tau, T)) and the
+    last purchase min(tau, T) times a Beta(N, 1) draw.
+    """
+    if kind not in ("beta_geo", "pareto_nbd"):
+        raise ValidationError(f"kind: must be 'beta_geo' or 'pareto_nbd', got {kind!r}")
+    frame = _covariate_frame(covariates)
+    n = len(frame)
+    pcols = _select(frame, purchase_covariate_cols, "purchase_covariate_cols")
+    dcols = _select(frame, dropout_covariate_cols, "dropout_covariate_cols")
+    p = dict(params)
+
+    def lin(prefix: str, cols: list[str]) -> np.ndarray:
+        out = np.zeros(n)
+        for c in cols:
+            out += float(p.get(f"{prefix}[{c}]", 0.0)) * frame[c].to_numpy()
+        return out
+
+    rng = np.random.default_rng(seed)
+    t_ = np.broadcast_to(np.asarray(T, dtype=np.float64), (n,)).copy()
+    r = float(p["r"])
+    alpha_i = float(p["alpha"]) * np.exp(-lin("alpha", pcols))
+    lam = rng.gamma(r, 1.0 / alpha_i)
+    if kind == "beta_geo":
+        a_i = float(p["a"]) * np.exp(lin("a", dcols))
+        b_i = float(p["b"]) * np.exp(lin("b", dcols))
+        drop = rng.beta(a_i, b_i)
+        arrivals = rng.poisson(lam * t_)
+        limit = rng.geometric(np.clip(drop, 1e-300, 1.0))
+        x = np.minimum(arrivals, limit)
+        end = t_
+        extra = arrivals - x + 1
+    else:
+        beta_i = float(p["beta"]) * np.exp(-lin("beta", dcols))
+        mu = rng.gamma(float(p["s"]), 1.0 / beta_i)
+        tau = rng.exponential(1.0 / mu)
+        end = np.minimum(tau, t_)
+        x = rng.poisson(lam * end)
+        extra = np.ones(n, dtype=np.int64)
+    positive = x > 0
+    recency = np.zeros(n)
+    recency[positive] = end[positive] * rng.beta(x[positive], extra[positive])
+    index = covariates.index if isinstance(covariates, (pd.DataFrame, pd.Series)) else None
+    return pd.DataFrame({"frequency": x.astype(np.float64), "recency": recency, "T": t_},
+                        index=index)
+
+
+__all__.append("simulate")

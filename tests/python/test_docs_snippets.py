@@ -30,6 +30,7 @@ DOCUMENTS = ["analytics.md", "arrow.md", "beyond-one-machine.md", "engagement.md
              "guide.md", "lifecycle-store.md", "lifecycle.md", "loyalty-metrics.md",
              "notebook.md", "points-store.md", "points.md", "rules.md", "segments.md",
              "spark.md", "value-ltv.md", "value.md"]
+DOCUMENTS += ["value-covariates.md"]  # issue 11 item 2 (covariates)
 
 
 def pieces(text: str):
