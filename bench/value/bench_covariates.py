@@ -107,7 +107,10 @@ def main() -> None:
     cov = best["covariates"]
     print("  covariate fit (truth in brackets):")
     for k, v in cov["params"].items():
-        print(f"    {k:9s} {v:9.4f} +- {cov['se'][k]:.4f}  [{TRUTH[k]}]")
+        # The histories are simulated in weeks and summarised in days: alpha (a rate's scale) is
+        # 7 times the weekly truth.
+        truth = TRUTH[k] * 7 if k == "alpha" else TRUTH[k]
+        print(f"    {k:9s} {v:9.4f} +- {cov['se'][k]:.4f}  [{truth:g}]")
 
 
 if __name__ == "__main__":
