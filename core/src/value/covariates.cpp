@@ -68,11 +68,11 @@ void check_covariates(const CovariateMatrix& m, std::size_t n, const char* field
 // ---- the per-row likelihood ------------------------------------------------------------------
 
 // BG/NBD at the customer's own (r, alpha, a, b); d = d ll / d log(r, alpha, a, b).
-double bg_row(double r, double al, double a, double b, double x, double tx, double T, double lg_r,
-              double dg_r, double* d) {
+double bg_row(double r, double al, double a, double b, double x, double tx, double T, double lg_d,
+              double dg_d, double* d) {
   const double rx = r + x, la = std::log(al), lAT = std::log(al + T);
-  double ll = lgamma_(rx) - lg_r + r * la;
-  double dr = digamma(rx) - dg_r + la, dal = r / al, da = 0, db = 0;
+  double ll = lg_d + r * la;
+  double dr = dg_d + la, dal = r / al, da = 0, db = 0;
   const double A3 = -rx * lAT;
   if (x > 0) {
     const double ab = a + b, abx = ab + x, bx = b + x;
@@ -118,17 +118,17 @@ double pnbd_log_sI(double r, double alpha, double s, double beta, double x, doub
 
 // Pareto/NBD at the customer's own (r, alpha, s, beta); d = d ll / d log(r, alpha, s, beta).
 double pnbd_row(double r, double al, double s, double be, double x, double tx, double T,
-                double lg_r, double dg_r, double* d) {
+                double lg_d, double dg_d, double* d) {
   const double rx = r + x, la = std::log(al), lb = std::log(be);
   const double laT = std::log(al + T), lbT = std::log(be + T);
   const double E1 = -rx * laT - s * lbT;
   double m[4];
   const double E2 = pnbd_log_sI(r, al, s, be, x, tx, T, d ? m : nullptr);
   const double mix = logaddexp(E1, E2);
-  const double ll = lgamma_(rx) - lg_r + r * la + s * lb + mix;
+  const double ll = lg_d + r * la + s * lb + mix;
   if (d) {
     const double w1 = std::exp(E1 - mix), w2 = E2 == -INFINITY ? 0.0 : std::exp(E2 - mix);
-    const double dr = digamma(rx) - dg_r + la - w1 * laT - w2 * m[0];
+    const double dr = dg_d + la - w1 * laT - w2 * m[0];
     const double dal = r / al - w1 * rx / (al + T) - w2 * rx * m[1];
     const double ds = lb - w1 * lbT + w2 * (1.0 / s - m[2]);
     const double dbe = s / be - w1 * s / (be + T) - w2 * (s + 1) * m[3];
@@ -175,6 +175,16 @@ double covariate_loglik(const Design& d, std::span<const double> x, std::span<co
   const double r = base[0];
   const double lg_r = lgamma_(r), dg_r = digamma(r);
   const bool bg = d.kind == CovariatesKind::beta_geo;
+  // lgamma(r + x) - lgamma(r) and digamma(r + x) - digamma(r) for the small frequencies present
+  // (computed once per call instead of once per row).
+  constexpr double kTable = 4096;
+  double xmax = 0;
+  for (double v : x) xmax = std::max(xmax, std::min(v, kTable - 1));
+  std::vector<double> lg_tab(static_cast<std::size_t>(xmax) + 1), dg_tab(lg_tab.size());
+  for (std::size_t k = 0; k < lg_tab.size(); ++k) {
+    lg_tab[k] = lgamma_(r + static_cast<double>(k)) - lg_r;
+    dg_tab[k] = digamma(r + static_cast<double>(k)) - dg_r;
+  }
   constexpr std::size_t kBlock = 4096;
   const std::size_t n = x.size();
   const std::size_t nblocks = block_count(n, kBlock);
@@ -186,9 +196,13 @@ double covariate_loglik(const Design& d, std::span<const double> x, std::span<co
       if (wi == 0) continue;
       double th[4], dd[4];
       d.row_params_natural(base, coef, i, th);
-      const double ll = bg ? bg_row(th[0], th[1], th[2], th[3], x[i], tx[i], T[i], lg_r, dg_r,
+      const double xi = x[i];
+      const bool small = xi < kTable;
+      const double lg_d = small ? lg_tab[static_cast<std::size_t>(xi)] : lgamma_(r + xi) - lg_r;
+      const double dg_d = small ? dg_tab[static_cast<std::size_t>(xi)] : digamma(r + xi) - dg_r;
+      const double ll = bg ? bg_row(th[0], th[1], th[2], th[3], xi, tx[i], T[i], lg_d, dg_d,
                                     grad ? dd : nullptr)
-                           : pnbd_row(th[0], th[1], th[2], th[3], x[i], tx[i], T[i], lg_r, dg_r,
+                           : pnbd_row(th[0], th[1], th[2], th[3], xi, tx[i], T[i], lg_d, dg_d,
                                       grad ? dd : nullptr);
       out[0] += wi * ll;
       if (!grad) continue;
@@ -412,16 +426,17 @@ std::vector<double> CovariatesModel::individual_log_likelihood(
     const CovariateMatrix& purchase, const CovariateMatrix& dropout) const {
   check_call(*this, frequency, recency, T, purchase, dropout, {});
   const Design d(kind_, purchase, dropout, frequency.size());
-  const double r = values_[0], lg_r = detail::lgamma_(r), dg_r = detail::digamma(r);
+  const double r = values_[0], lg_r = detail::lgamma_(r);
   std::vector<double> out(frequency.size());
   for (std::size_t i = 0; i < out.size(); ++i) {
     double th[4];
     d.row_params_natural(values_.data(), values_.data() + 4, i, th);
+    const double lg_d = detail::lgamma_(r + frequency[i]) - lg_r;
     out[i] = kind_ == CovariatesKind::beta_geo
                  ? detail::bg_row(th[0], th[1], th[2], th[3], frequency[i], recency[i], T[i],
-                                  lg_r, dg_r, nullptr)
+                                  lg_d, 0.0, nullptr)
                  : detail::pnbd_row(th[0], th[1], th[2], th[3], frequency[i], recency[i], T[i],
-                                    lg_r, dg_r, nullptr);
+                                    lg_d, 0.0, nullptr);
   }
   return out;
 }

@@ -46,11 +46,12 @@ struct Design {
 };
 
 // Per-row log-likelihoods at the customer's own parameters; d (if non-null) receives the
-// derivatives with respect to the logs of the four parameters.
+// derivatives with respect to the logs of the four parameters. lg_d = lgamma(r + x) - lgamma(r)
+// and dg_d = digamma(r + x) - digamma(r) (dg_d is read only when d is non-null).
 double bg_row(double r, double alpha, double a, double b, double x, double tx, double T,
-              double lgamma_r, double digamma_r, double* d);
+              double lg_d, double dg_d, double* d);
 double pnbd_row(double r, double alpha, double s, double beta, double x, double tx, double T,
-                double lgamma_r, double digamma_r, double* d);
+                double lg_d, double dg_d, double* d);
 double pnbd_log_sI(double r, double alpha, double s, double beta, double x, double tx, double T,
                    double* m);
 
