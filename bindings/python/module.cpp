@@ -2,6 +2,8 @@
 // turns Python values into crmkit values, makes one crmkit call and converts the result back.
 #include "conversions.hpp"
 
+namespace crmkit_py { void bind_value_covariates(py::module_& m); }  // value_covariates.cpp
+
 PYBIND11_MODULE(_core, m) {
   m.doc() = "crmkit._core: the compiled binding of the crmkit C++ core (use the crmkit package)";
   m.attr("__version__") = CRMKIT_VERSION_INFO;
@@ -27,4 +29,5 @@ PYBIND11_MODULE(_core, m) {
   crmkit_py::bind_segments(m);
   crmkit_py::bind_engage(m);  // engagement (follow-up and campaigns)
   crmkit_py::bind_value_uncertainty(m);  // prediction intervals (issue 11 item 4)
+  crmkit_py::bind_value_covariates(m);  // covariate BG/NBD and Pareto/NBD (issue 11 item 2)
 }

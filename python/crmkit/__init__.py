@@ -125,6 +125,8 @@ from .fitters import (
     ModifiedBetaGeoFitter,
     ParetoNBDFitter,
 )
+from . import covariates  # covariate BG/NBD and Pareto/NBD (docs/value-covariates.md)
+from .covariates import BetaGeoCovariatesFitter, ParetoNBDCovariatesFitter
 from .utils import default_rfm_segments, rfm_scores
 from ._core import ValueMethod, model_threads, set_model_threads
 from .ltv import CalibrationValidation, calibration_vs_holdout, lifetime_value_parts
@@ -236,6 +238,9 @@ __all__ = [
     "ParetoNBDFitter",
     "BetaGeoBetaBinomFitter",
     "GammaGammaFitter",
+    "covariates",
+    "BetaGeoCovariatesFitter",
+    "ParetoNBDCovariatesFitter",
     "rfm_scores",
     "default_rfm_segments",
     "set_model_threads",

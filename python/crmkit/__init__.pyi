@@ -925,6 +925,11 @@ from .fitters import (
     ModifiedBetaGeoFitter as ModifiedBetaGeoFitter,
     ParetoNBDFitter as ParetoNBDFitter,
 )
+from . import covariates as covariates
+from .covariates import (
+    BetaGeoCovariatesFitter as BetaGeoCovariatesFitter,
+    ParetoNBDCovariatesFitter as ParetoNBDCovariatesFitter,
+)
 from .utils import default_rfm_segments as default_rfm_segments, rfm_scores as rfm_scores
 from .ltv import (
     CalibrationValidation as CalibrationValidation,

@@ -32,6 +32,7 @@ DOCUMENTS = ["analytics.md", "arrow.md", "beyond-one-machine.md", "engagement.md
              "spark.md", "value-ltv.md", "value.md",
              "value-uncertainty.md"]
 DOCUMENTS += ["lifetimes-compat.md"]
+DOCUMENTS += ["value-covariates.md"]  # issue 11 item 2 (covariates)
 
 
 def pieces(text: str):

@@ -40,6 +40,7 @@
 #include "crmkit/rules/rules.hpp"
 #include "crmkit/store/store.hpp"
 #include "crmkit/value/ltv.hpp"
+#include "crmkit/value/covariates.hpp"
 #include "crmkit/value/models.hpp"
 #include "crmkit/value/rfm.hpp"
 #include "crmkit/value/statistics.hpp"
