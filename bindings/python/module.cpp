@@ -2,6 +2,8 @@
 // turns Python values into crmkit values, makes one crmkit call and converts the result back.
 #include "conversions.hpp"
 
+namespace crmkit_py { void bind_contractual(py::module_& m); }  // contractual.cpp (issue 11)
+
 PYBIND11_MODULE(_core, m) {
   m.doc() = "crmkit._core: the compiled binding of the crmkit C++ core (use the crmkit package)";
   m.attr("__version__") = CRMKIT_VERSION_INFO;
@@ -26,4 +28,5 @@ PYBIND11_MODULE(_core, m) {
   // segments and drift (issue 8 item 3)
   crmkit_py::bind_segments(m);
   crmkit_py::bind_engage(m);  // engagement (follow-up and campaigns)
+  crmkit_py::bind_contractual(m);  // contractual customers: sBG and BdW (issue 11)
 }
