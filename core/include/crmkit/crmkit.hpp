@@ -41,6 +41,7 @@
 #include "crmkit/store/store.hpp"
 #include "crmkit/value/ltv.hpp"
 #include "crmkit/value/models.hpp"
+#include "crmkit/value/contractual.hpp"  // contractual customers (issue 11)
 #include "crmkit/value/rfm.hpp"
 #include "crmkit/value/statistics.hpp"
 #include "crmkit/value/summary.hpp"
