@@ -202,7 +202,7 @@ TEST_CASE("bad counts and arguments name the period") {
                 "renewals: must be a non-negative integer, got -1");
   const BetaDiscreteWeibullModel w({1, 1, 1});
   CHECK_INVALID(w.discounted_expected_residual_lifetime(0),
-                "discount_rate: must be in [1e-6, 1e6], got 0");
+                "discount_rate: must be in [1e-4, 1e6], got 0");
   CHECK_INVALID(ShiftedBetaGeometricModel({0, 1}), "params.alpha: must be finite and > 0, got 0");
 }
 
@@ -210,4 +210,28 @@ TEST_CASE("degenerate cohorts are reported as not converged") {
   // Nobody churns: beta -> infinity, no finite maximum.
   const auto none = ShiftedBetaGeometricModel::fit(std::vector<double>{100, 100, 100, 100});
   CHECK_FALSE(none.report().converged);
+}
+
+TEST_CASE("everyone gone in period 1 is reported as not converged") {
+  const auto all = ShiftedBetaGeometricModel::fit(std::vector<double>{100, 0});
+  CHECK_FALSE(all.report().converged);
+  CHECK(all.report().message.find("every customer churned in period 1") != std::string::npos);
+  const auto none = BetaDiscreteWeibullModel::fit(std::vector<double>{100, 100, 100});
+  CHECK_FALSE(none.report().converged);
+  CHECK(none.report().message.find("nobody churned") != std::string::npos);
+}
+
+TEST_CASE("cohorts that cannot identify the parameters are reported as not converged") {
+  // One period identifies alpha / (alpha + beta) only.
+  const auto one = ShiftedBetaGeometricModel::fit(std::vector<double>{1000, 600});
+  CHECK_FALSE(one.report().converged);
+  CHECK(one.report().message.find("observed for 1 period") != std::string::npos);
+  // Two periods are not enough for the BdW's three parameters, but are for the sBG.
+  const std::vector<double> two = {1000, 600, 450};
+  CHECK_FALSE(BetaDiscreteWeibullModel::fit(two).report().converged);
+  CHECK(ShiftedBetaGeometricModel::fit(two).report().converged);
+  // Nobody lost after period 1: the maximum is at alpha, beta -> 0.
+  const auto flat = ShiftedBetaGeometricModel::fit(std::vector<double>{1000, 600, 600, 600});
+  CHECK_FALSE(flat.report().converged);
+  CHECK(flat.report().message.find("nobody churned after period 1") != std::string::npos);
 }

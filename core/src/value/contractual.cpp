@@ -70,10 +70,12 @@ void check_renewals(double renewals) {
     throw_invalid("renewals", "must be a non-negative integer, got " + num(renewals));
 }
 
-void check_discount(double d, bool zero_ok) {
-  if (!std::isfinite(d) || d < 0 || d > 1e6 || (d < 1e-6 && !(zero_ok && d == 0)))
-    throw_invalid("discount_rate", std::string(zero_ok ? "must be 0 or in [1e-6, 1e6]"
-                                                       : "must be in [1e-6, 1e6]") +
+// The sBG takes 0 or [1e-6, 1e6]; the BdW (term by term, a log-Beta per term) [1e-4, 1e6].
+void check_discount(double d, bool sbg) {
+  const double lo = sbg ? 1e-6 : 1e-4;
+  if (!std::isfinite(d) || d < 0 || d > 1e6 || (d < lo && !(sbg && d == 0)))
+    throw_invalid("discount_rate", std::string(sbg ? "must be 0 or in [1e-6, 1e6]"
+                                                   : "must be in [1e-4, 1e6]") +
                                        ", got " + num(d));
 }
 
@@ -150,6 +152,33 @@ double total_initial(std::span<const std::vector<double>> cohorts) {
   return n;
 }
 
+// Why the cohorts carry too little information for k parameters (nullptr if they do not).
+const char* no_information(std::span<const std::vector<double>> cohorts, std::size_t k) {
+  bool any_lost = false, all_gone_at_1 = true, lost_after_1 = false;
+  std::size_t periods = 0;
+  for (const auto& s : cohorts) {
+    any_lost = any_lost || s.back() < s.front();
+    all_gone_at_1 = all_gone_at_1 && s[1] == 0;
+    lost_after_1 = lost_after_1 || s.back() < s[1];
+    periods = std::max(periods, s.size() - 1);
+  }
+  if (!any_lost)
+    return "no information: nobody churned in any cohort, so the likelihood rises without bound "
+           "as beta grows";
+  if (all_gone_at_1)
+    return "no information: every customer churned in period 1, so the likelihood rises without "
+           "bound as beta falls to 0";
+  if (periods < k)
+    return k == 2 ? "no information: every cohort is observed for 1 period, which identifies "
+                    "alpha / (alpha + beta) but not alpha and beta"
+                  : "no information: every cohort is observed for fewer than 3 periods, which "
+                    "cannot identify alpha, beta and c";
+  if (!lost_after_1)
+    return "no information: nobody churned after period 1, so the likelihood rises without bound "
+           "as alpha and beta fall to 0 (customers who leave at once and customers who never do)";
+  return nullptr;
+}
+
 // Fits (alpha, beta) with c = 1 (k = 2) or (alpha, beta, c) (k = 3).
 detail::FitResult fit_curve(std::span<const std::vector<double>> cohorts, std::size_t k,
                             const FitOptions& options) {
@@ -166,7 +195,11 @@ detail::FitResult fit_curve(std::span<const std::vector<double>> cohorts, std::s
     }
     return v;
   };
-  return detail::maximize(ll, k, total_initial(cohorts), options);
+  detail::FitResult res = detail::maximize(ll, k, total_initial(cohorts), options);
+  // Data without a finite maximum or that cannot identify k parameters, whatever the optimiser
+  // said (models.hpp "Degenerate fits"; contractual.hpp "Fitting").
+  if (const char* reason = no_information(cohorts, k)) detail::mark_not_converged(res.report, reason);
+  return res;
 }
 
 std::vector<double> survival(const Curve& cv, std::span<const double> t) {

@@ -29,9 +29,12 @@
 // Fitting is maximum likelihood over log-parameters with the optimiser of models.hpp (NLopt
 // L-BFGS with analytic gradients, Subplex fallback; FitOptions and FitReport as there, the
 // objective divided by the total of the initial counts, delta-method standard errors, a fit with
-// NaN standard errors reported as not converged). Data with no churn at all (every count equal)
-// or only churn (everyone gone after period 1) have no finite maximum: the fit then says
-// converged = false (a parameter at the exp(+-30) bound or NaN standard errors).
+// NaN standard errors reported as not converged). The fit says converged = false with the reason
+// ("no information: ...") at the end of FitReport::message, whatever the optimiser said, when the
+// data have no finite maximum or cannot identify the parameters: nobody churned (in every cohort
+// the last count equals the first), everybody churned in period 1, nobody churned after period 1
+// (the maximum is at alpha, beta -> 0), or every cohort is observed for fewer periods than the
+// model has parameters (a single period for the sBG, at most 2 for the BdW).
 //
 // Errors: Error{invalid_argument} "<field>: <problem>" naming the cohort and period
 // ("survivors[3]: ...", "cohorts[1][3]: ..."); nothing is modified on error.
@@ -164,7 +167,8 @@ class BetaDiscreteWeibullModel {
   // and the sum stops once that bound is under 1e-15 of the sum, so the truncation error is below
   // 1e-15 relative; the terms cost a log-Beta each, at most about 35/d of them. Throws
   // Error{invalid_argument} unless renewals is a non-negative integer and discount_rate is in
-  // [1e-6, 1e6] (0 is refused: the undiscounted sum may not converge).
+  // [1e-4, 1e6] (0 is refused: the undiscounted sum may not converge; below 1e-4 the sum would
+  // take more than 350,000 terms).
   double discounted_expected_residual_lifetime(double discount_rate, double renewals = 0) const;
   // DEL = 1 + DERT(d, 0) / (1 + d). Same throws.
   double discounted_expected_lifetime(double discount_rate) const;
