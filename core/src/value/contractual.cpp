@@ -115,7 +115,7 @@ struct Curve {
 // Log-likelihood of the cohorts; adds d ll / d(natural params) into g[0..2] if g is non-null.
 double cohort_loglik(const Curve& cv, std::span<const std::vector<double>> cohorts, double* g) {
   double total = 0;
-  double gp[3], gc[3];
+  double gp[3] = {0, 0, 0}, gc[3] = {0, 0, 0};
   for (const std::vector<double>& s : cohorts) {
     double lprev = 0;  // log S(0)
     if (g) cv.grad(0, gp);
