@@ -223,3 +223,17 @@ def test_sbg_dert_matches_scipy_hyp2f1(cohorts, name):
     for n, value in ref["dert_0.1"].items():
         assert f.discounted_expected_residual_lifetime(0.1, int(n)) == pytest.approx(value, rel=1e-12)
     assert f.discounted_expected_lifetime(0.1) == pytest.approx(ref["del_0.1"], rel=1e-12)
+
+
+def test_fit_keywords(cohorts):
+    data = calibration(cohorts, "regular")
+    base = crmkit.ShiftedBetaGeometricFitter().fit(data)
+    other = crmkit.ShiftedBetaGeometricFitter().fit(data, initial_params={"alpha": 3.0, "beta": 0.2})
+    assert other.params_["alpha"] == pytest.approx(base.params_["alpha"], rel=1e-6)
+    with pytest.warns(crmkit.ConvergenceWarning):
+        short = crmkit.ShiftedBetaGeometricFitter().fit(data, max_iterations=2)
+    assert not short.fit_report_.converged
+    with pytest.raises(TypeError, match="unexpected keyword arguments: bogus"):
+        crmkit.ShiftedBetaGeometricFitter().fit(data, bogus=1)
+    penalized = crmkit.ShiftedBetaGeometricFitter(penalizer_coef=0.1).fit(data)
+    assert penalized.log_likelihood_ < base.log_likelihood_
