@@ -3,6 +3,7 @@
 #include "conversions.hpp"
 
 namespace crmkit_py { void bind_value_covariates(py::module_& m); }  // value_covariates.cpp
+namespace crmkit_py { void bind_contractual(py::module_& m); }  // contractual.cpp (issue 11)
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "crmkit._core: the compiled binding of the crmkit C++ core (use the crmkit package)";
@@ -30,4 +31,5 @@ PYBIND11_MODULE(_core, m) {
   crmkit_py::bind_engage(m);  // engagement (follow-up and campaigns)
   crmkit_py::bind_value_uncertainty(m);  // prediction intervals (issue 11 item 4)
   crmkit_py::bind_value_covariates(m);  // covariate BG/NBD and Pareto/NBD (issue 11 item 2)
+  crmkit_py::bind_contractual(m);  // contractual customers: sBG and BdW (issue 11)
 }

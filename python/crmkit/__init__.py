@@ -151,6 +151,9 @@ from .engage import (
     due_list_from_columns,
 )
 # end of engagement
+# contractual customers: sBG and BdW (issue 11 item 3)
+from . import contractual
+from .contractual import BetaDiscreteWeibullFitter, ShiftedBetaGeometricFitter, survivors_from_lost
 
 __version__: str = _core.__version__
 
@@ -291,4 +294,9 @@ __all__ = [
     "campaign_plan",
     "compare_plans",
     "due_list_from_columns",
+    # contractual customers: sBG and BdW (issue 11 item 3)
+    "contractual",
+    "ShiftedBetaGeometricFitter",
+    "BetaDiscreteWeibullFitter",
+    "survivors_from_lost",
 ]

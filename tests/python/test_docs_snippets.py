@@ -27,6 +27,7 @@ import markdown_snippets  # noqa: E402  (the one Markdown scanner, shared with t
 # The documents with Python blocks; test_every_document_with_python_blocks_is_tested keeps this
 # list in step with docs/.
 DOCUMENTS = ["analytics.md", "arrow.md", "beyond-one-machine.md", "engagement.md", "facts.md",
+             "contractual.md",  # contractual customers (issue 11 item 3)
              "guide.md", "lifecycle-store.md", "lifecycle.md", "loyalty-metrics.md",
              "notebook.md", "points-store.md", "points.md", "rules.md", "segments.md",
              "spark.md", "value-ltv.md", "value.md",

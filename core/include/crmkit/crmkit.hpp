@@ -42,6 +42,7 @@
 #include "crmkit/value/ltv.hpp"
 #include "crmkit/value/covariates.hpp"
 #include "crmkit/value/models.hpp"
+#include "crmkit/value/contractual.hpp"  // contractual customers (issue 11)
 #include "crmkit/value/rfm.hpp"
 #include "crmkit/value/statistics.hpp"
 #include "crmkit/value/summary.hpp"

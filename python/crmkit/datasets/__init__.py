@@ -10,6 +10,7 @@ installed, the loaders read data/ directly.
   load_donations()                               donations.csv (BG/BB: frequency, recency, periods, weights)
   load_cdnow_sample()                            CDNOW_sample.txt, the raw transactions of 2,357 customers
   load_cdnow_master()                            CDNOW_master.txt, the raw transactions of 23,570 customers
+  load_retention_cohorts()                       retention_cohorts.csv (sBG paper: year, regular, high_end)
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ __all__ = [
     "load_donations",
     "load_cdnow_sample",
     "load_cdnow_master",
+    "load_retention_cohorts",
 ]
 
 _HERE = Path(__file__).resolve().parent
@@ -108,3 +110,9 @@ def load_cdnow_master() -> pd.DataFrame:
     )
     df["date"] = pd.to_datetime(df["date"], format="%Y%m%d")
     return df
+
+
+def load_retention_cohorts(**kwargs: Any) -> pd.DataFrame:
+    """Fader and Hardie's (2007) two contractual cohorts: columns year (0..12), regular and
+    high_end, the customers (of 1,000) still active at the start of each year (13 rows)."""
+    return load_dataset("retention_cohorts.csv", **kwargs)
