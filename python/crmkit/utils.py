@@ -719,8 +719,9 @@ def calculate_alive_path(model: Any, transactions: Any, datetime_col: Any, t: in
 
     Returns a float Series indexed 0, 1, ... (lifetimes returns the same values in an object
     Series of one-element arrays). A BG/BB model (crmkit.BetaGeoBetaBinomFitter) gets
-    ``conditional_probability_alive(0, frequency, recency, n_periods=T)``: the path in periods
-    (lifetimes raises TypeError there).
+    ``conditional_probability_alive(0, frequency, recency, n_periods=T)`` for T >= 1 and 1 at
+    T = 0 (the first purchase, before any chance to drop out): the path in periods (lifetimes
+    raises TypeError there).
 
     Raises crmkit.ValidationError for a missing column, no purchases, times that cannot be read
     (numbers such as 19970101 are refused: lifetimes would read them as nanoseconds since 1970)
@@ -747,7 +748,10 @@ def calculate_alive_path(model: Any, transactions: Any, datetime_col: Any, t: in
     frequency = np.cumsum(bought) - 1.0
     recency = np.maximum.accumulate(np.where(bought, age, 0.0))
     if hasattr(model, "expected_number_of_transactions_in_first_n_periods"):  # BG/BB
-        values = alive(0, frequency, recency, age)
+        # Period 0 is the first purchase, before any opportunity to drop out: alive.
+        values = np.ones(n, dtype=np.float64)
+        if n > 1:
+            values[1:] = alive(0, frequency[1:], recency[1:], age[1:])
     else:
         values = alive(frequency, recency, age)
     return pd.Series(np.asarray(values, dtype=np.float64), index=pd.RangeIndex(n))

@@ -19,6 +19,7 @@ plotting, so the comparison does not depend on the two optimisers agreeing in th
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 from pathlib import Path
@@ -208,6 +209,19 @@ def main() -> None:
             fits["bgbb_donations"], transactions, "date", "id_sample", 78, 39,
             datetime_format="%Y%m%d", freq="W")),
     }
+
+    # ---- the signatures: names, kinds and defaults of the parameters
+    def signature(function) -> list:
+        return [{"name": p.name, "kind": p.kind.name,
+                 "default": None if p.default is inspect.Parameter.empty else repr(p.default)}
+                for p in inspect.signature(function).parameters.values()]
+
+    record["signatures"] = {
+        name: signature(getattr(plotting, name)) for name in (
+            "plot_history_alive", "plot_cumulative_transactions", "plot_incremental_transactions",
+            "plot_transaction_rate_heterogeneity", "plot_dropout_rate_heterogeneity")
+    }
+    record["signatures"]["calculate_alive_path"] = signature(utils.calculate_alive_path)
 
     OUT.write_text(json.dumps(record, indent=1) + "\n")
     print(f"wrote {OUT} ({OUT.stat().st_size:,} bytes)")
