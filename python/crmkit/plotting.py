@@ -10,9 +10,16 @@ The numbers behind a plot come from the model's own prediction methods
 once on whole columns; these functions only arrange the results. Unlike lifetimes, nothing here is
 simulated: plot_period_transactions shows the model's expected counts, so a plot is reproducible.
 
-These functions only draw: the numbers behind plot_cumulative_transactions (the repeat counting
-and the model's expectations) are crmkit.utils.expected_cumulative_transactions, lifetimes' table
-with lifetimes' arguments, also importable from here as lifetimes users may expect.
+These functions only draw: the numbers behind plot_cumulative_transactions and
+plot_incremental_transactions (the repeat counting and the model's expectations) are
+crmkit.utils.expected_cumulative_transactions, and those behind plot_history_alive are
+crmkit.utils.calculate_alive_path, lifetimes' functions with lifetimes' arguments, both also
+importable from here as lifetimes users may expect. The heterogeneity plots evaluate the gamma and
+beta mixing densities and their 99% points here (crmkit does not depend on scipy).
+
+The arguments are lifetimes 0.11.3's, in its order and with its defaults; crmkit's additions are
+``ax`` where lifetimes has none and keyword-only arguments. docs/value.md (section 8) lists the
+deliberate differences.
 """
 
 from __future__ import annotations

@@ -524,6 +524,15 @@ def test_calculate_alive_path_of_a_bgbb_donor_in_years(recorded):
     # a donation in the period itself means alive in it; a year without one lowers P(alive)
     assert path[2] == path[4] == 1.0
     assert path[6] < path[5] < 1.0 and path[1] < 1.0
+    ax = plotting.plot_history_alive(bgbb, 6, donor, "at", freq="Y")
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), path.to_numpy())
+    # drawn at the years' ends (1995-12-31 ...), the donations at their years' ends
+    from matplotlib import dates
+
+    drawn_at = dates.num2date(ax.lines[0].get_xydata()[:, 0])
+    assert [str(d.date()) for d in drawn_at[:2]] == ["1995-12-31", "1996-12-31"]
+    assert [s[0][0] for s in ax.collections[0].get_segments()] == [
+        dates.datestr2num(d) for d in ("1995-12-31", "1997-12-31", "1999-12-31")]
 
 
 # ---- plot_history_alive
