@@ -708,7 +708,8 @@ def _purchase_periods(transactions: Any, datetime_col: Any, freq: str) -> pd.Ser
 def calculate_alive_path(model: Any, transactions: Any, datetime_col: Any, t: int,
                          freq: str = "D") -> pd.Series:
     """P(alive) of one customer over time, lifetimes' ``calculate_alive_path`` (same arguments,
-    same numbers): ``transactions`` holds one customer's purchases, ``datetime_col`` their times.
+    same numbers): ``transactions`` (a pandas DataFrame or a pyarrow Table) holds one customer's
+    purchases, ``datetime_col`` their times.
 
     Time is cut into periods of ``freq`` from the period of the first purchase (period 0); a
     period with any purchase counts once. For each period T = 0 .. max(t, last purchase period)

@@ -481,7 +481,10 @@ def test_calculate_alive_path_reads_datetimes_of_every_kind(recorded, text_days)
     naive = history.assign(day=pd.to_datetime(history["day"]))
     aware = history.assign(day=pd.to_datetime(history["day"]).dt.tz_localize("UTC"))
     shuffled = naive.iloc[::-1]
-    for frame in (naive, aware, shuffled):
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(naive[["day"]], preserve_index=False)
+    for frame in (naive, aware, shuffled, table):
         pd.testing.assert_series_equal(crmkit.utils.calculate_alive_path(bgf, frame, "day", 60), text)
     want = recorded["calculate_alive_path"][3]
     assert (want["customer"], want["t"]) == (15, 60)
