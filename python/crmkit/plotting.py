@@ -10,9 +10,16 @@ The numbers behind a plot come from the model's own prediction methods
 once on whole columns; these functions only arrange the results. Unlike lifetimes, nothing here is
 simulated: plot_period_transactions shows the model's expected counts, so a plot is reproducible.
 
-These functions only draw: the numbers behind plot_cumulative_transactions (the repeat counting
-and the model's expectations) are crmkit.utils.expected_cumulative_transactions, lifetimes' table
-with lifetimes' arguments, also importable from here as lifetimes users may expect.
+These functions only draw: the numbers behind plot_cumulative_transactions and
+plot_incremental_transactions (the repeat counting and the model's expectations) are
+crmkit.utils.expected_cumulative_transactions, and those behind plot_history_alive are
+crmkit.utils.calculate_alive_path, lifetimes' functions with lifetimes' arguments, both also
+importable from here as lifetimes users may expect. The heterogeneity plots evaluate the gamma and
+beta mixing densities and their 99% points here (crmkit does not depend on scipy).
+
+The arguments are lifetimes 0.11.3's, in its order and with its defaults; crmkit's additions are
+``ax`` where lifetimes has none and keyword-only arguments. docs/value.md (section 8) lists the
+deliberate differences.
 """
 
 from __future__ import annotations
@@ -20,8 +27,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from .errors import ValidationError
+from .utils import _column, _micros, _purchase_periods, _resample_frequency, _to_timestamp
+from .utils import calculate_alive_path
 from .utils import expected_cumulative_transactions
 
 __all__ = [
@@ -30,7 +40,12 @@ __all__ = [
     "plot_period_transactions",
     "plot_calibration_purchases_vs_holdout_purchases",
     "plot_cumulative_transactions",
+    "plot_incremental_transactions",
+    "plot_history_alive",
+    "plot_transaction_rate_heterogeneity",
+    "plot_dropout_rate_heterogeneity",
     "expected_cumulative_transactions",
+    "calculate_alive_path",
 ]
 
 
@@ -333,7 +348,37 @@ def plot_calibration_purchases_vs_holdout_purchases(
 
 
 # --------------------------------------------------------------------------------------------
-# cumulative transactions
+# cumulative and incremental transactions
+
+
+def _tracking(function: str, model: Any, transactions: Any, datetime_col: str,
+              customer_id_col: str, t: int, t_cal: float, datetime_format: str | None, freq: str,
+              set_index_date: bool, freq_multiplier: int, title: str, xlabel: str, ylabel: str,
+              ax: Any, kwargs: dict) -> Any:
+    table = expected_cumulative_transactions(
+        model,
+        transactions,
+        datetime_col,
+        customer_id_col,
+        t,
+        datetime_format=datetime_format,
+        freq=freq,
+        set_index_date=set_index_date,
+        freq_multiplier=freq_multiplier,
+    )
+    if function == "plot_incremental_transactions":
+        table = table.astype(float).diff()  # row 0 has no previous row: NaN, as lifetimes
+    ax = table.plot(ax=_new_axes(ax), title=title, **kwargs)
+    if set_index_date:
+        marker = table.index[int(t_cal)]
+        # lifetimes writes "date" whatever xlabel says; crmkit keeps an xlabel that was given
+        xlabel = "date" if xlabel == "day" else xlabel
+    else:
+        marker = t_cal
+    ax.axvline(x=marker, color="r", linestyle="--")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    return ax
 
 
 def plot_cumulative_transactions(
@@ -346,44 +391,306 @@ def plot_cumulative_transactions(
     datetime_format: str | None = None,
     freq: str = "D",
     set_index_date: bool = False,
-    freq_multiplier: int = 1,
     title: str = "Tracking Cumulative Transactions",
     xlabel: str = "day",
     ylabel: str = "Cumulative Transactions",
     ax: Any = None,
+    *,
+    freq_multiplier: int = 1,
     **kwargs: Any,
 ) -> Any:
-    """Lines of the actual and the model's cumulative repeat transactions over time (the table
-    of expected_cumulative_transactions, same arguments), and a dashed red vertical line at
-    ``t_cal``, the end of the calibration period (in rows: with freq="D", freq_multiplier=7 the
-    x axis counts weeks from 0). With set_index_date the x axis shows the periods' dates and the
-    line is at row int(t_cal). ``kwargs`` go to ``Axes.plot``. Returns the Axes; its lines are
-    actual, predicted and the calibration marker, in that order.
+    """lifetimes' plot: the actual and the model's cumulative repeat transactions over time (the
+    table of crmkit.utils.expected_cumulative_transactions with the same arguments, drawn by
+    ``DataFrame.plot``: lines "actual" and "predicted", a legend, ``title``) and a dashed red
+    vertical line at ``t_cal``, the end of the calibration period, in rows of the table.
+
+    With set_index_date the x axis is the periods (pandas draws a PeriodIndex: x values are
+    period ordinals), the marker is at row int(t_cal), and the x label is "date" unless an
+    xlabel other than the default was given (lifetimes always writes "date").
+    ``freq_multiplier`` (keyword only; lifetimes' plot does not have it) groups periods into rows:
+    freq="D", freq_multiplier=7 counts weeks in whole days. ``kwargs`` go to
+    ``pandas.DataFrame.plot``. Returns the Axes; its lines are actual, predicted and the marker.
     """
-    table = expected_cumulative_transactions(
-        model,
-        transactions,
-        datetime_col,
-        customer_id_col,
-        t,
-        datetime_format=datetime_format,
-        freq=freq,
-        set_index_date=set_index_date,
-        freq_multiplier=freq_multiplier,
-    )
+    return _tracking("plot_cumulative_transactions", model, transactions, datetime_col,
+                     customer_id_col, t, t_cal, datetime_format, freq, set_index_date,
+                     freq_multiplier, title, xlabel, ylabel, ax, kwargs)
+
+
+def plot_incremental_transactions(
+    model: Any,
+    transactions: Any,
+    datetime_col: str,
+    customer_id_col: str,
+    t: int,
+    t_cal: float,
+    datetime_format: str | None = None,
+    freq: str = "D",
+    set_index_date: bool = False,
+    title: str = "Tracking Daily Transactions",
+    xlabel: str = "day",
+    ylabel: str = "Transactions",
+    ax: Any = None,
+    *,
+    freq_multiplier: int = 1,
+    **kwargs: Any,
+) -> Any:
+    """lifetimes' plot: actual and expected repeat transactions per row (the differences of
+    consecutive rows of expected_cumulative_transactions; row 0 is NaN, as in lifetimes), with
+    the calibration marker at ``t_cal``. Arguments, axes and lines as
+    plot_cumulative_transactions.
+    """
+    return _tracking("plot_incremental_transactions", model, transactions, datetime_col,
+                     customer_id_col, t, t_cal, datetime_format, freq, set_index_date,
+                     freq_multiplier, title, xlabel, ylabel, ax, kwargs)
+
+
+# --------------------------------------------------------------------------------------------
+# one customer's P(alive) over time
+
+
+def plot_history_alive(
+    model: Any,
+    t: int,
+    transactions: Any,
+    datetime_col: str,
+    freq: str = "D",
+    start_date: Any = None,
+    ax: Any = None,
+    **kwargs: Any,
+) -> Any:
+    """lifetimes' plot of one customer's P(alive) over time: the line "P_alive" (the values of
+    crmkit.utils.calculate_alive_path(model, transactions, datetime_col, t, freq), drawn at
+    ``pd.date_range(first purchase, periods=len(path), freq=freq)``), dashed red vertical lines
+    "purchases" at the periods with a purchase (labelled as pandas resample labels them: the
+    day, the week's Sunday, the month's last day), y from 0 to 1 with ticks every 0.1, x from
+    ``start_date`` (default: the first purchase) to the path's last date, the legend at lower left,
+    y label "P_alive", title "History of P_alive".
+
+    ``transactions`` holds one customer's purchases. Times may be datetime64 (naive or aware,
+    taken in UTC), datetimes or text; lifetimes (on pandas 2) raises TypeError for a datetime64
+    column and cannot set the x limits without a datetime ``start_date``. ``start_date`` is
+    anything pandas reads as one time. ``kwargs`` go to the P_alive ``Axes.plot`` (lifetimes
+    ignores them). Returns the Axes.
+    """
+    freq = _resample_frequency(freq)
+    path = calculate_alive_path(model, transactions, datetime_col, t, freq)
+    purchases = _purchase_periods(transactions, datetime_col, freq)
+    times = _micros(_column(transactions, datetime_col, "datetime_col"), "datetime_col", None,
+                    datetime_col)
+    first = pd.Timestamp(times.min().astype("datetime64[us]"))
+    start = first if start_date is None else _to_timestamp(start_date, "start_date", None)
+    path_dates = pd.date_range(start=first, periods=len(path), freq=freq)
+
     ax = _new_axes(ax)
-    if set_index_date:
-        x = table.index.to_timestamp()
-        marker = x[int(t_cal)]
-        xlabel = "date" if xlabel == "day" else xlabel
+    ax.plot(path_dates, path.to_numpy(), "-", label="P_alive", **kwargs)
+    ax.vlines(purchases.index[purchases.to_numpy() >= 1].values, ymin=0, ymax=1, colors="r",
+              linestyles="dashed", label="purchases")
+    ax.set_ylim(0, 1.0)
+    ax.set_yticks(np.arange(0, 1.1, 0.1))
+    ax.set_xlim(start, path_dates[-1])
+    ax.legend(loc=3)
+    ax.set_ylabel("P_alive")
+    ax.set_title("History of P_alive")
+    return ax
+
+
+# --------------------------------------------------------------------------------------------
+# heterogeneity of the mixing distributions
+#
+# The densities and 99% quantiles of the gamma and beta mixing distributions, in Python (crmkit
+# does not depend on scipy, which lifetimes uses here): the regularised incomplete gamma and
+# beta functions by series and continued fractions (Numerical Recipes, 3rd ed., 6.2 and 6.4)
+# and the quantile by bisection on them, to double precision.
+
+_EPS = 1e-16
+_TINY = 1e-300
+
+
+def _continued_fraction(a_n: Any, b_n: Any, first: float) -> float:
+    """Modified Lentz: b0 + a1/(b1 + a2/(b2 + ...)) with b0 = first; a_n(n), b_n(n), n >= 1."""
+    f = first if first != 0 else _TINY
+    c, d = f, 0.0
+    for n in range(1, 100_000):
+        d = b_n(n) + a_n(n) * d
+        d = _TINY if d == 0 else d
+        c = b_n(n) + a_n(n) / c
+        c = _TINY if c == 0 else c
+        d = 1.0 / d
+        delta = c * d
+        f *= delta
+        if abs(delta - 1.0) < _EPS:
+            break
+    return f
+
+
+def _gamma_cdf(x: float, r: float) -> float:
+    """P(r, x): the regularised lower incomplete gamma function."""
+    import math
+
+    if x <= 0:
+        return 0.0
+    log_front = r * math.log(x) - x - math.lgamma(r)
+    if x < r + 1:
+        term = total = 1.0 / r
+        n = 1
+        while abs(term) > abs(total) * _EPS:
+            term *= x / (r + n)
+            total += term
+            n += 1
+        return min(1.0, total * math.exp(log_front))
+    # Q(r, x) = exp(log_front) / (x + 1 - r - 1*(1-r)/(x + 3 - r - ...))
+    tail = _continued_fraction(lambda n: -n * (n - r), lambda n: x + 2 * n + 1 - r, x + 1 - r)
+    return max(0.0, 1.0 - math.exp(log_front) / tail)
+
+
+def _beta_cdf(x: float, a: float, b: float) -> float:
+    """I_x(a, b): the regularised incomplete beta function."""
+    import math
+
+    if x <= 0:
+        return 0.0
+    if x >= 1:
+        return 1.0
+    if x > (a + 1) / (a + b + 2):
+        return 1.0 - _beta_cdf(1.0 - x, b, a)
+    log_front = (a * math.log(x) + b * math.log1p(-x)
+                 - (math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)))
+
+    def a_n(n: int) -> float:
+        m = n // 2
+        if n % 2 == 0:
+            return m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m))
+        return -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))
+
+    return math.exp(log_front) / (a * _continued_fraction(a_n, lambda n: 1.0, 1.0))
+
+
+def _quantile(cdf: Any, p: float, upper: float | None) -> float:
+    """The x with cdf(x) = p, by bisection (upper: the end of the support, None for infinity)."""
+    lo, hi = 0.0, 1.0 if upper is None else upper
+    if upper is None:
+        while cdf(hi) < p:
+            lo, hi = hi, 2 * hi
+    while True:
+        mid = 0.5 * (lo + hi)
+        if mid <= lo or mid >= hi:
+            return hi
+        if cdf(mid) < p:
+            lo = mid
+        else:
+            hi = mid
+
+
+def _density(log_kernel: np.ndarray, x: np.ndarray, shape: float, log_norm: float) -> np.ndarray:
+    """exp((shape - 1) log x + log_kernel - log_norm), with lifetimes' (scipy's) value at x = 0:
+    infinite for shape < 1, exp(log_kernel - log_norm) for shape = 1, 0 above."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        power = np.where(x == 0, 0.0, (shape - 1.0) * np.log(np.where(x == 0, 1.0, x)))
+        y = np.exp(power + log_kernel - log_norm)
+    if shape < 1:
+        y = np.where(x == 0, np.inf, y)
+    elif shape > 1:
+        y = np.where(x == 0, 0.0, y)
+    return y
+
+
+def _parameters(model: Any, names: tuple[str, ...], function: str, family: str) -> list[float]:
+    try:
+        params = model.params_
+    except (AttributeError, ValidationError):
+        raise ValueError(
+            f"{function}: {type(model).__name__} is not fitted: call fit() first"
+        ) from None
+    missing = [name for name in names if name not in params.index]
+    if missing:
+        raise TypeError(
+            f"{function}: model: {type(model).__name__} has no parameter {missing[0]!r}; "
+            f"this plot is for {family}"
+        )
+    values = [float(params[name]) for name in names]
+    return values
+
+
+def _draw_density(x: np.ndarray, y: np.ndarray, mean: float, var: float,
+                  suptitle: str, xlabel: str, ylabel: str, suptitle_fontsize: float, ax: Any,
+                  kwargs: dict) -> Any:
+    if ax is None:
+        from matplotlib import pyplot as plt
+
+        fig, ax = plt.subplots(1)
+        new_figure = True
     else:
-        x = np.asarray(table.index)
-        marker = t_cal
-    ax.plot(x, table["actual"].to_numpy(), label="actual", **kwargs)
-    ax.plot(x, table["predicted"].to_numpy(), label="predicted", **kwargs)
-    ax.axvline(x=marker, color="r", linestyle="--")
-    ax.set_title(title)
+        fig, new_figure = ax.figure, False
+    fig.suptitle(suptitle, fontsize=suptitle_fontsize, fontweight="bold")
+    ax.set_title(f"mean: {mean:.3f}, var: {var:.3f}")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend()
+    if new_figure:
+        fig.tight_layout(rect=[0, 0.03, 1, 0.95])
+    ax.plot(x, y, **kwargs)
     return ax
+
+
+def plot_transaction_rate_heterogeneity(
+    model: Any,
+    suptitle: str = "Heterogeneity in Transaction Rate",
+    xlabel: str = "Transaction Rate",
+    ylabel: str = "Density",
+    suptitle_fontsize: float = 14,
+    ax: Any = None,
+    **kwargs: Any,
+) -> Any:
+    """lifetimes' plot of the gamma(r, alpha) distribution of the customers' purchase rates
+    lambda (BG/NBD, MBG/NBD, Pareto/NBD): its density at 100 points from 0 to its 99% quantile
+    (infinite at 0 when r < 1), the title "mean: r/alpha, var: r/alpha^2" (3 decimals) and the
+    figure's bold ``suptitle``. lifetimes always writes its default suptitle; crmkit writes the
+    one given. ``ax=None`` (crmkit only; lifetimes always opens a new figure) draws on a new
+    figure laid out with tight_layout. ``kwargs`` go to ``Axes.plot``. Returns the Axes.
+
+    Raises ValueError for an unfitted model, TypeError for a model without r and alpha (BG/BB:
+    lifetimes raises KeyError).
+    """
+    import math
+
+    function = "plot_transaction_rate_heterogeneity"
+    r, alpha = _parameters(model, ("r", "alpha"), function, "BG/NBD, MBG/NBD and Pareto/NBD")
+    lim = _quantile(lambda z: _gamma_cdf(z, r), 0.99, None) / alpha
+    x = np.linspace(0, lim, 100)
+    z = x * alpha
+    y = _density(-z, z, r, math.lgamma(r)) * alpha
+    return _draw_density(x, y, r / alpha, r / alpha**2, suptitle, xlabel, ylabel,
+                         suptitle_fontsize, ax, kwargs)
+
+
+def plot_dropout_rate_heterogeneity(
+    model: Any,
+    suptitle: str = "Heterogeneity in Dropout Probability",
+    xlabel: str = "Dropout Probability p",
+    ylabel: str = "Density",
+    suptitle_fontsize: float = 14,
+    ax: Any = None,
+    **kwargs: Any,
+) -> Any:
+    """lifetimes' plot of the beta(a, b) distribution of the customers' probability p of dropping
+    out after a purchase (BG/NBD, MBG/NBD): its density at 100 points from 0 to its 99%
+    quantile, the title "mean: a/(a+b), var: ab/((a+b)^2 (a+b+1))" (3 decimals) and the
+    figure's bold ``suptitle``. ``ax`` and ``kwargs`` as plot_transaction_rate_heterogeneity.
+    Returns the Axes.
+
+    Raises ValueError for an unfitted model, TypeError for a model without a and b (Pareto/NBD,
+    BG/BB: lifetimes raises KeyError).
+    """
+    import math
+
+    function = "plot_dropout_rate_heterogeneity"
+    a, b = _parameters(model, ("a", "b"), function, "BG/NBD and MBG/NBD")
+    lim = _quantile(lambda z: _beta_cdf(z, a, b), 0.99, 1.0)
+    x = np.linspace(0, lim, 100)
+    with np.errstate(divide="ignore"):
+        kernel = (b - 1.0) * np.log1p(-x)
+    log_beta = math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
+    y = _density(kernel, x, a, log_beta)
+    mean = a / (a + b)
+    var = a * b / ((a + b) ** 2) / (a + b + 1)
+    return _draw_density(x, y, mean, var, suptitle, xlabel, ylabel, suptitle_fontsize,
+                         ax, kwargs)

@@ -29,6 +29,7 @@ __all__ = [
     "summary_from_store",
     "cumulative_repeat_transactions",
     "expected_cumulative_transactions",
+    "calculate_alive_path",
     "default_rfm_segments",
     "rfm_scores",
     "find_first_transactions",
@@ -759,3 +760,96 @@ def customer_lifetime_value(
         clv = clv + m * (current - previous) / (1.0 + float(discount_rate)) ** i
         previous = current
     return pd.Series(np.asarray(clv, dtype=np.float64), index=index, name="clv")
+# lifetimes-era pandas frequencies that pandas 3 renamed (the old names are refused there).
+_RENAMED_FREQUENCIES = {"M": "ME", "Q": "QE", "Y": "YE", "A": "YE", "H": "h", "T": "min",
+                        "S": "s", "L": "ms", "U": "us", "N": "ns", "BM": "BME", "BQ": "BQE",
+                        "BA": "BYE", "BY": "BYE", "SM": "SME"}
+
+
+def _resample_frequency(freq: Any) -> str:
+    """``freq`` as this pandas reads it: the name lifetimes' docs use ("M", "H") when pandas
+    takes it, else its pandas 3 name ("ME", "h"). ValidationError for anything else."""
+    from pandas.tseries.frequencies import to_offset
+
+    if not isinstance(freq, str):
+        raise ValidationError(f"freq: expected a pandas frequency such as 'D', got {freq!r}")
+    digits = len(freq) - len(freq.lstrip("0123456789"))
+    candidates = [freq]
+    renamed = _RENAMED_FREQUENCIES.get(freq[digits:])
+    if renamed is not None:
+        candidates.append(freq[:digits] + renamed)
+    for candidate in candidates:
+        try:
+            to_offset(candidate)
+        except (TypeError, ValueError):
+            continue
+        return candidate
+    raise ValidationError(f"freq: {freq!r} is not a pandas frequency")
+
+
+def _purchase_periods(transactions: Any, datetime_col: Any, freq: str) -> pd.Series:
+    """The number of purchases in each period of ``freq`` from the period of the first purchase
+    to the period of the last (pandas resample bins, as lifetimes counts them: "D" days, "W"
+    weeks Monday..Sunday labelled by their Sunday, "M" calendar months labelled by their last
+    day, or any other pandas frequency), indexed by the periods' labels. Times are read by the
+    shared reader (_micros): aware times in UTC, numbers refused."""
+    times = _micros(_column(transactions, datetime_col, "datetime_col"), "datetime_col", None,
+                    datetime_col)
+    if times.size == 0:
+        raise ValidationError("transactions: holds no purchase")
+    when = pd.DatetimeIndex(np.sort(times).view("datetime64[us]"))
+    series = pd.Series(np.ones(when.size, dtype=np.int64), index=when)
+    return series.resample(_resample_frequency(freq)).sum()
+
+
+def calculate_alive_path(model: Any, transactions: Any, datetime_col: Any, t: int,
+                         freq: str = "D") -> pd.Series:
+    """P(alive) of one customer over time, lifetimes' ``calculate_alive_path`` (same arguments,
+    same numbers): ``transactions`` (a pandas DataFrame or a pyarrow Table) holds one customer's
+    purchases, ``datetime_col`` their times.
+
+    Time is cut into periods of ``freq`` from the period of the first purchase (period 0); a
+    period with any purchase counts once. For each period T = 0 .. max(t, last purchase period)
+    the customer's history at the end of T is frequency = purchase periods so far - 1, recency =
+    the last purchase period, age T, and the value is
+    ``model.conditional_probability_alive(frequency, recency, T)``, one vectorised call. A
+    history never has frequency 0 with recency above 0 (recency moves only with a purchase).
+
+    Returns a float Series indexed 0, 1, ... (lifetimes returns the same values in an object
+    Series of one-element arrays). A BG/BB model (crmkit.BetaGeoBetaBinomFitter) gets
+    ``conditional_probability_alive(0, frequency, recency, n_periods=T)`` for T >= 1 and 1 at
+    T = 0 (the first purchase, before any chance to drop out): the path in periods (lifetimes
+    raises TypeError there).
+
+    Raises crmkit.ValidationError for a missing column, no purchases, times that cannot be read
+    (numbers such as 19970101 are refused: lifetimes would read them as nanoseconds since 1970)
+    or an unknown ``freq``; ValueError for t not a non-negative integer; TypeError for a model
+    without conditional_probability_alive.
+    """
+    try:
+        whole = not isinstance(t, bool) and float(t).is_integer() and float(t) >= 0
+    except (TypeError, ValueError, OverflowError):
+        whole = False
+    if not whole:
+        raise ValueError(f"t: must be a non-negative integer, got {t!r}")
+    alive = getattr(model, "conditional_probability_alive", None)
+    if alive is None:
+        raise TypeError(
+            f"calculate_alive_path: model: {type(model).__name__} has no "
+            "conditional_probability_alive()"
+        )
+    freq = _resample_frequency(freq)
+    bought = _purchase_periods(transactions, datetime_col, freq).to_numpy() > 0
+    n = max(int(t) + 1, bought.size)
+    bought = np.concatenate([bought, np.zeros(n - bought.size, dtype=bool)])
+    age = np.arange(n, dtype=np.float64)
+    frequency = np.cumsum(bought) - 1.0
+    recency = np.maximum.accumulate(np.where(bought, age, 0.0))
+    if hasattr(model, "expected_number_of_transactions_in_first_n_periods"):  # BG/BB
+        # Period 0 is the first purchase, before any opportunity to drop out: alive.
+        values = np.ones(n, dtype=np.float64)
+        if n > 1:
+            values[1:] = alive(0, frequency[1:], recency[1:], age[1:])
+    else:
+        values = alive(frequency, recency, age)
+    return pd.Series(np.asarray(values, dtype=np.float64), index=pd.RangeIndex(n))

@@ -3,6 +3,7 @@ on, with the expected artists, labels and data (the 'actual' series equal to exa
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -342,3 +343,371 @@ def test_bgbb_probability_alive_matrix_blanks_more_purchases_than_periods(bgbb):
     assert (z.mask == impossible).all()
     want = bgbb.conditional_probability_alive(0, np.array([2.0]), np.array([4.0]), np.array([6.0]))
     assert z[4, 2] == pytest.approx(float(np.asarray(want)[0]), rel=1e-12)
+
+
+# ------------------------------------------------------------------------------------------
+# lifetimes' own drawings (tests/data/lifetimes/plots.json, written by record_plots.py with
+# lifetimes 0.11.3): crmkit's fitters get lifetimes' recorded parameters (params_ = ...), so
+# both sides evaluate the same model and the only differences left are floating-point
+# rounding: measured at most 1.3e-13 relative (the cumulative sums), 8e-15 in the densities.
+# rtol 1e-9 leaves room for another libm, and is far below any visible difference.
+
+RECORDED = Path(__file__).resolve().parents[1] / "data" / "lifetimes" / "plots.json"
+RTOL = 1e-9
+
+
+@pytest.fixture(scope="module")
+def recorded() -> dict:
+    return json.loads(RECORDED.read_text())
+
+
+def lifetimes_fit(recorded: dict, name: str):
+    """A crmkit fitter holding the parameters lifetimes fitted (recorded in plots.json)."""
+    entry = recorded["models"][name]
+    fitter = getattr(crmkit, entry["class"])()
+    fitter.params_ = entry["params"]
+    return fitter
+
+
+@pytest.fixture(scope="module")
+def text_days(transactions) -> pd.DataFrame:
+    """The CDNOW sample with a text date column "day" (YYYY-MM-DD), as record_plots.py uses."""
+    return transactions.assign(
+        day=pd.to_datetime(transactions["date"].astype(str), format="%Y%m%d").dt.strftime("%Y-%m-%d")
+    )
+
+
+def one_customer(text_days: pd.DataFrame, customer: int) -> pd.DataFrame:
+    return text_days[text_days["id_sample"] == customer]
+
+
+def assert_lines(ax, want: list) -> None:
+    assert [line.get_label() for line in ax.lines] == [w["label"] for w in want]
+    for line, w in zip(ax.lines, want):
+        np.testing.assert_allclose(line.get_xydata(), np.array(w["xy"], dtype=float), rtol=RTOL)
+        assert line.get_linestyle() == w["linestyle"]
+
+
+def legend_texts(ax) -> list | None:
+    legend = ax.get_legend()
+    return None if legend is None else [t.get_text() for t in legend.get_texts()]
+
+
+def test_recorded_with_lifetimes_0_11_3(recorded):
+    assert recorded["versions"]["lifetimes"] == "0.11.3"
+    # lifetimes' BG/NBD on the CDNOW summary, as its docs print it
+    assert recorded["models"]["bgf_weeks"]["params"]["r"] == pytest.approx(0.242593, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    "name", ["calculate_alive_path", "plot_history_alive", "plot_cumulative_transactions",
+             "plot_incremental_transactions", "plot_transaction_rate_heterogeneity",
+             "plot_dropout_rate_heterogeneity"])
+def test_signature_takes_lifetimes_arguments_in_lifetimes_order(recorded, name):
+    import inspect
+
+    function = getattr(crmkit.utils if name == "calculate_alive_path" else plotting, name)
+    ours = list(inspect.signature(function).parameters.values())
+    theirs = [p for p in recorded["signatures"][name] if p["kind"] != "VAR_KEYWORD"]
+    positional = [p for p in ours if p.kind == p.POSITIONAL_OR_KEYWORD]
+    # lifetimes' parameters first, same names, same defaults; crmkit's additions come after
+    # them (ax) or are keyword-only (freq_multiplier), so a positional lifetimes call is the same
+    assert [p.name for p in positional[: len(theirs)]] == [p["name"] for p in theirs]
+    for p, q in zip(positional, theirs):
+        default = None if p.default is p.empty else repr(p.default)
+        assert default == q["default"], p.name
+    has_kwargs = any(p["kind"] == "VAR_KEYWORD" for p in recorded["signatures"][name])
+    assert any(p.kind == p.VAR_KEYWORD for p in ours) == has_kwargs
+    extra = [p.name for p in ours[len(theirs):] if p.kind != p.VAR_KEYWORD]
+    assert extra == {"plot_cumulative_transactions": ["freq_multiplier"],
+                     "plot_incremental_transactions": ["freq_multiplier"],
+                     "plot_transaction_rate_heterogeneity": ["ax"],
+                     "plot_dropout_rate_heterogeneity": ["ax"]}.get(name, [])
+
+
+# ---- utils.calculate_alive_path
+
+
+def test_calculate_alive_path_matches_lifetimes(recorded, text_days):
+    assert len(recorded["calculate_alive_path"]) == 9
+    for want in recorded["calculate_alive_path"]:
+        model = lifetimes_fit(recorded, want["model"])
+        path = crmkit.utils.calculate_alive_path(
+            model, one_customer(text_days, want["customer"]), "day", want["t"], want["freq"])
+        assert isinstance(path, pd.Series) and path.dtype == np.float64
+        assert list(path.index) == want["index"], want
+        np.testing.assert_allclose(path.to_numpy(), want["values"], rtol=RTOL)
+
+
+def test_calculate_alive_path_is_the_model_at_each_period(recorded, text_days):
+    # Customer 1 bought on 1997-01-01, 01-18, 08-02 and 12-12: in weeks (Monday..Sunday, from
+    # the week of 1997-01-01) periods 0, 2, 30 and 49.
+    bgf = lifetimes_fit(recorded, "bgf_weeks")
+    path = crmkit.utils.calculate_alive_path(bgf, one_customer(text_days, 1), "day", 60, "W")
+    assert len(path) == 61
+    age = np.arange(61.0)
+    frequency = np.searchsorted([0, 2, 30, 49], age, side="right") - 1.0
+    recency = np.array([0, 2, 30, 49], dtype=float)[frequency.astype(int)]
+    want = bgf.conditional_probability_alive(frequency, recency, age)
+    np.testing.assert_array_equal(path.to_numpy(), np.asarray(want))
+    assert path[2] == pytest.approx(0.7536579508317098, rel=RTOL)  # one repeat at once: 1 - p
+    assert path[1] == 1.0  # BG/NBD: alive until the first repeat purchase
+
+
+def test_calculate_alive_path_shorter_t_keeps_the_whole_history(recorded, text_days):
+    bgf = lifetimes_fit(recorded, "bgf_days")
+    history = one_customer(text_days, 1)
+    # The last purchase is day 345: a path always reaches it, as in lifetimes.
+    assert len(crmkit.utils.calculate_alive_path(bgf, history, "day", 100)) == 346
+    assert len(crmkit.utils.calculate_alive_path(bgf, history, "day", 0)) == 346
+    assert len(crmkit.utils.calculate_alive_path(bgf, history, "day", 400)) == 401
+
+
+def test_calculate_alive_path_one_time_buyer_never_has_recency_without_frequency(recorded, text_days):
+    # A customer with one purchase (customer 3) stays at frequency 0, recency 0: no history of
+    # frequency 0 with recency > 0 (which the fitters refuse) can arise in a path.
+    pnbd = lifetimes_fit(recorded, "pnbd_weeks")
+    path = crmkit.utils.calculate_alive_path(pnbd, one_customer(text_days, 3), "day", 20, "W")
+    age = np.arange(21.0)
+    want = pnbd.conditional_probability_alive(np.zeros(21), np.zeros(21), age)
+    np.testing.assert_array_equal(path.to_numpy(), np.asarray(want))
+    assert path.is_monotonic_decreasing and path[0] == 1.0
+
+
+def test_calculate_alive_path_reads_datetimes_of_every_kind(recorded, text_days):
+    bgf = lifetimes_fit(recorded, "bgf_days")
+    history = one_customer(text_days, 15)  # two purchases on 1997-01-04: one period
+    text = crmkit.utils.calculate_alive_path(bgf, history, "day", 60)
+    naive = history.assign(day=pd.to_datetime(history["day"]))
+    aware = history.assign(day=pd.to_datetime(history["day"]).dt.tz_localize("UTC"))
+    shuffled = naive.iloc[::-1]
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(naive[["day"]], preserve_index=False)
+    for frame in (naive, aware, shuffled, table):
+        pd.testing.assert_series_equal(crmkit.utils.calculate_alive_path(bgf, frame, "day", 60), text)
+    want = recorded["calculate_alive_path"][3]
+    assert (want["customer"], want["t"]) == (15, 60)
+    np.testing.assert_allclose(text.to_numpy(), want["values"], rtol=RTOL)
+
+
+def test_calculate_alive_path_refusals(recorded, text_days):
+    bgf = lifetimes_fit(recorded, "bgf_days")
+    history = one_customer(text_days, 1)
+    with pytest.raises(crmkit.ValidationError, match=r"^datetime_col: column 'date' holds numbers"):
+        crmkit.utils.calculate_alive_path(bgf, history, "date", 10)  # 19970101: not nanoseconds
+    with pytest.raises(crmkit.ValidationError, match=r"^datetime_col: no column 'when' in transactions$"):
+        crmkit.utils.calculate_alive_path(bgf, history, "when", 10)
+    with pytest.raises(crmkit.ValidationError, match=r"^transactions: holds no purchase$"):
+        crmkit.utils.calculate_alive_path(bgf, history.iloc[:0], "day", 10)
+    with pytest.raises(crmkit.ValidationError, match=r"^freq: 'fortnight' is not a pandas frequency$"):
+        crmkit.utils.calculate_alive_path(bgf, history, "day", 10, freq="fortnight")
+    for t in (-1, 2.5, "ten", True):
+        with pytest.raises(ValueError, match=r"^t: must be a non-negative integer"):
+            crmkit.utils.calculate_alive_path(bgf, history, "day", t)
+    with pytest.raises(TypeError, match=r"^calculate_alive_path: model: GammaGammaFitter has no "
+                                        r"conditional_probability_alive\(\)$"):
+        crmkit.utils.calculate_alive_path(crmkit.GammaGammaFitter(), history, "day", 10)
+    with pytest.raises(crmkit.ValidationError, match="not fitted"):
+        crmkit.utils.calculate_alive_path(crmkit.BetaGeoFitter(), history, "day", 10)
+
+
+def test_calculate_alive_path_of_a_bgbb_donor_in_years(recorded):
+    # lifetimes raises TypeError here (BG/BB's P(alive) takes m_periods_in_future first);
+    # crmkit asks P(alive at the end of period T) with n_periods = T.
+    bgbb = lifetimes_fit(recorded, "bgbb_donations")
+    donor = pd.DataFrame({"at": ["1995-06-01", "1997-03-01", "1997-11-30", "1999-09-01"]})
+    path = crmkit.utils.calculate_alive_path(bgbb, donor, "at", 6, freq="Y")
+    # years 1995..2001: donations in periods 0, 2 (twice: one period) and 4
+    frequency = np.array([0, 0, 1, 1, 2, 2, 2], dtype=float)
+    recency = np.array([0, 0, 2, 2, 4, 4, 4], dtype=float)
+    want = bgbb.conditional_probability_alive(0, frequency[1:], recency[1:], np.arange(1.0, 7.0))
+    # period 0 is the first donation: alive before any chance to drop out
+    np.testing.assert_array_equal(path.to_numpy(), np.concatenate([[1.0], np.asarray(want)]))
+    # a donation in the period itself means alive in it; a year without one lowers P(alive)
+    assert path[2] == path[4] == 1.0
+    assert path[6] < path[5] < 1.0 and path[1] < 1.0
+    ax = plotting.plot_history_alive(bgbb, 6, donor, "at", freq="Y")
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), path.to_numpy())
+    # drawn at the years' ends (1995-12-31 ...), the donations at their years' ends
+    from matplotlib import dates
+
+    drawn_at = dates.num2date(ax.lines[0].get_xydata()[:, 0])
+    assert [str(d.date()) for d in drawn_at[:2]] == ["1995-12-31", "1996-12-31"]
+    assert [s[0][0] for s in ax.collections[0].get_segments()] == [
+        dates.datestr2num(d) for d in ("1995-12-31", "1997-12-31", "1999-12-31")]
+
+
+# ---- plot_history_alive
+
+
+def test_history_alive_matches_lifetimes(recorded, text_days):
+    assert len(recorded["plot_history_alive"]) == 3
+    for want in recorded["plot_history_alive"]:
+        model = lifetimes_fit(recorded, want["model"])
+        ax = plotting.plot_history_alive(model, want["t"], one_customer(text_days, want["customer"]),
+                                         "day", freq=want["freq"], start_date=want["start_date"])
+        assert_lines(ax, want["lines"])
+        assert len(ax.collections) == 1
+        purchases = ax.collections[0]
+        assert purchases.get_label() == want["vlines"]["label"] == "purchases"
+        assert [s.tolist() for s in purchases.get_segments()] == want["vlines"]["segments"]
+        assert purchases.get_linestyle()[0][1] is not None  # dashed
+        np.testing.assert_array_equal(ax.get_xlim(), want["xlim"])
+        np.testing.assert_array_equal(ax.get_ylim(), want["ylim"])
+        np.testing.assert_allclose(ax.get_yticks(), want["yticks"], rtol=1e-15)
+        assert legend_texts(ax) == want["legend"] == ["P_alive", "purchases"]
+        assert ax.get_legend()._loc == want["legend_loc"] == 3
+        assert (ax.get_title(), ax.get_ylabel(), ax.get_xlabel()) == (
+            want["title"], want["ylabel"], want["xlabel"])
+        plt.close("all")
+
+
+def test_history_alive_where_lifetimes_fails(recorded, text_days):
+    # lifetimes cannot draw text dates without a datetime start_date, nor a datetime64 column
+    # (pandas 2): crmkit draws both, starting at the first purchase.
+    errors = recorded["plot_history_alive_errors"]
+    assert errors["text_dates_without_start_date"]["exception"] == "ConversionError"
+    assert errors["datetime64_dates"]["exception"] == "TypeError"
+    want = recorded["plot_history_alive"][0]
+    assert (want["customer"], want["freq"], want["start_date"]) == (1, "W", "1997-01-01")
+    model = lifetimes_fit(recorded, "bgf_weeks")
+    history = one_customer(text_days, 1)
+    for frame in (history, history.assign(day=pd.to_datetime(history["day"]))):
+        fig, ax = plt.subplots()
+        assert plotting.plot_history_alive(model, 60, frame, "day", freq="W", ax=ax, lw=3) is ax
+        assert_lines(ax, want["lines"])
+        assert ax.lines[0].get_linewidth() == 3  # kwargs reach the P_alive line
+        # 1997-01-01 is day 9862 of matplotlib's calendar: the first purchase
+        np.testing.assert_array_equal(ax.get_xlim(), want["xlim"])
+
+
+# ---- heterogeneity
+
+
+@pytest.mark.parametrize("function", ["plot_transaction_rate_heterogeneity",
+                                      "plot_dropout_rate_heterogeneity"])
+def test_heterogeneity_matches_lifetimes(recorded, function):
+    assert len(recorded[function]) >= 3
+    for want in recorded[function]:
+        model = lifetimes_fit(recorded, want["model"])
+        ax = getattr(plotting, function)(model, **want["kwargs"])
+        assert_lines(ax, want["lines"])
+        assert len(ax.lines[0].get_xdata()) == 100
+        assert np.isinf(ax.lines[0].get_ydata()[0])  # r < 1 and a < 1: infinite at 0
+        assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == (
+            want["title"], want["xlabel"], want["ylabel"])
+        suptitle = ax.figure._suptitle
+        # lifetimes' rate plot writes its default suptitle whatever it is given; crmkit writes
+        # the one given (the same text when none is given)
+        assert suptitle.get_text() == want["kwargs"].get("suptitle", want["suptitle"]["text"])
+        assert suptitle.get_fontsize() == want["suptitle"]["fontsize"]
+        assert suptitle.get_fontweight() == want["suptitle"]["fontweight"] == "bold"
+        plt.close("all")
+
+
+def test_heterogeneity_numbers(recorded):
+    bgf = lifetimes_fit(recorded, "bgf_weeks")
+    ax = plotting.plot_transaction_rate_heterogeneity(bgf)
+    assert ax.get_title() == "mean: 0.055, var: 0.012"
+    r, alpha = bgf.params_["r"], bgf.params_["alpha"]
+    x, y = ax.lines[0].get_xdata(), ax.lines[0].get_ydata()
+    # the gamma(r, alpha) density, and its 99% point at the end (the integral of the density
+    # from x[-1] on is 1%: checked by the trapezoid rule on a fine grid of the log tail)
+    from math import gamma as gamma_function
+
+    np.testing.assert_allclose(
+        y[1:], alpha**r * x[1:] ** (r - 1) * np.exp(-alpha * x[1:]) / gamma_function(r), rtol=1e-12)
+    tail = np.exp(np.linspace(np.log(x[-1]), np.log(x[-1]) + 8, 200_001))
+    density = alpha**r * tail ** (r - 1) * np.exp(-alpha * tail) / gamma_function(r)
+    trapezoid = getattr(np, "trapezoid", None) or np.trapz  # numpy 1 calls it trapz
+    assert trapezoid(density, tail) == pytest.approx(0.01, rel=1e-6)
+    ax = plotting.plot_dropout_rate_heterogeneity(bgf)
+    assert ax.get_title() == "mean: 0.246, var: 0.044"
+    assert ax.figure._suptitle.get_text() == "Heterogeneity in Dropout Probability"
+
+
+def test_heterogeneity_on_given_axes_and_refusals(recorded):
+    bgf = lifetimes_fit(recorded, "bgf_weeks")
+    fig, ax = plt.subplots()
+    got = plotting.plot_dropout_rate_heterogeneity(bgf, ax=ax, color="k", suptitle="Dropout")
+    assert got is ax and len(fig.axes) == 1
+    assert ax.lines[0].get_color() == "k" and fig._suptitle.get_text() == "Dropout"
+    np.testing.assert_allclose(ax.lines[0].get_xydata(),
+                               recorded["plot_dropout_rate_heterogeneity"][0]["lines"][0]["xy"], rtol=RTOL)
+    # lifetimes raises KeyError for these models (no a, b; no r): crmkit a TypeError that says why
+    errors = recorded["heterogeneity_errors"]
+    assert {e["exception"] for e in errors.values()} == {"KeyError"}
+    with pytest.raises(TypeError, match=r"^plot_dropout_rate_heterogeneity: model: ParetoNBDFitter "
+                                        r"has no parameter 'a'; this plot is for BG/NBD and MBG/NBD$"):
+        plotting.plot_dropout_rate_heterogeneity(lifetimes_fit(recorded, "pnbd_weeks"))
+    with pytest.raises(TypeError, match=r"BetaGeoBetaBinomFitter has no parameter 'a'"):
+        plotting.plot_dropout_rate_heterogeneity(lifetimes_fit(recorded, "bgbb_donations"))
+    with pytest.raises(TypeError, match=r"^plot_transaction_rate_heterogeneity: model: "
+                                        r"BetaGeoBetaBinomFitter has no parameter 'r'"):
+        plotting.plot_transaction_rate_heterogeneity(lifetimes_fit(recorded, "bgbb_donations"))
+    with pytest.raises(ValueError, match=r"^plot_transaction_rate_heterogeneity: BetaGeoFitter is "
+                                         r"not fitted: call fit\(\) first$"):
+        plotting.plot_transaction_rate_heterogeneity(crmkit.BetaGeoFitter())
+
+
+@pytest.mark.parametrize("shape", [0.5, 1.0, 3.0, 250.0])
+def test_heterogeneity_densities_for_shapes_around_one(shape):
+    # x = 0: infinite below shape 1, the rate at 1, 0 above, as scipy gives lifetimes
+    model = crmkit.BetaGeoFitter()
+    model.params_ = {"r": shape, "alpha": 2.0, "a": shape, "b": 1.5}
+    y = plotting.plot_transaction_rate_heterogeneity(model).lines[0].get_ydata()
+    assert y[0] == (np.inf if shape < 1 else 2.0 if shape == 1 else 0.0)
+    x = plotting.plot_dropout_rate_heterogeneity(model).lines[0].get_xdata()
+    # I_x(a, 1.5) at the last point is 0.99: beta(1, 1.5) has the closed form 1 - (1 - x)^1.5
+    if shape == 1.0:
+        assert 1 - (1 - x[-1]) ** 1.5 == pytest.approx(0.99, rel=1e-13)
+    # gamma(1, 2) is exponential: its 99% point is log(100) / 2
+    if shape == 1.0:
+        x = plotting.plot_transaction_rate_heterogeneity(model).lines[0].get_xdata()
+        assert x[-1] == pytest.approx(np.log(100) / 2, rel=1e-13)
+
+
+# ---- cumulative and incremental transactions
+
+
+def test_tracking_plots_match_lifetimes(recorded, transactions):
+    assert len(recorded["tracking"]) == 6
+    for want in recorded["tracking"]:
+        model = lifetimes_fit(recorded, want["model"])
+        ax = getattr(plotting, want["function"])(
+            model, transactions, "date", "id_sample", want["t"], want["t_cal"],
+            datetime_format="%Y%m%d", **want["kwargs"])
+        # NaN in row 0 of the incremental lines on both sides
+        assert_lines(ax, want["lines"])
+        np.testing.assert_allclose(ax.get_xlim(), want["xlim"], rtol=1e-12)
+        assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == (
+            want["title"], want["xlabel"], want["ylabel"])
+        assert legend_texts(ax) == want["legend"] == ["actual", "predicted"]
+        plt.close("all")
+
+
+def test_tracking_plots_positional_lifetimes_call(recorded, transactions):
+    # lifetimes' positional order: ..., datetime_format, freq, set_index_date, title, xlabel
+    want = recorded["tracking"][5]
+    assert want["function"] == "plot_incremental_transactions"
+    ax = plotting.plot_incremental_transactions(
+        lifetimes_fit(recorded, "bgf_days"), transactions, "date", "id_sample", 120, 60,
+        "%Y%m%d", "D", False, "T", "x", "y")
+    assert_lines(ax, want["lines"])
+    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == ("T", "x", "y")
+
+
+def test_tracking_plots_of_bgbb_count_in_periods(recorded, transactions):
+    # lifetimes' BG/BB has no expected_number_of_purchases_up_to_time (AttributeError);
+    # crmkit's gives E[X(n)] for n whole periods, so the cumulative plot works in periods.
+    assert recorded["tracking_errors"]["bgbb"]["exception"] == "AttributeError"
+    bgbb = lifetimes_fit(recorded, "bgbb_donations")
+    ax = plotting.plot_cumulative_transactions(
+        bgbb, transactions, "date", "id_sample", 6, 3, datetime_format="%Y%m%d", freq="M")
+    births = transactions.groupby("id_sample")["date"].min().astype(str).str[4:6].astype(int)
+    # months Jan..Mar 1997 hold all first purchases; row k (k = 0..5) is month k + 1
+    per_month = births.value_counts().reindex(range(1, 13), fill_value=0).to_numpy()
+    expected = np.asarray(bgbb.expected_number_of_purchases_up_to_time(np.arange(1.0, 7.0)))
+    want = [sum(per_month[d] * expected[k - d] for d in range(k + 1)) for k in range(6)]
+    np.testing.assert_allclose(ax.lines[1].get_ydata(), want, rtol=1e-12)
