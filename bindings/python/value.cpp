@@ -663,6 +663,19 @@ void bind_value(py::module_& m) {
   bind_three_column_fit<ParetoNBDModel, ParetoNBDParams>(pnbd, "T");
   bind_continuous_predictions(pnbd);
   bind_probability_of_n(pnbd, "t", "n");
+  pnbd.def(
+      "conditional_probability_of_n_purchases_up_to_time",
+      [](const ParetoNBDModel& self, double n, double t, const DArray& x, const DArray& tx,
+         const DArray& T) {
+        auto xs = column(x, "frequency"), txs = column(tx, "recency"), Ts = column(T, "T");
+        std::vector<double> out;
+        {
+          py::gil_scoped_release unlocked;
+          out = self.conditional_probability_of_n_purchases_up_to_time(n, t, xs, txs, Ts);
+        }
+        return to_numpy(std::move(out));
+      },
+      py::arg("n"), py::arg("t"), py::arg("frequency"), py::arg("recency"), py::arg("T"));
 
   py::class_<BetaGeoBetaBinomModel, TransactionModel> bgbb(m, "BetaGeoBetaBinomModel",
                                                            "BG/BB, discrete time (models.hpp).");

@@ -203,6 +203,15 @@ class _CovariatesFitter(_BaseFitter):
                          dtype=np.float64)
 
     @property
+    def variance_matrix_(self) -> pd.DataFrame:
+        """Not available for covariate models (lifetimes has none to match): ValidationError.
+        standard_errors_ holds the standard errors."""
+        self._fitted()
+        raise ValidationError(
+            f"variance_matrix_: not available for {type(self).__name__}; standard_errors_ "
+            "holds the standard errors")
+
+    @property
     def purchase_covariate_cols(self) -> list[str]:
         return list(self._fitted().purchase_columns)
 

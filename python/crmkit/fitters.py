@@ -213,7 +213,7 @@ class _BaseFitter:
         self._data_parts: tuple[Any, ...] | None = None  # (columns, weights, index) until built
         self._se: list[float] | None = None  # standard errors, once computed
         self._se_rows: tuple[Any, ...] | None = None  # (x, recency, T, weights, penalizer)
-        self._cov: list[float] | None = None  # variance_matrix_ (row-major), once computed
+        self._cov_cache: list[float] | None = None  # variance_matrix_ (row-major), once computed
 
     # -- the fitted data, built on first access --
 
@@ -264,7 +264,7 @@ class _BaseFitter:
                 raise ValidationError(f"params_: missing {', '.join(missing)}")
             values = [values[n] for n in names]
         self._model = self._core_class([float(v) for v in values])
-        self._se, self._se_rows, self._cov = None, None, None
+        self._se, self._se_rows, self._cov_cache = None, None, None
 
     @property
     def standard_errors_(self) -> pd.Series:
@@ -294,7 +294,7 @@ class _BaseFitter:
         model = self._fitted()
         names = list(self._core_class.param_names)
         k = len(names)
-        if self._cov is None:
+        if self._cov_cache is None:
             data = getattr(self, "data", None)
             if not isinstance(data, pd.DataFrame):
                 raise ValidationError(
@@ -303,9 +303,9 @@ class _BaseFitter:
             columns = [np.ascontiguousarray(data[c], dtype=np.float64)
                        for c in data.columns if c != "weights"]
             weights = np.ascontiguousarray(data["weights"], dtype=np.float64)
-            self._cov = [float(v) for v in model.covariance(
+            self._cov_cache = [float(v) for v in model.covariance(
                 *columns, weights, penalizer=float(self.penalizer_coef))]
-        return pd.DataFrame(np.array(self._cov, dtype=np.float64).reshape(k, k),
+        return pd.DataFrame(np.array(self._cov_cache, dtype=np.float64).reshape(k, k),
                             index=names, columns=names)
 
     @property
@@ -351,7 +351,7 @@ class _BaseFitter:
     def _finish_fit(self, model: Any, verbose: bool) -> None:
         self._model = model
         self._se = None
-        self._cov = None
+        self._cov_cache = None
         report = model.report
         if verbose:
             print(
@@ -399,7 +399,7 @@ class _BaseFitter:
                 "gradient_norm": float(report.gradient_norm),
                 "message": str(report.message),
             }
-        state["covariance"] = getattr(self, "_cov", None)
+        state["covariance"] = getattr(self, "_cov_cache", None)
         if save_data:
             state["data"] = self._data
             state["data_parts"] = self._data_parts
@@ -412,7 +412,7 @@ class _BaseFitter:
                     self.variance_matrix_
                 except ValidationError:
                     pass
-                state["covariance"] = self._cov
+                state["covariance"] = self._cov_cache
                 state["standard_errors"] = [float(v) for v in self._model.standard_errors]
                 state["report"]["converged"] = bool(self._model.report.converged)
                 state["report"]["message"] = str(self._model.report.message)
@@ -451,7 +451,7 @@ class _BaseFitter:
         self._data_parts = state["data_parts"]
         self._se = state["se"]
         self._se_rows = state["se_rows"]
-        self._cov = state.get("covariance")
+        self._cov_cache = state.get("covariance")
 
     def __getstate__(self) -> dict[str, Any]:
         return self._state()
@@ -679,6 +679,27 @@ class ParetoNBDFitter(_ProbabilityOfN, _TransactionFitter):
     """Pareto/NBD (Schmittlein, Morrison, Colombo 1987). params_: r, alpha, s, beta."""
 
     _core_class = _core.ParetoNBDModel
+
+    def conditional_probability_of_n_purchases_up_to_time(
+        self, n: Any, t: Any, frequency: Any = None, recency: Any = None, T: Any = None, *,
+        output: str | None = None,
+    ) -> Any:
+        """P(exactly n purchases in the next t time units) for customers with history
+        (frequency, recency, T); None = the fitted data. n: a non-negative integer; t: a number.
+        Summed over n it is 1; its mean is conditional_expected_number_of_purchases_up_to_time.
+        lifetimes' argument order. ``output``: None, "pandas", "numpy" or "pyarrow"."""
+        output = _arrow.check_output(output)
+        model = self._fitted()
+        n_values, t_values = _as_column(n, "n")[0], _as_column(t, "t")[0]
+        if n_values.size != 1:
+            raise ValidationError(f"n: must be one number, got {n_values.size} values")
+        if t_values.size != 1:
+            raise ValidationError(f"t: must be one number, got {t_values.size} values")
+        n_value, t_value = n_values[0], t_values[0]
+        cols = _Columns(**self._history(frequency, recency, T))
+        return cols.wrap(model.conditional_probability_of_n_purchases_up_to_time(
+            float(n_value), float(t_value), cols["frequency"], cols["recency"], cols["T"]),
+            output=output)
 
 
 class BetaGeoBetaBinomFitter(DiscreteIntervals, _BaseFitter):

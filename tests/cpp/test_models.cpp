@@ -214,6 +214,56 @@ TEST_CASE("Pareto/NBD on CDNOW matches Fader, Hardie (2005)", "[pareto]") {
   CHECK(mean == Approx(m.expected_number_of_purchases_up_to_time(t20)[0]).epsilon(1e-6));
 }
 
+TEST_CASE("Pareto/NBD conditional P(X(T, T+t) = n) is a distribution whose mean is the prediction",
+          "[pareto]") {
+  // lifetimes 0.11.3's fitted CDNOW parameters and its values (tests/data/lifetimes/api.json).
+  const ParetoNBDModel m({0.5532630046986176, 10.577267100349658, 0.6061993568964965,
+                          11.66734934467382});
+  const double x[] = {0, 2, 5, 5, 1, 26}, tx[] = {0, 30.43, 20, 35, 1.71, 30.86},
+               T[] = {38.86, 38.86, 38, 38, 38.86, 31};
+  CHECK(m.conditional_probability_of_n_purchases_up_to_time(0, 10, x, tx, T)[0] ==
+        Approx(0.9728889523884354).epsilon(1e-9));
+  CHECK(m.conditional_probability_of_n_purchases_up_to_time(1, 10, x, tx, T)[0] ==
+        Approx(0.023584627335967577).epsilon(1e-9));
+  CHECK(m.conditional_probability_of_n_purchases_up_to_time(2, 39, x, tx, T)[1] ==
+        Approx(0.15174651549519647).epsilon(1e-9));
+  CHECK(m.conditional_probability_of_n_purchases_up_to_time(0, 52, x, tx, T)[2] ==
+        Approx(0.6495448417292349).epsilon(1e-9));
+  CHECK(m.conditional_probability_of_n_purchases_up_to_time(3, 52, x, tx, T)[3] ==
+        Approx(0.10678145497828044).epsilon(1e-9));
+  CHECK(m.conditional_probability_of_n_purchases_up_to_time(1, 1, x, tx, T)[4] ==
+        Approx(0.00498215269397402).epsilon(1e-9));
+  for (double t : {0.5, 10.0, 52.0, 400.0}) {
+    std::vector<double> total(6, 0.0), mean(6, 0.0);
+    for (int n = 0; n < 2000; ++n) {
+      const std::vector<double> pn = m.conditional_probability_of_n_purchases_up_to_time(n, t, x, tx, T);
+      for (std::size_t i = 0; i < 6; ++i) {
+        total[i] += pn[i];
+        mean[i] += n * pn[i];
+      }
+    }
+    const std::vector<double> expected =
+        m.conditional_expected_number_of_purchases_up_to_time(t, x, tx, T);
+    for (std::size_t i = 0; i < 6; ++i) {
+      INFO("t = " << t << ", row " << i);
+      CHECK(total[i] == Approx(1.0).epsilon(1e-10));
+      CHECK(mean[i] == Approx(expected[i]).epsilon(1e-8));
+    }
+  }
+  // t = 0: no purchases yet.
+  CHECK(m.conditional_probability_of_n_purchases_up_to_time(0, 0, x, tx, T)[3] == 1.0);
+  CHECK(m.conditional_probability_of_n_purchases_up_to_time(2, 0, x, tx, T)[3] == 0.0);
+  CHECK(test::catch_error([&] { m.conditional_probability_of_n_purchases_up_to_time(1.5, 1, x, tx, T); })
+            .what() == std::string("n: must be a non-negative integer"));
+  CHECK(test::catch_error([&] { m.conditional_probability_of_n_purchases_up_to_time(1, -1, x, tx, T); })
+            .code() == ErrorCode::invalid_argument);
+  const double bad_tx[] = {40};
+  CHECK(test::catch_error([&] {
+          m.conditional_probability_of_n_purchases_up_to_time(1, 1, std::span(x).first(1), bad_tx,
+                                                              std::span(T).first(1));
+        }).code() == ErrorCode::invalid_argument);
+}
+
 TEST_CASE("MBG/NBD on CDNOW matches lifetimes", "[mbgnbd]") {
   const ModifiedBetaGeoModel m = ModifiedBetaGeoModel::fit(cdnow().x, cdnow().tx, cdnow().T);
   INFO(m.report().message);

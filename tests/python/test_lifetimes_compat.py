@@ -436,3 +436,22 @@ def test_variance_matrix_survives_save_without_data(cdnow, tmp_path):
     h.params_ = f.params_
     with pytest.raises(crmkit.ValidationError, match="variance_matrix_: needs the fitted data"):
         h.variance_matrix_
+
+
+def test_pareto_conditional_probability_of_n_purchases_matches_lifetimes():
+    # lifetimes' own fitted CDNOW parameters, so the formula is compared, not the optimiser
+    f = crmkit.ParetoNBDFitter()
+    f.params_ = pd.Series(API["ParetoNBDFitter"]["params"])
+    for case in API["pareto_conditional_n"]:
+        got = f.conditional_probability_of_n_purchases_up_to_time(
+            case["n"], case["t"], case["frequency"], case["recency"], case["T"])
+        np.testing.assert_allclose(got, case["value"], rtol=1e-9)
+    # columns in, one value per customer out; the probabilities over n sum to 1
+    x, tx, T = np.array([0.0, 2, 5]), np.array([0.0, 30.43, 35]), np.array([38.86, 38.86, 38])
+    total = sum(np.asarray(f.conditional_probability_of_n_purchases_up_to_time(n, 20, x, tx, T))
+                for n in range(500))
+    np.testing.assert_allclose(total, 1.0, rtol=1e-10)
+    with pytest.raises(crmkit.ValidationError, match="^n: must be a non-negative integer"):
+        f.conditional_probability_of_n_purchases_up_to_time(0.5, 20, x, tx, T)
+    with pytest.raises(crmkit.ValidationError, match="^t: must be one number"):
+        f.conditional_probability_of_n_purchases_up_to_time(1, [1, 2], x, tx, T)

@@ -2,8 +2,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <numeric>
 #include <utility>
 #include <string>
+
+#include <boost/sort/pdqsort/pdqsort.hpp>
 
 #include "crmkit/base/error.hpp"
 #include "fields.hpp"
@@ -20,10 +23,14 @@ using detail::lgamma_;
 
 constexpr const char* kNames[3] = {"params.p", "params.q", "params.v"};
 
-// The rows with a positive weight, with what does not depend on the parameters: x m, the distinct
-// frequencies with their total weights (the terms in x alone are evaluated once per frequency), and
-// the sums sum_i w x log m and sum_i w log m (the (p x - 1) log m term of the likelihood). Rows are
-// not merged: monetary values are nearly all distinct, and hashing them cost more than the whole fit.
+// The rows with a positive weight in a canonical order, with what does not depend on the
+// parameters: x m, the distinct frequencies with their total weights (the terms in x alone are
+// evaluated once per frequency), and the sums sum_i w x log m and sum_i w log m (the
+// (p x - 1) log m term of the likelihood). Rows are sorted by (x, m) and equal rows merged with
+// their weights summed, so the sums below do not depend on the input's row order, and a fit of
+// merged spend statistics (one row of weight 2) equals, bit for bit, a fit of the rows they came
+// from. Frequencies are ranked by hashing (few distinct values) and grouped by a counting sort;
+// only the monetary values within each frequency are compared.
 struct SpendRows {
   std::vector<double> x, xm, w;
   std::vector<double> xs, xw;
@@ -32,47 +39,69 @@ struct SpendRows {
 
 SpendRows compress_spend(std::span<const double> x, std::span<const double> m,
                          std::span<const double> w) {
-  SpendRows s;
+  struct Row {
+    double m, w;
+  };
   const std::size_t n = x.size();
-  s.x.reserve(n);
-  s.xm.reserve(n);
-  s.w.reserve(n);
   detail::ValueIds ids;
   std::vector<std::uint32_t> id_of;
+  std::vector<Row> rows;
   id_of.reserve(n);
+  rows.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
     const double wi = w.empty() ? 1.0 : w[i];
     if (!(wi > 0)) continue;
-    const double lm = std::log(m[i]);
-    s.x.push_back(x[i]);
-    s.xm.push_back(x[i] * m[i]);
-    s.w.push_back(wi);
-    const std::uint32_t id = ids.id(x[i]);
-    id_of.push_back(id);
-    if (id >= s.xw.size()) s.xw.push_back(0.0);
-    s.xw[id] += wi;
-    s.wxlm += wi * x[i] * lm;
-    s.wlm += wi * lm;
-    s.total += wi;
+    id_of.push_back(ids.id(x[i]));
+    rows.push_back({m[i] + 0.0, wi});
   }
-  s.xs = ids.values();
-  if (!(s.total > 0)) throw_invalid("weights", "total weight must be > 0");
-  // Rows ordered by frequency (stable counting sort), so that runs of rows with the same x and
-  // weight share one log (grouped below).
-  const std::size_t kept = s.x.size(), groups = s.xs.size();
+  if (rows.empty()) throw_invalid("weights", "total weight must be > 0");
+  // Distinct frequencies in increasing order, and each id's rank among them.
+  const std::vector<double>& values = ids.values();
+  const std::size_t groups = values.size();
+  std::vector<std::uint32_t> order(groups), rank(groups);
+  std::iota(order.begin(), order.end(), 0u);
+  std::sort(order.begin(), order.end(),
+            [&](std::uint32_t l, std::uint32_t r) { return values[l] < values[r]; });
+  for (std::size_t k = 0; k < groups; ++k) rank[order[k]] = static_cast<std::uint32_t>(k);
+  // Counting sort by frequency rank, then each frequency's rows by (m, w).
+  const std::size_t kept = rows.size();
   std::vector<std::size_t> start(groups + 1, 0);
-  for (std::size_t i = 0; i < kept; ++i) ++start[id_of[i] + 1];
+  for (std::size_t i = 0; i < kept; ++i) ++start[rank[id_of[i]] + 1];
   for (std::size_t g = 0; g < groups; ++g) start[g + 1] += start[g];
-  std::vector<double> x2(kept), xm2(kept), w2(kept);
-  for (std::size_t i = 0; i < kept; ++i) {
-    const std::size_t k = start[id_of[i]]++;
-    x2[k] = s.x[i];
-    xm2[k] = s.xm[i];
-    w2[k] = s.w[i];
+  std::vector<Row> sorted(kept);
+  {
+    std::vector<std::size_t> next(start.begin(), start.end() - 1);
+    for (std::size_t i = 0; i < kept; ++i) sorted[next[rank[id_of[i]]]++] = rows[i];
   }
-  s.x.swap(x2);
-  s.xm.swap(xm2);
-  s.w.swap(w2);
+  std::vector<Row>().swap(rows);
+  SpendRows s;
+  s.x.reserve(kept);
+  s.xm.reserve(kept);
+  s.w.reserve(kept);
+  s.xs.resize(groups);
+  s.xw.assign(groups, 0.0);
+  for (std::size_t g = 0; g < groups; ++g) {
+    const double xg = values[order[g]];
+    s.xs[g] = xg;
+    const auto first = sorted.begin() + static_cast<std::ptrdiff_t>(start[g]);
+    const auto last = sorted.begin() + static_cast<std::ptrdiff_t>(start[g + 1]);
+    boost::sort::pdqsort(first, last, [](const Row& l, const Row& r) {
+      return l.m < r.m || (l.m == r.m && l.w < r.w);
+    });
+    for (auto it = first; it != last;) {
+      const double mi = it->m;
+      double wi = 0;
+      for (; it != last && it->m == mi; ++it) wi += it->w;
+      const double lm = std::log(mi);
+      s.x.push_back(xg);
+      s.xm.push_back(xg * mi);
+      s.w.push_back(wi);
+      s.xw[g] += wi;
+      s.wxlm += wi * xg * lm;
+      s.wlm += wi * lm;
+      s.total += wi;
+    }
+  }
   return s;
 }
 

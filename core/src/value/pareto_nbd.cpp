@@ -225,5 +225,39 @@ double ParetoNBDModel::probability_of_n_purchases_up_to_time(double t, double n)
   return std::isfinite(out) ? std::min(1.0, out) : 0.0;
 }
 
+std::vector<double> ParetoNBDModel::conditional_probability_of_n_purchases_up_to_time(
+    double n, double t, std::span<const double> frequency, std::span<const double> recency,
+    std::span<const double> T) const {
+  detail::check_t(t, "t");
+  if (!detail::is_integer(n) || n < 0) throw_invalid("n", "must be a non-negative integer");
+  const std::vector<double> alive = conditional_probability_alive(frequency, recency, T);
+  const std::vector<double> ll = individual_log_likelihood(frequency, recency, T);
+  const double r = params_.r, alpha = params_.alpha, s = params_.s, beta = params_.beta;
+  std::vector<double> out(frequency.size());
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const double x = frequency[i], Ti = T[i];
+    const double dead = n == 0 ? 1.0 - alive[i] : 0.0;
+    if (t == 0) {
+      out[i] = n == 0 ? 1.0 : 0.0;
+      continue;
+    }
+    // Posterior weight of being alive at T with rates (lambda, mu): lambda^x e^-(lambda+mu) T,
+    // over the individual likelihood; the Gamma integrals over lambda and mu are closed forms.
+    const double lA = lgamma_(r + x + n) - lgamma_(r) - lgamma_(n + 1) + r * std::log(alpha) +
+                      s * std::log(beta);
+    // Alive through T + t: survival e^-mu t times the Poisson count (lambda t)^n e^-lambda t / n!.
+    const double l_alive = lA + (n > 0 ? n * std::log(t) : 0.0) -
+                           (r + x + n) * std::log(alpha + Ti + t) - s * std::log(beta + Ti + t);
+    // Dies at T + tau, tau in (0, t): density mu e^-mu tau, Poisson count up to tau; tau = e^v.
+    const double lt = std::log(t);
+    const double l_dead = lA + std::log(s) +
+                          detail::log_concave_integral(n + 1, r + x + n, s + 1, alpha + Ti,
+                                                       beta + Ti, lt - 750.0, lt, nullptr);
+    const double p = dead + std::exp(detail::logaddexp(l_alive, l_dead) - ll[i]);
+    out[i] = std::isnan(p) ? p : std::clamp(p, 0.0, 1.0);
+  }
+  return out;
+}
+
 }  // namespace v0
 }  // namespace crmkit

@@ -361,6 +361,18 @@ class ParetoNBDModel : public TransactionModel {
   // P(X(t) = n) for a new customer; n >= 0 integer-valued, t >= 0. Computed by integrating the
   // Poisson-Gamma count over the (Gamma-mixed exponential) lifetime.
   double probability_of_n_purchases_up_to_time(double t, double n) const;
+  // P(X(T, T+t) = n | frequency, recency, T): the probability that a customer with that history
+  // makes exactly n purchases in the next t time units (lifetimes'
+  // conditional_probability_of_n_purchases_up_to_time, Fader and Hardie's conditional PMF). The
+  // customer is either dead by T (n = 0 only), alive through T + t (Poisson count), or dies at
+  // T + tau for tau in (0, t) (Poisson count up to tau); the last part is integrated numerically.
+  // Summed over n = 0, 1, ... it is 1; its mean is
+  // conditional_expected_number_of_purchases_up_to_time(t, ...). One value per row. Throws
+  // Error{invalid_argument} if n is not a non-negative integer, t is negative or not finite, or a
+  // row fails the checks of conditional_probability_alive (the message names the row).
+  std::vector<double> conditional_probability_of_n_purchases_up_to_time(
+      double n, double t, std::span<const double> frequency, std::span<const double> recency,
+      std::span<const double> T) const;
 
  private:
   ParetoNBDParams params_, se_;
