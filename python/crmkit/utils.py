@@ -510,8 +510,8 @@ def expected_cumulative_transactions(
     t: int,
     datetime_format: str | None = None,
     freq: str = "D",
-    set_index_date: bool = False,
     freq_multiplier: int = 1,
+    set_index_date: bool = False,
     *,
     output: str | None = None,
 ) -> Any:

@@ -319,6 +319,11 @@ def test_expected_cumulative_transactions(cdnow_log):
                                                  freq="D", freq_multiplier=7)
     assert ect["actual"].tolist() == rec["actual"]
     np.testing.assert_allclose(ect["predicted"], rec["predicted"], rtol=1e-9)
+    # lifetimes 0.11.3's positional order: ..., datetime_format, freq, freq_multiplier,
+    # set_index_date
+    positional = utils.expected_cumulative_transactions(bg, cdnow_log, "date", "customer_id", 273,
+                                                        None, "D", 7, False)
+    pd.testing.assert_frame_equal(positional, ect)
 
 
 def test_observation_end_before_the_data(cdnow_log):
