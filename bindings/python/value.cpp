@@ -19,6 +19,13 @@ namespace {
 
 using namespace crmkit;
 
+// The Python spelling of ImpossibleHistories: "reject" (the default) or "evaluate".
+ImpossibleHistories impossible_histories(const std::string& text) {
+  if (text == "reject") return ImpossibleHistories::reject;
+  if (text == "evaluate") return ImpossibleHistories::evaluate;
+  throw_invalid("impossible_histories", "must be \"reject\" or \"evaluate\", got \"" + text + "\"");
+}
+
 // ---- parameters: names and members of each model's parameter struct ----
 
 template <typename P>
@@ -205,16 +212,19 @@ void bind_three_column_fit(py::class_<Model, Bases...>& cls, const char* third) 
           py::arg("frequency"), py::arg("recency"), py::arg(third))
       .def(
           "conditional_expected_number_of_purchases_up_to_time",
-          [third](const Model& self, double t, const DArray& x, const DArray& tx, const DArray& T) {
+          [third](const Model& self, double t, const DArray& x, const DArray& tx, const DArray& T,
+                  const std::string& histories) {
+            const ImpossibleHistories rule = impossible_histories(histories);
             auto xs = column(x, "frequency"), txs = column(tx, "recency"), Ts = column(T, third);
             std::vector<double> out;
             {
               py::gil_scoped_release unlocked;
-              out = self.conditional_expected_number_of_purchases_up_to_time(t, xs, txs, Ts);
+              out = self.conditional_expected_number_of_purchases_up_to_time(t, xs, txs, Ts, rule);
             }
             return to_numpy(std::move(out));
           },
-          py::arg("t"), py::arg("frequency"), py::arg("recency"), py::arg(third));
+          py::arg("t"), py::arg("frequency"), py::arg("recency"), py::arg(third),
+          py::arg("impossible_histories") = "reject");
 }
 
 // conditional_probability_alive and expected_number_of_purchases_up_to_time of the
@@ -223,16 +233,19 @@ template <typename Model, typename... Bases>
 void bind_continuous_predictions(py::class_<Model, Bases...>& cls) {
   cls.def(
          "conditional_probability_alive",
-         [](const Model& self, const DArray& x, const DArray& tx, const DArray& T) {
+         [](const Model& self, const DArray& x, const DArray& tx, const DArray& T,
+            const std::string& histories) {
+           const ImpossibleHistories rule = impossible_histories(histories);
            auto xs = column(x, "frequency"), txs = column(tx, "recency"), Ts = column(T, "T");
            std::vector<double> out;
            {
              py::gil_scoped_release unlocked;
-             out = self.conditional_probability_alive(xs, txs, Ts);
+             out = self.conditional_probability_alive(xs, txs, Ts, rule);
            }
            return to_numpy(std::move(out));
          },
-         py::arg("frequency"), py::arg("recency"), py::arg("T"))
+         py::arg("frequency"), py::arg("recency"), py::arg("T"),
+         py::arg("impossible_histories") = "reject")
       .def(
           "expected_number_of_purchases_up_to_time",
           [](const Model& self, const DArray& t) {
@@ -666,16 +679,18 @@ void bind_value(py::module_& m) {
   pnbd.def(
       "conditional_probability_of_n_purchases_up_to_time",
       [](const ParetoNBDModel& self, double n, double t, const DArray& x, const DArray& tx,
-         const DArray& T) {
+         const DArray& T, const std::string& histories) {
+        const ImpossibleHistories rule = impossible_histories(histories);
         auto xs = column(x, "frequency"), txs = column(tx, "recency"), Ts = column(T, "T");
         std::vector<double> out;
         {
           py::gil_scoped_release unlocked;
-          out = self.conditional_probability_of_n_purchases_up_to_time(n, t, xs, txs, Ts);
+          out = self.conditional_probability_of_n_purchases_up_to_time(n, t, xs, txs, Ts, rule);
         }
         return to_numpy(std::move(out));
       },
-      py::arg("n"), py::arg("t"), py::arg("frequency"), py::arg("recency"), py::arg("T"));
+      py::arg("n"), py::arg("t"), py::arg("frequency"), py::arg("recency"), py::arg("T"),
+      py::arg("impossible_histories") = "reject");
 
   py::class_<BetaGeoBetaBinomModel, TransactionModel> bgbb(m, "BetaGeoBetaBinomModel",
                                                            "BG/BB, discrete time (models.hpp).");
@@ -685,18 +700,19 @@ void bind_value(py::module_& m) {
   bgbb.def(
           "conditional_probability_alive",
           [](const BetaGeoBetaBinomModel& self, const DArray& x, const DArray& tx,
-             const DArray& n, double m_periods_in_future) {
+             const DArray& n, double m_periods_in_future, const std::string& histories) {
+            const ImpossibleHistories rule = impossible_histories(histories);
             auto xs = column(x, "frequency"), txs = column(tx, "recency"),
                  ns = column(n, "n_periods");
             std::vector<double> out;
             {
               py::gil_scoped_release unlocked;
-              out = self.conditional_probability_alive(xs, txs, ns, m_periods_in_future);
+              out = self.conditional_probability_alive(xs, txs, ns, m_periods_in_future, rule);
             }
             return to_numpy(std::move(out));
           },
           py::arg("frequency"), py::arg("recency"), py::arg("n_periods"),
-          py::arg("m_periods_in_future") = 0.0)
+          py::arg("m_periods_in_future") = 0.0, py::arg("impossible_histories") = "reject")
       .def(
           "expected_number_of_transactions_in_first_n_periods",
           [](const BetaGeoBetaBinomModel& self, const DArray& n) {

@@ -206,14 +206,31 @@ def _best_of(fit_from: Any, initial: list[float], iterative_fitting: int, verbos
 class _BaseFitter:
     _core_class: Any = None
 
-    def __init__(self, penalizer_coef: float = 0.0) -> None:
+    def __init__(self, penalizer_coef: float = 0.0, *,
+                 impossible_histories: str = "reject") -> None:
         self.penalizer_coef = penalizer_coef
+        self.impossible_histories = impossible_histories
         self._model: Any = None
         self._data: pd.DataFrame | None = None
         self._data_parts: tuple[Any, ...] | None = None  # (columns, weights, index) until built
         self._se: list[float] | None = None  # standard errors, once computed
         self._se_rows: tuple[Any, ...] | None = None  # (x, recency, T, weights, penalizer)
         self._cov_cache: list[float] | None = None  # variance_matrix_ (row-major), once computed
+
+    @property
+    def impossible_histories(self) -> str:
+        """How the prediction methods, the P(alive) matrix and the matrix plots treat histories
+        with frequency 0 and recency > 0, which no model can produce: "reject" (the default:
+        ValidationError naming the row; NaN cells in the matrices) or "evaluate" (the model's
+        formulas evaluated there, lifetimes' answer; docs/lifetimes-compat.md, difference 4)."""
+        return self._impossible_histories
+
+    @impossible_histories.setter
+    def impossible_histories(self, value: str) -> None:
+        if value not in ("reject", "evaluate"):
+            raise ValidationError(
+                f'impossible_histories: must be "reject" or "evaluate", got {value!r}')
+        self._impossible_histories = value
 
     # -- the fitted data, built on first access --
 
@@ -383,6 +400,7 @@ class _BaseFitter:
             "version": _SAVED_VERSION,
             "class": type(self).__name__,
             "penalizer_coef": self.penalizer_coef,
+            "impossible_histories": self.impossible_histories,
             "params": None,
             "standard_errors": None,
             "report": None,
@@ -446,6 +464,7 @@ class _BaseFitter:
             )
             model = self._core_class(state["params"], state["standard_errors"], report)
         self.penalizer_coef = state["penalizer_coef"]
+        self.impossible_histories = state.get("impossible_histories", "reject")
         self._model = model
         self._data = state["data"]
         self._data_parts = state["data_parts"]
@@ -573,7 +592,8 @@ class _TransactionFitter(TransactionIntervals, _BaseFitter):
         model = self._fitted()
         cols = _Columns(**self._history(frequency, recency, T))
         return cols.wrap(
-            model.conditional_probability_alive(cols["frequency"], cols["recency"], cols["T"]),
+            model.conditional_probability_alive(cols["frequency"], cols["recency"], cols["T"],
+                                                impossible_histories=self.impossible_histories),
             output=output,
         )
 
@@ -591,10 +611,14 @@ class _TransactionFitter(TransactionIntervals, _BaseFitter):
             cols = _Columns(**self._history(frequency, recency, T))
             t_value = _as_column(t, "t")[0][0]
             return cols.wrap(model.conditional_expected_number_of_purchases_up_to_time(
-                float(t_value), cols["frequency"], cols["recency"], cols["T"]), output=output)
+                float(t_value), cols["frequency"], cols["recency"], cols["T"],
+                impossible_histories=self.impossible_histories), output=output)
         cols = _Columns(t=t, **self._history(frequency, recency, T))
+        rule = self.impossible_histories
         out = _per_time(
-            cols, "t", model.conditional_expected_number_of_purchases_up_to_time,
+            cols, "t",
+            lambda t_, x, tx, T_: model.conditional_expected_number_of_purchases_up_to_time(
+                t_, x, tx, T_, impossible_histories=rule),
             "frequency", "recency", "T",
         )
         return cols.wrap(out, output=output)
@@ -613,8 +637,9 @@ class _TransactionFitter(TransactionIntervals, _BaseFitter):
         largest fitted frequency, max_recency to the largest fitted T (both cut to integers).
 
         Cells with frequency 0 and recency > 0 are histories the models cannot produce: they are
-        NaN (lifetimes fills them from its formula: 1 for BG/NBD, other values for MBG/NBD and
-        Pareto/NBD; docs/lifetimes-compat.md)."""
+        NaN, or with impossible_histories="evaluate" the formula's value there, as lifetimes
+        fills them (1 for BG/NBD, other values for MBG/NBD and Pareto/NBD;
+        docs/lifetimes-compat.md)."""
         model = self._fitted()
         if max_frequency is None or max_recency is None:
             data = getattr(self, "data", None)
@@ -631,11 +656,12 @@ class _TransactionFitter(TransactionIntervals, _BaseFitter):
         recency, frequency = np.meshgrid(np.arange(max_recency + 1, dtype=np.float64),
                                          np.arange(max_frequency + 1, dtype=np.float64),
                                          indexing="ij")
-        valid = (frequency > 0) | (recency == 0)
+        valid = (frequency > 0) | (recency == 0) | (self.impossible_histories == "evaluate")
         out = np.full(recency.shape, np.nan)
         x, tx = frequency[valid], recency[valid]
         out[valid] = model.conditional_probability_alive(
-            np.ascontiguousarray(x), np.ascontiguousarray(tx), np.full(x.size, float(max_recency)))
+            np.ascontiguousarray(x), np.ascontiguousarray(tx), np.full(x.size, float(max_recency)),
+            impossible_histories=self.impossible_histories)
         return out
 
     def expected_number_of_purchases_up_to_time(self, t: Any, *,
@@ -698,8 +724,8 @@ class ParetoNBDFitter(_ProbabilityOfN, _TransactionFitter):
         n_value, t_value = n_values[0], t_values[0]
         cols = _Columns(**self._history(frequency, recency, T))
         return cols.wrap(model.conditional_probability_of_n_purchases_up_to_time(
-            float(n_value), float(t_value), cols["frequency"], cols["recency"], cols["T"]),
-            output=output)
+            float(n_value), float(t_value), cols["frequency"], cols["recency"], cols["T"],
+            impossible_histories=self.impossible_histories), output=output)
 
 
 class BetaGeoBetaBinomFitter(DiscreteIntervals, _BaseFitter):
@@ -766,9 +792,11 @@ class BetaGeoBetaBinomFitter(DiscreteIntervals, _BaseFitter):
         model = self._fitted()
         cols = _Columns(m_periods_in_future=m_periods_in_future,
                         **self._history(frequency, recency, n_periods))
+        rule = self.impossible_histories
         out = _per_time(
             cols, "m_periods_in_future",
-            model.conditional_expected_number_of_purchases_up_to_time,
+            lambda m, x, tx, n: model.conditional_expected_number_of_purchases_up_to_time(
+                m, x, tx, n, impossible_histories=rule),
             "frequency", "recency", "n_periods",
         )
         return cols.wrap(out, output=output)
@@ -790,7 +818,8 @@ class BetaGeoBetaBinomFitter(DiscreteIntervals, _BaseFitter):
                         **self._history(frequency, recency, n_periods))
 
         def call(m: float, x: np.ndarray, tx: np.ndarray, n: np.ndarray) -> np.ndarray:
-            return model.conditional_probability_alive(x, tx, n, m)
+            return model.conditional_probability_alive(
+                x, tx, n, m, impossible_histories=self.impossible_histories)
 
         out = _per_time(cols, "m_periods_in_future", call, "frequency", "recency", "n_periods")
         return cols.wrap(out, output=output)

@@ -99,10 +99,12 @@ def _require(model: Any, method: str, function: str) -> Any:
     return found
 
 
-def _grid(data: Any, max_frequency: Any, max_recency: Any, discrete: bool):
+def _grid(data: Any, max_frequency: Any, max_recency: Any, discrete: bool,
+          evaluate_impossible: bool = False):
     """The frequency and recency of each cell of a matrix plot (2-D arrays, rows = recency,
     columns = frequency), the mask of the cells that describe a possible customer (frequency 0
-    only with recency 0; for BG/BB also frequency <= recency) and the age of those cells."""
+    only with recency 0, unless evaluate_impossible; for BG/BB also frequency <= recency) and the
+    age of those cells."""
     if max_frequency is None:
         max_frequency = int(np.max(data["frequency"]))
     if max_recency is None:
@@ -115,11 +117,15 @@ def _grid(data: Any, max_frequency: Any, max_recency: Any, discrete: bool):
         np.arange(max_frequency + 1, dtype=float),
         indexing="ij",
     )
-    valid = (frequency > 0) | (recency == 0)
+    valid = (frequency > 0) | (recency == 0) | evaluate_impossible
     if discrete:
         valid &= frequency <= recency
     age = np.full(int(valid.sum()), float(max_recency))
     return frequency, recency, valid, age
+
+
+def _evaluates_impossible(model: Any) -> bool:
+    return getattr(model, "impossible_histories", "reject") == "evaluate"
 
 
 def _draw_matrix(ax: Any, z: np.ndarray, title: str, xlabel: str, ylabel: str, kwargs: dict) -> Any:
@@ -155,11 +161,13 @@ def plot_frequency_recency_matrix(
     max_frequency defaults to the largest fitted frequency, max_recency to the largest fitted T
     (n_periods for BG/BB), as in lifetimes. Cells that no customer can have (frequency 0 with
     recency > 0; for BG/BB also frequency > recency) are left blank instead of being fed to the
-    model. ``kwargs`` go to ``Axes.imshow``. Returns the Axes.
+    model; with the fitter's impossible_histories="evaluate" the frequency-0 cells are filled as
+    lifetimes fills them. ``kwargs`` go to ``Axes.imshow``. Returns the Axes.
     """
     data = _fitted_data(model, "plot_frequency_recency_matrix")
     discrete = _is_discrete(model, data)
-    frequency, recency, valid, age = _grid(data, max_frequency, max_recency, discrete)
+    frequency, recency, valid, age = _grid(data, max_frequency, max_recency, discrete,
+                                           _evaluates_impossible(model))
     z = np.full(frequency.shape, np.nan)
     expected = model.conditional_expected_number_of_purchases_up_to_time(
         T, frequency[valid], recency[valid], age
@@ -190,7 +198,8 @@ def plot_probability_alive_matrix(
     """
     data = _fitted_data(model, "plot_probability_alive_matrix")
     discrete = _is_discrete(model, data)
-    frequency, recency, valid, age = _grid(data, max_frequency, max_recency, discrete)
+    frequency, recency, valid, age = _grid(data, max_frequency, max_recency, discrete,
+                                           _evaluates_impossible(model))
     z = np.full(frequency.shape, np.nan)
     if discrete:
         # lifetimes puts m_periods_in_future first, the core last: keywords fit both.

@@ -264,6 +264,41 @@ TEST_CASE("Pareto/NBD conditional P(X(T, T+t) = n) is a distribution whose mean 
         }).code() == ErrorCode::invalid_argument);
 }
 
+TEST_CASE("impossible histories: rejected by default, evaluated as lifetimes on request",
+          "[validation][lifetimes]") {
+  // lifetimes 0.11.3's fitted CDNOW parameters and its answers at frequency 0, T = 30, recency
+  // 0, 5, 20 (tests/data/lifetimes/api.json, zero_frequency_recency).
+  const double x[] = {0, 0, 0}, tx[] = {0, 5, 20}, T[] = {30, 30, 30};
+  const auto evaluate = ImpossibleHistories::evaluate;
+  const ModifiedBetaGeoModel mbg({0.5248377255676407, 6.182988479133824, 0.8913562809311867,
+                                  1.6140000256723184});
+  const ParetoNBDModel pnbd({0.5532630046986176, 10.577267100349658, 0.6061993568964965,
+                             11.66734934467382});
+  CHECK(test::catch_error([&] { mbg.conditional_probability_alive(x, tx, T); }).what() ==
+        std::string("recency[1]: must be 0 when frequency is 0, got 5"));
+  CHECK(test::catch_error([&] { pnbd.conditional_expected_number_of_purchases_up_to_time(10, x, tx, T); })
+            .code() == ErrorCode::invalid_argument);
+  const std::vector<double> ma = mbg.conditional_probability_alive(x, tx, T, evaluate);
+  CHECK(ma[1] == Approx(0.4943663983422676).epsilon(1e-9));
+  CHECK(mbg.conditional_expected_number_of_purchases_up_to_time(10, x, tx, T, evaluate)[2] ==
+        Approx(0.08338295013868348).epsilon(1e-9));
+  const std::vector<double> pa = pnbd.conditional_probability_alive(x, tx, T, evaluate);
+  CHECK(pa[0] == Approx(0.35705909952927317).epsilon(1e-9));
+  CHECK(pa[1] == Approx(0.49965630274433315).epsilon(1e-9));
+  CHECK(pa[2] == Approx(0.8358839794415917).epsilon(1e-9));
+  const std::vector<double> pe =
+      pnbd.conditional_expected_number_of_purchases_up_to_time(10, x, tx, T, evaluate);
+  CHECK(pe[2] == Approx(0.10660363812725439).epsilon(1e-9));
+  // Through the TransactionModel interface the default (reject) applies.
+  const TransactionModel& base = pnbd;
+  CHECK(test::catch_error([&] { base.conditional_expected_number_of_purchases_up_to_time(10, x, tx, T); })
+            .code() == ErrorCode::invalid_argument);
+  // The rule relaxes only the frequency-0 check: other malformed rows are still refused.
+  const double bad_tx[] = {0, 5, 31};
+  CHECK(test::catch_error([&] { pnbd.conditional_probability_alive(x, bad_tx, T, evaluate); })
+            .what() == std::string("recency[2]: must be finite and in [0, T] (T = 30), got 31"));
+}
+
 TEST_CASE("MBG/NBD on CDNOW matches lifetimes", "[mbgnbd]") {
   const ModifiedBetaGeoModel m = ModifiedBetaGeoModel::fit(cdnow().x, cdnow().tx, cdnow().T);
   INFO(m.report().message);

@@ -460,3 +460,83 @@ def test_pareto_conditional_probability_of_n_purchases_matches_lifetimes():
         f.conditional_probability_of_n_purchases_up_to_time(0.5, 20, x, tx, T)
     with pytest.raises(crmkit.ValidationError, match="^t: must be one number"):
         f.conditional_probability_of_n_purchases_up_to_time(1, [1, 2], x, tx, T)
+
+
+# ---- histories with frequency 0 and recency > 0 (difference 4) ---------------------------------
+
+IMPOSSIBLE = json.loads((Path(__file__).resolve().parents[1] / "data" / "lifetimes"
+                         / "impossible.json").read_text())
+
+
+@pytest.mark.parametrize("name", TRANSACTION_FITTERS)
+def test_impossible_histories_are_rejected_by_default_and_evaluated_on_request(name, cdnow):
+    rec = API[name]["zero_frequency_recency"]
+    f = _at_lifetimes_params(name)
+    assert f.impossible_histories == "reject"
+    x, tx, T = np.zeros(3), np.array(rec["recency"]), np.full(3, rec["T"])
+    with pytest.raises(crmkit.ValidationError,
+                       match=r"^recency\[1\]: must be 0 when frequency is 0, got 5"):
+        f.conditional_probability_alive(x, tx, T)
+    with pytest.raises(crmkit.ValidationError, match=r"^recency\[1\]: must be 0 when frequency"):
+        f.conditional_expected_number_of_purchases_up_to_time(10, x, tx, T)
+    # the default's answer at recency 0 is lifetimes' there
+    np.testing.assert_allclose(f.conditional_probability_alive(x[:1], tx[:1], T[:1]),
+                               rec["alive"][:1], rtol=1e-9)
+    g = getattr(crmkit, name)(impossible_histories="evaluate")
+    g.params_ = API[name]["params"]
+    np.testing.assert_allclose(g.conditional_probability_alive(x, tx, T), rec["alive"], rtol=1e-9)
+    np.testing.assert_allclose(g.conditional_expected_number_of_purchases_up_to_time(10, x, tx, T),
+                               rec["expected_10"], rtol=1e-9)
+    np.testing.assert_allclose(g.predict([10, 10, 10], x, tx, T), rec["expected_10"], rtol=1e-9)
+    # every cell of lifetimes' matrix, the frequency-0 column included
+    m = g.conditional_probability_alive_matrix(max_frequency=5, max_recency=10)
+    np.testing.assert_allclose(m, np.array(API[name]["alive_matrix_5_10"]), rtol=1e-9)
+    # the setting survives pickling and save_model
+    import pickle
+    h = pickle.loads(pickle.dumps(g))
+    assert h.impossible_histories == "evaluate"
+    np.testing.assert_allclose(h.conditional_probability_alive(x, tx, T), rec["alive"], rtol=1e-9)
+    # a fit still refuses such rows: the likelihood has no value there
+    with pytest.raises(crmkit.ValidationError, match=r"^recency\[1\]: must be 0 when frequency"):
+        g.fit(x, tx, T)
+
+
+def test_impossible_histories_setting_is_checked():
+    with pytest.raises(crmkit.ValidationError,
+                       match='^impossible_histories: must be "reject" or "evaluate", got \'lifetimes\''):
+        crmkit.BetaGeoFitter(impossible_histories="lifetimes")
+    f = crmkit.BetaGeoFitter()
+    with pytest.raises(crmkit.ValidationError, match="^impossible_histories: "):
+        f.impossible_histories = "yes"
+    assert f.impossible_histories == "reject"
+
+
+def test_pareto_conditional_probability_of_n_for_impossible_histories():
+    f = crmkit.ParetoNBDFitter(impossible_histories="evaluate")
+    f.params_ = API["ParetoNBDFitter"]["params"]
+    x, tx, T = np.zeros(2), np.array([5.0, 20.0]), np.full(2, 30.0)
+    total = sum(np.asarray(f.conditional_probability_of_n_purchases_up_to_time(n, 10, x, tx, T))
+                for n in range(300))
+    np.testing.assert_allclose(total, 1.0, rtol=1e-10)
+    mean = sum(n * np.asarray(f.conditional_probability_of_n_purchases_up_to_time(n, 10, x, tx, T))
+               for n in range(300))
+    np.testing.assert_allclose(mean, API["ParetoNBDFitter"]["zero_frequency_recency"]
+                               ["expected_10"][1:], rtol=1e-8)
+
+
+def test_bgbb_impossible_histories_match_lifetimes():
+    rec = IMPOSSIBLE
+    x, tx, n = (np.array(rec[k]) for k in ("frequency", "recency", "n_periods"))
+    f = crmkit.BetaGeoBetaBinomFitter()
+    f.params_ = rec["params"]
+    with pytest.raises(crmkit.ValidationError, match=r"^recency\[1\]: must be 0 when frequency"):
+        f.conditional_probability_alive(0, x, tx, n)
+    g = crmkit.BetaGeoBetaBinomFitter(impossible_histories="evaluate")
+    g.params_ = rec["params"]
+    for m, values in rec["alive"].items():
+        np.testing.assert_allclose(g.conditional_probability_alive(int(m), x, tx, n), values,
+                                   rtol=1e-9)
+    for m, values in rec["expected"].items():
+        np.testing.assert_allclose(
+            g.conditional_expected_number_of_purchases_up_to_time(int(m), x, tx, n), values,
+            rtol=1e-9)

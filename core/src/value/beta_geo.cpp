@@ -259,8 +259,9 @@ void per_block(std::size_t n, unsigned threads, F&& body) {
 }
 
 std::vector<double> alive(const double p[4], bool modified, std::span<const double> x,
-                          std::span<const double> tx, std::span<const double> T) {
-  detail::check_rfm(x, tx, T, {});
+                          std::span<const double> tx, std::span<const double> T,
+                          bool allow_impossible = false) {
+  detail::check_rfm(x, tx, T, {}, allow_impossible);
   const AliveTerms terms(p, modified);
   std::vector<double> out(x.size());
   per_block(x.size(), detail::threads_for(x.size()), [&](unsigned, std::size_t i0, std::size_t i1) {
@@ -271,9 +272,10 @@ std::vector<double> alive(const double p[4], bool modified, std::span<const doub
 
 std::vector<double> conditional_expected(const double p[4], bool modified, double t,
                                          std::span<const double> x, std::span<const double> tx,
-                                         std::span<const double> T) {
+                                         std::span<const double> T,
+                                         bool allow_impossible = false) {
   detail::check_t(t, "t");
-  detail::check_rfm(x, tx, T, {});
+  detail::check_rfm(x, tx, T, {}, allow_impossible);
   const AliveTerms terms(p, modified);
   const double r = p[0], alpha = p[1], a = p[2], b = p[3], shift = modified ? 1.0 : 0.0;
   std::vector<double> out(x.size());
@@ -508,16 +510,24 @@ BetaGeoModel BetaGeoModel::with_standard_errors(std::span<const double> frequenc
 
 std::vector<double> BetaGeoModel::conditional_probability_alive(
     std::span<const double> frequency, std::span<const double> recency,
-    std::span<const double> T) const {
+    std::span<const double> T, ImpossibleHistories histories) const {
   const double p[4] = {params_.r, params_.alpha, params_.a, params_.b};
-  return alive(p, false, frequency, recency, T);
+  return alive(p, false, frequency, recency, T, histories == ImpossibleHistories::evaluate);
 }
 
 std::vector<double> BetaGeoModel::conditional_expected_number_of_purchases_up_to_time(
     double t, std::span<const double> frequency, std::span<const double> recency,
     std::span<const double> T) const {
+  return conditional_expected_number_of_purchases_up_to_time(t, frequency, recency, T,
+                                                             ImpossibleHistories::reject);
+}
+
+std::vector<double> BetaGeoModel::conditional_expected_number_of_purchases_up_to_time(
+    double t, std::span<const double> frequency, std::span<const double> recency,
+    std::span<const double> T, ImpossibleHistories histories) const {
   const double p[4] = {params_.r, params_.alpha, params_.a, params_.b};
-  return conditional_expected(p, false, t, frequency, recency, T);
+  return conditional_expected(p, false, t, frequency, recency, T,
+                              histories == ImpossibleHistories::evaluate);
 }
 
 std::vector<double> BetaGeoModel::expected_number_of_purchases_up_to_time(
@@ -612,16 +622,24 @@ ModifiedBetaGeoModel ModifiedBetaGeoModel::with_standard_errors(std::span<const 
 
 std::vector<double> ModifiedBetaGeoModel::conditional_probability_alive(
     std::span<const double> frequency, std::span<const double> recency,
-    std::span<const double> T) const {
+    std::span<const double> T, ImpossibleHistories histories) const {
   const double p[4] = {params_.r, params_.alpha, params_.a, params_.b};
-  return alive(p, true, frequency, recency, T);
+  return alive(p, true, frequency, recency, T, histories == ImpossibleHistories::evaluate);
 }
 
 std::vector<double> ModifiedBetaGeoModel::conditional_expected_number_of_purchases_up_to_time(
     double t, std::span<const double> frequency, std::span<const double> recency,
     std::span<const double> T) const {
+  return conditional_expected_number_of_purchases_up_to_time(t, frequency, recency, T,
+                                                             ImpossibleHistories::reject);
+}
+
+std::vector<double> ModifiedBetaGeoModel::conditional_expected_number_of_purchases_up_to_time(
+    double t, std::span<const double> frequency, std::span<const double> recency,
+    std::span<const double> T, ImpossibleHistories histories) const {
   const double p[4] = {params_.r, params_.alpha, params_.a, params_.b};
-  return conditional_expected(p, true, t, frequency, recency, T);
+  return conditional_expected(p, true, t, frequency, recency, T,
+                              histories == ImpossibleHistories::evaluate);
 }
 
 std::vector<double> ModifiedBetaGeoModel::expected_number_of_purchases_up_to_time(

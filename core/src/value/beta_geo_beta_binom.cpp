@@ -211,9 +211,10 @@ std::vector<double> BetaGeoBetaBinomModel::individual_log_likelihood(
 
 std::vector<double> BetaGeoBetaBinomModel::conditional_probability_alive(
     std::span<const double> frequency, std::span<const double> recency,
-    std::span<const double> n_periods, double m_periods_in_future) const {
+    std::span<const double> n_periods, double m_periods_in_future,
+    ImpossibleHistories histories) const {
   check_periods(m_periods_in_future, "m_periods_in_future");
-  detail::check_bgbb(frequency, recency, n_periods, {});
+  detail::check_bgbb(frequency, recency, n_periods, {}, histories == ImpossibleHistories::evaluate);
   const double p[4] = {params_.alpha, params_.beta, params_.gamma, params_.delta};
   const Consts c(p, false);
   std::vector<double> out(frequency.size());
@@ -230,8 +231,16 @@ std::vector<double> BetaGeoBetaBinomModel::conditional_probability_alive(
 std::vector<double> BetaGeoBetaBinomModel::conditional_expected_number_of_purchases_up_to_time(
     double m_periods_in_future, std::span<const double> frequency,
     std::span<const double> recency, std::span<const double> n_periods) const {
+  return conditional_expected_number_of_purchases_up_to_time(m_periods_in_future, frequency, recency,
+                                                             n_periods, ImpossibleHistories::reject);
+}
+
+std::vector<double> BetaGeoBetaBinomModel::conditional_expected_number_of_purchases_up_to_time(
+    double m_periods_in_future, std::span<const double> frequency,
+    std::span<const double> recency, std::span<const double> n_periods,
+    ImpossibleHistories histories) const {
   check_periods(m_periods_in_future, "m_periods_in_future");
-  detail::check_bgbb(frequency, recency, n_periods, {});
+  detail::check_bgbb(frequency, recency, n_periods, {}, histories == ImpossibleHistories::evaluate);
   const double p[4] = {params_.alpha, params_.beta, params_.gamma, params_.delta};
   const Consts c(p, false);
   std::vector<double> out(frequency.size());

@@ -93,11 +93,12 @@ void check_standard_error_values(std::span<const double> values,
                                  std::span<const char* const> names);
 void check_t(double t, const char* field);
 // Validates continuous-time columns. weights may be empty.
+// allow_impossible: frequency 0 with recency > 0 passes (ImpossibleHistories::evaluate).
 void check_rfm(std::span<const double> x, std::span<const double> tx, std::span<const double> T,
-               std::span<const double> w);
+               std::span<const double> w, bool allow_impossible = false);
 // BG/BB columns.
 void check_bgbb(std::span<const double> x, std::span<const double> tx, std::span<const double> n,
-                std::span<const double> w);
+                std::span<const double> w, bool allow_impossible = false);
 // Gamma-Gamma columns; for_fit: frequency >= 1 and monetary_value > 0 (the fit's rows).
 void check_spend(std::span<const double> x, std::span<const double> m, std::span<const double> w,
                  bool for_fit);

@@ -74,7 +74,8 @@ constexpr double kTwo52 = 4503599627370496.0;  // 2^52: every double at or above
 #pragma clang diagnostic push
 #pragma clang diagnostic ignored "-Wbitwise-instead-of-logical"
 #endif
-bool rfm_rows_ok(const double* x, const double* tx, const double* T, std::size_t n) {
+bool rfm_rows_ok(const double* x, const double* tx, const double* T, std::size_t n,
+                 bool allow_impossible) {
   double bad = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const double xi = x[i], ti = tx[i], Ti = T[i];
@@ -82,7 +83,7 @@ bool rfm_rows_ok(const double* x, const double* tx, const double* T, std::size_t
                       (((xi + kTwo52) - kTwo52 == xi) | std::isgreaterequal(xi, kTwo52));
     const bool T_ok = std::isgreaterequal(Ti, 0.0) & std::islessequal(Ti, DBL_MAX);
     const bool t_ok = std::isgreaterequal(ti, 0.0) & std::islessequal(ti, Ti) &
-                      ((xi != 0) | (ti == 0));
+                      ((xi != 0) | (ti == 0) | allow_impossible);
     bad += (x_ok & T_ok & t_ok) ? 0.0 : 1.0;
   }
   return bad == 0;
@@ -93,13 +94,13 @@ bool rfm_rows_ok(const double* x, const double* tx, const double* T, std::size_t
 }  // namespace
 
 void check_rfm(std::span<const double> x, std::span<const double> tx, std::span<const double> T,
-               std::span<const double> w) {
+               std::span<const double> w, bool allow_impossible) {
   const std::size_t n = x.size();
   check_len(tx.size(), n, "recency");
   check_len(T.size(), n, "T");
   // Fast pass first; only on failure the row-by-row loop below finds the first bad row and
   // reports it.
-  if (!rfm_rows_ok(x.data(), tx.data(), T.data(), n)) {
+  if (!rfm_rows_ok(x.data(), tx.data(), T.data(), n, allow_impossible)) {
     for (std::size_t i = 0; i < n; ++i) {
     if (!is_integer(x[i]) || x[i] < 0)
       throw_invalid(row_field("frequency", i), "must be a non-negative integer, got " + num(x[i]));
@@ -108,7 +109,7 @@ void check_rfm(std::span<const double> x, std::span<const double> tx, std::span<
     if (!std::isfinite(tx[i]) || tx[i] < 0 || tx[i] > T[i])
       throw_invalid(row_field("recency", i),
                     "must be finite and in [0, T] (T = " + num(T[i]) + "), got " + num(tx[i]));
-    if (x[i] == 0 && tx[i] != 0)
+    if (x[i] == 0 && tx[i] != 0 && !allow_impossible)
       throw_invalid(row_field("recency", i), "must be 0 when frequency is 0, got " + num(tx[i]));
     }
   }
@@ -116,7 +117,7 @@ void check_rfm(std::span<const double> x, std::span<const double> tx, std::span<
 }
 
 void check_bgbb(std::span<const double> x, std::span<const double> tx, std::span<const double> n,
-                std::span<const double> w) {
+                std::span<const double> w, bool allow_impossible) {
   const std::size_t len = x.size();
   check_len(tx.size(), len, "recency");
   check_len(n.size(), len, "n_periods");
@@ -129,7 +130,7 @@ void check_bgbb(std::span<const double> x, std::span<const double> tx, std::span
     if (!is_integer(x[i]) || x[i] < 0 || x[i] > tx[i])
       throw_invalid(row_field("frequency", i),
                     "must be an integer in [0, recency], got " + num(x[i]));
-    if (x[i] == 0 && tx[i] != 0)
+    if (x[i] == 0 && tx[i] != 0 && !allow_impossible)
       throw_invalid(row_field("recency", i), "must be 0 when frequency is 0, got " + num(tx[i]));
   }
   check_weights(w, len);

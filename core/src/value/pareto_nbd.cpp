@@ -168,8 +168,8 @@ std::vector<double> ParetoNBDModel::individual_log_likelihood(std::span<const do
 
 std::vector<double> ParetoNBDModel::conditional_probability_alive(
     std::span<const double> frequency, std::span<const double> recency,
-    std::span<const double> T) const {
-  detail::check_rfm(frequency, recency, T, {});
+    std::span<const double> T, ImpossibleHistories histories) const {
+  detail::check_rfm(frequency, recency, T, {}, histories == ImpossibleHistories::evaluate);
   const double r = params_.r, alpha = params_.alpha, s = params_.s, beta = params_.beta;
   std::vector<double> out(frequency.size());
   for (std::size_t i = 0; i < out.size(); ++i) {
@@ -184,8 +184,15 @@ std::vector<double> ParetoNBDModel::conditional_probability_alive(
 std::vector<double> ParetoNBDModel::conditional_expected_number_of_purchases_up_to_time(
     double t, std::span<const double> frequency, std::span<const double> recency,
     std::span<const double> T) const {
+  return conditional_expected_number_of_purchases_up_to_time(t, frequency, recency, T,
+                                                             ImpossibleHistories::reject);
+}
+
+std::vector<double> ParetoNBDModel::conditional_expected_number_of_purchases_up_to_time(
+    double t, std::span<const double> frequency, std::span<const double> recency,
+    std::span<const double> T, ImpossibleHistories histories) const {
   detail::check_t(t, "t");
-  std::vector<double> out = conditional_probability_alive(frequency, recency, T);
+  std::vector<double> out = conditional_probability_alive(frequency, recency, T, histories);
   const double r = params_.r, alpha = params_.alpha, s = params_.s;
   for (std::size_t i = 0; i < out.size(); ++i) {
     const double bT = params_.beta + T[i];
@@ -227,11 +234,10 @@ double ParetoNBDModel::probability_of_n_purchases_up_to_time(double t, double n)
 
 std::vector<double> ParetoNBDModel::conditional_probability_of_n_purchases_up_to_time(
     double n, double t, std::span<const double> frequency, std::span<const double> recency,
-    std::span<const double> T) const {
+    std::span<const double> T, ImpossibleHistories histories) const {
   detail::check_t(t, "t");
   if (!detail::is_integer(n) || n < 0) throw_invalid("n", "must be a non-negative integer");
-  const std::vector<double> alive = conditional_probability_alive(frequency, recency, T);
-  const std::vector<double> ll = individual_log_likelihood(frequency, recency, T);
+  const std::vector<double> alive = conditional_probability_alive(frequency, recency, T, histories);
   const double r = params_.r, alpha = params_.alpha, s = params_.s, beta = params_.beta;
   std::vector<double> out(frequency.size());
   for (std::size_t i = 0; i < out.size(); ++i) {
@@ -253,7 +259,11 @@ std::vector<double> ParetoNBDModel::conditional_probability_of_n_purchases_up_to
     const double l_dead = lA + std::log(s) +
                           detail::log_concave_integral(n + 1, r + x + n, s + 1, alpha + Ti,
                                                        beta + Ti, lt - 750.0, lt, nullptr);
-    const double p = dead + std::exp(detail::logaddexp(l_alive, l_dead) - ll[i]);
+    // The individual likelihood of the history (individual_log_likelihood).
+    const double ll = lgamma_(r + x) - lgamma_(r) + r * std::log(alpha) + s * std::log(beta) +
+                      detail::logaddexp(-(r + x) * std::log(alpha + Ti) - s * std::log(beta + Ti),
+                                        log_sI(r, alpha, s, beta, x, recency[i], Ti, nullptr));
+    const double p = dead + std::exp(detail::logaddexp(l_alive, l_dead) - ll);
     out[i] = std::isnan(p) ? p : std::clamp(p, 0.0, 1.0);
   }
   return out;

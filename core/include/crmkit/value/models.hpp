@@ -128,6 +128,14 @@ struct ClvOptions {
   double periods_per_month = 30;   // data time units per month: 30 for days, 4.345 for weeks
 };
 
+// Histories with frequency 0 and recency > 0 cannot come from any of the models (recency is the
+// time of the last repeat purchase). The prediction methods that take a history reject them by
+// default (Error{invalid_argument}: "recency[i]: must be 0 when frequency is 0, got ..."); with
+// `evaluate` they evaluate the model's closed forms there as lifetimes 0.11.3 does (BG/NBD:
+// P(alive) 1 and the recency ignored; MBG/NBD, Pareto/NBD and BG/BB: the recency enters the
+// formulas). docs/lifetimes-compat.md, difference 4, has both answers.
+enum class ImpossibleHistories { reject, evaluate };
+
 // A model that predicts repeat purchases; customer_lifetime_value works with any of them.
 class TransactionModel {
  public:
@@ -215,13 +223,17 @@ class BetaGeoModel : public TransactionModel {
   // and throw Error{invalid_argument} otherwise. Results are in [0, 1] for probabilities.
 
   // P(alive at T | x, t_x, T).
-  std::vector<double> conditional_probability_alive(std::span<const double> frequency,
-                                                    std::span<const double> recency,
-                                                    std::span<const double> T) const;
+  std::vector<double> conditional_probability_alive(
+      std::span<const double> frequency, std::span<const double> recency,
+      std::span<const double> T, ImpossibleHistories histories = ImpossibleHistories::reject) const;
   // E[X(T, T+t) | x, t_x, T]: expected repeat purchases in the next t time units.
   std::vector<double> conditional_expected_number_of_purchases_up_to_time(
       double t, std::span<const double> frequency, std::span<const double> recency,
       std::span<const double> T) const override;
+  // The same with a choice for impossible histories (ImpossibleHistories above).
+  std::vector<double> conditional_expected_number_of_purchases_up_to_time(
+      double t, std::span<const double> frequency, std::span<const double> recency,
+      std::span<const double> T, ImpossibleHistories histories) const;
   // E[X(t)] for a new customer, for each t in `t` (each >= 0).
   std::vector<double> expected_number_of_purchases_up_to_time(std::span<const double> t) const;
   // P(X(t) = n) for a new customer; n >= 0 integer-valued, t >= 0.
@@ -285,12 +297,16 @@ class ModifiedBetaGeoModel : public TransactionModel {
                                             std::span<const double> T,
                                             std::span<const double> weights = {},
                                             double penalizer = 0.0) const;
-  std::vector<double> conditional_probability_alive(std::span<const double> frequency,
-                                                    std::span<const double> recency,
-                                                    std::span<const double> T) const;
+  std::vector<double> conditional_probability_alive(
+      std::span<const double> frequency, std::span<const double> recency,
+      std::span<const double> T, ImpossibleHistories histories = ImpossibleHistories::reject) const;
   std::vector<double> conditional_expected_number_of_purchases_up_to_time(
       double t, std::span<const double> frequency, std::span<const double> recency,
       std::span<const double> T) const override;
+  // The same with a choice for impossible histories (ImpossibleHistories above).
+  std::vector<double> conditional_expected_number_of_purchases_up_to_time(
+      double t, std::span<const double> frequency, std::span<const double> recency,
+      std::span<const double> T, ImpossibleHistories histories) const;
   std::vector<double> expected_number_of_purchases_up_to_time(std::span<const double> t) const;
   // P(X(t) = n) for a new customer; n >= 0 integer-valued, t >= 0. A customer who drops out
   // right after its j-th purchase (j = 0 included, probability p(1-p)^j) makes min(j, N(t))
@@ -350,13 +366,17 @@ class ParetoNBDModel : public TransactionModel {
   std::vector<double> individual_log_likelihood(std::span<const double> frequency,
                                                 std::span<const double> recency,
                                                 std::span<const double> T) const;
-  std::vector<double> conditional_probability_alive(std::span<const double> frequency,
-                                                    std::span<const double> recency,
-                                                    std::span<const double> T) const;
+  std::vector<double> conditional_probability_alive(
+      std::span<const double> frequency, std::span<const double> recency,
+      std::span<const double> T, ImpossibleHistories histories = ImpossibleHistories::reject) const;
   // At s = 1 the (s-1) factors are replaced by their limit (a logarithm).
   std::vector<double> conditional_expected_number_of_purchases_up_to_time(
       double t, std::span<const double> frequency, std::span<const double> recency,
       std::span<const double> T) const override;
+  // The same with a choice for impossible histories (ImpossibleHistories above).
+  std::vector<double> conditional_expected_number_of_purchases_up_to_time(
+      double t, std::span<const double> frequency, std::span<const double> recency,
+      std::span<const double> T, ImpossibleHistories histories) const;
   std::vector<double> expected_number_of_purchases_up_to_time(std::span<const double> t) const;
   // P(X(t) = n) for a new customer; n >= 0 integer-valued, t >= 0. Computed by integrating the
   // Poisson-Gamma count over the (Gamma-mixed exponential) lifetime.
@@ -372,7 +392,8 @@ class ParetoNBDModel : public TransactionModel {
   // row fails the checks of conditional_probability_alive (the message names the row).
   std::vector<double> conditional_probability_of_n_purchases_up_to_time(
       double n, double t, std::span<const double> frequency, std::span<const double> recency,
-      std::span<const double> T) const;
+      std::span<const double> T,
+      ImpossibleHistories histories = ImpossibleHistories::reject) const;
 
  private:
   ParetoNBDParams params_, se_;
@@ -430,11 +451,18 @@ class BetaGeoBetaBinomModel : public TransactionModel {
   std::vector<double> conditional_probability_alive(std::span<const double> frequency,
                                                     std::span<const double> recency,
                                                     std::span<const double> n_periods,
-                                                    double m_periods_in_future = 0) const;
+                                                    double m_periods_in_future = 0,
+                                                    ImpossibleHistories histories =
+                                                        ImpossibleHistories::reject) const;
   // Expected purchases in periods n+1 .. n+m given history; m = t must be integer-valued.
   std::vector<double> conditional_expected_number_of_purchases_up_to_time(
       double m_periods_in_future, std::span<const double> frequency,
       std::span<const double> recency, std::span<const double> n_periods) const override;
+  // The same with a choice for impossible histories (ImpossibleHistories above).
+  std::vector<double> conditional_expected_number_of_purchases_up_to_time(
+      double m_periods_in_future, std::span<const double> frequency,
+      std::span<const double> recency, std::span<const double> n_periods,
+      ImpossibleHistories histories) const;
   // E[X(n)] for a new customer over n periods, for each n (integer-valued, >= 0).
   std::vector<double> expected_number_of_transactions_in_first_n_periods(
       std::span<const double> n) const;
