@@ -313,7 +313,7 @@ def test_errors_name_the_argument(spark, cdnow, cdnow_sdf, spark_summary, memory
          "monetary_value_col: column 'dollar_value' is string, not a number"),
         (lambda: cs.summary(cdnow_sdf.where("customer_id < 0"), "customer_id", "date"),
          "sdf: has no transactions (no rows)"),
-        (lambda: cs.summary(cdnow_sdf, "customer_id", "date", freq="H"), "freq"),
+        (lambda: cs.summary(cdnow_sdf, "customer_id", "date", freq="X"), "freq"),
         (lambda: cs.summary(cdnow_sdf, "customer_id", "date", freq_multiplier=0),
          "freq_multiplier: must be finite and > 0"),
         (lambda: cs.summary(cdnow_sdf, "customer_id", "date", buckets=0),
