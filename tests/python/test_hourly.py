@@ -209,3 +209,24 @@ def test_store_summary_and_facts_in_hours(tmp_path):
                                                   hours["T"])
         assert np.array_equal(frame["p_alive"].to_numpy(), np.asarray(alive))
         assert np.array_equal(frame["expected_purchases_365d"].to_numpy(), np.asarray(expected))
+
+
+@pytest.mark.parametrize("freq", ["H", "h"])
+def test_api_json_hourly_entry_equals_lifetimes_h(freq):
+    """The small hourly log of record_api.py (api.json "freq_H"): lifetimes' "h" answers."""
+    api = json.loads((Path(__file__).resolve().parents[1] / "data" / "lifetimes" / "api.json")
+                     .read_text())["freq_H"]
+    assert api["H"] == {"error": 'TypeError: Invalid datetime unit "H" in metadata'}
+    hours = pd.DataFrame({
+        "id": [1, 1, 1, 2, 2, 3, 3, 3, 4],
+        "t": pd.to_datetime(["2024-01-01 00:10", "2024-01-01 05:30", "2024-01-02 01:00",
+                             "2024-01-01 02:00", "2024-01-01 02:45", "2024-01-01 03:00",
+                             "2024-01-01 20:59", "2024-01-02 08:15", "2024-01-02 09:00"]),
+        "amount": [10.0, 20.0, 30.0, 5.0, 7.0, 1.0, 2.0, 4.0, 9.0]})
+    out = utils.summary_data_from_transaction_data(hours, "id", "t", "amount", freq=freq,
+                                                   observation_period_end="2024-01-02 10:30")
+    _same(out, api["h"]["summary"])
+    cal = utils.calibration_and_holdout_data(
+        hours, "id", "t", calibration_period_end="2024-01-01 12:00",
+        observation_period_end="2024-01-02 10:30", freq=freq, monetary_value_col="amount")
+    _same(cal, api["h"]["calibration"])

@@ -31,8 +31,8 @@ using detail::kMicrosPerDay;
 using detail::month_index_of_day;
 using detail::month_start_day;
 
-// Period index of an instant: hours or days since the epoch, W-SUN weeks (1970-01-01 was a Thursday, so
-// the week of day d starts on day 7 * floor((d + 3) / 7) - 3, a Monday), or months.
+// Period index of an instant: hours or days since the epoch, W-SUN weeks (1970-01-01 was a
+// Thursday, so the week of day d starts on day 7 * floor((d + 3) / 7) - 3, a Monday), or months.
 std::int64_t period_of(std::int64_t micros, TimeUnit unit) {
   if (unit == TimeUnit::hour) return floor_div(micros, kMicrosPerHour);
   const std::int64_t d = day_of(micros);
