@@ -2,6 +2,11 @@
 (tests/data/lifetimes/hourly.json, written by record_hourly.py): a synthetic log with purchases
 at different hours of a day, and the CDNOW sample (dates only: 24 hours per day). lifetimes
 itself raises TypeError for "H" with numpy >= 1.25; crmkit reads "H", "h" and "hour" alike.
+
+Customers, frequencies, recencies, T and duration_holdout are compared exactly; monetary means
+within 1e-15 relative where a mean of several amounts is involved: crmkit sums each period
+correctly rounded, pandas in sequence, so a few means differ in the last bit (at most 5.4e-16
+relative on CDNOW, 153 of 2,357 customers).
 """
 
 import json
