@@ -199,6 +199,32 @@ def test_summary_leaves_out_customers_who_start_after_the_end(spark):
     assert got.loc["c"].tolist() == [0.0, 0.0, 28.0, 0.0]
 
 
+def test_hourly_summary_equals_the_in_memory_one(spark):
+    """freq="H" in Spark: the synthetic hourly log of tests/data/lifetimes/hourly.json."""
+    import json
+    from pathlib import Path
+
+    rec = json.loads((Path(__file__).resolve().parents[1] / "data" / "lifetimes" / "hourly.json")
+                     .read_text())
+    tx = pd.DataFrame({"id": rec["log"]["id"], "at": pd.to_datetime(rec["log"]["t"],
+                                                                     format="ISO8601"),
+                       "amount": rec["log"]["amount"]})
+    end = rec["observation_period_end"]
+    expected = crmkit.utils.summary_data_from_transaction_data(
+        tx, "id", "at", "amount", observation_period_end=end, freq="H")
+    schema = T.StructType([T.StructField("id", T.LongType()),
+                           T.StructField("at", T.TimestampNTZType()),
+                           T.StructField("amount", T.DoubleType())])
+    sdf = spark.createDataFrame([(int(i), t.to_pydatetime(), float(a)) for i, t, a in
+                                 zip(tx["id"], tx["at"], tx["amount"])], schema).repartition(3)
+    got = _collected(cs.summary(sdf, "id", "at", "amount", observation_period_end=end,
+                                freq="H", buckets=3), "id")
+    assert got.index.tolist() == expected.index.tolist() == [1, 2, 3, 4, 5, 6]
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True),
+                                  check_exact=True)
+    assert got.loc[1].tolist() == [4.0, 29.0, 49.0, 16.2725]  # lifetimes' freq="h" numbers
+
+
 # ---- fits ---------------------------------------------------------------------------------------
 
 
