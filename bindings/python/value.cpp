@@ -490,9 +490,10 @@ void bind_value(py::module_& m) {
   py::enum_<TimeUnit>(m, "TimeUnit", "The period a transaction is counted in (summary.hpp).")
       .value("day", TimeUnit::day)
       .value("week", TimeUnit::week)
-      .value("month", TimeUnit::month);
+      .value("month", TimeUnit::month)
+      .value("hour", TimeUnit::hour);
   m.def("parse_time_unit", &parse_time_unit, py::arg("text"), py::arg("field") = "unit",
-        "TimeUnit from 'day', 'week', 'month' or lifetimes' 'D', 'W', 'M'.");
+        "TimeUnit from 'hour', 'day', 'week', 'month' or lifetimes' 'H', 'h', 'D', 'W', 'M'.");
 
   m.def(
       "summary_data_from_transaction_data",

@@ -993,6 +993,7 @@ class TimeUnit(_Enum):
     day: ClassVar[TimeUnit]
     week: ClassVar[TimeUnit]
     month: ClassVar[TimeUnit]
+    hour: ClassVar[TimeUnit]
 
 class FitReport:
     converged: bool

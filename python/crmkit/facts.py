@@ -26,7 +26,8 @@ from .errors import ValidationError
 __all__ = ["facts_from_columns", "standard_facts", "window_fact"]
 
 _UNITS = {"day": _core.TimeUnit.day, "week": _core.TimeUnit.week, "month": _core.TimeUnit.month,
-          "D": _core.TimeUnit.day, "W": _core.TimeUnit.week, "M": _core.TimeUnit.month}
+          "D": _core.TimeUnit.day, "W": _core.TimeUnit.week, "M": _core.TimeUnit.month,
+          "hour": _core.TimeUnit.hour, "H": _core.TimeUnit.hour, "h": _core.TimeUnit.hour}
 
 
 def _unit(unit: Any) -> Any:
@@ -35,7 +36,7 @@ def _unit(unit: Any) -> Any:
     try:
         return _UNITS[unit]
     except (KeyError, TypeError):
-        raise ValidationError(f"unit: expected day, week or month, got {unit!r}") from None
+        raise ValidationError(f"unit: expected hour, day, week or month, got {unit!r}") from None
 
 
 def _window_texts(windows: Iterable[Any] | None) -> list[str] | None:

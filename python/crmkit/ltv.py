@@ -75,7 +75,7 @@ def _decimals(minor: np.ndarray, scale: int) -> list[decimal.Decimal]:
 
 def _time_unit(freq: Any) -> Any:
     if not isinstance(freq, str):
-        raise ValidationError(f"freq: expected 'D', 'W' or 'M', got {freq!r}")
+        raise ValidationError(f"freq: expected 'H', 'h', 'D', 'W' or 'M', got {freq!r}")
     return _core.parse_time_unit(freq, "freq")
 
 

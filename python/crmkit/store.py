@@ -467,7 +467,7 @@ class Store(PointsStoreMixin, _core.Store):
         or JSON text: ``{"name": "meetings_180d", "event": "interaction", "kind": "meeting",
         "window_days": 180}``). ``model`` is a fitted BetaGeoFitter, ModifiedBetaGeoFitter or
         ParetoNBDFitter (or its core model) for p_alive and expected_purchases_365d, fitted in
-        ``unit`` ("day", "week", "month") divided by ``multiplier``; without one those facts are
+        ``unit`` ("hour", "day", "week", "month") divided by ``multiplier``; without one those facts are
         missing. Integers and bools are nullable (Int64, boolean), dates datetime64, missing
         numbers NaN, tags Python lists. ``machines`` (crmkit.Machine objects) give the initial
         state of the machines whose stage.<m> facts are asked for: a customer that never moved

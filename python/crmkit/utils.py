@@ -7,10 +7,12 @@ becomes float64; the C++ core (crmkit/value/summary.hpp) does all the grouping a
 GIL released, and the result comes back as a DataFrame indexed by customer id (integer ids sorted,
 other ids in order of first appearance).
 
-Time units: ``freq`` is "D" (day), "W" (week, Monday..Sunday) or "M" (calendar month), as in
-lifetimes; ``freq_multiplier`` divides recency, T and duration_holdout ("D" with 7 gives weeks
-counted in days, as the CDNOW data sets use). crmkit has no hourly unit: "H" raises
-crmkit.ValidationError.
+Time units: ``freq`` is "H" or "h" (the UTC clock hour), "D" (day), "W" (week, Monday..Sunday)
+or "M" (calendar month), as in lifetimes; ``freq_multiplier`` divides recency, T and
+duration_holdout ("D" with 7 gives weeks counted in days, as the CDNOW data sets use; "h" with 24
+gives days counted in hours). Hours are counted as lifetimes counts them with freq="h" (lifetimes
+0.11.3 itself raises TypeError for "H" with numpy >= 1.25). Any other ``freq`` raises
+crmkit.ValidationError naming freq and listing the accepted units.
 """
 
 from __future__ import annotations
@@ -39,8 +41,13 @@ __all__ = [
 
 def _time_unit(freq: Any) -> Any:
     if not isinstance(freq, str):
-        raise ValidationError(f"freq: expected 'D', 'W' or 'M', got {freq!r}")
+        raise ValidationError(f"freq: expected 'H', 'h', 'D', 'W' or 'M', got {freq!r}")
     return _core.parse_time_unit(freq, "freq")
+
+
+def _period_frequency(freq: Any) -> Any:
+    """``freq`` for pandas' to_period: lifetimes' "H" is "h" (pandas 3 refuses "H")."""
+    return "h" if freq == "H" else freq
 
 
 def _check_multiplier(freq_multiplier: Any) -> float:
@@ -450,7 +457,8 @@ def cumulative_repeat_transactions(
 
     Element k-1 counts the repeat purchase days (a customer's purchase days other than the first,
     several purchases on one day counting once) up to the end of period k. Periods are ``freq``
-    ("D" days, "W" 7-day blocks from ``start``, "M" calendar months) starting at ``start`` (default:
+    ("D" days, "W" 7-day blocks from ``start``, "M" calendar months; hours are refused with
+    crmkit.ValidationError) starting at ``start`` (default:
     the day of the earliest transaction); ``periods`` = 0 runs through the last transaction. The
     CDNOW sample gives 1359, 1414, 1484, 1517, 1573, 1672 at the end of weeks 20..25.
 
@@ -462,11 +470,15 @@ def cumulative_repeat_transactions(
     ids = _column(transactions, customer_id_col, "customer_id_col")
     times = _micros(_column(transactions, datetime_col, "datetime_col"), "datetime_col",
                     datetime_format, datetime_col)
+    unit = _time_unit(freq)
+    if unit == _core.TimeUnit.hour:
+        raise ValidationError(f"freq: {freq!r} (hours) is not supported here: repeat transactions "
+                              "are counted per UTC day (use 'D', 'W' or 'M')")
     codes, _ = _factorize(ids)
     out = _core.cumulative_repeat_transactions(
         codes,
         times,
-        unit=_time_unit(freq),
+        unit=unit,
         start=_to_timestamp(start, "start", datetime_format),
         periods=int(periods),
     )
@@ -485,7 +497,7 @@ def _period_ordinals(column: Any, datetime_format: str | None, freq: str,
     ``datetime_format``)."""
     micros = _micros(column, "datetime_col", datetime_format, name)
     series = pd.Series(micros.view("datetime64[us]"))
-    return pd.PeriodIndex(series.dt.to_period(freq)).asi8.astype(np.int64)
+    return pd.PeriodIndex(series.dt.to_period(_period_frequency(freq))).asi8.astype(np.int64)
 
 
 def _repeats_and_births(codes: np.ndarray, period: np.ndarray, t: int) -> tuple:
@@ -518,11 +530,11 @@ def expected_cumulative_transactions(
     """Actual and expected cumulative repeat transactions of a transaction log, lifetimes' table
     (the numbers behind crmkit.plotting.plot_cumulative_transactions).
 
-    Times are cut into periods of ``freq`` ("D", "W", "M", ...) counted from the period of the
-    earliest transaction (period 0) to period ``t``; a customer's purchases in one period count
-    once, the first is their birth, the others are repeat transactions. Every ``freq_multiplier``
-    periods (a model fitted in weeks on daily periods: freq="D", freq_multiplier=7) there is one
-    row k = 1..t // freq_multiplier:
+    Times are cut into periods of ``freq`` ("H" or "h", "D", "W", "M", ...) counted from the
+    period of the earliest transaction (period 0) to period ``t``; a customer's purchases in one
+    period count once, the first is their birth, the others are repeat transactions. Every
+    ``freq_multiplier`` periods (a model fitted in weeks on daily periods: freq="D",
+    freq_multiplier=7) there is one row k = 1..t // freq_multiplier:
 
     - actual: repeat transactions in periods 0 .. k*freq_multiplier - 1;
     - predicted: sum over customers born before period p = k*freq_multiplier of
@@ -575,6 +587,7 @@ def expected_cumulative_transactions(
     predicted = np.convolve(births[:t].astype(float), expected)[rows - 1]
 
     if set_index_date:
+        freq = _period_frequency(freq)
         first = pd.Period(ordinal=start, freq=freq)
         index = pd.period_range(first, periods=t + 1, freq=freq)[rows - 1]
     else:
@@ -710,6 +723,7 @@ def find_first_transactions(
     else:
         end = _to_timestamp(observation_period_end, "observation_period_end", datetime_format)
     frame = frame.sort_values(select)
+    freq = _period_frequency(freq)
     start = frame.set_index(datetime_col).to_period(freq).to_timestamp()
     start = start.loc[start.index <= end].reset_index()
     groups = start.groupby([datetime_col, customer_id_col], sort=False, as_index=False)

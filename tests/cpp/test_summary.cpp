@@ -387,6 +387,97 @@ TEST_CASE("calibration and holdout: periods, holdout means and who is included")
   CHECK(weekly.monetary_value_cal.empty());
 }
 
+// The synthetic log of tests/data/lifetimes/hourly.json (record_hourly.py), amounts in cents: the
+// expected values are lifetimes 0.11.3's with freq="h" (tests/python/test_hourly.py compares
+// every recorded column).
+struct HourlyLog {
+  I64 ids{1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 3, 4, 4, 4, 4, 5, 5, 5, 6, 6, 7};
+  I64 times{at("2024-03-04T09:15:00Z"), at("2024-03-04T09:40:00Z"), at("2024-03-04T11:05:00Z"),
+            at("2024-03-04T23:59:59Z"), at("2024-03-05T00:00:01Z"), at("2024-03-05T14:30:00Z"),
+            at("2024-03-04T23:10:00Z"), at("2024-03-05T00:20:00Z"), at("2024-03-05T23:45:00Z"),
+            at("2024-03-06T07:00:00Z"), at("2024-03-05T23:30:00Z"), at("2024-03-04T12:00:00Z"),
+            at("2024-03-04T13:00:00Z") - 1, at("2024-03-04T13:00:00Z"), at("2024-03-06T10:29:59Z"),
+            at("2024-03-04T23:01:00Z"), at("2024-03-06T10:05:00Z"), at("2024-03-06T10:50:00Z"),
+            at("2024-03-05T08:00:00Z"), at("2024-03-06T11:10:00Z"), at("2024-03-06T11:30:00Z")};
+  I64 cents{1250, 725, 310, 2000, 199, 4000, 500, 600, 700, 800, 9999,
+            1000, 1, 200, 400, 1500, 2500, 3500, 1100, 1300, 5000};
+};
+
+TEST_CASE("hours: clock hours are periods, 24 per day, counted as lifetimes' freq=\"h\"") {
+  const HourlyLog log;
+  SummaryOptions o;
+  o.unit = TimeUnit::hour;
+  o.observation_period_end = Timestamp::parse("2024-03-06T10:30:00Z");  // mid-hour
+  // Customer 7 buys only after the end.
+  const Error e = catch_error(
+      [&] { crmkit::summary_data_from_transaction_data(log.ids, log.times, log.cents, 2, o); });
+  CHECK(std::string(e.what()) ==
+        "observation_period_end: 2024-03-06T10:30:00Z is before the first purchase of customer 7 "
+        "(2024-03-06T11:30:00Z)");
+  o.drop_customers_after_end = true;
+  const auto s = crmkit::summary_data_from_transaction_data(log.ids, log.times, log.cents, 2, o);
+  CHECK(s.customer_id == I64{1, 2, 3, 4, 5, 6});
+  // 1: hours 09 (two purchases), 11, 23, 00 (23:59:59 and 00:00:01 are one hour apart), 14.
+  // 4: 12:59:59.999999 is in hour 12, 13:00 in hour 13. 5: 10:50 is in the end's hour (kept).
+  // 6: 11:10 is after the end's hour (dropped).
+  CHECK(s.frequency == I64{4, 3, 0, 2, 1, 0});
+  CHECK(s.recency == std::vector<double>{29, 32, 0, 46, 35, 0});
+  CHECK(s.T == std::vector<double>{49, 35, 11, 46, 35, 26});
+  CHECK(s.monetary_value == std::vector<double>{16.2725, 7, 0, 3, 60, 0});
+
+  o.multiplier = 24;  // days counted in hours
+  const auto days = crmkit::summary_data_from_transaction_data(log.ids, log.times, o);
+  CHECK(days.recency == std::vector<double>{29.0 / 24, 32.0 / 24, 0, 46.0 / 24, 35.0 / 24, 0});
+  CHECK(days.T[0] == 2.0416666666666665);  // lifetimes' 49 / 24
+  CHECK(days.T[2] == 0.4583333333333333);  // 11 / 24
+
+  // Before 1970 the hours are floored too: 23:30 and 00:30 are one hour apart.
+  SummaryOptions early;
+  early.unit = TimeUnit::hour;
+  const auto old = crmkit::summary_data_from_transaction_data(
+      I64{1, 1}, I64{at("1969-12-31T23:30:00Z"), at("1970-01-01T00:30:00Z")}, early);
+  CHECK(old.frequency == I64{1});
+  CHECK(old.recency == std::vector<double>{1});
+  CHECK(old.T == std::vector<double>{1});
+}
+
+TEST_CASE("hours: calibration and holdout split at a mid-hour end, as lifetimes' freq=\"h\"") {
+  const HourlyLog log;
+  CalibrationOptions o;
+  o.unit = TimeUnit::hour;
+  o.observation_period_end = Timestamp::parse("2024-03-06T10:30:00Z");
+  const auto s = crmkit::calibration_and_holdout_data(log.ids, log.times, log.cents, 2,
+                                                      Timestamp::parse("2024-03-05T00:10:00Z"), o);
+  // Customer 2's 00:20 purchase is after the calibration end, in its hour: a holdout period.
+  CHECK(s.customer_id == I64{1, 2, 4, 5});
+  CHECK(s.frequency_cal == I64{3, 0, 1, 0});
+  CHECK(s.recency_cal == std::vector<double>{15, 0, 1, 0});
+  CHECK(s.T_cal == std::vector<double>{15, 1, 12, 1});
+  CHECK(s.frequency_holdout == I64{1, 3, 1, 1});
+  CHECK(s.monetary_value_holdout == std::vector<double>{40, 7, 4, 25});
+  CHECK(s.monetary_value_cal[0] == Approx(8.363333333333333).epsilon(1e-15));  // 25.09 / 3
+  CHECK(s.duration_holdout == 34);
+
+  const auto before_midnight = crmkit::calibration_and_holdout_data(
+      log.ids, log.times, Timestamp::parse("2024-03-04T23:30:00Z"), o);
+  CHECK(before_midnight.frequency_cal == I64{1, 0, 1, 0});
+  CHECK(before_midnight.T_cal == std::vector<double>{14, 0, 11, 0});
+  CHECK(before_midnight.frequency_holdout == I64{3, 3, 1, 1});
+  CHECK(before_midnight.duration_holdout == 35);
+}
+
+TEST_CASE("hours are refused by cumulative repeat transactions (repeats are UTC days)") {
+  crmkit::RepeatTransactionOptions o;
+  o.unit = TimeUnit::hour;
+  const Error e = catch_error([&] {
+    crmkit::cumulative_repeat_transactions(I64{1, 1}, I64{at("2024-01-01"), at("2024-01-02")}, o);
+  });
+  CHECK(e.code() == ErrorCode::invalid_argument);
+  CHECK(std::string(e.what()) ==
+        "unit: hour is not supported: repeat transactions are counted per UTC day (use day, week "
+        "or month)");
+}
+
 TEST_CASE("calibration and holdout validates its ends") {
   const I64 ids{1, 1};
   const I64 times{at("2024-01-01"), at("2024-01-05")};
@@ -430,9 +521,15 @@ TEST_CASE("time units print and parse, including lifetimes' letters") {
   CHECK(std::string(crmkit::to_string(TimeUnit::week)) == "week");
   CHECK(crmkit::parse_time_unit("W") == TimeUnit::week);
   CHECK(crmkit::parse_time_unit("month") == TimeUnit::month);
+  CHECK(std::string(crmkit::to_string(TimeUnit::hour)) == "hour");
+  CHECK(crmkit::parse_time_unit("hour") == TimeUnit::hour);
+  CHECK(crmkit::parse_time_unit("H") == TimeUnit::hour);
+  CHECK(crmkit::parse_time_unit("h") == TimeUnit::hour);
   const Error e = catch_error([] { crmkit::parse_time_unit("fortnight", "options.unit"); });
   CHECK(std::string(e.what()) ==
-        "options.unit: 'fortnight' is not a time unit (day, week, month, D, W, M)");
+        "options.unit: 'fortnight' is not a time unit (hour, day, week, month, H, h, D, W, M)");
+  CHECK(std::string(catch_error([] { crmkit::parse_time_unit("d", "freq"); }).what()) ==
+        "freq: 'd' is not a time unit (hour, day, week, month, H, h, D, W, M)");
 }
 
 TEST_CASE("the summary is the same on one worker thread and on several", "[summary][threads]") {

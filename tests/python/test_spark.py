@@ -199,6 +199,32 @@ def test_summary_leaves_out_customers_who_start_after_the_end(spark):
     assert got.loc["c"].tolist() == [0.0, 0.0, 28.0, 0.0]
 
 
+def test_hourly_summary_equals_the_in_memory_one(spark):
+    """freq="H" in Spark: the synthetic hourly log of tests/data/lifetimes/hourly.json."""
+    import json
+    from pathlib import Path
+
+    rec = json.loads((Path(__file__).resolve().parents[1] / "data" / "lifetimes" / "hourly.json")
+                     .read_text())
+    tx = pd.DataFrame({"id": rec["log"]["id"], "at": pd.to_datetime(rec["log"]["t"],
+                                                                     format="ISO8601"),
+                       "amount": rec["log"]["amount"]})
+    end = rec["observation_period_end"]
+    expected = crmkit.utils.summary_data_from_transaction_data(
+        tx, "id", "at", "amount", observation_period_end=end, freq="H")
+    schema = T.StructType([T.StructField("id", T.LongType()),
+                           T.StructField("at", T.TimestampNTZType()),
+                           T.StructField("amount", T.DoubleType())])
+    sdf = spark.createDataFrame([(int(i), t.to_pydatetime(), float(a)) for i, t, a in
+                                 zip(tx["id"], tx["at"], tx["amount"])], schema).repartition(3)
+    got = _collected(cs.summary(sdf, "id", "at", "amount", observation_period_end=end,
+                                freq="H", buckets=3), "id")
+    assert got.index.tolist() == expected.index.tolist() == [1, 2, 3, 4, 5, 6]
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True),
+                                  check_exact=True)
+    assert got.loc[1].tolist() == [4.0, 29.0, 49.0, 16.2725]  # lifetimes' freq="h" numbers
+
+
 # ---- fits ---------------------------------------------------------------------------------------
 
 
@@ -313,7 +339,7 @@ def test_errors_name_the_argument(spark, cdnow, cdnow_sdf, spark_summary, memory
          "monetary_value_col: column 'dollar_value' is string, not a number"),
         (lambda: cs.summary(cdnow_sdf.where("customer_id < 0"), "customer_id", "date"),
          "sdf: has no transactions (no rows)"),
-        (lambda: cs.summary(cdnow_sdf, "customer_id", "date", freq="H"), "freq"),
+        (lambda: cs.summary(cdnow_sdf, "customer_id", "date", freq="X"), "freq"),
         (lambda: cs.summary(cdnow_sdf, "customer_id", "date", freq_multiplier=0),
          "freq_multiplier: must be finite and > 0"),
         (lambda: cs.summary(cdnow_sdf, "customer_id", "date", buckets=0),

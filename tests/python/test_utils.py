@@ -250,7 +250,7 @@ def test_integer_ids_and_default_end():
 def test_bad_input_raises_validation_error_naming_the_argument():
     log = small_log()
     with pytest.raises(crmkit.ValidationError, match="^freq:"):
-        utils.summary_data_from_transaction_data(log, "who", "when", freq="H")
+        utils.summary_data_from_transaction_data(log, "who", "when", freq="fortnight")
     with pytest.raises(crmkit.ValidationError, match="^datetime_col:"):
         utils.summary_data_from_transaction_data(log, "who", "nope")
     with pytest.raises(crmkit.ValidationError, match="multiplier"):

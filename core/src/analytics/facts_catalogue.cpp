@@ -206,7 +206,8 @@ FactType fact_type_of(FieldType type) noexcept {
 }
 
 double FactModel::horizon_365d() const noexcept {
-  const double days_per_unit = unit == TimeUnit::day    ? 1.0
+  const double days_per_unit = unit == TimeUnit::hour   ? 1.0 / 24.0
+                               : unit == TimeUnit::day  ? 1.0
                                : unit == TimeUnit::week ? 7.0
                                                         : 30.436875;
   return 365.0 / (days_per_unit * multiplier);

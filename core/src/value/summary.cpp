@@ -22,6 +22,7 @@ namespace {
 
 // numpy's timedelta64(1, "M") in days (365.2425 / 12), which lifetimes divides month spans by.
 constexpr double kDaysPerMeanMonth = 30.436875;
+constexpr std::int64_t kMicrosPerHour = 3'600'000'000;
 
 // The calendar arithmetic is base's (base/calendar.hpp).
 using detail::day_of;
@@ -30,11 +31,13 @@ using detail::kMicrosPerDay;
 using detail::month_index_of_day;
 using detail::month_start_day;
 
-// Period index of an instant: days since the epoch, W-SUN weeks (1970-01-01 was a Thursday, so
-// the week of day d starts on day 7 * floor((d + 3) / 7) - 3, a Monday), or months.
+// Period index of an instant: hours or days since the epoch, W-SUN weeks (1970-01-01 was a
+// Thursday, so the week of day d starts on day 7 * floor((d + 3) / 7) - 3, a Monday), or months.
 std::int64_t period_of(std::int64_t micros, TimeUnit unit) {
+  if (unit == TimeUnit::hour) return floor_div(micros, kMicrosPerHour);
   const std::int64_t d = day_of(micros);
   switch (unit) {
+    case TimeUnit::hour: break;  // above
     case TimeUnit::day: return d;
     case TimeUnit::week: return floor_div(d + 3, 7);
     case TimeUnit::month: return month_index_of_day(d);
@@ -46,6 +49,7 @@ std::int64_t period_of(std::int64_t micros, TimeUnit unit) {
 std::int64_t next_period_start_micros(std::int64_t period, TimeUnit unit) {
   std::int64_t day = 0;
   switch (unit) {
+    case TimeUnit::hour: return (period + 1) * kMicrosPerHour;
     case TimeUnit::day: day = period + 1; break;
     case TimeUnit::week: day = 7 * (period + 1) - 3; break;
     case TimeUnit::month: day = month_start_day(period + 1); break;
@@ -562,6 +566,7 @@ const char* to_string(TimeUnit unit) noexcept {
     case TimeUnit::day: return "day";
     case TimeUnit::week: return "week";
     case TimeUnit::month: return "month";
+    case TimeUnit::hour: return "hour";
   }
   return "unknown";
 }
@@ -570,9 +575,10 @@ TimeUnit parse_time_unit(std::string_view text, std::string_view field) {
   if (text == "day" || text == "D") return TimeUnit::day;
   if (text == "week" || text == "W") return TimeUnit::week;
   if (text == "month" || text == "M") return TimeUnit::month;
+  if (text == "hour" || text == "H" || text == "h") return TimeUnit::hour;
   std::string problem = "'";
   problem.append(text.substr(0, 32));
-  problem.append("' is not a time unit (day, week, month, D, W, M)");
+  problem.append("' is not a time unit (hour, day, week, month, H, h, D, W, M)");
   throw_invalid(field, problem);
 }
 
@@ -627,6 +633,10 @@ std::vector<std::int64_t> cumulative_repeat_transactions(std::span<const std::in
   if (options.periods < 0) {
     throw_invalid("periods", "must be >= 0, got " + std::to_string(options.periods));
   }
+  if (options.unit == TimeUnit::hour) {
+    throw_invalid("unit", "hour is not supported: repeat transactions are counted per UTC day "
+                          "(use day, week or month)");
+  }
   if (customer_ids.empty()) return std::vector<std::int64_t>(static_cast<std::size_t>(options.periods), 0);
 
   const auto [min_t, max_t] = std::minmax_element(times.begin(), times.end());
@@ -635,6 +645,7 @@ std::vector<std::int64_t> cumulative_repeat_transactions(std::span<const std::in
   const auto bucket_of = [&](std::int64_t day) -> std::int64_t {
     std::int64_t k = 0;
     switch (unit) {
+      case TimeUnit::hour:  // refused above
       case TimeUnit::day: k = day - start_day; break;
       case TimeUnit::week: k = floor_div(day - start_day, 7); break;
       case TimeUnit::month: k = month_index_of_day(day) - month_index_of_day(start_day); break;

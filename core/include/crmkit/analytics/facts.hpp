@@ -142,7 +142,8 @@ struct FactModel {
   double multiplier = 1.0;
 
   bool has_model() const noexcept { return model.index() != 0; }
-  // 365 days in the model's time: 365 / (days per unit * multiplier); a month is 30.436875 days.
+  // 365 days in the model's time: 365 / (days per unit * multiplier); a month is 30.436875 days,
+  // an hour 1/24 day.
   double horizon_365d() const noexcept;
 };
 

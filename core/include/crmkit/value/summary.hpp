@@ -4,8 +4,9 @@
 //
 // The results equal those of lifetimes 0.11.3 (summary_data_from_transaction_data and
 // calibration_and_holdout_data), which the BG/NBD, Pareto/NBD and Gamma-Gamma models consume:
-//  - A transaction at time t falls in the period of its time unit that contains t: the UTC day
-//    (day), the Monday..Sunday week (week; pandas' "W" = W-SUN), or the calendar month (month).
+//  - A transaction at time t falls in the period of its time unit that contains t: the UTC hour
+//    (hour; lifetimes' freq "h"), the UTC day (day), the Monday..Sunday week (week; pandas' "W" =
+//    W-SUN), or the calendar month (month).
 //    Several transactions of one customer in one period are merged into one (amounts summed).
 //  - frequency = number of distinct periods with a purchase - 1 (the first is not a repeat).
 //  - recency = (start of the last period - start of the first period) in units / multiplier.
@@ -13,7 +14,9 @@
 //    multiplier.
 //  - monetary_value = mean of the per-period amounts, the first period excluded; 0 when
 //    frequency is 0.
-//  - A day is 1 unit of day, 7 days are 1 week. A month-unit duration is the number of days
+//  - An hour is 1 unit of hour (24 per day: a purchase at 23:59 and one at 00:01 the next day
+//    are 1 hour apart, as lifetimes counts them), a day is 1 unit of day, 7 days are 1 week. A
+//    month-unit duration is the number of days
 //    between the two month starts divided by 30.436875 (the mean Gregorian month, numpy's
 //    timedelta64(1, "M"), which lifetimes divides by): 1997-01-01..1997-02-01 is 1.0185 months.
 //    duration_holdout, as in lifetimes, counts whole periods instead.
@@ -49,10 +52,14 @@ enum class TimeUnit {
   day,    // the UTC calendar day
   week,   // Monday 00:00 UTC .. Sunday 24:00 UTC (pandas "W" = "W-SUN"); 7 days per unit
   month,  // the calendar month; 30.436875 days per unit in recency and T (see the top)
+  hour,   // the UTC clock hour (hh:00:00.000000 .. hh:59:59.999999); 24 per day
 };
 
-// "day", "week", "month". parse_time_unit also accepts lifetimes' "D", "W", "M".
-// parse_time_unit throws Error{invalid_argument} naming `field` for any other text.
+// to_string gives "day", "week", "month" or "hour". parse_time_unit accepts those names and
+// lifetimes' "D", "W", "M", "H" and "h" (pandas' newer spelling of an hour; lifetimes 0.11.3
+// itself needs "h" with numpy >= 1.25, where np.timedelta64(1, "H") is refused); it throws
+// Error{invalid_argument} naming `field` and listing the accepted texts for any other text.
+// Both are pure and thread-safe.
 const char* to_string(TimeUnit unit) noexcept;
 TimeUnit parse_time_unit(std::string_view text, std::string_view field = "unit");
 
@@ -168,7 +175,8 @@ CalibrationHoldoutSummary calibration_and_holdout_data(std::span<const std::int6
 
 struct RepeatTransactionOptions {
   // Width of a bucket: day = 1 day, week = 7 days counted from `start` (NOT calendar weeks),
-  // month = calendar months, the first being the month of `start`.
+  // month = calendar months, the first being the month of `start`. hour is refused (repeat
+  // transactions are counted per UTC day here).
   TimeUnit unit = TimeUnit::week;
   // The first day of bucket 1. Default: the UTC day of the earliest transaction.
   std::optional<Timestamp> start;
@@ -183,7 +191,7 @@ struct RepeatTransactionOptions {
 // repeat transactions on the days up to and including the last day of bucket k; with unit week
 // and start 1997-01-01, bucket k ends on day 7k counting 1997-01-01 as day 1 (1997-01-07 for k=1).
 // Repeat days before `start` count in bucket 1; those after the last bucket are not counted.
-// Throws Error{invalid_argument} for columns of different lengths or periods < 0.
+// Throws Error{invalid_argument} for columns of different lengths, periods < 0 or unit hour.
 std::vector<std::int64_t> cumulative_repeat_transactions(std::span<const std::int64_t> customer_ids,
                                                          std::span<const std::int64_t> times,
                                                          const RepeatTransactionOptions& options = {});
