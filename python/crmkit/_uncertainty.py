@@ -42,44 +42,40 @@ def _concat(parts: list[tuple[np.ndarray, dict[str, np.ndarray]]], n: int) -> di
     return out
 
 
+def _per_value(call: Any, cols: Any, name: str, third: str) -> pd.DataFrame:
+    """call(value, frequency, recency, third) once per distinct value of the column ``name`` (the
+    core takes one horizon per call), the rows assembled in input order."""
+    values = cols[name]
+    parts = []
+    for value in np.unique(values):
+        mask = values == value
+        parts.append((mask, call(float(value),
+                                 *(np.ascontiguousarray(cols[c][mask])
+                                   for c in ("frequency", "recency", third)))))
+    return _frame(_concat(parts, len(values)), cols.index)
+
+
 class _Intervals:
     """What the transaction and spend fitters share: the covariance of the fitted model's
     log-parameters, from the fitted rows, computed once per fit."""
-
-    _third_column = "T"
-
-    def _fitted_rows(self) -> tuple[list[np.ndarray], np.ndarray]:
-        data = getattr(self, "data", None)
-        if data is None:
-            raise ValidationError(
-                f"{type(self).__name__}: the interval needs the fitted data (the parameter "
-                "covariance comes from the rows of the fit); fit the model, or load it with "
-                "its data"
-            )
-        names = self._row_columns()
-        cols = [np.ascontiguousarray(data[n], dtype=np.float64) for n in names]
-        weights = np.ascontiguousarray(data["weights"], dtype=np.float64)
-        return cols, weights
-
-    def _row_columns(self) -> tuple[str, ...]:
-        return ("frequency", "recency", self._third_column)
 
     @property
     def log_parameter_covariance_(self) -> pd.DataFrame:
         """Covariance of the log-parameters (the inverse of the negative Hessian of the
         penalised log-likelihood in log-parameters) on the fitted rows, as a DataFrame indexed
-        by parameter name both ways. All NaN when the Hessian is not negative definite (the fit
-        is then reported as not converged). Computed once per fit."""
+        by parameter name both ways: variance_matrix_ divided by params_[i] * params_[j]. All
+        NaN when the Hessian is not negative definite (the fit is then reported as not
+        converged). Computed once per fit; kept by save_model(save_data=False)."""
         model = self._fitted()  # type: ignore[attr-defined]
-        cached = getattr(self, "_cov_cache", None)
-        if cached is None or cached[0] is not model:
-            cols, weights = self._fitted_rows()
-            cov = _core.log_parameter_covariance(
-                model, *cols, weights, penalizer=float(self.penalizer_coef))  # type: ignore[attr-defined]
-            self._cov_cache = (model, cov)
-            cached = self._cov_cache
-        names = list(self._core_class.param_names)  # type: ignore[attr-defined]
-        return pd.DataFrame(cached[1].copy(), index=names, columns=names)
+        if getattr(self, "_variance", None) is None and getattr(self, "data", None) is None:
+            raise ValidationError(
+                f"{type(self).__name__}: the interval needs the fitted data (the parameter "
+                "covariance comes from the rows of the fit); fit the model, or load it with "
+                "its data"
+            )
+        natural = self.variance_matrix_  # type: ignore[attr-defined]
+        theta = np.asarray(list(model.params), dtype=np.float64)
+        return natural / np.outer(theta, theta)
 
     def _cov(self) -> np.ndarray:
         return np.ascontiguousarray(self.log_parameter_covariance_.to_numpy(), dtype=np.float64)
@@ -100,16 +96,9 @@ class TransactionIntervals(_Intervals):
         cov = self._cov()
         cols = _Columns(t=t, **self._history(frequency, recency, T))  # type: ignore[attr-defined]
         args = dict(level=float(ci), method=method, n_boot=n_boot, seed=seed)
-        tv = cols["t"]
-        parts = []
-        for value in np.unique(tv):
-            mask = tv == value
-            res = _core.conditional_expected_number_of_purchases_interval(
-                model, cov, float(value), np.ascontiguousarray(cols["frequency"][mask]),
-                np.ascontiguousarray(cols["recency"][mask]),
-                np.ascontiguousarray(cols["T"][mask]), **args)
-            parts.append((mask, res))
-        return _frame(_concat(parts, len(tv)), cols.index)
+        return _per_value(
+            lambda t_, x, tx, T_: _core.conditional_expected_number_of_purchases_interval(
+                model, cov, t_, x, tx, T_, **args), cols, "t", "T")
 
     def conditional_probability_alive_interval(
         self, frequency: Any = None, recency: Any = None, T: Any = None, *,
@@ -131,8 +120,6 @@ class TransactionIntervals(_Intervals):
 class DiscreteIntervals(_Intervals):
     """Intervals of BG/BB predictions (periods are integers)."""
 
-    _third_column = "n_periods"
-
     def conditional_expected_number_of_purchases_up_to_time_interval(
         self, m_periods_in_future: Any, frequency: Any = None, recency: Any = None,
         n_periods: Any = None, *, ci: float = 0.95, method: str = "delta", n_boot: int = 1000,
@@ -146,16 +133,9 @@ class DiscreteIntervals(_Intervals):
         cols = _Columns(m=m_periods_in_future,
                         **self._history(frequency, recency, n_periods))  # type: ignore[attr-defined]
         args = dict(level=float(ci), method=method, n_boot=n_boot, seed=seed)
-        mv = cols["m"]
-        parts = []
-        for value in np.unique(mv):
-            mask = mv == value
-            res = _core.conditional_expected_number_of_purchases_interval(
-                model, cov, float(value), np.ascontiguousarray(cols["frequency"][mask]),
-                np.ascontiguousarray(cols["recency"][mask]),
-                np.ascontiguousarray(cols["n_periods"][mask]), **args)
-            parts.append((mask, res))
-        return _frame(_concat(parts, len(mv)), cols.index)
+        return _per_value(
+            lambda m, x, tx, n: _core.conditional_expected_number_of_purchases_interval(
+                model, cov, m, x, tx, n, **args), cols, "m", "n_periods")
 
     def conditional_probability_alive_interval(
         self, m_periods_in_future: Any, frequency: Any = None, recency: Any = None,
@@ -170,24 +150,13 @@ class DiscreteIntervals(_Intervals):
         cols = _Columns(m=m_periods_in_future,
                         **self._history(frequency, recency, n_periods))  # type: ignore[attr-defined]
         args = dict(level=float(ci), method=method, n_boot=n_boot, seed=seed)
-        mv = cols["m"]
-        parts = []
-        for value in np.unique(mv):
-            mask = mv == value
-            res = _core.conditional_probability_alive_interval(
-                model, cov, np.ascontiguousarray(cols["frequency"][mask]),
-                np.ascontiguousarray(cols["recency"][mask]),
-                np.ascontiguousarray(cols["n_periods"][mask]),
-                m_periods_in_future=float(value), **args)
-            parts.append((mask, res))
-        return _frame(_concat(parts, len(mv)), cols.index)
+        return _per_value(
+            lambda m, x, tx, n: _core.conditional_probability_alive_interval(
+                model, cov, x, tx, n, m_periods_in_future=m, **args), cols, "m", "n_periods")
 
 
 class SpendIntervals(_Intervals):
     """The interval of lifetimes' customer lifetime value (Gamma-Gamma)."""
-
-    def _row_columns(self) -> tuple[str, ...]:
-        return ("frequency", "monetary_value")
 
     def customer_lifetime_value_interval(
         self, transaction_prediction_model: Any, frequency: Any, recency: Any, T: Any,

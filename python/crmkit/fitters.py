@@ -215,7 +215,7 @@ class _BaseFitter:
         self._data_parts: tuple[Any, ...] | None = None  # (columns, weights, index) until built
         self._se: list[float] | None = None  # standard errors, once computed
         self._se_rows: tuple[Any, ...] | None = None  # (x, recency, T, weights, penalizer)
-        self._cov_cache: list[float] | None = None  # variance_matrix_ (row-major), once computed
+        self._variance: list[float] | None = None  # variance_matrix_ (row-major), once computed
 
     @property
     def impossible_histories(self) -> str:
@@ -281,7 +281,7 @@ class _BaseFitter:
                 raise ValidationError(f"params_: missing {', '.join(missing)}")
             values = [values[n] for n in names]
         self._model = self._core_class([float(v) for v in values])
-        self._se, self._se_rows, self._cov_cache = None, None, None
+        self._se, self._se_rows, self._variance = None, None, None
 
     @property
     def standard_errors_(self) -> pd.Series:
@@ -311,7 +311,7 @@ class _BaseFitter:
         model = self._fitted()
         names = list(self._core_class.param_names)
         k = len(names)
-        if self._cov_cache is None:
+        if self._variance is None:
             data = getattr(self, "data", None)
             if not isinstance(data, pd.DataFrame):
                 raise ValidationError(
@@ -320,9 +320,9 @@ class _BaseFitter:
             columns = [np.ascontiguousarray(data[c], dtype=np.float64)
                        for c in data.columns if c != "weights"]
             weights = np.ascontiguousarray(data["weights"], dtype=np.float64)
-            self._cov_cache = [float(v) for v in model.covariance(
+            self._variance = [float(v) for v in model.covariance(
                 *columns, weights, penalizer=float(self.penalizer_coef))]
-        return pd.DataFrame(np.array(self._cov_cache, dtype=np.float64).reshape(k, k),
+        return pd.DataFrame(np.array(self._variance, dtype=np.float64).reshape(k, k),
                             index=names, columns=names)
 
     @property
@@ -368,7 +368,7 @@ class _BaseFitter:
     def _finish_fit(self, model: Any, verbose: bool) -> None:
         self._model = model
         self._se = None
-        self._cov_cache = None
+        self._variance = None
         report = model.report
         if verbose:
             print(
@@ -417,7 +417,7 @@ class _BaseFitter:
                 "gradient_norm": float(report.gradient_norm),
                 "message": str(report.message),
             }
-        state["covariance"] = getattr(self, "_cov_cache", None)
+        state["covariance"] = getattr(self, "_variance", None)
         if save_data:
             state["data"] = self._data
             state["data_parts"] = self._data_parts
@@ -430,7 +430,7 @@ class _BaseFitter:
                     self.variance_matrix_
                 except ValidationError:
                     pass
-                state["covariance"] = self._cov_cache
+                state["covariance"] = self._variance
                 state["standard_errors"] = [float(v) for v in self._model.standard_errors]
                 state["report"]["converged"] = bool(self._model.report.converged)
                 state["report"]["message"] = str(self._model.report.message)
@@ -470,7 +470,7 @@ class _BaseFitter:
         self._data_parts = state["data_parts"]
         self._se = state["se"]
         self._se_rows = state["se_rows"]
-        self._cov_cache = state.get("covariance")
+        self._variance = state.get("covariance")
 
     def __getstate__(self) -> dict[str, Any]:
         return self._state()

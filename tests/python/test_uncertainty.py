@@ -335,3 +335,22 @@ def test_interval_errors(bgf):
         flat.fit(*one_time_buyers())
     with pytest.raises(crmkit.ValidationError, match="Hessian is not negative definite"):
         flat.conditional_expected_number_of_purchases_up_to_time_interval(1, [1], [1], [2])
+
+
+def test_covariance_is_shared_with_variance_matrix_and_kept_without_data(bgf, tmp_path):
+    # variance_matrix_ (lifetimes' name) and log_parameter_covariance_ are one matrix on two
+    # scales, in either order of first use
+    theta = bgf.params_.to_numpy()
+    natural = bgf.variance_matrix_.to_numpy()
+    log_cov = bgf.log_parameter_covariance_.to_numpy()
+    np.testing.assert_allclose(log_cov, natural / np.outer(theta, theta), rtol=1e-15)
+    np.testing.assert_allclose(bgf.variance_matrix_.to_numpy(), natural, rtol=0)
+    np.testing.assert_allclose(np.sqrt(np.diag(log_cov)) * theta, bgf.standard_errors_,
+                               rtol=1e-12)
+    before = bgf.conditional_probability_alive_interval([2, 5], [30.0, 20.0], [38.0, 38.0])
+    bgf.save_model(tmp_path / "m.pkl", save_data=False)
+    loaded = crmkit.BetaGeoFitter()
+    loaded.load_model(tmp_path / "m.pkl")
+    assert loaded.data is None
+    after = loaded.conditional_probability_alive_interval([2, 5], [30.0, 20.0], [38.0, 38.0])
+    pd.testing.assert_frame_equal(after, before)

@@ -186,22 +186,6 @@ double callback(unsigned, const double* z, double* grad, void* data) {
   return static_cast<Problem*>(data)->objective(z, grad);
 }
 
-const char* result_name(nlopt_result r) {
-  switch (r) {
-    case NLOPT_SUCCESS: return "success";
-    case NLOPT_STOPVAL_REACHED: return "stopval reached";
-    case NLOPT_FTOL_REACHED: return "ftol reached";
-    case NLOPT_XTOL_REACHED: return "xtol reached";
-    case NLOPT_MAXEVAL_REACHED: return "maximum iterations reached";
-    case NLOPT_MAXTIME_REACHED: return "maximum time reached";
-    case NLOPT_FAILURE: return "generic failure";
-    case NLOPT_INVALID_ARGS: return "invalid arguments";
-    case NLOPT_OUT_OF_MEMORY: return "out of memory";
-    case NLOPT_ROUNDOFF_LIMITED: return "roundoff limited";
-    case NLOPT_FORCED_STOP: return "forced stop";
-    default: return "unknown status";
-  }
-}
 
 nlopt_result run(nlopt_algorithm algo, Problem& pb, std::vector<double>& z, const FitOptions& o) {
   const std::size_t K = pb.tr.K;
@@ -372,14 +356,14 @@ CovariatesModel CovariatesModel::fit(CovariatesKind kind, std::span<const double
   std::vector<double> best = z0;
   nlopt_result r = run(NLOPT_LD_LBFGS, pb, best, options);
   double gn = grad_norm(pb, best);
-  msg += std::string(msg.empty() ? "" : "; ") + "L-BFGS: " + result_name(r);
+  msg += std::string(msg.empty() ? "" : "; ") + "L-BFGS: " + detail::nlopt_result_name(r);
   bool converged = good_stop(r, gn);
   if (!converged && r != NLOPT_MAXEVAL_REACHED) {
     std::vector<double> alt = z0;
     const nlopt_result r2 = run(NLOPT_LN_SBPLX, pb, alt, options);
-    msg += std::string("; Subplex: ") + result_name(r2);
+    msg += std::string("; Subplex: ") + detail::nlopt_result_name(r2);
     const nlopt_result r3 = run(NLOPT_LD_LBFGS, pb, alt, options);
-    msg += std::string("; L-BFGS polish: ") + result_name(r3);
+    msg += std::string("; L-BFGS polish: ") + detail::nlopt_result_name(r3);
     const double galt = grad_norm(pb, alt);
     std::vector<double> g(K);
     const double fb = pb.objective(best.data(), g.data());

@@ -93,6 +93,9 @@ void check_standard_error_values(std::span<const double> values,
                                  std::span<const char* const> names);
 void check_t(double t, const char* field);
 // Validates continuous-time columns. weights may be empty.
+// NLopt's name for a result status (an nlopt_result), for FitReport messages.
+const char* nlopt_result_name(int status);
+
 // allow_impossible: frequency 0 with recency > 0 passes (ImpossibleHistories::evaluate).
 void check_rfm(std::span<const double> x, std::span<const double> tx, std::span<const double> T,
                std::span<const double> w, bool allow_impossible = false);

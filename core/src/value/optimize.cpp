@@ -19,6 +19,23 @@ namespace detail {
 
 // ---- optimiser ------------------------------------------------------------------------------
 
+const char* nlopt_result_name(int status) {
+  switch (static_cast<nlopt_result>(status)) {
+    case NLOPT_SUCCESS: return "success";
+    case NLOPT_STOPVAL_REACHED: return "stopval reached";
+    case NLOPT_FTOL_REACHED: return "ftol reached";
+    case NLOPT_XTOL_REACHED: return "xtol reached";
+    case NLOPT_MAXEVAL_REACHED: return "maximum iterations reached";
+    case NLOPT_MAXTIME_REACHED: return "maximum time reached";
+    case NLOPT_FAILURE: return "generic failure";
+    case NLOPT_INVALID_ARGS: return "invalid arguments";
+    case NLOPT_OUT_OF_MEMORY: return "out of memory";
+    case NLOPT_ROUNDOFF_LIMITED: return "roundoff limited";
+    case NLOPT_FORCED_STOP: return "forced stop";
+    default: return "unknown status";
+  }
+}
+
 namespace {
 
 constexpr double kLogBound = 30.0;  // log-parameters are kept in [-30, 30]
@@ -81,22 +98,6 @@ double nlopt_callback(unsigned, const double* u, double* grad, void* data) {
   return static_cast<Objective*>(data)->value(u, grad);
 }
 
-const char* result_name(nlopt_result r) {
-  switch (r) {
-    case NLOPT_SUCCESS: return "success";
-    case NLOPT_STOPVAL_REACHED: return "stopval reached";
-    case NLOPT_FTOL_REACHED: return "ftol reached";
-    case NLOPT_XTOL_REACHED: return "xtol reached";
-    case NLOPT_MAXEVAL_REACHED: return "maximum iterations reached";
-    case NLOPT_MAXTIME_REACHED: return "maximum time reached";
-    case NLOPT_FAILURE: return "generic failure";
-    case NLOPT_INVALID_ARGS: return "invalid arguments";
-    case NLOPT_OUT_OF_MEMORY: return "out of memory";
-    case NLOPT_ROUNDOFF_LIMITED: return "roundoff limited";
-    case NLOPT_FORCED_STOP: return "forced stop";
-    default: return "unknown status";
-  }
-}
 
 nlopt_result run(nlopt_algorithm algo, Objective& obj, std::vector<double>& u, double& fmin,
                  const FitOptions& o) {
@@ -157,6 +158,9 @@ bool log_covariance(Objective& obj, const std::vector<double>& u, std::vector<do
   bool ok = invert_symmetric(cov, k);
   if (ok)
     for (std::size_t i = 0; i < k; ++i) ok = ok && cov[i * k + i] > 0;
+  for (std::size_t i = 0; i < k; ++i)  // the elimination leaves rounding asymmetries
+    for (std::size_t j = i + 1; j < k; ++j)
+      cov[i * k + j] = cov[j * k + i] = 0.5 * (cov[i * k + j] + cov[j * k + i]);
   return ok;
 }
 
@@ -188,8 +192,8 @@ bool delta_method_covariance(const LogLik& loglik, std::size_t k, double total_w
   if (!log_covariance(obj, u, cov_log)) return false;
   // natural scale: cov = diag(theta) cov_log diag(theta), theta = exp(u)
   for (std::size_t i = 0; i < k; ++i)
-    for (std::size_t j = 0; j < k; ++j)
-      cov[i * k + j] = std::exp(u[i]) * cov_log[i * k + j] * std::exp(u[j]);
+    for (std::size_t j = i; j < k; ++j)
+      cov[i * k + j] = cov[j * k + i] = std::exp(u[i]) * cov_log[i * k + j] * std::exp(u[j]);
   return true;
 }
 
@@ -217,7 +221,7 @@ LocalRun local_run(Objective& obj, const std::vector<double>& u0, const FitOptio
   double fmin = 0;
   nlopt_result r = run(NLOPT_LD_LBFGS, obj, best, fmin, options);
   double gn = grad_norm(obj, best);
-  out.message = std::string("L-BFGS: ") + result_name(r);
+  out.message = std::string("L-BFGS: ") + nlopt_result_name(r);
   // A tolerance stop with a small gradient is convergence; roundoff-limited is accepted when the
   // gradient is small too (L-BFGS reports it at an optimum reached to machine precision).
   auto good = [&](nlopt_result rr, double g) {
@@ -230,10 +234,10 @@ LocalRun local_run(Objective& obj, const std::vector<double>& u0, const FitOptio
     std::vector<double> alt = u0;
     double falt = 0;
     const nlopt_result r2 = run(NLOPT_LN_SBPLX, obj, alt, falt, options);
-    out.message += std::string("; Subplex: ") + result_name(r2);
+    out.message += std::string("; Subplex: ") + nlopt_result_name(r2);
     double fpol = 0;
     const nlopt_result r3 = run(NLOPT_LD_LBFGS, obj, alt, fpol, options);
-    out.message += std::string("; L-BFGS polish: ") + result_name(r3);
+    out.message += std::string("; L-BFGS polish: ") + nlopt_result_name(r3);
     const double galt = grad_norm(obj, alt);
     std::vector<double> gtmp(obj.k);
     const double fb = obj.value(best.data(), gtmp.data());

@@ -24,59 +24,6 @@ using Vec = std::vector<double>;
 // Natural-scale parameters -> the prediction (one value per row).
 using Predict = std::function<Vec(const Vec&)>;
 
-// ---- the covariance -------------------------------------------------------------------------
-
-// Gradient in natural parameters of the total log-likelihood at theta.
-using Gradient = std::function<Vec(const Vec&)>;
-
-Vec covariance_from_gradient(const Vec& theta, double total_weight, double penalizer,
-                             const Gradient& gradient) {
-  if (!(penalizer >= 0) || !std::isfinite(penalizer))
-    throw_invalid("penalizer", "must be finite and >= 0");
-  const std::size_t k = theta.size();
-  // d/du_k of the penalised total log-likelihood: theta_k dLL/dtheta_k - 2 W c theta_k^2.
-  auto grad_u = [&](const Vec& u) {
-    Vec th(k);
-    for (std::size_t i = 0; i < k; ++i) th[i] = std::exp(u[i]);
-    Vec g = gradient(th);
-    for (std::size_t i = 0; i < k; ++i)
-      g[i] = g[i] * th[i] - 2.0 * total_weight * penalizer * th[i] * th[i];
-    return g;
-  };
-  Vec u(k);
-  for (std::size_t i = 0; i < k; ++i) u[i] = std::log(theta[i]);
-  const double h = 1e-5;
-  Vec negH(k * k);
-  for (std::size_t j = 0; j < k; ++j) {
-    Vec up = u, um = u;
-    up[j] += h;
-    um[j] -= h;
-    const Vec gp = grad_u(up), gm = grad_u(um);
-    for (std::size_t i = 0; i < k; ++i) negH[i * k + j] = -(gp[i] - gm[i]) / (2 * h);
-  }
-  for (std::size_t i = 0; i < k; ++i)
-    for (std::size_t j = i + 1; j < k; ++j)
-      negH[i * k + j] = negH[j * k + i] = 0.5 * (negH[i * k + j] + negH[j * k + i]);
-  bool ok = detail::invert_symmetric(negH, k);
-  for (std::size_t i = 0; ok && i < k; ++i) ok = negH[i * k + i] > 0;
-  for (std::size_t i = 0; ok && i < k * k; ++i) ok = std::isfinite(negH[i]);
-  if (!ok) {
-    negH.assign(k * k, std::numeric_limits<double>::quiet_NaN());
-    return negH;
-  }
-  for (std::size_t i = 0; i < k; ++i)  // the elimination leaves rounding asymmetries
-    for (std::size_t j = i + 1; j < k; ++j)
-      negH[i * k + j] = negH[j * k + i] = 0.5 * (negH[i * k + j] + negH[j * k + i]);
-  return negH;
-}
-
-double total_of(std::span<const double> weights, std::size_t n) {
-  if (weights.empty()) return static_cast<double>(n);
-  double s = 0;
-  for (double w : weights) s += w;
-  return s;
-}
-
 // ---- the models as parameter vectors ---------------------------------------------------------
 
 struct Family {
@@ -358,20 +305,33 @@ Intervals intervals(const Vec& params, std::span<const double> cov, const Predic
 
 // ---- covariance -----------------------------------------------------------------------------
 
+namespace {
+
+// A model's covariance (natural scale, models.hpp: the same central differences of the analytic
+// gradient in log-parameters) on the log scale: cov_ij / (theta_i theta_j).
+Vec log_scale(Vec cov, const Vec& theta) {
+  const std::size_t k = theta.size();
+  for (std::size_t i = 0; i < k; ++i)
+    for (std::size_t j = 0; j < k; ++j) cov[i * k + j] /= theta[i] * theta[j];
+  return cov;
+}
+
+void check_penalizer(double penalizer) {
+  if (!(penalizer >= 0) || !std::isfinite(penalizer))
+    throw_invalid("penalizer", "must be finite and >= 0");
+}
+
+}  // namespace
+
 std::vector<double> log_parameter_covariance(const BetaGeoModel& model,
                                              std::span<const double> frequency,
                                              std::span<const double> recency,
                                              std::span<const double> T,
                                              std::span<const double> weights, double penalizer) {
-  detail::check_rfm(frequency, recency, T, weights);
-  if (frequency.empty()) throw_invalid("frequency", "must not be empty");
+  check_penalizer(penalizer);
   const auto& p = model.params();
-  return covariance_from_gradient(
-      {p.r, p.alpha, p.a, p.b}, total_of(weights, frequency.size()), penalizer,
-      [&](const Vec& th) {
-        return BetaGeoModel(BetaGeoParams{th[0], th[1], th[2], th[3]})
-            .log_likelihood_gradient(frequency, recency, T, weights);
-      });
+  return log_scale(model.covariance(frequency, recency, T, weights, penalizer),
+                   {p.r, p.alpha, p.a, p.b});
 }
 
 std::vector<double> log_parameter_covariance(const ModifiedBetaGeoModel& model,
@@ -379,15 +339,10 @@ std::vector<double> log_parameter_covariance(const ModifiedBetaGeoModel& model,
                                              std::span<const double> recency,
                                              std::span<const double> T,
                                              std::span<const double> weights, double penalizer) {
-  detail::check_rfm(frequency, recency, T, weights);
-  if (frequency.empty()) throw_invalid("frequency", "must not be empty");
+  check_penalizer(penalizer);
   const auto& p = model.params();
-  return covariance_from_gradient(
-      {p.r, p.alpha, p.a, p.b}, total_of(weights, frequency.size()), penalizer,
-      [&](const Vec& th) {
-        return ModifiedBetaGeoModel(ModifiedBetaGeoParams{th[0], th[1], th[2], th[3]})
-            .log_likelihood_gradient(frequency, recency, T, weights);
-      });
+  return log_scale(model.covariance(frequency, recency, T, weights, penalizer),
+                   {p.r, p.alpha, p.a, p.b});
 }
 
 std::vector<double> log_parameter_covariance(const ParetoNBDModel& model,
@@ -395,15 +350,10 @@ std::vector<double> log_parameter_covariance(const ParetoNBDModel& model,
                                              std::span<const double> recency,
                                              std::span<const double> T,
                                              std::span<const double> weights, double penalizer) {
-  detail::check_rfm(frequency, recency, T, weights);
-  if (frequency.empty()) throw_invalid("frequency", "must not be empty");
+  check_penalizer(penalizer);
   const auto& p = model.params();
-  return covariance_from_gradient(
-      {p.r, p.alpha, p.s, p.beta}, total_of(weights, frequency.size()), penalizer,
-      [&](const Vec& th) {
-        return ParetoNBDModel(ParetoNBDParams{th[0], th[1], th[2], th[3]})
-            .log_likelihood_gradient(frequency, recency, T, weights);
-      });
+  return log_scale(model.covariance(frequency, recency, T, weights, penalizer),
+                   {p.r, p.alpha, p.s, p.beta});
 }
 
 std::vector<double> log_parameter_covariance(const BetaGeoBetaBinomModel& model,
@@ -411,29 +361,20 @@ std::vector<double> log_parameter_covariance(const BetaGeoBetaBinomModel& model,
                                              std::span<const double> recency,
                                              std::span<const double> n_periods,
                                              std::span<const double> weights, double penalizer) {
-  detail::check_bgbb(frequency, recency, n_periods, weights);
-  if (frequency.empty()) throw_invalid("frequency", "must not be empty");
+  check_penalizer(penalizer);
   const auto& p = model.params();
-  return covariance_from_gradient(
-      {p.alpha, p.beta, p.gamma, p.delta}, total_of(weights, frequency.size()), penalizer,
-      [&](const Vec& th) {
-        return BetaGeoBetaBinomModel(BetaGeoBetaBinomParams{th[0], th[1], th[2], th[3]})
-            .log_likelihood_gradient(frequency, recency, n_periods, weights);
-      });
+  return log_scale(model.covariance(frequency, recency, n_periods, weights, penalizer),
+                   {p.alpha, p.beta, p.gamma, p.delta});
 }
 
 std::vector<double> log_parameter_covariance(const GammaGammaModel& model,
                                              std::span<const double> frequency,
                                              std::span<const double> monetary_value,
                                              std::span<const double> weights, double penalizer) {
-  detail::check_spend(frequency, monetary_value, weights, true);
-  if (frequency.empty()) throw_invalid("frequency", "must not be empty");
+  check_penalizer(penalizer);
   const auto& p = model.params();
-  return covariance_from_gradient(
-      {p.p, p.q, p.v}, total_of(weights, frequency.size()), penalizer, [&](const Vec& th) {
-        return GammaGammaModel(GammaGammaParams{th[0], th[1], th[2]})
-            .log_likelihood_gradient(frequency, monetary_value, weights);
-      });
+  return log_scale(model.covariance(frequency, monetary_value, weights, penalizer),
+                   {p.p, p.q, p.v});
 }
 
 // ---- intervals ------------------------------------------------------------------------------
