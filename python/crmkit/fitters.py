@@ -549,11 +549,9 @@ class _TransactionFitter(TransactionIntervals, _BaseFitter):
         tx, _, _ = _as_column(recency, "recency")
         t_, _, _ = _as_column(T, "T")
         w = None if weights is None else _as_column(weights, "weights")[0]
-        # Models that can compute standard errors later skip them here: they are computed on
-        # the first read of standard_errors_ / summary / confidence_intervals_.
-        lazy_se = hasattr(self._core_class, "compute_standard_errors")
-        if lazy_se:
-            options["standard_errors"] = False
+        # Standard errors come with the fit: the optimiser evaluates the Hessian at its end point
+        # anyway (to decide whether to probe for a boundary maximum), so they cost next to
+        # nothing there, where computing them on first read would compress the rows again.
         penalizer = float(self.penalizer_coef)
         model = _best_of(
             lambda start: self._core_class.fit(x, tx, t_, w, penalizer=penalizer, initial=start,
@@ -562,9 +560,6 @@ class _TransactionFitter(TransactionIntervals, _BaseFitter):
             type(self).__name__)
         self._keep_data({"frequency": x, "recency": tx, "T": t_}, w, index)
         self._finish_fit(model, verbose)
-        if lazy_se:
-            cols, kept_w, _ = self._data_parts  # type: ignore[misc]
-            self._se_rows = (cols["frequency"], cols["recency"], cols["T"], kept_w, penalizer)
         return self
 
     def _history(self, frequency: Any, recency: Any, T: Any) -> dict[str, Any]:
