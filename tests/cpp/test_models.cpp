@@ -717,6 +717,10 @@ TEST_CASE("row compression ignores order, signed zeros and zero weights", "[bgnb
   const GammaGammaModel gg({6, 4, 15});
   std::vector<double> rgx(gx.rbegin(), gx.rend()), rgm(gm.rbegin(), gm.rend());
   CHECK(gg.log_likelihood(gx, gm) == gg.log_likelihood(rgx, rgm));
+  // Equal rows with fractional weights: the same sum whatever their order.
+  const double ex2[] = {2, 2, 2, 1}, em2[] = {10.5, 10.5, 10.5, 3.25};
+  const double w_a[] = {0.1, 0.7, 0.3, 1}, w_b[] = {0.3, 0.1, 0.7, 1};
+  CHECK(gg.log_likelihood(ex2, em2, w_a) == gg.log_likelihood(ex2, em2, w_b));
 }
 
 TEST_CASE("the one-pass validation reports the first bad row as the row checks do",

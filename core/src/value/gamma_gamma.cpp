@@ -2,11 +2,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <numeric>
 #include <utility>
 #include <string>
-
-#include <boost/sort/pdqsort/pdqsort.hpp>
 
 #include "crmkit/base/error.hpp"
 #include "fields.hpp"
@@ -29,8 +28,7 @@ constexpr const char* kNames[3] = {"params.p", "params.q", "params.v"};
 // (p x - 1) log m term of the likelihood). Rows are sorted by (x, m) and equal rows merged with
 // their weights summed, so the sums below do not depend on the input's row order, and a fit of
 // merged spend statistics (one row of weight 2) equals, bit for bit, a fit of the rows they came
-// from. Frequencies are ranked by hashing (few distinct values) and grouped by a counting sort;
-// only the monetary values within each frequency are compared.
+// from. Frequencies are ranked by hashing (few distinct values); rows are ordered by radix sorts.
 struct SpendRows {
   std::vector<double> x, xm, w;
   std::vector<double> xs, xw;
@@ -41,18 +39,16 @@ SpendRows compress_spend(std::span<const double> x, std::span<const double> m,
                          std::span<const double> w) {
   struct Row {
     double m, w;
+    std::uint32_t g;  // the frequency's id, then its rank
   };
   const std::size_t n = x.size();
   detail::ValueIds ids;
-  std::vector<std::uint32_t> id_of;
   std::vector<Row> rows;
-  id_of.reserve(n);
   rows.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
     const double wi = w.empty() ? 1.0 : w[i];
     if (!(wi > 0)) continue;
-    id_of.push_back(ids.id(x[i]));
-    rows.push_back({m[i] + 0.0, wi});
+    rows.push_back({m[i] + 0.0, wi, ids.id(x[i])});
   }
   if (rows.empty()) throw_invalid("weights", "total weight must be > 0");
   // Distinct frequencies in increasing order, and each id's rank among them.
@@ -63,17 +59,45 @@ SpendRows compress_spend(std::span<const double> x, std::span<const double> m,
   std::sort(order.begin(), order.end(),
             [&](std::uint32_t l, std::uint32_t r) { return values[l] < values[r]; });
   for (std::size_t k = 0; k < groups; ++k) rank[order[k]] = static_cast<std::uint32_t>(k);
-  // Counting sort by frequency rank, then each frequency's rows by (m, w).
+  for (Row& r : rows) r.g = rank[r.g];
+  // Sorted by (frequency rank, m): a stable LSD radix sort on the bits of m (positive doubles
+  // order as their bit patterns), 16 bits a pass, passes whose digit is the same for every row
+  // skipped, then a stable counting sort by rank. Linear time: a comparison sort of the rows
+  // cost as much as the whole fit.
   const std::size_t kept = rows.size();
+  std::vector<Row> tmp(kept);
+  auto bits = [](double v) {
+    std::uint64_t u;
+    std::memcpy(&u, &v, sizeof u);
+    return u;
+  };
+  constexpr std::size_t kBuckets = std::size_t{1} << 16;
+  std::vector<std::size_t> count(4 * kBuckets, 0);
+  for (const Row& r : rows) {
+    const std::uint64_t u = bits(r.m);
+    for (int d = 0; d < 4; ++d) ++count[d * kBuckets + ((u >> (16 * d)) & 0xffff)];
+  }
+  for (int d = 0; d < 4; ++d) {
+    std::size_t* c = count.data() + d * kBuckets;
+    if (c[(bits(rows[0].m) >> (16 * d)) & 0xffff] == kept) continue;  // one digit for all rows
+    std::size_t sum = 0;
+    for (std::size_t b = 0; b < kBuckets; ++b) {
+      const std::size_t here = c[b];
+      c[b] = sum;
+      sum += here;
+    }
+    for (const Row& r : rows) tmp[c[(bits(r.m) >> (16 * d)) & 0xffff]++] = r;
+    rows.swap(tmp);
+  }
   std::vector<std::size_t> start(groups + 1, 0);
-  for (std::size_t i = 0; i < kept; ++i) ++start[rank[id_of[i]] + 1];
+  for (const Row& r : rows) ++start[r.g + 1];
   for (std::size_t g = 0; g < groups; ++g) start[g + 1] += start[g];
-  std::vector<Row> sorted(kept);
   {
     std::vector<std::size_t> next(start.begin(), start.end() - 1);
-    for (std::size_t i = 0; i < kept; ++i) sorted[next[rank[id_of[i]]]++] = rows[i];
+    for (const Row& r : rows) tmp[next[r.g]++] = r;
   }
-  std::vector<Row>().swap(rows);
+  rows.swap(tmp);
+  std::vector<Row>().swap(tmp);
   SpendRows s;
   s.x.reserve(kept);
   s.xm.reserve(kept);
@@ -83,15 +107,17 @@ SpendRows compress_spend(std::span<const double> x, std::span<const double> m,
   for (std::size_t g = 0; g < groups; ++g) {
     const double xg = values[order[g]];
     s.xs[g] = xg;
-    const auto first = sorted.begin() + static_cast<std::ptrdiff_t>(start[g]);
-    const auto last = sorted.begin() + static_cast<std::ptrdiff_t>(start[g + 1]);
-    boost::sort::pdqsort(first, last, [](const Row& l, const Row& r) {
-      return l.m < r.m || (l.m == r.m && l.w < r.w);
-    });
+    const auto first = rows.begin() + static_cast<std::ptrdiff_t>(start[g]);
+    const auto last = rows.begin() + static_cast<std::ptrdiff_t>(start[g + 1]);
     for (auto it = first; it != last;) {
       const double mi = it->m;
+      auto run_end = it;
+      while (run_end != last && run_end->m == mi) ++run_end;
+      // Equal rows' weights are summed in increasing order, not input order.
+      if (run_end - it > 1)
+        std::sort(it, run_end, [](const Row& l, const Row& r) { return l.w < r.w; });
       double wi = 0;
-      for (; it != last && it->m == mi; ++it) wi += it->w;
+      for (; it != run_end; ++it) wi += it->w;
       const double lm = std::log(mi);
       s.x.push_back(xg);
       s.xm.push_back(xg * mi);
