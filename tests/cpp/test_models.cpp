@@ -221,18 +221,18 @@ TEST_CASE("Pareto/NBD conditional P(X(T, T+t) = n) is a distribution whose mean 
                           11.66734934467382});
   const double x[] = {0, 2, 5, 5, 1, 26}, tx[] = {0, 30.43, 20, 35, 1.71, 30.86},
                T[] = {38.86, 38.86, 38, 38, 38.86, 31};
-  CHECK(m.conditional_probability_of_n_purchases_up_to_time(0, 10, x, tx, T)[0] ==
-        Approx(0.9728889523884354).epsilon(1e-9));
-  CHECK(m.conditional_probability_of_n_purchases_up_to_time(1, 10, x, tx, T)[0] ==
-        Approx(0.023584627335967577).epsilon(1e-9));
-  CHECK(m.conditional_probability_of_n_purchases_up_to_time(2, 39, x, tx, T)[1] ==
-        Approx(0.15174651549519647).epsilon(1e-9));
-  CHECK(m.conditional_probability_of_n_purchases_up_to_time(0, 52, x, tx, T)[2] ==
-        Approx(0.6495448417292349).epsilon(1e-9));
-  CHECK(m.conditional_probability_of_n_purchases_up_to_time(3, 52, x, tx, T)[3] ==
-        Approx(0.10678145497828044).epsilon(1e-9));
-  CHECK(m.conditional_probability_of_n_purchases_up_to_time(1, 1, x, tx, T)[4] ==
-        Approx(0.00498215269397402).epsilon(1e-9));
+  struct Case {
+    double n, t;
+    std::size_t row;
+    double lifetimes;
+  };
+  for (const Case& c : {Case{0, 10, 0, 0.9728889523884354}, Case{1, 10, 0, 0.023584627335967577},
+                        Case{2, 39, 1, 0.15174651549519647}, Case{0, 52, 2, 0.6495448417292349},
+                        Case{3, 52, 3, 0.10678145497828044}, Case{1, 1, 4, 0.00498215269397402}}) {
+    INFO("n = " << c.n << ", t = " << c.t << ", row " << c.row);
+    CHECK(m.conditional_probability_of_n_purchases_up_to_time(c.n, c.t, x, tx, T)[c.row] ==
+          Approx(c.lifetimes).epsilon(1e-9));
+  }
   for (double t : {0.5, 10.0, 52.0, 400.0}) {
     std::vector<double> total(6, 0.0), mean(6, 0.0);
     for (int n = 0; n < 2000; ++n) {

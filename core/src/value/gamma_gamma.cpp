@@ -231,26 +231,25 @@ GammaGammaModel::GammaGammaModel(const GammaGammaParams& params, const GammaGamm
 GammaGammaModel GammaGammaModel::fit(std::span<const double> frequency,
                                      std::span<const double> monetary_value,
                                      std::span<const double> weights, const FitOptions& options) {
-  detail::check_spend(frequency, monetary_value, weights, true);
-  detail::check_options(options, 3);
-  if (frequency.empty()) throw_invalid("frequency", "must not be empty");
-  const SpendRows d = compress_spend(frequency, monetary_value, weights);
-  const detail::LogLik ll = [&](const double* u, double* g) { return grouped(d, u, g); };
-  const detail::FitResult res = detail::maximize(ll, 3, d.total, options, kNames);
-  GammaGammaModel m({res.params[0], res.params[1], res.params[2]});
-  m.se_ = {res.se[0], res.se[1], res.se[2]};
-  m.report_ = res.report;
-  return m;
+  return fit(frequency, monetary_value, weights, options, false);
 }
 
 GammaGammaModel GammaGammaModel::fit(std::span<const double> frequency,
                                      std::span<const double> monetary_value,
                                      std::span<const double> weights, const FitOptions& options,
                                      bool q_constraint) {
-  GammaGammaModel free_fit = fit(frequency, monetary_value, weights, options);
-  if (!q_constraint || free_fit.params_.q >= 1) return free_fit;
-  // The maximum over q >= 1 is on the bound: fit (log p, log v) with q = 1 (log q = 0).
+  detail::check_spend(frequency, monetary_value, weights, true);
+  detail::check_options(options, 3);
+  if (frequency.empty()) throw_invalid("frequency", "must not be empty");
   const SpendRows d = compress_spend(frequency, monetary_value, weights);
+  const detail::LogLik ll = [&](const double* u, double* g) { return grouped(d, u, g); };
+  const detail::FitResult free = detail::maximize(ll, 3, d.total, options, kNames);
+  GammaGammaModel free_fit({free.params[0], free.params[1], free.params[2]});
+  free_fit.se_ = {free.se[0], free.se[1], free.se[2]};
+  free_fit.report_ = free.report;
+  if (!q_constraint || free_fit.params_.q >= 1) return free_fit;
+  // The maximum over q >= 1 is on the bound: fit (log p, log v) with q = 1 (log q = 0), on the
+  // same rows.
   const detail::LogLik held = [&](const double* u, double* g) {
     const double u3[3] = {u[0], 0.0, u[1]};
     double g3[3] = {0, 0, 0};
@@ -270,10 +269,9 @@ GammaGammaModel GammaGammaModel::fit(std::span<const double> frequency,
   m.report_.message += "; q held at the bound q = 1 (q_constraint; unconstrained q = " +
                        detail::num(free_fit.params_.q) + ")";
   if (options.standard_errors) {
-    const detail::LogLik all = [&](const double* u, double* g) { return grouped(d, u, g); };
     const std::vector<double> u = {std::log(res.params[0]), 0.0, std::log(res.params[1])};
     std::vector<double> se;
-    detail::delta_method_se(all, 3, d.total, options.penalizer, u, se);
+    detail::delta_method_se(ll, 3, d.total, options.penalizer, u, se);
     m.se_ = {se[0], se[1], se[2]};
     detail::check_standard_errors(se, m.report_);
   }

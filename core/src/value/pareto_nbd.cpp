@@ -35,6 +35,18 @@ double log_sI(double r, double alpha, double s, double beta, double x, double tx
                                                     std::log(c0 + tx), std::log(c0 + T), m);
 }
 
+// The two terms of a history's likelihood over its constant factor (see the top of this file):
+// e1 = log of the alive-at-T part, e2 = log(s I), the died-in-(t_x, T) part (-inf if t_x = T).
+struct HistoryTerms {
+  double e1, e2;
+};
+
+HistoryTerms history_terms(double r, double alpha, double s, double beta, double x, double tx,
+                           double T) {
+  return {-(r + x) * std::log(alpha + T) - s * std::log(beta + T),
+          log_sI(r, alpha, s, beta, x, tx, T, nullptr)};
+}
+
 double grouped_loglik(const detail::Compressed& d, const double* u, double* grad) {
   const double r = std::exp(u[0]), alpha = std::exp(u[1]), s = std::exp(u[2]),
                beta = std::exp(u[3]);
@@ -158,10 +170,9 @@ std::vector<double> ParetoNBDModel::individual_log_likelihood(std::span<const do
   std::vector<double> out(frequency.size());
   for (std::size_t i = 0; i < out.size(); ++i) {
     const double x = frequency[i];
-    const double E1 = -(r + x) * std::log(alpha + T[i]) - s * std::log(beta + T[i]);
-    const double E2 = log_sI(r, alpha, s, beta, x, recency[i], T[i], nullptr);
+    const HistoryTerms h = history_terms(r, alpha, s, beta, x, recency[i], T[i]);
     out[i] = lgamma_(r + x) - lgamma_(r) + r * std::log(alpha) + s * std::log(beta) +
-             detail::logaddexp(E1, E2);
+             detail::logaddexp(h.e1, h.e2);
   }
   return out;
 }
@@ -173,10 +184,8 @@ std::vector<double> ParetoNBDModel::conditional_probability_alive(
   const double r = params_.r, alpha = params_.alpha, s = params_.s, beta = params_.beta;
   std::vector<double> out(frequency.size());
   for (std::size_t i = 0; i < out.size(); ++i) {
-    const double x = frequency[i];
-    const double E1 = -(r + x) * std::log(alpha + T[i]) - s * std::log(beta + T[i]);
-    const double E2 = log_sI(r, alpha, s, beta, x, recency[i], T[i], nullptr);
-    out[i] = E2 == -INFINITY ? 1.0 : detail::inv_one_plus_exp(E2 - E1);
+    const HistoryTerms h = history_terms(r, alpha, s, beta, frequency[i], recency[i], T[i]);
+    out[i] = h.e2 == -INFINITY ? 1.0 : detail::inv_one_plus_exp(h.e2 - h.e1);
   }
   return out;
 }
@@ -237,32 +246,34 @@ std::vector<double> ParetoNBDModel::conditional_probability_of_n_purchases_up_to
     std::span<const double> T, ImpossibleHistories histories) const {
   detail::check_t(t, "t");
   if (!detail::is_integer(n) || n < 0) throw_invalid("n", "must be a non-negative integer");
-  const std::vector<double> alive = conditional_probability_alive(frequency, recency, T, histories);
+  detail::check_rfm(frequency, recency, T, {}, histories == ImpossibleHistories::evaluate);
   const double r = params_.r, alpha = params_.alpha, s = params_.s, beta = params_.beta;
   std::vector<double> out(frequency.size());
+  if (t == 0) {  // no purchases yet
+    std::fill(out.begin(), out.end(), n == 0 ? 1.0 : 0.0);
+    return out;
+  }
+  const double lt = std::log(t);
   for (std::size_t i = 0; i < out.size(); ++i) {
     const double x = frequency[i], Ti = T[i];
-    const double dead = n == 0 ? 1.0 - alive[i] : 0.0;
-    if (t == 0) {
-      out[i] = n == 0 ? 1.0 : 0.0;
-      continue;
-    }
+    // The history's likelihood terms, evaluated once: P(alive at T) and the individual
+    // log-likelihood (conditional_probability_alive, individual_log_likelihood) both come from them.
+    const HistoryTerms h = history_terms(r, alpha, s, beta, x, recency[i], Ti);
+    const double alive = h.e2 == -INFINITY ? 1.0 : detail::inv_one_plus_exp(h.e2 - h.e1);
+    const double dead = n == 0 ? 1.0 - alive : 0.0;
     // Posterior weight of being alive at T with rates (lambda, mu): lambda^x e^-(lambda+mu) T,
     // over the individual likelihood; the Gamma integrals over lambda and mu are closed forms.
     const double lA = lgamma_(r + x + n) - lgamma_(r) - lgamma_(n + 1) + r * std::log(alpha) +
                       s * std::log(beta);
     // Alive through T + t: survival e^-mu t times the Poisson count (lambda t)^n e^-lambda t / n!.
-    const double l_alive = lA + (n > 0 ? n * std::log(t) : 0.0) -
-                           (r + x + n) * std::log(alpha + Ti + t) - s * std::log(beta + Ti + t);
+    const double l_alive = lA + (n > 0 ? n * lt : 0.0) - (r + x + n) * std::log(alpha + Ti + t) -
+                           s * std::log(beta + Ti + t);
     // Dies at T + tau, tau in (0, t): density mu e^-mu tau, Poisson count up to tau; tau = e^v.
-    const double lt = std::log(t);
     const double l_dead = lA + std::log(s) +
                           detail::log_concave_integral(n + 1, r + x + n, s + 1, alpha + Ti,
                                                        beta + Ti, lt - 750.0, lt, nullptr);
-    // The individual likelihood of the history (individual_log_likelihood).
     const double ll = lgamma_(r + x) - lgamma_(r) + r * std::log(alpha) + s * std::log(beta) +
-                      detail::logaddexp(-(r + x) * std::log(alpha + Ti) - s * std::log(beta + Ti),
-                                        log_sI(r, alpha, s, beta, x, recency[i], Ti, nullptr));
+                      detail::logaddexp(h.e1, h.e2);
     const double p = dead + std::exp(detail::logaddexp(l_alive, l_dead) - ll);
     out[i] = std::isnan(p) ? p : std::clamp(p, 0.0, 1.0);
   }
