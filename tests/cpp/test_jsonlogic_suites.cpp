@@ -107,3 +107,17 @@ TEST_CASE("loose mode reports JSON Logic errors with their type, and unknown ope
   CHECK(crmkit::jsonlogic_apply(R"({"cat": [0.1, "|", 1e21, "|", 1e-7]})") == R"("0.1|1e+21|1e-7")");
   CHECK(crmkit::jsonlogic_apply(R"({"<": [{"var": "x"}, 1]})", "{}") == "true");  // null is 0 here
 }
+
+// Found by fuzz_rules (corpus regression_substr_huge_index): a start or length far outside int64
+// was converted to an integer (undefined behaviour). JavaScript saturates such indices.
+TEST_CASE("substr takes any number as its start and length, and val any number as its level") {
+  using crmkit::jsonlogic_apply;
+  CHECK(jsonlogic_apply(R"({"substr": ["jsonlogic", 3333333333333333333333333333333333333333333333333333331, -5]})") ==
+        R"("")");
+  CHECK(jsonlogic_apply(R"({"substr": ["jsonlogic", -1e300]})") == R"("jsonlogic")");
+  CHECK(jsonlogic_apply(R"({"substr": ["jsonlogic", 4, 1e300]})") == R"("logic")");
+  CHECK(jsonlogic_apply(R"({"substr": ["jsonlogic", 4, -1e300]})") == R"("")");
+  CHECK(jsonlogic_apply(R"({"substr": ["jsonlogic", 2.9, -2.9]})") == R"("onlog")");  // truncated
+  CHECK(jsonlogic_apply(R"({"substr": ["jsonlogic", -3]})") == R"("gic")");
+  CHECK(jsonlogic_apply(R"({"val": [[1e300], "x"]})", R"({"x": 1})") == "null");
+}

@@ -404,8 +404,10 @@ class Interpreter {
       first = 1;
       double n = 0;
       if (!a[0].empty() && a[0][0].is_number()) n = std::fabs(a[0][0].get<double>());
-      const std::size_t up = static_cast<std::size_t>(n);
-      at = up < stack_.size() ? stack_[stack_.size() - 1 - up] : nullptr;
+      // Compared as a double first: a huge level must not be converted to an integer.
+      at = n < static_cast<double>(stack_.size())
+               ? stack_[stack_.size() - 1 - static_cast<std::size_t>(n)]
+               : nullptr;
     }
     return at;
   }
@@ -639,12 +641,19 @@ class Interpreter {
     for (std::size_t i = 0; i < s.size(); ++i)
       if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) starts.push_back(i);
     const auto n = static_cast<std::int64_t>(starts.size());
-    std::int64_t start = a.size() > 1 ? static_cast<std::int64_t>(to_number(a[1])) : 0;
+    // JavaScript's ToIntegerOrInfinity, saturated to +-(n + 1) so that any double (huge, infinite
+    // or NaN) becomes an index without an out-of-range conversion.
+    auto index = [n](double d) -> std::int64_t {
+      if (std::isnan(d)) return 0;
+      const double bound = static_cast<double>(n) + 1.0;
+      return static_cast<std::int64_t>(std::clamp(std::trunc(d), -bound, bound));
+    };
+    std::int64_t start = a.size() > 1 ? index(to_number(a[1])) : 0;
     if (start < 0) start = std::max<std::int64_t>(0, n + start);
     start = std::min(start, n);
     std::int64_t end = n;
     if (a.size() > 2 && !a[2].is_null()) {
-      const auto len = static_cast<std::int64_t>(to_number(a[2]));
+      const std::int64_t len = index(to_number(a[2]));
       end = len < 0 ? n + len : start + len;
     }
     end = std::clamp(end, start, n);
