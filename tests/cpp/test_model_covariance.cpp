@@ -66,3 +66,70 @@ TEST_CASE("Gamma-Gamma q_constraint: unchanged above 1, held at exactly 1 below"
   CHECK(std::fabs(g[2] * bound.params().v) < 1e-3);
   CHECK(g[1] < 0);  // the likelihood would rise with q below 1
 }
+
+TEST_CASE("Gamma-Gamma: Newton on the analytic Hessian reaches the optimum; its covariance equals "
+          "central differences of the gradient") {
+  const auto c = read_csv_columns("cdnow_customers_summary_with_transactions.csv");
+  std::vector<double> x, m;
+  for (std::size_t i = 0; i < c[1].size(); ++i)
+    if (c[1][i] > 0) {
+      x.push_back(c[1][i]);
+      m.push_back(c[4][i]);
+    }
+  const GammaGammaModel g = GammaGammaModel::fit(x, m);
+  CHECK(g.report().converged);
+  CHECK(g.report().message == "Newton: converged");
+  CHECK(g.report().gradient_norm < 1e-9);
+  CHECK(g.report().iterations < 20);
+  // lifetimes' published CDNOW fit (p 6.2490, q 3.7446, v 15.4465)
+  CHECK(g.params().p == Approx(6.2490).epsilon(1e-4));
+  CHECK(g.params().q == Approx(3.7446).epsilon(1e-4));
+  CHECK(g.params().v == Approx(15.4465).epsilon(1e-4));
+  // The gradient in natural parameters vanishes at the optimum.
+  for (double gi : g.log_likelihood_gradient(x, m)) CHECK(std::fabs(gi) < 1e-6);
+  // Covariance = inverse of minus the Hessian of the log-likelihood; the Hessian here by central
+  // differences of the public gradient in natural parameters.
+  const double th[3] = {g.params().p, g.params().q, g.params().v};
+  double H[9];
+  for (int j = 0; j < 3; ++j) {
+    double plus[3] = {th[0], th[1], th[2]}, minus[3] = {th[0], th[1], th[2]};
+    const double h = 1e-5 * th[j];
+    plus[j] += h;
+    minus[j] -= h;
+    const auto gp = GammaGammaModel({plus[0], plus[1], plus[2]}).log_likelihood_gradient(x, m);
+    const auto gm = GammaGammaModel({minus[0], minus[1], minus[2]}).log_likelihood_gradient(x, m);
+    for (int i = 0; i < 3; ++i) H[i * 3 + j] = -(gp[i] - gm[i]) / (2 * h);
+  }
+  // Inverse of the symmetric 3 x 3 (cofactors).
+  auto at = [&](int i, int j) { return 0.5 * (H[i * 3 + j] + H[j * 3 + i]); };
+  const double det = at(0, 0) * (at(1, 1) * at(2, 2) - at(1, 2) * at(1, 2)) -
+                     at(0, 1) * (at(0, 1) * at(2, 2) - at(1, 2) * at(0, 2)) +
+                     at(0, 2) * (at(0, 1) * at(1, 2) - at(1, 1) * at(0, 2));
+  const double inv[9] = {
+      (at(1, 1) * at(2, 2) - at(1, 2) * at(1, 2)) / det,
+      -(at(0, 1) * at(2, 2) - at(0, 2) * at(1, 2)) / det,
+      (at(0, 1) * at(1, 2) - at(0, 2) * at(1, 1)) / det,
+      -(at(0, 1) * at(2, 2) - at(1, 2) * at(0, 2)) / det,
+      (at(0, 0) * at(2, 2) - at(0, 2) * at(0, 2)) / det,
+      -(at(0, 0) * at(1, 2) - at(0, 1) * at(0, 2)) / det,
+      (at(0, 1) * at(1, 2) - at(1, 1) * at(0, 2)) / det,
+      -(at(0, 0) * at(1, 2) - at(0, 2) * at(0, 1)) / det,
+      (at(0, 0) * at(1, 1) - at(0, 1) * at(0, 1)) / det};
+  const std::vector<double> cov = g.covariance(x, m);
+  for (int i = 0; i < 9; ++i) CHECK(cov[i] == Approx(inv[i]).epsilon(1e-5));
+  const double se[3] = {g.standard_errors().p, g.standard_errors().q, g.standard_errors().v};
+  for (int i = 0; i < 3; ++i) CHECK(cov[i * 3 + i] == Approx(se[i] * se[i]).epsilon(1e-12));
+
+  // Where Newton does not converge the fit falls back to L-BFGS from the same start, and the
+  // message says both.
+  FitOptions few;
+  few.max_iterations = 3;
+  const GammaGammaModel cut = GammaGammaModel::fit(x, m, {}, few);
+  CHECK_FALSE(cut.report().converged);
+  CHECK(cut.report().message.rfind("Newton: iteration limit; L-BFGS: ", 0) == 0);
+  // One row: the likelihood has no finite maximum (it rises as p, q grow).
+  const GammaGammaModel one = GammaGammaModel::fit(std::vector<double>{2.0}, std::vector<double>{5.0});
+  CHECK_FALSE(one.report().converged);
+  CHECK(one.report().message.rfind("Newton: ", 0) == 0);
+  CHECK(one.report().message.find("; L-BFGS: ") != std::string::npos);
+}

@@ -131,14 +131,19 @@ SpendRows compress_spend(std::span<const double> x, std::span<const double> m,
   return s;
 }
 
-// Total weighted log-likelihood and its gradient in log-parameters. The rows are summed in fixed
+// Total weighted log-likelihood, its gradient (grad, optional) and its Hessian (hess, optional,
+// row-major 3 x 3; requires grad) in log-parameters. With s_i = x_i m_i + v the rows contribute
+// -w (p x + q) log s; their derivatives need sum w x log s, sum w log s, sum w (p x + q) / s and,
+// for the Hessian, sum w x / s, sum w / s and sum w (p x + q) / s^2. The rows are summed in fixed
 // blocks (one partial sum per block, added in block order) on the worker threads: the same result
 // for every thread count.
-double grouped(const SpendRows& s, const double* u, double* grad) {
+double grouped(const SpendRows& s, const double* u, double* grad, double* hess = nullptr) {
   const SpendRows& d = s;
   const double p = std::exp(u[0]), q = std::exp(u[1]), v = std::exp(u[2]);
   const double lv = std::log(v), lg_q = lgamma_(q), dg_q = digamma(q);
-  double total = 0, G[3] = {0, 0, 0};
+  const bool want_h = grad && hess;
+  const double tg_q = want_h ? detail::trigamma(q) : 0.0;
+  double total = 0, G[3] = {0, 0, 0}, H[6] = {0, 0, 0, 0, 0, 0};  // H: pp pq pv qq qv vv
   for (std::size_t j = 0; j < d.xs.size(); ++j) {
     const double x = d.xs[j], W = d.xw[j], px = p * x;
     total += W * (lgamma_(px + q) - lgamma_(px) - lg_q + q * lv + px * std::log(x));
@@ -148,20 +153,29 @@ double grouped(const SpendRows& s, const double* u, double* grad) {
       G[1] += W * (dg_pxq - dg_q + lv);
       G[2] += W * q / v;
     }
+    if (want_h) {
+      const double tg_pxq = detail::trigamma(px + q);
+      H[0] += W * x * x * (tg_pxq - detail::trigamma(px));
+      H[1] += W * x * tg_pxq;
+      H[3] += W * (tg_pxq - tg_q);
+      H[4] += W / v;
+      H[5] -= W * q / (v * v);
+    }
   }
   total += p * s.wxlm - s.wlm;
   G[0] += s.wxlm;
   constexpr std::size_t kBlock = 8192;
+  constexpr std::size_t kSums = 8;
   const std::size_t rows = d.w.size();
   const std::size_t blocks = detail::block_count(rows, kBlock);
   thread_local std::vector<double> partial;
-  partial.assign(4 * blocks, 0.0);
+  partial.assign(kSums * blocks, 0.0);
   double* const part = partial.data();
   const double* const c0 = d.x.data();
   const double* const wt = d.w.data();
   const double* const xm = s.xm.data();
   auto block_sum = [=](unsigned, std::size_t blk, std::size_t i0, std::size_t i1) {
-    double t0 = 0, g0 = 0, g1 = 0, g2 = 0;
+    double t0 = 0, g0 = 0, g1 = 0, g2 = 0, hpv = 0, hqv = 0, hvv = 0;
     // Up to 8 consecutive rows with the same x and weight have the same coefficients: the sum of
     // their log(x m + v) is the log of their product (rounding within 8 ulps of the product, no
     // worse than 8 separate logs), one log call instead of 8; a product out of [1e-300, 1e300]
@@ -169,12 +183,14 @@ double grouped(const SpendRows& s, const double* u, double* grad) {
     for (std::size_t i = i0; i < i1;) {
       const double x = c0[i], w = wt[i];
       const std::size_t end = std::min(i1, i + 8);
-      double prod = 1, inv = 0;
+      double prod = 1, inv = 0, inv2 = 0;
       std::size_t j = i;
       for (; j < end && c0[j] == x && wt[j] == w; ++j) {
         const double sv = xm[j] + v;
+        const double r = 1.0 / sv;
         prod *= sv;
-        inv += 1.0 / sv;
+        inv += r;
+        inv2 += r * r;
       }
       double l;
       if (prod > 1e-300 && prod < 1e300) {
@@ -188,26 +204,43 @@ double grouped(const SpendRows& s, const double* u, double* grad) {
       g0 -= w * x * l;
       g1 -= w * l;
       g2 -= wpq * inv;
+      hpv -= w * x * inv;
+      hqv -= w * inv;
+      hvv += wpq * inv2;
       i = j;
     }
-    double* out = part + 4 * blk;
+    double* out = part + kSums * blk;
     out[0] = t0;
     out[1] = g0;
     out[2] = g1;
     out[3] = g2;
+    out[4] = hpv;
+    out[5] = hqv;
+    out[6] = hvv;
   };
   detail::parallel_blocks(rows, kBlock, detail::threads_for(rows), block_sum);
   for (std::size_t blk = 0; blk < blocks; ++blk) {
-    const double* in = part + 4 * blk;
+    const double* in = part + kSums * blk;
     total += in[0];
     G[0] += in[1];
     G[1] += in[2];
     G[2] += in[3];
+    H[2] += in[4];
+    H[4] += in[5];
+    H[5] += in[6];
   }
   if (grad) {
     grad[0] = G[0] * p;
     grad[1] = G[1] * q;
     grad[2] = G[2] * v;
+  }
+  if (want_h) {
+    // In log-parameters: d2/du_i du_j = theta_i theta_j H_ij + [i == j] theta_i G_i.
+    const double th[3] = {p, q, v};
+    const int at[3][3] = {{0, 1, 2}, {1, 3, 4}, {2, 4, 5}};
+    for (int i = 0; i < 3; ++i)
+      for (int j = 0; j < 3; ++j)
+        hess[i * 3 + j] = th[i] * th[j] * H[at[i][j]] + (i == j ? th[i] * G[i] : 0.0);
   }
   return total;
 }
@@ -243,7 +276,10 @@ GammaGammaModel GammaGammaModel::fit(std::span<const double> frequency,
   if (frequency.empty()) throw_invalid("frequency", "must not be empty");
   const SpendRows d = compress_spend(frequency, monetary_value, weights);
   const detail::LogLik ll = [&](const double* u, double* g) { return grouped(d, u, g); };
-  const detail::FitResult free = detail::maximize(ll, 3, d.total, options, kNames);
+  const detail::LogLikHessian llh = [&](const double* u, double* g, double* h) {
+    return grouped(d, u, g, h);
+  };
+  const detail::FitResult free = detail::maximize(ll, 3, d.total, options, kNames, &llh);
   GammaGammaModel free_fit({free.params[0], free.params[1], free.params[2]});
   free_fit.se_ = {free.se[0], free.se[1], free.se[2]};
   free_fit.report_ = free.report;
@@ -271,7 +307,7 @@ GammaGammaModel GammaGammaModel::fit(std::span<const double> frequency,
   if (options.standard_errors) {
     const std::vector<double> u = {std::log(res.params[0]), 0.0, std::log(res.params[1])};
     std::vector<double> se;
-    detail::delta_method_se(ll, 3, d.total, options.penalizer, u, se);
+    detail::delta_method_se(ll, 3, d.total, options.penalizer, u, se, &llh);
     m.se_ = {se[0], se[1], se[2]};
     detail::check_standard_errors(se, m.report_);
   }
@@ -289,9 +325,12 @@ std::vector<double> GammaGammaModel::covariance(std::span<const double> frequenc
   if (frequency.empty()) throw_invalid("frequency", "must not be empty");
   const SpendRows d = compress_spend(frequency, monetary_value, weights);
   const detail::LogLik ll = [&](const double* u, double* g) { return grouped(d, u, g); };
+  const detail::LogLikHessian llh = [&](const double* u, double* g, double* h) {
+    return grouped(d, u, g, h);
+  };
   const std::vector<double> u = {std::log(params_.p), std::log(params_.q), std::log(params_.v)};
   std::vector<double> cov;
-  detail::delta_method_covariance(ll, 3, d.total, penalizer, u, cov);
+  detail::delta_method_covariance(ll, 3, d.total, penalizer, u, cov, &llh);
   return cov;
 }
 

@@ -211,6 +211,12 @@ bool invert_symmetric(std::vector<double>& m, std::size_t k);
 // Total weighted log-likelihood at log-parameters u; writes d/du into grad (size k).
 using LogLik = std::function<double(const double* u, double* grad)>;
 
+// The same log-likelihood with its gradient and Hessian (row-major k x k) in log-parameters, for
+// models whose second derivatives are analytic and cheap. With it, maximize's first local run is
+// Newton's method (falling back to L-BFGS when Newton does not converge) and the standard errors
+// use the analytic Hessian instead of central differences.
+using LogLikHessian = std::function<double(const double* u, double* grad, double* hess)>;
+
 struct FitResult {
   std::vector<double> params;  // natural scale
   std::vector<double> se;      // NaN when options.standard_errors is false
@@ -223,9 +229,11 @@ struct FitResult {
 // does not pin the parameters down ends with a boundary probe that reports "no finite maximum:
 // ..." (not converged) when the likelihood keeps rising toward the edge of the log-parameter box
 // (models.hpp, "Convergence"). `names` are
-// the parameters' names, for the messages.
+// the parameters' names, for the messages. `hessian` (optional, the same function as `loglik`)
+// makes the default start's run Newton's method and the standard errors analytic.
 FitResult maximize(const LogLik& loglik, std::size_t k, double total_weight,
-                   const FitOptions& options, std::span<const char* const> names = {});
+                   const FitOptions& options, std::span<const char* const> names = {},
+                   const LogLikHessian* hessian = nullptr);
 
 // ---- degenerate fits --------------------------------------------------------------------------
 // The one rule for fits on degenerate data: a fit whose data carry no information on the
@@ -248,16 +256,18 @@ void check_standard_errors(std::span<const double> se, FitReport& report);
 
 // Delta-method standard errors (natural scale) at log-parameters u: the Hessian of the penalised
 // total log-likelihood in log-parameters by central differences of the analytic gradient,
-// inverted. False (and se all NaN) if that Hessian is not negative definite.
+// inverted (the analytic Hessian instead when `hessian` is given). False (and se all NaN) if that
+// Hessian is not negative definite.
 bool delta_method_se(const LogLik& loglik, std::size_t k, double total_weight, double penalizer,
-                     const std::vector<double>& u, std::vector<double>& se);
+                     const std::vector<double>& u, std::vector<double>& se,
+                     const LogLikHessian* hessian = nullptr);
 
 // The delta-method covariance matrix behind delta_method_se (k x k, row-major, natural scale:
 // diag(theta) (-H)^-1 diag(theta), theta = exp(u)). False (and cov all NaN) if the Hessian is not
 // negative definite.
 bool delta_method_covariance(const LogLik& loglik, std::size_t k, double total_weight,
                              double penalizer, const std::vector<double>& u,
-                             std::vector<double>& cov);
+                             std::vector<double>& cov, const LogLikHessian* hessian = nullptr);
 
 }  // namespace detail
 }  // namespace v0

@@ -41,14 +41,16 @@ namespace {
 constexpr double kLogBound = 30.0;  // log-parameters are kept in [-30, 30]
 
 struct Objective {
-  Objective(const LogLik* f, std::size_t n, double total, double pen)
-      : loglik(f), k(n), total_weight(total), penalizer(pen) {}
+  Objective(const LogLik* f, std::size_t n, double total, double pen,
+            const LogLikHessian* h = nullptr)
+      : loglik(f), hessian(h), k(n), total_weight(total), penalizer(pen) {}
   const LogLik* loglik;
+  const LogLikHessian* hessian;  // optional: the same function with its Hessian
   std::size_t k;
   double total_weight;
   double penalizer;
   int evaluations = 0;
-  std::vector<double> g;
+  std::vector<double> g, hll;
   // The lowest point evaluated so far with its value, gradient and log-likelihood: the optimiser
   // returns that point, and re-evaluating it (gradient norm, log-likelihood for the report) then
   // costs nothing. Evaluation is deterministic, so the memo gives the same numbers.
@@ -87,6 +89,44 @@ struct Objective {
     return f;
   }
   // The unpenalised total log-likelihood at u (from the memo when u is the memo's point).
+  // value() with the objective's Hessian in log-parameters (row-major k x k) into hess; requires
+  // `hessian`. A point where anything is not finite has the value DBL_MAX, a zero gradient and a
+  // NaN Hessian.
+  double value_hessian(const double* u, double* grad, double* hess) {
+    ++evaluations;
+    g.assign(k, 0.0);
+    hll.assign(k * k, 0.0);
+    const double ll = (*hessian)(u, g.data(), hll.data());
+    double f = -ll / total_weight;
+    std::vector<double> gr(k);
+    bool finite = true;
+    for (std::size_t i = 0; i < k; ++i) {
+      const double th = std::exp(u[i]);
+      f += penalizer * th * th;
+      gr[i] = -g[i] / total_weight + 2.0 * penalizer * th * th;
+      for (std::size_t j = 0; j < k; ++j) {
+        double h = -hll[i * k + j] / total_weight;
+        if (i == j) h += 4.0 * penalizer * th * th;
+        hess[i * k + j] = h;
+        finite = finite && std::isfinite(h);
+      }
+    }
+    if (!std::isfinite(f) || !finite) {
+      std::fill(gr.begin(), gr.end(), 0.0);
+      std::fill(hess, hess + k * k, std::numeric_limits<double>::quiet_NaN());
+      f = std::numeric_limits<double>::max();
+    }
+    if (grad) std::copy(gr.begin(), gr.end(), grad);
+    if (!has_memo || f < memo_f) {
+      has_memo = true;
+      memo_u.assign(u, u + k);
+      memo_grad = std::move(gr);
+      memo_f = f;
+      memo_ll = ll;
+    }
+    return f;
+  }
+
   double log_likelihood(const std::vector<double>& u) {
     if (has_memo && memo_u == u) return memo_ll;
     std::vector<double> gtmp(k);
@@ -140,8 +180,13 @@ bool log_covariance(Objective& obj, const std::vector<double>& u, std::vector<do
   const std::size_t k = obj.k;
   const double total_weight = obj.total_weight;
   std::vector<double> H(k * k, 0.0), gp(k), gm(k), up = u;
+  if (obj.hessian) {
+    // Analytic: H = -total_weight * (the objective's Hessian).
+    obj.value_hessian(u.data(), gp.data(), H.data());
+    for (double& h : H) h *= -total_weight;
+  }
   const double h = 1e-5;
-  for (std::size_t j = 0; j < k; ++j) {
+  for (std::size_t j = 0; !obj.hessian && j < k; ++j) {
     up = u;
     up[j] = u[j] + h;
     obj.value(up.data(), gp.data());
@@ -175,8 +220,9 @@ bool se_from_covariance(const std::vector<double>& cov, const std::vector<double
 }  // namespace
 
 bool delta_method_se(const LogLik& loglik, std::size_t k, double total_weight, double penalizer,
-                     const std::vector<double>& u, std::vector<double>& se) {
-  Objective obj(&loglik, k, total_weight, penalizer);
+                     const std::vector<double>& u, std::vector<double>& se,
+                     const LogLikHessian* hessian) {
+  Objective obj(&loglik, k, total_weight, penalizer, hessian);
   se.assign(k, std::numeric_limits<double>::quiet_NaN());
   std::vector<double> cov;
   if (!log_covariance(obj, u, cov)) return false;
@@ -185,8 +231,8 @@ bool delta_method_se(const LogLik& loglik, std::size_t k, double total_weight, d
 
 bool delta_method_covariance(const LogLik& loglik, std::size_t k, double total_weight,
                              double penalizer, const std::vector<double>& u,
-                             std::vector<double>& cov) {
-  Objective obj(&loglik, k, total_weight, penalizer);
+                             std::vector<double>& cov, const LogLikHessian* hessian) {
+  Objective obj(&loglik, k, total_weight, penalizer, hessian);
   std::vector<double> cov_log;
   cov.assign(k * k, std::numeric_limits<double>::quiet_NaN());
   if (!log_covariance(obj, u, cov_log)) return false;
@@ -259,6 +305,125 @@ LocalRun local_run(Objective& obj, const std::vector<double>& u0, const FitOptio
   return out;
 }
 
+// Solves (H + mu I) d = -g for a symmetric k x k H (row-major) by Cholesky; false if H + mu I is
+// not positive definite (or not finite).
+bool newton_direction(const std::vector<double>& H, double mu, const std::vector<double>& g,
+                      std::vector<double>& d) {
+  const std::size_t k = g.size();
+  std::vector<double> L(k * k, 0.0);
+  for (std::size_t j = 0; j < k; ++j) {
+    double diag = H[j * k + j] + mu;
+    for (std::size_t m = 0; m < j; ++m) diag -= L[j * k + m] * L[j * k + m];
+    if (!(diag > 0) || !std::isfinite(diag)) return false;
+    L[j * k + j] = std::sqrt(diag);
+    for (std::size_t i = j + 1; i < k; ++i) {
+      double v = H[i * k + j];
+      for (std::size_t m = 0; m < j; ++m) v -= L[i * k + m] * L[j * k + m];
+      L[i * k + j] = v / L[j * k + j];
+    }
+  }
+  d.assign(k, 0.0);
+  for (std::size_t i = 0; i < k; ++i) {  // L y = -g
+    double v = -g[i];
+    for (std::size_t m = 0; m < i; ++m) v -= L[i * k + m] * d[m];
+    d[i] = v / L[i * k + i];
+  }
+  for (std::size_t i = k; i-- > 0;) {  // L^T d = y
+    double v = d[i];
+    for (std::size_t m = i + 1; m < k; ++m) v -= L[m * k + i] * d[m];
+    d[i] = v / L[i * k + i];
+  }
+  return std::all_of(d.begin(), d.end(), [](double x) { return std::isfinite(x); });
+}
+
+// Newton's method on the objective from u0 (requires obj.hessian): each step solves with the
+// Hessian, shifted toward the gradient direction (Levenberg) where it is not positive definite,
+// at most 2 in any log-parameter, with a backtracking (Armijo) line search. Converged when an
+// unshifted Newton step is within the tolerance on every log-parameter (relative, as NLopt's
+// xtol) and the gradient is small. At most min(max_iterations, 100) evaluations.
+LocalRun newton_run(Objective& obj, const std::vector<double>& u0, const FitOptions& options) {
+  const std::size_t k = obj.k;
+  const int budget = std::min(options.max_iterations, 100);
+  LocalRun out;
+  std::vector<double> u = u0, g(k), H(k * k), d(k), v(k), gv(k), Hv(k * k);
+  double f = obj.value_hessian(u.data(), g.data(), H.data());
+  int used = 1;
+  std::string why = "iteration limit";
+  bool converged = false;
+  while (f < std::numeric_limits<double>::max()) {
+    double scale = 0;
+    for (std::size_t i = 0; i < k; ++i) scale = std::max(scale, std::fabs(H[i * k + i]));
+    double mu = 0;
+    bool ok = false;
+    for (int tries = 0; tries < 60 && !ok; ++tries) {
+      ok = newton_direction(H, mu, g, d);
+      if (!ok) mu = mu == 0 ? 1e-10 * std::max(scale, 1e-300) : mu * 10;
+    }
+    if (!ok) {
+      why = "no descent direction";
+      break;
+    }
+    double gn = 0;
+    for (double x : g) gn += x * x;
+    gn = std::sqrt(gn);
+    bool small = true;
+    for (std::size_t i = 0; i < k; ++i)
+      small = small && std::fabs(d[i]) <= options.tolerance * std::max(1.0, std::fabs(u[i]));
+    if (mu == 0 && small && gn < 1e-4) {
+      converged = true;
+      why = "converged";
+      break;
+    }
+    double big = 0;
+    for (double x : d) big = std::max(big, std::fabs(x));
+    if (big > 2.0)
+      for (double& x : d) x *= 2.0 / big;
+    double slope = 0;
+    for (std::size_t i = 0; i < k; ++i) slope += g[i] * d[i];
+    bool accepted = false;
+    double fv = f;
+    for (double alpha = 1; used < budget && alpha > 1e-12; alpha *= 0.5) {
+      for (std::size_t i = 0; i < k; ++i)
+        v[i] = std::clamp(u[i] + alpha * d[i], -kLogBound, kLogBound);
+      fv = obj.value_hessian(v.data(), gv.data(), Hv.data());
+      ++used;
+      if (fv <= f + 1e-4 * alpha * slope) {
+        accepted = true;
+        break;
+      }
+    }
+    if (!accepted) {
+      // No lower point along a Newton step: at the optimum to rounding (an unshifted step with a
+      // small gradient), otherwise stuck.
+      if (mu == 0 && gn < 1e-4 && used < budget) {
+        converged = true;
+        why = "roundoff limited";
+      } else if (used >= budget) {
+        why = "iteration limit";
+      } else {
+        why = "line search failed";
+      }
+      break;
+    }
+    if (v == u) {
+      why = "stuck at the edge of the log-parameter box";
+      break;
+    }
+    u.swap(v);
+    g.swap(gv);
+    H.swap(Hv);
+    f = fv;
+    if (used >= budget) break;
+  }
+  std::vector<double> gtmp(k);
+  out.end.f = obj.value(u.data(), gtmp.data());
+  out.end.u = u;
+  out.converged = converged;
+  out.gradient_norm = grad_norm(obj, u);
+  out.message = std::string("Newton: ") + why;
+  return out;
+}
+
 // How much lower an objective must be to count as lower: far above rounding, far below any
 // difference that matters (the objective is a mean per row). Relative, so that a likelihood
 // whose supremum is 1 (objective -> 0, as for all one-time buyers) is still seen to rise.
@@ -305,15 +470,27 @@ std::string describe(const Direction& d, std::span<const char* const> names) {
 }  // namespace
 
 FitResult maximize(const LogLik& loglik, std::size_t k, double total_weight,
-                   const FitOptions& options, std::span<const char* const> names) {
-  Objective obj(&loglik, k, total_weight, options.penalizer);
+                   const FitOptions& options, std::span<const char* const> names,
+                   const LogLikHessian* hessian) {
+  Objective obj(&loglik, k, total_weight, options.penalizer, hessian);
   std::vector<double> u0(k, 0.0);
   if (!options.initial.empty())
     for (std::size_t i = 0; i < k; ++i)
       u0[i] = std::clamp(std::log(options.initial[i]), -kLogBound, kLogBound);
 
-  // 1. The default start.
-  LocalRun first = local_run(obj, u0, options);
+  // 1. The default start: Newton's method where the Hessian is analytic (L-BFGS and its fallbacks
+  //    from the same start if Newton does not converge), else L-BFGS.
+  LocalRun first;
+  if (hessian) {
+    first = newton_run(obj, u0, options);
+    if (!first.converged) {
+      LocalRun lbfgs = local_run(obj, u0, options);
+      lbfgs.message = first.message + "; " + lbfgs.message;
+      first = std::move(lbfgs);
+    }
+  } else {
+    first = local_run(obj, u0, options);
+  }
   LocalRun best = first;
   std::string msg = first.message;
 

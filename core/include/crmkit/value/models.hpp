@@ -14,7 +14,9 @@
 // mean spend per repeat purchase.
 //
 // Fitting is maximum likelihood over log-parameters with NLopt (L-BFGS with analytic gradients;
-// a derivative-free Subplex run plus an L-BFGS polish if L-BFGS fails). Identical rows are
+// a derivative-free Subplex run plus an L-BFGS polish if L-BFGS fails). Gamma-Gamma, whose
+// Hessian is analytic, starts with Newton's method instead (report message "Newton: converged")
+// and takes L-BFGS only when Newton does not converge. Identical rows are
 // compressed into weighted unique rows first, so only the number of distinct rows matters
 // (Gamma-Gamma, whose monetary values are nearly all distinct, sums the rows as given and its
 // terms in the frequency alone once per distinct frequency).
@@ -22,7 +24,8 @@
 //     -(sum_i w_i * ll_i) / (sum_i w_i) + penalizer * sum_k theta_k^2
 // where theta are the natural (positive) parameters and w_i the row weights (1 when omitted).
 // Standard errors come from the delta method: the Hessian of the penalised total log-likelihood
-// with respect to log-parameters (central differences of the analytic gradient) is inverted, and
+// with respect to log-parameters (central differences of the analytic gradient; Gamma-Gamma's is
+// analytic) is inverted, and
 // se(theta_k) = theta_k * sqrt(cov_log[k][k]). They are NaN when that Hessian is not negative
 // definite.
 //
