@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <span>
 #include <random>
@@ -156,6 +157,40 @@ TEST_CASE("spend statistics fit Gamma-Gamma exactly as the whole data", "[statis
   CHECK(direct.params().p == merged.params().p);
   CHECK(direct.params().q == merged.params().q);
   CHECK(direct.params().v == merged.params().v);
+}
+
+TEST_CASE("Gamma-Gamma on 20,000 rows: the same fit, bit for bit, whatever the row order, "
+          "with unit weights and with equal rows merged", "[statistics]") {
+  // Large frequency groups (radix-sorted), small ones (insertion-sorted), many ties (cents).
+  std::mt19937_64 rng(20261203);
+  std::geometric_distribution<int> freq(0.35);
+  std::gamma_distribution<double> spend(3.0, 12.0);
+  std::vector<double> x, m;
+  for (int i = 0; i < 20000; ++i) {
+    x.push_back(1.0 + freq(rng));
+    m.push_back(std::round(spend(rng) * 20.0) / 20.0 + 0.05);
+  }
+  const GammaGammaModel direct = GammaGammaModel::fit(x, m);
+  REQUIRE(direct.report().converged);
+  std::vector<std::size_t> order(x.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::shuffle(order.begin(), order.end(), rng);
+  std::vector<double> xs, ms;
+  for (std::size_t i : order) {
+    xs.push_back(x[i]);
+    ms.push_back(m[i]);
+  }
+  const std::vector<double> ones(x.size(), 1.0);
+  const SpendStatistics merged = spend_statistics(xs, ms);
+  CHECK(merged.frequency.size() < x.size() / 2);  // ties were merged
+  for (const GammaGammaModel& other :
+       {GammaGammaModel::fit(xs, ms), GammaGammaModel::fit(x, m, ones),
+        GammaGammaModel::fit(merged.frequency, merged.monetary_value, merged.weight)}) {
+    CHECK(other.params().p == direct.params().p);
+    CHECK(other.params().q == direct.params().q);
+    CHECK(other.params().v == direct.params().v);
+    CHECK(other.report().log_likelihood == direct.report().log_likelihood);
+  }
 }
 
 TEST_CASE("statistics refuse the rows the fits refuse, naming them", "[statistics]") {

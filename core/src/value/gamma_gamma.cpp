@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstring>
 #include <numeric>
+#include <type_traits>
 #include <utility>
 #include <string>
 
@@ -35,22 +36,80 @@ struct SpendRows {
   double wxlm = 0, wlm = 0, total = 0;
 };
 
+std::uint64_t bits_of(double v) {
+  std::uint64_t u;
+  std::memcpy(&u, &v, sizeof u);
+  return u;
+}
+double double_of(std::uint64_t u) {
+  double v;
+  std::memcpy(&v, &u, sizeof v);
+  return v;
+}
+
+// A monetary value's bits with its row's weight (weighted input only).
+struct KeyWeight {
+  std::uint64_t key;
+  double w;
+};
+std::uint64_t key_of(std::uint64_t k) { return k; }
+std::uint64_t key_of(const KeyWeight& k) { return k.key; }
+
+// Sorts a[0, n) by key_of (positive doubles order as their bit patterns): a stable LSD radix sort
+// on 11-bit digits (the counts of a digit fit in L1 and its 2,048 write streams in L2), passes
+// whose digit is the same for every element skipped; short runs by insertion. tmp: scratch of n.
+template <class T>
+void radix_sort(T* a, T* tmp, std::size_t n) {
+  if (n < 48) {
+    for (std::size_t i = 1; i < n; ++i) {
+      const T v = a[i];
+      std::size_t j = i;
+      for (; j > 0 && key_of(a[j - 1]) > key_of(v); --j) a[j] = a[j - 1];
+      a[j] = v;
+    }
+    return;
+  }
+  constexpr int kBits = 11, kPasses = 6;
+  constexpr std::size_t kBuckets = std::size_t{1} << kBits;
+  std::size_t count[kPasses][kBuckets] = {};
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t k = key_of(a[i]);
+    for (int d = 0; d < kPasses; ++d) ++count[d][(k >> (kBits * d)) & (kBuckets - 1)];
+  }
+  T* from = a;
+  T* to = tmp;
+  for (int d = 0; d < kPasses; ++d) {
+    std::size_t* c = count[d];
+    const int shift = kBits * d;
+    if (c[(key_of(from[0]) >> shift) & (kBuckets - 1)] == n) continue;  // one digit for all
+    std::size_t sum = 0;
+    for (std::size_t b = 0; b < kBuckets; ++b) {
+      const std::size_t here = c[b];
+      c[b] = sum;
+      sum += here;
+    }
+    for (std::size_t i = 0; i < n; ++i) to[c[(key_of(from[i]) >> shift) & (kBuckets - 1)]++] = from[i];
+    std::swap(from, to);
+  }
+  if (from != a) std::copy(from, from + n, a);
+}
+
 SpendRows compress_spend(std::span<const double> x, std::span<const double> m,
                          std::span<const double> w) {
-  struct Row {
-    double m, w;
-    std::uint32_t g;  // the frequency's id, then its rank
-  };
+  constexpr std::uint32_t kSkip = 0xffffffffu;
   const std::size_t n = x.size();
   detail::ValueIds ids;
-  std::vector<Row> rows;
-  rows.reserve(n);
+  std::vector<std::uint32_t> gid(n);
+  std::size_t kept = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    const double wi = w.empty() ? 1.0 : w[i];
-    if (!(wi > 0)) continue;
-    rows.push_back({m[i] + 0.0, wi, ids.id(x[i])});
+    if (!w.empty() && !(w[i] > 0)) {
+      gid[i] = kSkip;
+      continue;
+    }
+    gid[i] = ids.id(x[i]);
+    ++kept;
   }
-  if (rows.empty()) throw_invalid("weights", "total weight must be > 0");
+  if (kept == 0) throw_invalid("weights", "total weight must be > 0");
   // Distinct frequencies in increasing order, and each id's rank among them.
   const std::vector<double>& values = ids.values();
   const std::size_t groups = values.size();
@@ -59,73 +118,75 @@ SpendRows compress_spend(std::span<const double> x, std::span<const double> m,
   std::sort(order.begin(), order.end(),
             [&](std::uint32_t l, std::uint32_t r) { return values[l] < values[r]; });
   for (std::size_t k = 0; k < groups; ++k) rank[order[k]] = static_cast<std::uint32_t>(k);
-  for (Row& r : rows) r.g = rank[r.g];
-  // Sorted by (frequency rank, m): a stable LSD radix sort on the bits of m (positive doubles
-  // order as their bit patterns), 16 bits a pass, passes whose digit is the same for every row
-  // skipped, then a stable counting sort by rank. Linear time: a comparison sort of the rows
-  // cost as much as the whole fit.
-  const std::size_t kept = rows.size();
-  std::vector<Row> tmp(kept);
-  auto bits = [](double v) {
-    std::uint64_t u;
-    std::memcpy(&u, &v, sizeof u);
-    return u;
-  };
-  constexpr std::size_t kBuckets = std::size_t{1} << 16;
-  std::vector<std::size_t> count(4 * kBuckets, 0);
-  for (const Row& r : rows) {
-    const std::uint64_t u = bits(r.m);
-    for (int d = 0; d < 4; ++d) ++count[d * kBuckets + ((u >> (16 * d)) & 0xffff)];
-  }
-  for (int d = 0; d < 4; ++d) {
-    std::size_t* c = count.data() + d * kBuckets;
-    if (c[(bits(rows[0].m) >> (16 * d)) & 0xffff] == kept) continue;  // one digit for all rows
-    std::size_t sum = 0;
-    for (std::size_t b = 0; b < kBuckets; ++b) {
-      const std::size_t here = c[b];
-      c[b] = sum;
-      sum += here;
-    }
-    for (const Row& r : rows) tmp[c[(bits(r.m) >> (16 * d)) & 0xffff]++] = r;
-    rows.swap(tmp);
-  }
+  // The rows by frequency rank (a counting sort), then each frequency's rows by m.
   std::vector<std::size_t> start(groups + 1, 0);
-  for (const Row& r : rows) ++start[r.g + 1];
+  for (std::size_t i = 0; i < n; ++i)
+    if (gid[i] != kSkip) ++start[rank[gid[i]] + 1];
   for (std::size_t g = 0; g < groups; ++g) start[g + 1] += start[g];
-  {
-    std::vector<std::size_t> next(start.begin(), start.end() - 1);
-    for (const Row& r : rows) tmp[next[r.g]++] = r;
-  }
-  rows.swap(tmp);
-  std::vector<Row>().swap(tmp);
   SpendRows s;
-  s.x.reserve(kept);
-  s.xm.reserve(kept);
-  s.w.reserve(kept);
   s.xs.resize(groups);
   s.xw.assign(groups, 0.0);
-  for (std::size_t g = 0; g < groups; ++g) {
-    const double xg = values[order[g]];
-    s.xs[g] = xg;
-    const auto first = rows.begin() + static_cast<std::ptrdiff_t>(start[g]);
-    const auto last = rows.begin() + static_cast<std::ptrdiff_t>(start[g + 1]);
-    for (auto it = first; it != last;) {
-      const double mi = it->m;
-      auto run_end = it;
-      while (run_end != last && run_end->m == mi) ++run_end;
-      // Equal rows' weights are summed in increasing order, not input order.
-      if (run_end - it > 1)
-        std::sort(it, run_end, [](const Row& l, const Row& r) { return l.w < r.w; });
-      double wi = 0;
-      for (; it != run_end; ++it) wi += it->w;
-      const double lm = std::log(mi);
-      s.x.push_back(xg);
-      s.xm.push_back(xg * mi);
-      s.w.push_back(wi);
-      s.xw[g] += wi;
-      s.wxlm += wi * xg * lm;
-      s.wlm += wi * lm;
-      s.total += wi;
+  // One merged row (x, m) of weight wi.
+  auto emit = [&s](std::size_t g, double xg, double mi, double wi) {
+    const double lm = std::log(mi);
+    s.x.push_back(xg);
+    s.xm.push_back(xg * mi);
+    s.w.push_back(wi);
+    s.xw[g] += wi;
+    s.wxlm += wi * xg * lm;
+    s.wlm += wi * lm;
+    s.total += wi;
+  };
+  auto sorted_groups = [&](auto& rows, auto&& value_of) {
+    using T = typename std::decay_t<decltype(rows)>::value_type;
+    {
+      std::vector<std::size_t> next(start.begin(), start.end() - 1);
+      for (std::size_t i = 0; i < n; ++i)
+        if (gid[i] != kSkip) rows[next[rank[gid[i]]]++] = value_of(i);
+    }
+    std::vector<std::uint32_t>().swap(gid);
+    std::vector<T> tmp(kept);
+    for (std::size_t g = 0; g < groups; ++g)
+      radix_sort(rows.data() + start[g], tmp.data(), start[g + 1] - start[g]);
+  };
+  if (w.empty()) {
+    // Unit weights: a merged row's weight is its count.
+    std::vector<std::uint64_t> rows(kept);
+    sorted_groups(rows, [&](std::size_t i) { return bits_of(m[i] + 0.0); });
+    std::size_t uniques = 1;
+    for (std::size_t i = 1; i < kept; ++i) uniques += rows[i] != rows[i - 1];
+    s.x.reserve(uniques);
+    s.xm.reserve(uniques);
+    s.w.reserve(uniques);
+    for (std::size_t g = 0; g < groups; ++g) {
+      const double xg = values[order[g]];
+      s.xs[g] = xg;
+      for (std::size_t i = start[g], end = start[g + 1]; i < end;) {
+        std::size_t j = i + 1;
+        while (j < end && rows[j] == rows[i]) ++j;
+        emit(g, xg, double_of(rows[i]), static_cast<double>(j - i));
+        i = j;
+      }
+    }
+  } else {
+    std::vector<KeyWeight> rows(kept);
+    sorted_groups(rows, [&](std::size_t i) { return KeyWeight{bits_of(m[i] + 0.0), w[i]}; });
+    for (std::size_t g = 0; g < groups; ++g) {
+      const double xg = values[order[g]];
+      s.xs[g] = xg;
+      for (std::size_t i = start[g], end = start[g + 1]; i < end;) {
+        std::size_t j = i + 1;
+        while (j < end && rows[j].key == rows[i].key) ++j;
+        // Equal rows' weights are summed in increasing order, not input order.
+        if (j - i > 1)
+          std::sort(rows.begin() + static_cast<std::ptrdiff_t>(i),
+                    rows.begin() + static_cast<std::ptrdiff_t>(j),
+                    [](const KeyWeight& l, const KeyWeight& r) { return l.w < r.w; });
+        double wi = 0;
+        for (std::size_t k = i; k < j; ++k) wi += rows[k].w;
+        emit(g, xg, double_of(rows[i].key), wi);
+        i = j;
+      }
     }
   }
   return s;

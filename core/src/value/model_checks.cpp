@@ -28,8 +28,6 @@ void check_len(std::size_t n, std::size_t expected, const char* name) {
 }
 }  // namespace
 
-bool is_integer(double v) { return std::isfinite(v) && v == std::floor(v); }
-
 void check_params(std::span<const double> values, std::span<const char* const> names) {
   for (std::size_t k = 0; k < values.size(); ++k)
     if (!std::isfinite(values[k]) || !(values[k] > 0))
