@@ -34,7 +34,32 @@ struct SpendRows {
   std::vector<double> x, xm, w;
   std::vector<double> xs, xw;
   double wxlm = 0, wlm = 0, total = 0;
+  // Weighted sums for the method-of-moments start (moment_start): u = 1/x, y = m^2.
+  double sm = 0, su = 0, suu = 0, sy = 0, suy = 0;
 };
+
+// Method-of-moments estimates of (p, q, v), the start of the fit when the caller gives none. With
+// nu ~ Gamma(q, v): E[m] = p v / (q - 1) and E[m^2 | x] = A / x + B with A = p v^2 / ((q - 1)
+// (q - 2)), B = p A; A and B by weighted least squares of m^2 on 1/x. They exist when q > 2 and
+// the rows span two frequencies at least; otherwise (or if anything is not finite and positive)
+// false, and the fit starts at every parameter 1.
+bool moment_start(const SpendRows& s, double out[3]) {
+  const double n = s.total;
+  const double den = n * s.suu - s.su * s.su;
+  if (!(den > 1e-12 * n * s.suu)) return false;
+  const double A = (n * s.suy - s.su * s.sy) / den;
+  const double B = (s.sy - A * s.su) / n;
+  const double mu = s.sm / n;
+  const double p = B / A, rho = B / (mu * mu);
+  const double q = 2.0 + 1.0 / (rho - 1.0);
+  const double v = mu * (q - 1.0) / p;
+  out[0] = p;
+  out[1] = q;
+  out[2] = v;
+  for (int k = 0; k < 3; ++k)
+    if (!std::isfinite(out[k]) || !(out[k] > 1e-8) || !(out[k] < 1e8)) return false;
+  return A > 0 && rho > 1;
+}
 
 std::uint64_t bits_of(double v) {
   std::uint64_t u;
@@ -136,6 +161,12 @@ SpendRows compress_spend(std::span<const double> x, std::span<const double> m,
     s.wxlm += wi * xg * lm;
     s.wlm += wi * lm;
     s.total += wi;
+    const double u = 1.0 / xg, y = mi * mi;
+    s.sm += wi * mi;
+    s.su += wi * u;
+    s.suu += wi * u * u;
+    s.sy += wi * y;
+    s.suy += wi * u * y;
   };
   auto sorted_groups = [&](auto& rows, auto&& value_of) {
     using T = typename std::decay_t<decltype(rows)>::value_type;
@@ -340,7 +371,11 @@ GammaGammaModel GammaGammaModel::fit(std::span<const double> frequency,
   const detail::LogLikHessian llh = [&](const double* u, double* g, double* h) {
     return grouped(d, u, g, h);
   };
-  const detail::FitResult free = detail::maximize(ll, 3, d.total, options, kNames, &llh);
+  FitOptions start = options;
+  double moments[3];
+  if (options.initial.empty() && moment_start(d, moments))
+    start.initial = {moments[0], moments[1], moments[2]};
+  const detail::FitResult free = detail::maximize(ll, 3, d.total, start, kNames, &llh);
   GammaGammaModel free_fit({free.params[0], free.params[1], free.params[2]});
   free_fit.se_ = {free.se[0], free.se[1], free.se[2]};
   free_fit.report_ = free.report;

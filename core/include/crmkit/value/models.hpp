@@ -16,7 +16,9 @@
 // Fitting is maximum likelihood over log-parameters with NLopt (L-BFGS with analytic gradients;
 // a derivative-free Subplex run plus an L-BFGS polish if L-BFGS fails). Gamma-Gamma, whose
 // Hessian is analytic, starts with Newton's method instead (report message "Newton: converged")
-// and takes L-BFGS only when Newton does not converge. Identical rows are
+// and takes L-BFGS only when Newton does not converge; without FitOptions::initial it starts from
+// method-of-moments estimates where they exist (q > 2, two frequencies at least), else from
+// every parameter 1. Identical rows are
 // compressed into weighted unique rows first, so only the number of distinct rows matters
 // (Gamma-Gamma, whose monetary values are nearly all distinct, sums the rows as given and its
 // terms in the frequency alone once per distinct frequency).
@@ -88,7 +90,8 @@ struct FitOptions {
   // (lifetimes' penalizer_coef). Shrinks parameters toward 0; 0 is plain maximum likelihood.
   double penalizer = 0.0;
   // Starting parameters in natural scale (all > 0), in the model's parameter order. Empty: every
-  // parameter starts at 1. A poor start costs iterations, rarely the optimum.
+  // parameter starts at 1 (Gamma-Gamma: its method-of-moments estimates when they exist). A poor
+  // start costs iterations, rarely the optimum.
   std::vector<double> initial;
   // Maximum number of objective+gradient evaluations per optimiser run.
   int max_iterations = 1000;
