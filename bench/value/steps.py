@@ -15,7 +15,9 @@ steps; the 1-minute load average before and after the run is recorded to flag a 
                      monetary_value_col="amount", observation_period_end=start + weeks)
                      -> frequency, recency, T (weeks), monetary_value
     bgnbd_fit        BetaGeoFitter().fit(frequency, recency, T) (+ Peer.after_fit)
-    gamma_gamma_fit  GammaGammaFitter().fit on the customers with frequency > 0
+    repeat_buyers    the customers with frequency > 0 (pandas boolean indexing of frequency
+                     and monetary_value: the same code for both, not library work)
+    gamma_gamma_fit  GammaGammaFitter().fit on those customers
     predict          conditional_probability_alive +
                      conditional_expected_number_of_purchases_up_to_time(39) for every customer
     clv              GammaGammaFitter.customer_lifetime_value(bgf, ..., time=12 (months),
@@ -240,10 +242,16 @@ def main(peer: Peer, argv=None) -> int:
         if peer.record_fit:
             peer.record_fit("bgnbd_fit", bgf, rec)
 
-    with step("gamma_gamma_fit") as rec:
+    # Until 2026-12-03 the selection was inside gamma_gamma_fit; it is pandas work, the same for
+    # both, and took 27 ms of crmkit's 35 ms step.
+    with step("repeat_buyers") as rec:
         rep = f > 0
+        f_rep, m_rep = f[rep], m[rep]
+        rec["customers"] = int(rep.sum())
+
+    with step("gamma_gamma_fit") as rec:
         ggf = lib.GammaGammaFitter(penalizer_coef=0.0)
-        ggf.fit(f[rep], m[rep])
+        ggf.fit(f_rep, m_rep)
         fitted("gamma_gamma_fit", ggf, rec)
         rec["customers"] = int(rep.sum())
         if peer.record_fit:
