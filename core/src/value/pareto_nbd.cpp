@@ -24,7 +24,7 @@ constexpr const char* kNames[4] = {"params.r", "params.alpha", "params.s", "para
 
 // log(s I) and, if m is non-null, the four moments of log_concave_integral.
 double log_sI(double r, double alpha, double s, double beta, double x, double tx, double T,
-              double* m) {
+              double* m, double max_panel = detail::kFitPanel) {
   if (!(T > tx)) {
     if (m)
       for (int i = 0; i < 4; ++i) m[i] = 0;
@@ -32,7 +32,8 @@ double log_sI(double r, double alpha, double s, double beta, double x, double tx
   }
   const double c0 = std::min(alpha, beta);
   return std::log(s) + detail::log_concave_integral(1.0, r + x, s + 1, alpha - c0, beta - c0,
-                                                    std::log(c0 + tx), std::log(c0 + T), m);
+                                                    std::log(c0 + tx), std::log(c0 + T), m,
+                                                    max_panel);
 }
 
 // The two terms of a history's likelihood over its constant factor (see the top of this file):
@@ -41,10 +42,12 @@ struct HistoryTerms {
   double e1, e2;
 };
 
+// max_panel: detail::kFitPanel for the likelihood (as the fit sums it), kPredictionPanel for
+// predictions.
 HistoryTerms history_terms(double r, double alpha, double s, double beta, double x, double tx,
-                           double T) {
+                           double T, double max_panel) {
   return {-(r + x) * std::log(alpha + T) - s * std::log(beta + T),
-          log_sI(r, alpha, s, beta, x, tx, T, nullptr)};
+          log_sI(r, alpha, s, beta, x, tx, T, nullptr, max_panel)};
 }
 
 double grouped_loglik(const detail::Compressed& d, const double* u, double* grad) {
@@ -170,7 +173,7 @@ std::vector<double> ParetoNBDModel::individual_log_likelihood(std::span<const do
   std::vector<double> out(frequency.size());
   for (std::size_t i = 0; i < out.size(); ++i) {
     const double x = frequency[i];
-    const HistoryTerms h = history_terms(r, alpha, s, beta, x, recency[i], T[i]);
+    const HistoryTerms h = history_terms(r, alpha, s, beta, x, recency[i], T[i], detail::kFitPanel);
     out[i] = lgamma_(r + x) - lgamma_(r) + r * std::log(alpha) + s * std::log(beta) +
              detail::logaddexp(h.e1, h.e2);
   }
@@ -184,7 +187,8 @@ std::vector<double> ParetoNBDModel::conditional_probability_alive(
   const double r = params_.r, alpha = params_.alpha, s = params_.s, beta = params_.beta;
   std::vector<double> out(frequency.size());
   for (std::size_t i = 0; i < out.size(); ++i) {
-    const HistoryTerms h = history_terms(r, alpha, s, beta, frequency[i], recency[i], T[i]);
+    const HistoryTerms h =
+        history_terms(r, alpha, s, beta, frequency[i], recency[i], T[i], detail::kPredictionPanel);
     out[i] = h.e2 == -INFINITY ? 1.0 : detail::inv_one_plus_exp(h.e2 - h.e1);
   }
   return out;
@@ -236,7 +240,7 @@ double ParetoNBDModel::probability_of_n_purchases_up_to_time(double t, double n)
   const double lt = std::log(t);
   const double l_dead = std::log(s) + s * std::log(beta) + lC +
                         detail::log_concave_integral(n + 1, r + n, s + 1, alpha, beta, lt - 750.0,
-                                                     lt, nullptr);
+                                                     lt, nullptr, detail::kPredictionPanel);
   const double out = std::exp(detail::logaddexp(l_alive, l_dead));
   return std::isfinite(out) ? std::min(1.0, out) : 0.0;
 }
@@ -258,7 +262,7 @@ std::vector<double> ParetoNBDModel::conditional_probability_of_n_purchases_up_to
     const double x = frequency[i], Ti = T[i];
     // The history's likelihood terms, evaluated once: P(alive at T) and the individual
     // log-likelihood (conditional_probability_alive, individual_log_likelihood) both come from them.
-    const HistoryTerms h = history_terms(r, alpha, s, beta, x, recency[i], Ti);
+    const HistoryTerms h = history_terms(r, alpha, s, beta, x, recency[i], Ti, detail::kPredictionPanel);
     const double alive = h.e2 == -INFINITY ? 1.0 : detail::inv_one_plus_exp(h.e2 - h.e1);
     const double dead = n == 0 ? 1.0 - alive : 0.0;
     // Posterior weight of being alive at T with rates (lambda, mu): lambda^x e^-(lambda+mu) T,
@@ -271,7 +275,8 @@ std::vector<double> ParetoNBDModel::conditional_probability_of_n_purchases_up_to
     // Dies at T + tau, tau in (0, t): density mu e^-mu tau, Poisson count up to tau; tau = e^v.
     const double l_dead = lA + std::log(s) +
                           detail::log_concave_integral(n + 1, r + x + n, s + 1, alpha + Ti,
-                                                       beta + Ti, lt - 750.0, lt, nullptr);
+                                                       beta + Ti, lt - 750.0, lt, nullptr,
+                                                       detail::kPredictionPanel);
     const double ll = lgamma_(r + x) - lgamma_(r) + r * std::log(alpha) + s * std::log(beta) +
                       detail::logaddexp(h.e1, h.e2);
     const double p = dead + std::exp(detail::logaddexp(l_alive, l_dead) - ll);

@@ -160,7 +160,7 @@ double bg_kc(double r, double alpha, double a, double b2, double t) {
 }
 
 double log_concave_integral(double k, double A, double B, double da, double db, double v0,
-                            double v1, double* moments) {
+                            double v1, double* moments, double max_panel) {
   if (moments) std::fill(moments, moments + 4, 0.0);
   if (!(v1 > v0)) return -INFINITY;
   const double lda = da > 0 ? std::log(da) : -INFINITY;
@@ -224,7 +224,7 @@ double log_concave_integral(double k, double A, double B, double da, double db, 
       const Pt p = at(v);
       if (p.g < gm - 46) break;
       double h = 4.0 / (std::fabs(slope(p)) + 2.0 * std::sqrt(curvature(p)) + 1e-300);
-      h = std::min(h, 3.0);
+      h = std::min(h, max_panel);
       const double remaining = std::fabs(end - v);
       if (h >= remaining || remaining - h < 1e-3 * h) h = remaining;
       const double next = n + 1 == 1000 ? end : v + dir * h;
