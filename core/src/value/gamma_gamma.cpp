@@ -82,9 +82,13 @@ std::uint64_t key_of(const KeyWeight& k) { return k.key; }
 
 // Sorts a[0, n) by key_of (positive doubles order as their bit patterns): a stable LSD radix sort
 // on 11-bit digits (the counts of a digit fit in L1 and its 2,048 write streams in L2), passes
-// whose digit is the same for every element skipped; short runs by insertion. tmp: scratch of n.
+// whose digit is the same for every element skipped; short runs by insertion. tmp: scratch of n;
+// counts: scratch of kRadixCounts (on the heap: a host's thread may have a small stack).
+constexpr int kRadixBits = 11, kRadixPasses = 6;
+constexpr std::size_t kRadixBuckets = std::size_t{1} << kRadixBits;
+constexpr std::size_t kRadixCounts = kRadixPasses * kRadixBuckets;
 template <class T>
-void radix_sort(T* a, T* tmp, std::size_t n) {
+void radix_sort(T* a, T* tmp, std::size_t n, std::size_t* counts) {
   if (n < 48) {
     for (std::size_t i = 1; i < n; ++i) {
       const T v = a[i];
@@ -94,17 +98,17 @@ void radix_sort(T* a, T* tmp, std::size_t n) {
     }
     return;
   }
-  constexpr int kBits = 11, kPasses = 6;
-  constexpr std::size_t kBuckets = std::size_t{1} << kBits;
-  std::size_t count[kPasses][kBuckets] = {};
+  constexpr int kBits = kRadixBits, kPasses = kRadixPasses;
+  constexpr std::size_t kBuckets = kRadixBuckets;
+  std::fill(counts, counts + kRadixCounts, std::size_t{0});
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint64_t k = key_of(a[i]);
-    for (int d = 0; d < kPasses; ++d) ++count[d][(k >> (kBits * d)) & (kBuckets - 1)];
+    for (int d = 0; d < kPasses; ++d) ++counts[d * kBuckets + ((k >> (kBits * d)) & (kBuckets - 1))];
   }
   T* from = a;
   T* to = tmp;
   for (int d = 0; d < kPasses; ++d) {
-    std::size_t* c = count[d];
+    std::size_t* c = counts + d * kBuckets;
     const int shift = kBits * d;
     if (c[(key_of(from[0]) >> shift) & (kBuckets - 1)] == n) continue;  // one digit for all
     std::size_t sum = 0;
@@ -177,8 +181,9 @@ SpendRows compress_spend(std::span<const double> x, std::span<const double> m,
     }
     std::vector<std::uint32_t>().swap(gid);
     std::vector<T> tmp(kept);
+    std::vector<std::size_t> counts(kRadixCounts);
     for (std::size_t g = 0; g < groups; ++g)
-      radix_sort(rows.data() + start[g], tmp.data(), start[g + 1] - start[g]);
+      radix_sort(rows.data() + start[g], tmp.data(), start[g + 1] - start[g], counts.data());
   };
   if (w.empty()) {
     // Unit weights: a merged row's weight is its count.
