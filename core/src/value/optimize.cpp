@@ -88,7 +88,6 @@ struct Objective {
     }
     return f;
   }
-  // The unpenalised total log-likelihood at u (from the memo when u is the memo's point).
   // value() with the objective's Hessian in log-parameters (row-major k x k) into hess; requires
   // `hessian`. A point where anything is not finite has the value DBL_MAX, a zero gradient and a
   // NaN Hessian.
@@ -127,6 +126,7 @@ struct Objective {
     return f;
   }
 
+  // The unpenalised total log-likelihood at u (from the memo when u is the memo's point).
   double log_likelihood(const std::vector<double>& u) {
     if (has_memo && memo_u == u) return memo_ll;
     std::vector<double> gtmp(k);
