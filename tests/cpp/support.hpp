@@ -201,6 +201,22 @@ inline CdnowSummary read_cdnow_summary() {
   return CdnowSummary{c[1], c[2], c[3]};
 }
 
+// The repeat buyers (frequency > 0) of cdnow_customers_summary_with_transactions.csv (ID, x, t_x,
+// T, zbar): frequency and mean spend per repeat purchase, as Gamma-Gamma takes them (946 rows).
+struct CdnowSpend {
+  std::vector<double> x, m;
+};
+inline CdnowSpend read_cdnow_spend() {
+  const auto c = read_csv_columns("cdnow_customers_summary_with_transactions.csv");
+  CdnowSpend s;
+  for (std::size_t i = 0; i < c[1].size(); ++i)
+    if (c[1][i] > 0) {
+      s.x.push_back(c[1][i]);
+      s.m.push_back(c[4][i]);
+    }
+  return s;
+}
+
 // CDNOW_sample.txt: master_id sample_id YYYYMMDD number_of_cds dollar_value, CRLF, no header.
 struct CdnowLog {
   std::vector<std::int64_t> customer;  // sample_id

@@ -30,13 +30,9 @@ TEST_CASE("BG/NBD covariance: symmetric, its diagonal the squared standard error
 }
 
 TEST_CASE("Gamma-Gamma q_constraint: unchanged above 1, held at exactly 1 below") {
-  const auto c = read_csv_columns("cdnow_customers_summary_with_transactions.csv");
-  std::vector<double> x, m;
-  for (std::size_t i = 0; i < c[1].size(); ++i)
-    if (c[1][i] > 0) {
-      x.push_back(c[1][i]);
-      m.push_back(c[4][i]);
-    }
+  const CdnowSpend cdnow_spend = read_cdnow_spend();
+  const std::vector<double>& x = cdnow_spend.x;
+  const std::vector<double>& m = cdnow_spend.m;
   const GammaGammaModel free_fit = GammaGammaModel::fit(x, m);
   const GammaGammaModel held = GammaGammaModel::fit(x, m, {}, FitOptions{}, true);
   CHECK(held.params().p == free_fit.params().p);
@@ -69,13 +65,9 @@ TEST_CASE("Gamma-Gamma q_constraint: unchanged above 1, held at exactly 1 below"
 
 TEST_CASE("Gamma-Gamma: Newton on the analytic Hessian reaches the optimum; its covariance equals "
           "central differences of the gradient") {
-  const auto c = read_csv_columns("cdnow_customers_summary_with_transactions.csv");
-  std::vector<double> x, m;
-  for (std::size_t i = 0; i < c[1].size(); ++i)
-    if (c[1][i] > 0) {
-      x.push_back(c[1][i]);
-      m.push_back(c[4][i]);
-    }
+  const CdnowSpend cdnow_spend = read_cdnow_spend();
+  const std::vector<double>& x = cdnow_spend.x;
+  const std::vector<double>& m = cdnow_spend.m;
   const GammaGammaModel g = GammaGammaModel::fit(x, m);
   CHECK(g.report().converged);
   CHECK(g.report().message == "Newton: converged");

@@ -17,6 +17,8 @@ using namespace crmkit;
 namespace {
 
 using crmkit::test::read_csv_columns;
+using crmkit::test::CdnowSpend;
+using crmkit::test::read_cdnow_spend;
 
 using Cdnow = crmkit::test::CdnowSummary;
 const Cdnow& cdnow() {
@@ -137,13 +139,9 @@ TEST_CASE("BG/NBD penalizer shrinks the parameters", "[bgnbd]") {
 }
 
 TEST_CASE("Gamma-Gamma on CDNOW matches Fader, Hardie, Lee (2005)", "[gammagamma]") {
-  const auto c = read_csv_columns("cdnow_customers_summary_with_transactions.csv");
-  std::vector<double> x, m;
-  for (std::size_t i = 0; i < c[1].size(); ++i)
-    if (c[1][i] > 0) {
-      x.push_back(c[1][i]);
-      m.push_back(c[4][i]);
-    }
+  const CdnowSpend cdnow_spend = read_cdnow_spend();
+  const std::vector<double>& x = cdnow_spend.x;
+  const std::vector<double>& m = cdnow_spend.m;
   REQUIRE(x.size() == 946);
   const GammaGammaModel gg = GammaGammaModel::fit(x, m);
   INFO(gg.report().message);

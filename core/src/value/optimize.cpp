@@ -55,7 +55,7 @@ struct Objective {
   // returns that point, and re-evaluating it (gradient norm, log-likelihood for the report) then
   // costs nothing. Evaluation is deterministic, so the memo gives the same numbers.
   bool has_memo = false;
-  std::vector<double> memo_u, memo_grad;
+  std::vector<double> memo_u, memo_grad, memo_hess;  // memo_hess empty unless value_hessian's
   double memo_f = 0, memo_ll = 0;
 
   // Penalised mean negative log-likelihood and its gradient in log-parameters.
@@ -67,35 +67,28 @@ struct Objective {
     }
     g.assign(k, 0.0);
     const double ll = (*loglik)(u, g.data());
-    double f = -ll / total_weight;
-    std::vector<double> gr(k);
-    for (std::size_t i = 0; i < k; ++i) {
-      const double th = std::exp(u[i]);
-      f += penalizer * th * th;
-      gr[i] = -g[i] / total_weight + 2.0 * penalizer * th * th;
-    }
-    if (!std::isfinite(f)) {
-      std::fill(gr.begin(), gr.end(), 0.0);
-      f = std::numeric_limits<double>::max();
-    }
-    if (grad) std::copy(gr.begin(), gr.end(), grad);
-    if (!has_memo || f < memo_f) {
-      has_memo = true;
-      memo_u.assign(u, u + k);
-      memo_grad = std::move(gr);
-      memo_f = f;
-      memo_ll = ll;
-    }
-    return f;
+    return penalise(u, ll, grad, nullptr);
   }
   // value() with the objective's Hessian in log-parameters (row-major k x k) into hess; requires
   // `hessian`. A point where anything is not finite has the value DBL_MAX, a zero gradient and a
-  // NaN Hessian.
+  // NaN Hessian. The memo keeps the Hessian of its point too (Newton's last point is where the
+  // standard errors need it).
   double value_hessian(const double* u, double* grad, double* hess) {
     ++evaluations;
+    if (has_memo && !memo_hess.empty() && std::equal(memo_u.begin(), memo_u.end(), u)) {
+      if (grad) std::copy(memo_grad.begin(), memo_grad.end(), grad);
+      std::copy(memo_hess.begin(), memo_hess.end(), hess);
+      return memo_f;
+    }
     g.assign(k, 0.0);
     hll.assign(k * k, 0.0);
     const double ll = (*hessian)(u, g.data(), hll.data());
+    return penalise(u, ll, grad, hess);
+  }
+
+  // From the log-likelihood ll at u (its gradient in g, its Hessian in hll when hess is non-null)
+  // to the objective, its gradient into grad and its Hessian into hess; updates the memo.
+  double penalise(const double* u, double ll, double* grad, double* hess) {
     double f = -ll / total_weight;
     std::vector<double> gr(k);
     bool finite = true;
@@ -103,7 +96,7 @@ struct Objective {
       const double th = std::exp(u[i]);
       f += penalizer * th * th;
       gr[i] = -g[i] / total_weight + 2.0 * penalizer * th * th;
-      for (std::size_t j = 0; j < k; ++j) {
+      for (std::size_t j = 0; hess && j < k; ++j) {
         double h = -hll[i * k + j] / total_weight;
         if (i == j) h += 4.0 * penalizer * th * th;
         hess[i * k + j] = h;
@@ -112,7 +105,7 @@ struct Objective {
     }
     if (!std::isfinite(f) || !finite) {
       std::fill(gr.begin(), gr.end(), 0.0);
-      std::fill(hess, hess + k * k, std::numeric_limits<double>::quiet_NaN());
+      if (hess) std::fill(hess, hess + k * k, std::numeric_limits<double>::quiet_NaN());
       f = std::numeric_limits<double>::max();
     }
     if (grad) std::copy(gr.begin(), gr.end(), grad);
@@ -120,6 +113,10 @@ struct Objective {
       has_memo = true;
       memo_u.assign(u, u + k);
       memo_grad = std::move(gr);
+      if (hess)
+        memo_hess.assign(hess, hess + k * k);
+      else
+        memo_hess.clear();
       memo_f = f;
       memo_ll = ll;
     }
